@@ -1,0 +1,75 @@
+# cunrong — the two commands: `make demo` and `make test`. Both set up everything they need.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CUNRONG := $(BIN)/cunrong
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+.PHONY: demo test system browser venv db sample lint bench clean-db help
+
+help:
+	@echo "make demo   set up PostGIS + venv, load the sample town, serve http://127.0.0.1:8000"
+	@echo "make test   set up the same, then run the whole test suite against a real PostGIS"
+	@echo "make lint   ruff format --check, ruff check, mypy scoring/"
+
+## System packages: PostgreSQL + PostGIS (skipped when DATABASE_URL points elsewhere).
+system:
+	@if [ -n "$$DATABASE_URL" ]; then echo "DATABASE_URL is set: using that database"; exit 0; fi; \
+	if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && \
+	   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "PostgreSQL + PostGIS are missing: install them (e.g. brew install postgis)," \
+	       "or set DATABASE_URL, or run docker compose up" >&2; exit 1; fi; \
+	echo "Installing PostgreSQL + PostGIS (apt-get)…"; \
+	$(APT) update -qq && $(APT) install -y -qq postgresql postgis >/dev/null
+
+## Headless Chromium and CJK fonts, for the browser tests.
+browser:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then exit 0; fi; \
+	echo "Installing chromium and CJK fonts (apt-get)…"; \
+	$(APT) update -qq && $(APT) install -y -qq chromium fonts-noto-cjk >/dev/null
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+db: system venv
+	@if [ -z "$$DATABASE_URL" ]; then $(CUNRONG) db start; fi
+	$(CUNRONG) db upgrade
+
+sample: db
+	$(CUNRONG) sample load --if-empty
+
+demo: sample
+	@echo ""
+	@echo "村容 cunrong — sample town 大张庄镇 (synthetic data)"
+	@echo "  API docs   http://127.0.0.1:8000/docs"
+	@echo "  health     http://127.0.0.1:8000/health"
+	@echo "  villages   http://127.0.0.1:8000/villages"
+	@echo "  issues     http://127.0.0.1:8000/issues?status=open&village=DZZ01"
+	@echo ""
+	$(CUNRONG) serve --host 127.0.0.1 --port 8000
+
+test: system browser venv
+	@if [ -z "$$DATABASE_URL" ]; then $(CUNRONG) db start; fi
+	$(BIN)/python -m pytest -rs -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy scoring
+
+bench: db
+	$(BIN)/python benchmarks/ingest.py
+
+clean-db:
+	-$(CUNRONG) db stop
+	rm -rf data/pgdata

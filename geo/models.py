@@ -1,0 +1,345 @@
+"""The town's domain in PostGIS: SQLAlchemy 2 typed mappings, geometries in EPSG:4326."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SRID = 4326
+
+ISSUE_STATUSES = ("open", "submitted", "closed", "unrectified", "inadequate")
+"""open 整改中 · submitted 已整改待复核 · closed 已销号 ·
+unrectified 未整改 · inadequate 整改不到位."""
+
+OPEN_STATUSES = ("open", "unrectified", "inadequate")
+"""Statuses in which the village still has to rectify."""
+
+EVENT_KINDS = (
+    "created",
+    "submitted",
+    "closed",
+    "unrectified",
+    "inadequate",
+    "reopened",
+    "reassigned",
+    "edited",
+    "rebound_linked",
+)
+ISSUE_SOURCES = ("inspection", "recheck", "observation", "third_party", "village_self", "report")
+ROAD_KINDS = ("main", "secondary", "lane")
+HONOR_KINDS = ("model_village", "county_site_visit")
+CATEGORY_SCOPES = ("household", "village")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Community(Base):
+    """党建共同体: a group of villages led by a community secretary."""
+
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secretary: Mapped[str | None] = mapped_column(String(50))
+    deputy_secretary: Mapped[str | None] = mapped_column(String(50))
+
+    villages: Mapped[list[Village]] = relationship(back_populates="community")
+
+
+class Village(Base):
+    """村: the unit that is scored, ranked and rectifies."""
+
+    __tablename__ = "village"
+    __table_args__ = (
+        CheckConstraint("households IS NULL OR households >= 0", name="households_nonneg"),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    party_secretary: Mapped[str | None] = mapped_column(String(50))
+    households: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False
+    )
+
+    community: Mapped[Community | None] = relationship(back_populates="villages")
+
+
+class Grid(Base):
+    """网格: a part of a village with its grid leader (一网三联); boundary optional."""
+
+    __tablename__ = "grid"
+    __table_args__ = (UniqueConstraint("village_id", "name", name="grid_village_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    leader: Mapped[str | None] = mapped_column(String(50))
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+
+
+class Category(Base):
+    """问题类别: what kind of problem an issue is, from clauses 二(一) and 二(二)."""
+
+    __tablename__ = "category"
+    __table_args__ = (CheckConstraint(_in("scope", CATEGORY_SCOPES), name="scope_known"),)
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))
+    clause: Mapped[str | None] = mapped_column(String(32))
+    color: Mapped[str] = mapped_column(String(7))
+    icon: Mapped[str] = mapped_column(String(40))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InspectionRound(Base):
+    """月度检查: one month's inspection by a team of the town office / law enforcement."""
+
+    __tablename__ = "inspection_round"
+    __table_args__ = (
+        UniqueConstraint("month", "team", name="round_month_team"),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    team: Mapped[str] = mapped_column(String(100), default="整治办")
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class RoundVillage(Base):
+    """Which villages a round visited, and when."""
+
+    __tablename__ = "round_village"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), primary_key=True)
+    visited_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Issue(Base):
+    """问题: a georeferenced problem found in a village, run through the closed loop."""
+
+    __tablename__ = "issue"
+    __table_args__ = (
+        CheckConstraint(_in("status", ISSUE_STATUSES), name="status_known"),
+        CheckConstraint(_in("source", ISSUE_SOURCES), name="source_known"),
+        CheckConstraint("deadline IS NULL OR deadline >= found_on", name="deadline_after_found"),
+        CheckConstraint("closed_on IS NULL OR closed_on >= found_on", name="closed_after_found"),
+        CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("issue_village_status", "village_id", "status"),
+        Index("issue_found_on", "found_on"),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=True), nullable=False
+    )
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    outside_m: Mapped[float | None] = mapped_column(Float)
+    """Metres outside every village boundary when snapped to the nearest (GPS tolerance)."""
+    source: Mapped[str] = mapped_column(String(20), default="inspection")
+    found_on: Mapped[date] = mapped_column(Date)
+    found_by: Mapped[str | None] = mapped_column(String(100))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    responsible: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
+    rebound_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("issue.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    events: Mapped[list[IssueEvent]] = relationship(
+        back_populates="issue", order_by="IssueEvent.id"
+    )
+
+
+class IssueEvent(Base):
+    """One step of an issue's closed loop; append-only history."""
+
+    __tablename__ = "issue_event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="kind_known"),
+        Index("issue_event_issue", "issue_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issue.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
+
+    issue: Mapped[Issue] = relationship(back_populates="events")
+
+
+class Photo(Base):
+    """A photo of an issue (before / after), stored by content hash outside the web root."""
+
+    __tablename__ = "photo"
+    __table_args__ = (
+        CheckConstraint("kind IN ('before', 'after', 'other')", name="kind_known"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issue.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("issue_event.id"))
+    kind: Mapped[str] = mapped_column(String(8), default="before")
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    mime: Mapped[str] = mapped_column(String(40))
+    bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID))
+    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ObservationScore(Base):
+    """观摩打分: one scoring group's on-site score (0–100) for a village in a month."""
+
+    __tablename__ = "observation_score"
+    __table_args__ = (
+        UniqueConstraint("month", "village_id", "group_name", name="score_month_village_group"),
+        CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    group_name: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Numeric(6, 2))
+    entered_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ThirdPartyEvaluation(Base):
+    """市第三方测评: the city's yearly evaluation of a village."""
+
+    __tablename__ = "third_party_evaluation"
+    __table_args__ = (
+        UniqueConstraint("year", "village_id", name="third_party_year_village"),
+        CheckConstraint("problems_found >= 0", name="found_nonneg"),
+        CheckConstraint("problems_unrectified >= 0", name="unrectified_nonneg"),
+        CheckConstraint("problems_unrectified <= problems_found", name="unrectified_le_found"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    evaluated: Mapped[bool] = mapped_column(Boolean, default=True)
+    problems_found: Mapped[int] = mapped_column(Integer, default=0)
+    problems_unrectified: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Honor(Base):
+    """形成典型 / 承担县现场观摩点评: earns the year-end bonus."""
+
+    __tablename__ = "honor"
+    __table_args__ = (CheckConstraint(_in("kind", HONOR_KINDS), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    awarded_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Road(Base):
+    """主干道 / 次干道 / 巷道: input for micro-landscape siting."""
+
+    __tablename__ = "road"
+    __table_args__ = (CheckConstraint(_in("kind", ROAD_KINDS), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(48), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(100))
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTILINESTRING", srid=SRID, spatial_index=True), nullable=False
+    )
+
+
+class Entrance(Base):
+    """卡口: where a main road enters a village."""
+
+    __tablename__ = "entrance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    road_id: Mapped[int | None] = mapped_column(ForeignKey("road.id"))
+    name: Mapped[str | None] = mapped_column(String(100))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=True), nullable=False
+    )
+
+
+class Waterbody(Base):
+    """河塘沟渠: rivers, ponds and ditches (where waste gathers; no landscape site on them)."""
+
+    __tablename__ = "waterbody"
+    __table_args__ = (CheckConstraint("kind IN ('river', 'pond', 'ditch')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(100))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
+    )

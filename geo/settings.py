@@ -1,0 +1,40 @@
+"""Settings for storage and spatial analysis, read from the environment (prefix CUNRONG_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def project_root() -> Path:
+    """The checkout this package runs from, or the working directory when installed elsewhere."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+class GeoSettings(BaseSettings):
+    """Where the data lives and how the town is measured."""
+
+    model_config = SettingsConfigDict(env_prefix="CUNRONG_", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = Field(default_factory=lambda: project_root() / "data")
+    metric_srid: int = 4527
+    gps_tolerance_m: float = 30.0
+    rebound_radius_m: float = 20.0
+    rebound_days: int = 90
+    duplicate_radius_m: float = 10.0
+
+    @property
+    def pgdata(self) -> Path:
+        """The local PostGIS cluster's data directory (also holds its socket)."""
+        return self.data_dir / "pgdata"
+
+
+@lru_cache
+def get_settings() -> GeoSettings:
+    """The settings of this process (read once)."""
+    return GeoSettings()

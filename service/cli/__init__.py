@@ -1,0 +1,28 @@
+"""The `cunrong` command line: one Typer app, one sub-app per concern."""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import db as db_cli
+from service.cli import imports as import_cli
+from service.cli import sample as sample_cli
+from service.cli import score as score_cli
+from service.cli import serve as serve_cli
+
+app = typer.Typer(
+    name="cunrong",
+    help="村容 cunrong — rural living-environment campaign: issues, scores, maps.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(import_cli.app, name="import")
+app.add_typer(sample_cli.app, name="sample")
+app.add_typer(score_cli.app, name="score")
+serve_cli.register(app)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

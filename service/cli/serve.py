@@ -1,0 +1,18 @@
+"""`cunrong serve`: run the HTTP service."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `serve` command to the root app."""
+
+    @app.command()
+    def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+        """Serve the API and pages (uvicorn)."""
+        import uvicorn
+
+        from service.app import create_app
+
+        uvicorn.run(create_app(), host=host, port=port)
