@@ -172,10 +172,15 @@ class Issue(Base):
         {"postgresql_with": {"fillfactor": 70}},
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        primary_key=True,
+        default=uuid.uuid4,
+        server_default=func.gen_random_uuid(),
+    )
     code: Mapped[str] = mapped_column(String(40), unique=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     address: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=True), nullable=False
@@ -184,16 +189,18 @@ class Issue(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
     outside_m: Mapped[float | None] = mapped_column(Float)
     """Metres outside every village boundary when snapped to the nearest (GPS tolerance)."""
-    source: Mapped[str] = mapped_column(String(20), default="inspection")
+    source: Mapped[str] = mapped_column(
+        String(20), default="inspection", server_default="inspection"
+    )
     found_on: Mapped[date] = mapped_column(Date)
     found_by: Mapped[str | None] = mapped_column(String(100))
     deadline: Mapped[date | None] = mapped_column(Date)
     responsible: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     closed_on: Mapped[date | None] = mapped_column(Date)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
     rebound_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("issue.id"))
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

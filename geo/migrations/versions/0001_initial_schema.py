@@ -286,10 +286,10 @@ def upgrade() -> None:
     )
     op.create_geospatial_table(
         "issue",
-        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("category_code", sa.String(length=40), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
         sa.Column("address", sa.Text(), nullable=True),
         sa.Column(
             "geom",
@@ -307,16 +307,16 @@ def upgrade() -> None:
         sa.Column("village_id", sa.Integer(), nullable=True),
         sa.Column("grid_id", sa.Integer(), nullable=True),
         sa.Column("outside_m", sa.Float(), nullable=True),
-        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=20), server_default="inspection", nullable=False),
         sa.Column("found_on", sa.Date(), nullable=False),
         sa.Column("found_by", sa.String(length=100), nullable=True),
         sa.Column("deadline", sa.Date(), nullable=True),
         sa.Column("responsible", sa.String(length=100), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="open", nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("round_id", sa.Integer(), nullable=True),
         sa.Column("rebound_of", sa.UUID(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -1,0 +1,38 @@
+"""The FastAPI application: `create_app()` wires routes, errors and the database engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from geo.db import make_engine
+from service.errors import install_error_handlers
+from service.routes import health, issues, villages
+from service.settings import ServiceSettings
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """Build the app; the engine is made at start-up and disposed at shutdown."""
+    settings = settings or ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title=settings.title,
+        description="农村人居环境整治提升 — issues, closed loop, rankings and maps of a town.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (health, villages, issues):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,24 @@
+"""Settings of the HTTP service (prefix CUNRONG_)."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """How the service runs."""
+
+    model_config = SettingsConfigDict(env_prefix="CUNRONG_", extra="ignore")
+
+    environment: str = "development"
+    secret_key: str = "change-me"
+    database_url: str | None = None
+    max_page_size: int = 5000
+    title: str = "村容 cunrong"
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> ServiceSettings:
+        if self.environment != "development" and self.secret_key == "change-me":
+            raise ValueError("set CUNRONG_SECRET_KEY: the default secret is for development only")
+        return self

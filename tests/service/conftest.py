@@ -1,0 +1,62 @@
+"""A small hand-made town for API tests: two square villages near 117.2 E, 39.29 N."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from service.app import create_app
+from service.settings import ServiceSettings
+
+WEST = "MULTIPOLYGON(((117.19 39.28,117.20 39.28,117.20 39.29,117.19 39.29,117.19 39.28)))"
+EAST = "MULTIPOLYGON(((117.20 39.28,117.21 39.28,117.21 39.29,117.20 39.29,117.20 39.28)))"
+
+
+@pytest.fixture
+def two_villages_url(fresh_url: str) -> str:
+    """A database with villages W01 (west) and E01 (east) and four issues."""
+    engine = create_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO community (code, name) VALUES ('C1', '一号共同体')"))
+        for code, name, wkt in (("W01", "西村", WEST), ("E01", "东村", EAST)):
+            conn.execute(
+                text(
+                    "INSERT INTO village (code, name, community_id, geom) VALUES"
+                    " (:c, :n, (SELECT id FROM community), ST_GeomFromText(:w, 4326))"
+                ),
+                {"c": code, "n": name, "w": wkt},
+            )
+        issues = [
+            ("I1", "clutter", 117.195, 39.285, "2024-03-05", "open", None),
+            ("I2", "weeds", 117.196, 39.286, "2024-04-02", "closed", "2024-04-20"),
+            ("I3", "clutter", 117.205, 39.285, "2024-03-09", "open", None),
+            ("I4", "tangled_wires", 117.206, 39.286, "2024-03-15", "submitted", None),
+        ]
+        for code, cat, lon, lat, found, status, closed in issues:
+            conn.execute(
+                text(
+                    "INSERT INTO issue (id, code, category_code, description, geom, source,"
+                    " found_on, deadline, status, closed_on, version) VALUES (gen_random_uuid(),"
+                    " :code, :cat, '<b>desc</b>', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),"
+                    " 'inspection', :found, CAST(:found AS date) + 10, :status, :closed, 1)"
+                ),
+                dict(
+                    code=code, cat=cat, lon=lon, lat=lat, found=found, status=status, closed=closed
+                ),
+            )
+        from geo.assign import assign_issues
+
+        assign_issues(conn)
+    engine.dispose()
+    return fresh_url
+
+
+@pytest.fixture
+def client(two_villages_url: str) -> Iterator[TestClient]:
+    """An API client on the two-village town."""
+    app = create_app(ServiceSettings(database_url=two_villages_url))
+    with TestClient(app) as test_client:
+        yield test_client
