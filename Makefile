@@ -23,7 +23,7 @@ system:
 	  echo "PostgreSQL + PostGIS are missing: install them (e.g. brew install postgis)," \
 	       "or set DATABASE_URL, or run docker compose up" >&2; exit 1; fi; \
 	echo "Installing PostgreSQL + PostGIS (apt-get)…"; \
-	$(APT) update -qq && $(APT) install -y -qq postgresql postgis >/dev/null
+	$(APT) update -qq && $(APT) install -y -qq postgresql postgresql-postgis >/dev/null
 
 ## Headless Chromium and CJK fonts, for the browser tests.
 browser:

@@ -17,9 +17,9 @@ from pathlib import Path
 DB_NAME = "cunrong"
 PORT = 5432
 INSTALL_HINT = (
-    "install PostgreSQL and PostGIS (Debian/Ubuntu: `apt-get install postgresql postgis`; "
-    "macOS: `brew install postgis`), or set DATABASE_URL to an existing PostGIS database, "
-    "or run `docker compose up`"
+    "install PostgreSQL and PostGIS (Debian/Ubuntu: "
+    "`apt-get install postgresql postgresql-postgis`; macOS: `brew install postgis`), "
+    "or set DATABASE_URL to an existing PostGIS database, or run `docker compose up`"
 )
 
 

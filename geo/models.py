@@ -350,3 +350,26 @@ class Waterbody(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
     )
+
+
+USER_ROLES = ("admin", "inspector", "village", "leader", "planner")
+"""admin 整治办 · inspector 检查员 · village 村 (own village only) · leader 领导 (read-only) ·
+planner 规划 (read-only plus sites)."""
+
+
+class AppUser(Base):
+    """A person or device with an API token (stored as a SHA-256 hash, never in clear)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="role_known"),
+        CheckConstraint("(role = 'village') = (village_id IS NOT NULL)", name="village_role_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,425 @@
+"""The closed loop (闭环, 销号管理): recording issues and moving them through their states.
+
+open 整改中 → (village submits with an after-photo) → submitted 已整改待复核 → at the next
+round the inspector records closed 已销号 · unrectified 未整改 · inadequate 整改不到位 (the
+last two go back to the village). Every change is one `issue_event` row; the issue's
+`version` guards against concurrent edits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, text
+
+from geo.assign import locate
+from geo.coords import gcj02_to_wgs84
+from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
+from geo.models import ISSUE_SOURCES, OPEN_STATUSES
+from geo.settings import get_settings
+
+DEFAULT_DEADLINE_DAYS = 15
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """What an inspector records in the field."""
+
+    category: str
+    lon: float
+    lat: float
+    found_on: date
+    description: str = ""
+    found_by: str | None = None
+    deadline: date | None = None
+    source: str = "inspection"
+    address: str | None = None
+    responsible: str | None = None
+    round_id: int | None = None
+    id: uuid.UUID | None = None
+    """Client-supplied id: a retried request with the same id never creates a duplicate."""
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """An existing issue close to a new one."""
+
+    id: uuid.UUID
+    code: str
+    status: str
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class CreatedIssue:
+    """The outcome of recording an issue."""
+
+    id: uuid.UUID
+    code: str
+    created: bool
+    village_code: str
+    outside_m: float | None
+    rebound_of: Nearby | None = None
+    possible_duplicates: list[Nearby] = field(default_factory=list)
+
+
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": (OPEN_STATUSES, "submitted"),
+    "close": (("submitted",), "closed"),
+    "unrectified": (("submitted", *OPEN_STATUSES), "unrectified"),
+    "inadequate": (("submitted",), "inadequate"),
+    "reopen": (("closed",), "open"),
+}
+"""action → (statuses it may start from, status it leads to)."""
+
+EVENT_OF_ACTION = {
+    "submit": "submitted",
+    "close": "closed",
+    "unrectified": "unrectified",
+    "inadequate": "inadequate",
+    "reopen": "reopened",
+}
+
+
+def check_point(lon: float, lat: float, *, field: str = "geometry") -> None:
+    """Refuse coordinates that cannot be lon/lat degrees, with a hint for the usual mistakes."""
+    if abs(lon) > 180 or abs(lat) > 90:
+        if abs(lon) > 1000 or abs(lat) > 1000:
+            raise InvalidInput(
+                f"({lon}, {lat}) look like projected metres, not degrees; send WGS-84 lon/lat",
+                field=field,
+            )
+        raise InvalidInput(
+            f"({lon}, {lat}) is not a lon/lat pair (lon within ±180, lat within ±90)"
+            + ("; lon and lat look swapped" if abs(lat) <= 180 and abs(lon) <= 90 else ""),
+            field=field,
+        )
+
+
+def _swapped_hint(conn: Connection, lon: float, lat: float) -> str:
+    inside = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM village"
+            " WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lat, :lon), 4326)))"
+        ),
+        {"lon": lon, "lat": lat},
+    ).scalar_one()
+    return "; lon and lat look swapped (经纬度可能颠倒)" if inside else ""
+
+
+def known_category(conn: Connection, code: str, *, field: str = "category") -> None:
+    """Raise UnknownCategory with the closest codes when `code` is not a category."""
+    codes = list(conn.execute(text("SELECT code FROM category ORDER BY sort_order")).scalars())
+    if code not in codes:
+        close = difflib.get_close_matches(code, codes, n=3, cutoff=0.4)
+        hint = f"; closest: {', '.join(close)}" if close else f"; known: {', '.join(codes)}"
+        raise UnknownCategory(f"unknown category {code!r}{hint}", field=field)
+
+
+def create_issue(
+    conn: Connection, new: NewIssue, *, actor: str, coords: str = "wgs84"
+) -> CreatedIssue:
+    """Record an issue: validate, locate its village, link a rebound, warn of duplicates."""
+    lon, lat = new.lon, new.lat
+    check_point(lon, lat)
+    if coords == "gcj02":
+        wlon, wlat = gcj02_to_wgs84(lon, lat)
+        lon, lat = float(wlon), float(wlat)
+    elif coords != "wgs84":
+        raise InvalidInput(f"expected coords 'wgs84' or 'gcj02', got {coords!r}", field="coords")
+    known_category(conn, new.category)
+    if new.source not in ISSUE_SOURCES:
+        raise InvalidInput(
+            f"unknown source {new.source!r}; expected one of {', '.join(ISSUE_SOURCES)}",
+            field="source",
+        )
+    deadline = new.deadline or new.found_on + timedelta(days=DEFAULT_DEADLINE_DAYS)
+    if deadline < new.found_on:
+        raise InvalidInput("the deadline is before the date found", field="deadline")
+    if new.id is not None and _exists(conn, new.id):
+        return _replay(conn, new.id, lon, lat, new.category)
+    try:
+        where = locate(conn, lon=lon, lat=lat)
+    except InvalidInput as exc:
+        raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
+    settings = get_settings()
+    rebound = _rebound_candidate(conn, lon=lon, lat=lat, new=new, settings=settings)
+    duplicates = _nearby_open(conn, lon=lon, lat=lat, category=new.category, settings=settings)
+    issue_id = new.id or uuid.uuid4()
+    code = _next_code(conn, where.village_code, new.found_on)
+    conn.execute(
+        text(
+            "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
+            " grid_id, outside_m, source, found_on, found_by, deadline, responsible, status,"
+            " round_id, rebound_of, version) VALUES (:id, :code, :category, :description,"
+            " :address, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :village_id, :grid_id,"
+            " :outside_m, :source, :found_on, :found_by, :deadline, :responsible, 'open',"
+            " :round_id, :rebound_of, 1)"
+        ),
+        {
+            "id": issue_id,
+            "code": code,
+            "category": new.category,
+            "description": new.description,
+            "address": new.address,
+            "lon": lon,
+            "lat": lat,
+            "village_id": where.village_id,
+            "grid_id": where.grid_id,
+            "outside_m": where.outside_m,
+            "source": new.source,
+            "found_on": new.found_on,
+            "found_by": new.found_by or actor,
+            "deadline": deadline,
+            "responsible": new.responsible,
+            "round_id": new.round_id,
+            "rebound_of": rebound.id if rebound else None,
+        },
+    )
+    note = (
+        f"GPS {where.outside_m:.0f} m outside {where.village_name}; assigned to nearest village"
+        if where.outside_m
+        else None
+    )
+    _event(conn, issue_id, "created", None, "open", actor, note, new.round_id)
+    if rebound is not None:
+        _event(
+            conn,
+            issue_id,
+            "rebound_linked",
+            "open",
+            "open",
+            actor,
+            f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
+            f"{settings.rebound_days} days",
+            new.round_id,
+        )
+    return CreatedIssue(
+        id=issue_id,
+        code=code,
+        created=True,
+        village_code=where.village_code,
+        outside_m=where.outside_m,
+        rebound_of=rebound,
+        possible_duplicates=duplicates,
+    )
+
+
+def _exists(conn: Connection, issue_id: uuid.UUID) -> bool:
+    return conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM issue WHERE id = :id)"), {"id": issue_id}
+    ).scalar_one()
+
+
+def _replay(
+    conn: Connection, issue_id: uuid.UUID, lon: float, lat: float, category: str
+) -> CreatedIssue:
+    """A retried create: return the stored issue, or refuse if the id names another one."""
+    row = (
+        conn.execute(
+            text(
+                "SELECT i.code, i.category_code, v.code AS village, i.outside_m,"
+                " ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+                "::geography) AS moved FROM issue i LEFT JOIN village v ON v.id = i.village_id"
+                " WHERE i.id = :id"
+            ),
+            {"id": issue_id, "lon": lon, "lat": lat},
+        )
+        .mappings()
+        .one()
+    )
+    if row["category_code"] != category or row["moved"] > 1.0:
+        raise Conflict(
+            f"id {issue_id} is already used by issue {row['code']} with other content",
+            field="id",
+        )
+    return CreatedIssue(
+        id=issue_id,
+        code=row["code"],
+        created=False,
+        village_code=row["village"],
+        outside_m=row["outside_m"],
+    )
+
+
+def _rebound_candidate(conn, *, lon, lat, new, settings) -> Nearby | None:  # type: ignore[no-untyped-def]
+    row = (
+        conn.execute(
+            text(
+                "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"
+                " FROM issue i, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
+                " AS g) p WHERE i.status = 'closed' AND i.category_code = :category"
+                " AND ST_DWithin(i.geom::geography, p.g, :radius)"
+                " AND i.closed_on <= :found_on AND i.closed_on >= CAST(:found_on AS date) - :days"
+                " ORDER BY i.closed_on DESC, distance_m LIMIT 1"
+            ),
+            {
+                "lon": lon,
+                "lat": lat,
+                "category": new.category,
+                "radius": settings.rebound_radius_m,
+                "found_on": new.found_on,
+                "days": settings.rebound_days,
+            },
+        )
+        .mappings()
+        .first()
+    )
+    return Nearby(**row) if row else None
+
+
+def _nearby_open(conn, *, lon, lat, category, settings) -> list[Nearby]:  # type: ignore[no-untyped-def]
+    rows = conn.execute(
+        text(
+            "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"
+            " FROM issue i, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g) p"
+            " WHERE i.status <> 'closed' AND i.category_code = :category"
+            " AND ST_DWithin(i.geom::geography, p.g, :radius) ORDER BY distance_m"
+        ),
+        {"lon": lon, "lat": lat, "category": category, "radius": settings.duplicate_radius_m},
+    ).mappings()
+    return [Nearby(**r) for r in rows]
+
+
+def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
+    """`DZZ07-202404-0012`: village, month found, sequence within them."""
+    prefix = f"{village_code}-{found_on:%Y%m}-"
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": prefix})
+    last = conn.execute(
+        text("SELECT max(code) FROM issue WHERE code LIKE :like"), {"like": prefix + "%"}
+    ).scalar()
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
+    return f"{prefix}{seq:04d}"
+
+
+def _event(
+    conn: Connection,
+    issue_id: uuid.UUID,
+    kind: str,
+    from_status: str | None,
+    to_status: str | None,
+    actor: str,
+    note: str | None,
+    round_id: int | None,
+) -> int:
+    return conn.execute(
+        text(
+            "INSERT INTO issue_event (issue_id, kind, from_status, to_status, actor, note,"
+            " round_id) VALUES (:i, :k, :f, :t, :a, :n, :r) RETURNING id"
+        ),
+        {
+            "i": issue_id,
+            "k": kind,
+            "f": from_status,
+            "t": to_status,
+            "a": actor,
+            "n": note,
+            "r": round_id,
+        },
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class Transitioned:
+    """An issue after a transition."""
+
+    id: uuid.UUID
+    code: str
+    status: str
+    version: int
+    event_id: int
+
+
+def transition(
+    conn: Connection,
+    *,
+    issue_id: uuid.UUID,
+    action: str,
+    version: int,
+    actor: str,
+    note: str | None = None,
+    photo_ids: Sequence[uuid.UUID] = (),
+    round_id: int | None = None,
+    on: date | None = None,
+) -> Transitioned:
+    """Apply one step of the loop, checking the current status and version (409 otherwise)."""
+    if action not in TRANSITIONS:
+        raise InvalidInput(
+            f"unknown action {action!r}; expected one of {', '.join(TRANSITIONS)}", field="action"
+        )
+    row = (
+        conn.execute(
+            text("SELECT code, status, version, found_on FROM issue WHERE id = :id FOR UPDATE"),
+            {"id": issue_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no issue {issue_id}", field="issue_id")
+    if row["version"] != version:
+        raise Conflict(
+            f"issue {row['code']} changed meanwhile (version {row['version']}, you sent "
+            f"{version}); reload it and try again",
+            field="version",
+        )
+    allowed_from, to_status = TRANSITIONS[action]
+    if row["status"] not in allowed_from:
+        raise Conflict(
+            f"cannot {action} issue {row['code']} while it is {row['status']} "
+            f"(allowed from: {', '.join(allowed_from)})",
+            field="action",
+        )
+    if action == "submit":
+        _check_after_photos(conn, issue_id, photo_ids)
+    day = on or date.today()
+    if day < row["found_on"]:
+        raise InvalidInput("the date is before the issue was found", field="on")
+    new_version = row["version"] + 1
+    conn.execute(
+        text(
+            "UPDATE issue SET status = :status, version = :v, updated_at = now(),"
+            " closed_on = :closed_on WHERE id = :id"
+        ),
+        {
+            "status": to_status,
+            "v": new_version,
+            "closed_on": day if to_status == "closed" else None,
+            "id": issue_id,
+        },
+    )
+    event_id = _event(
+        conn, issue_id, EVENT_OF_ACTION[action], row["status"], to_status, actor, note, round_id
+    )
+    if photo_ids:
+        conn.execute(
+            text("UPDATE photo SET event_id = :e WHERE id = ANY(:ids) AND issue_id = :i"),
+            {"e": event_id, "ids": list(photo_ids), "i": issue_id},
+        )
+    return Transitioned(
+        id=issue_id, code=row["code"], status=to_status, version=new_version, event_id=event_id
+    )
+
+
+def _check_after_photos(
+    conn: Connection, issue_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]
+) -> None:
+    if not photo_ids:
+        raise InvalidInput(
+            "a rectification needs at least one after-photo (整改后照片); upload it first",
+            field="photo_ids",
+        )
+    found = conn.execute(
+        text(
+            "SELECT count(*) FROM photo WHERE id = ANY(:ids) AND issue_id = :i AND kind = 'after'"
+        ),
+        {"ids": list(photo_ids), "i": issue_id},
+    ).scalar_one()
+    if found != len(set(photo_ids)):
+        raise InvalidInput(
+            "every photo_id must be an after-photo uploaded for this issue", field="photo_ids"
+        )
