@@ -29,6 +29,11 @@ class GeoSettings(BaseSettings):
     duplicate_radius_m: float = 10.0
 
     @property
+    def photo_dir(self) -> Path:
+        """Where photos are stored by content hash (outside any web root)."""
+        return self.data_dir / "photos"
+
+    @property
     def pgdata(self) -> Path:
         """The local PostGIS cluster's data directory (also holds its socket)."""
         return self.data_dir / "pgdata"
