@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo.db import make_engine
+from geo.settings import get_settings
 from service.errors import install_error_handlers
-from service.routes import health, issues, villages
+from service.routes import health, issues, loop, villages
 from service.settings import ServiceSettings
 
 
@@ -33,6 +34,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, villages, issues):
+    app.state.photo_root = get_settings().photo_dir
+    for module in (health, villages, issues, loop):
         app.include_router(module.router)
     return app

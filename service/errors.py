@@ -33,6 +33,8 @@ class ErrorBody(BaseModel):
 
 
 def _status_of(exc: CunrongError) -> int:
+    if exc.code == "unauthorized":
+        return 401
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
@@ -48,7 +50,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CunrongError)
     async def _domain(_: Request, exc: CunrongError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, str(exc), exc.field), status_code=_status_of(exc))
+        status = _status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            _body(exc.code, str(exc), exc.field), status_code=status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

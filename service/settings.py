@@ -15,6 +15,8 @@ class ServiceSettings(BaseSettings):
     secret_key: str = "change-me"
     database_url: str | None = None
     max_page_size: int = 5000
+    anonymous_read: bool = True
+    """Allow reads without a token (the demo); set CUNRONG_ANONYMOUS_READ=false in production."""
     title: str = "村容 cunrong"
 
     @model_validator(mode="after")

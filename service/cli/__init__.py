@@ -9,6 +9,7 @@ from service.cli import imports as import_cli
 from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
+from service.cli import users as users_cli
 
 app = typer.Typer(
     name="cunrong",
@@ -20,6 +21,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(import_cli.app, name="import")
 app.add_typer(sample_cli.app, name="sample")
 app.add_typer(score_cli.app, name="score")
+app.add_typer(users_cli.app, name="user")
 serve_cli.register(app)
 
 

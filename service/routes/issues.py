@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection, Text, func, literal_column, select
 
-from geo.errors import InvalidInput
+from geo.errors import Forbidden, InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
 from geo.models import OPEN_STATUSES, Category, Grid, Issue, Village
+from service.auth import Reader
 from service.deps import ConnDep
 from service.geojson import GEOJSON, GeoJSONResponse
 
@@ -44,6 +45,7 @@ def _check_known(conn: Connection, *, field: str, given: tuple[str, ...], column
 )
 def list_issues(
     conn: ConnDep,
+    user: Reader,
     village: Annotated[list[str] | None, Query(description="village code(s) 村编码")] = None,
     community: Annotated[list[str] | None, Query(description="community code or name")] = None,
     category: Annotated[list[str] | None, Query(description="category code(s) 问题类别")] = None,
@@ -57,8 +59,15 @@ def list_issues(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
     """Issues matching every given filter, newest first, as a GeoJSON FeatureCollection."""
+    villages = _split(village)
+    if user is not None and user.role == "village":
+        if any(v != user.village_code for v in villages):
+            raise Forbidden(
+                f"user {user.name} sees village {user.village_code} only", field="village"
+            )
+        villages = (user.village_code or "",)
     selection = IssueFilter(
-        villages=_split(village),
+        villages=villages,
         communities=_split(community),
         categories=_split(category),
         statuses=_split(status),

@@ -55,8 +55,31 @@ def two_villages_url(fresh_url: str) -> str:
 
 
 @pytest.fixture
-def client(two_villages_url: str) -> Iterator[TestClient]:
-    """An API client on the two-village town."""
+def client(two_villages_url: str, tmp_path) -> Iterator[TestClient]:
+    """An API client on the two-village town (photos stored under tmp_path)."""
     app = create_app(ServiceSettings(database_url=two_villages_url))
+    app.state.photo_root = tmp_path / "photos"
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def tokens(two_villages_url: str) -> dict[str, dict[str, str]]:
+    """Authorization headers of one user per role (the village user belongs to W01)."""
+    from geo.users import create_user
+
+    engine = create_engine(two_villages_url)
+    headers = {}
+    with engine.begin() as conn:
+        for name, role, village in (
+            ("admin", "admin", None),
+            ("inspector", "inspector", None),
+            ("west", "village", "W01"),
+            ("east", "village", "E01"),
+            ("leader", "leader", None),
+            ("planner", "planner", None),
+        ):
+            _, token = create_user(conn, name=name, role=role, village_code=village)
+            headers[name] = {"Authorization": f"Bearer {token}"}
+    engine.dispose()
+    return headers

@@ -1,0 +1,101 @@
+"""Users and their API tokens. A token is shown once; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from geo.errors import Conflict, InvalidInput, NotFound
+from geo.models import USER_ROLES
+
+WRITE_ROLES = frozenset({"admin", "inspector", "village"})
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is calling, and for a village user, which village they act for."""
+
+    id: int
+    name: str
+    role: str
+    village_id: int | None = None
+    village_code: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the user appears in an issue's history."""
+        return f"{self.name} ({self.role})"
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token (tokens are 256-bit random, so no slow hash is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    conn: Connection, *, name: str, role: str, village_code: str | None = None
+) -> tuple[User, str]:
+    """Create a user and return it with its new token (shown once)."""
+    if role not in USER_ROLES:
+        raise InvalidInput(
+            f"unknown role {role!r}; expected one of {', '.join(USER_ROLES)}", field="role"
+        )
+    village_id = None
+    if role == "village":
+        if not village_code:
+            raise InvalidInput("a village user needs --village CODE", field="village")
+        village_id = conn.execute(
+            text("SELECT id FROM village WHERE code = :c"), {"c": village_code}
+        ).scalar()
+        if village_id is None:
+            raise NotFound(f"no village with code {village_code!r}", field="village")
+    elif village_code:
+        raise InvalidInput(f"only village users belong to a village, not {role}", field="village")
+    token = secrets.token_urlsafe(32)
+    try:
+        with conn.begin_nested():
+            user_id = conn.execute(
+                text(
+                    "INSERT INTO app_user (name, role, village_id, token_hash)"
+                    " VALUES (:n, :r, :v, :h) RETURNING id"
+                ),
+                {"n": name, "r": role, "v": village_id, "h": hash_token(token)},
+            ).scalar_one()
+    except IntegrityError:
+        raise Conflict(f"a user named {name!r} exists already", field="name") from None
+    return User(user_id, name, role, village_id, village_code if village_id else None), token
+
+
+def user_for_token(conn: Connection, token: str) -> User | None:
+    """The active user holding this token, if any."""
+    row = conn.execute(
+        text(
+            "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code FROM app_user u"
+            " LEFT JOIN village v ON v.id = u.village_id WHERE u.token_hash = :h AND u.active"
+        ),
+        {"h": hash_token(token)},
+    ).first()
+    return User(row.id, row.name, row.role, row.village_id, row.village_code) if row else None
+
+
+def deactivate_user(conn: Connection, name: str) -> None:
+    """Revoke a user's token (the user row stays for the history)."""
+    if not conn.execute(
+        text("UPDATE app_user SET active = false WHERE name = :n RETURNING id"), {"n": name}
+    ).first():
+        raise NotFound(f"no user named {name!r}", field="name")
+
+
+def list_users(conn: Connection) -> list[dict[str, object]]:
+    """Every user with role, village and state (never the token)."""
+    rows = conn.execute(
+        text(
+            "SELECT u.name, u.role, v.code AS village, u.active, u.created_at FROM app_user u"
+            " LEFT JOIN village v ON v.id = u.village_id ORDER BY u.name"
+        )
+    ).mappings()
+    return [dict(r) for r in rows]

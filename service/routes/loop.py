@@ -1,0 +1,241 @@
+"""The closed loop over HTTP: record issues, upload photos, move issues through their states."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import Connection, text
+
+from geo.errors import Forbidden, NotFound
+from geo.loop import NewIssue, create_issue, transition
+from geo.photos import MAX_BYTES, store_photo, thumbnail_path
+from service.auth import Inspector, Reader, Writer, check_village_scope
+from service.deps import ConnDep
+from service.geojson import GEOJSON, GeoJSONResponse
+from service.schemas import (
+    EventPublic,
+    IssueCreate,
+    IssueCreated,
+    NearbyPublic,
+    PhotoPublic,
+    TransitionIn,
+    TransitionOut,
+)
+
+router = APIRouter(tags=["closed loop 闭环"])
+
+VILLAGE_ACTIONS = {"submit"}
+INSPECTOR_ACTIONS = {"close", "unrectified", "inadequate", "reopen"}
+
+
+def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
+    row = conn.execute(
+        text(
+            "SELECT v.code FROM issue i LEFT JOIN village v ON v.id = i.village_id WHERE i.id = :i"
+        ),
+        {"i": issue_id},
+    ).first()
+    if row is None:
+        raise NotFound(f"no issue {issue_id}", field="issue_id")
+    return row.code
+
+
+@router.post(
+    "/issues",
+    status_code=201,
+    response_model=IssueCreated,
+    responses={200: {"model": IssueCreated, "description": "a retry: the issue already exists"}},
+)
+def record_issue(body: IssueCreate, conn: ConnDep, user: Inspector) -> Any:
+    """Record a new issue (inspector/admin). Rebounds are linked, near duplicates listed."""
+    lon, lat = body.point()
+    created = create_issue(
+        conn,
+        NewIssue(
+            category=body.category,
+            lon=lon,
+            lat=lat,
+            found_on=body.found_on or date.today(),
+            description=body.description,
+            found_by=user.name,
+            deadline=body.deadline,
+            source=body.source,
+            address=body.address,
+            responsible=body.responsible,
+            round_id=body.round_id,
+            id=body.id,
+        ),
+        actor=user.label,
+        coords=body.coords,
+    )
+    warnings = []
+    if created.outside_m:
+        warnings.append(
+            f"点位在村界外 {created.outside_m:.0f} m，已归入最近的村 / point is "
+            f"{created.outside_m:.0f} m outside the boundary; assigned to the nearest village"
+        )
+    if created.rebound_of:
+        warnings.append(f"反弹 / rebound of {created.rebound_of.code}")
+    if created.possible_duplicates:
+        codes = ", ".join(d.code for d in created.possible_duplicates)
+        warnings.append(
+            f"10 m 内有同类未销号问题 / open issue of this category within 10 m: {codes}"
+        )
+    out = IssueCreated(
+        id=created.id,
+        code=created.code,
+        created=created.created,
+        village=created.village_code,
+        outside_m=created.outside_m,
+        rebound_of=NearbyPublic(**created.rebound_of.__dict__) if created.rebound_of else None,
+        possible_duplicates=[NearbyPublic(**d.__dict__) for d in created.possible_duplicates],
+        warnings=warnings,
+    )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created.created else 200)
+
+
+@router.post("/issues/{issue_id}/transitions", response_model=TransitionOut)
+def move_issue(
+    issue_id: uuid.UUID, body: TransitionIn, conn: ConnDep, user: Writer
+) -> TransitionOut:
+    """Submit a rectification (village) or record a recheck outcome (inspector)."""
+    if body.action in VILLAGE_ACTIONS and user.role not in ("village", "admin"):
+        raise Forbidden(
+            f"only the village (or admin) submits a rectification, not {user.role}", field="role"
+        )
+    if body.action in INSPECTOR_ACTIONS and user.role not in ("inspector", "admin"):
+        raise Forbidden(
+            f"only an inspector (or admin) may {body.action}, not {user.role}", field="role"
+        )
+    check_village_scope(user, _issue_village(conn, issue_id))
+    done = transition(
+        conn,
+        issue_id=issue_id,
+        action=body.action,
+        version=body.version,
+        actor=user.label,
+        note=body.note,
+        photo_ids=body.photo_ids,
+        round_id=body.round_id,
+        on=body.on,
+    )
+    return TransitionOut(**done.__dict__)
+
+
+@router.post("/issues/{issue_id}/photos", status_code=201, response_model=PhotoPublic)
+async def upload_photo(
+    request: Request,
+    issue_id: uuid.UUID,
+    conn: ConnDep,
+    user: Writer,
+    file: Annotated[
+        UploadFile, File(description=f"JPEG, PNG or WebP, at most {MAX_BYTES // 2**20} MB")
+    ],
+    kind: Annotated[str, Form(description="before | after | other")] = "before",
+) -> PhotoPublic:
+    """Upload a photo of an issue; villages upload after-photos of their own issues only."""
+    check_village_scope(user, _issue_village(conn, issue_id))
+    if user.role == "village" and kind != "after":
+        raise Forbidden("a village uploads after-photos (整改后照片) only", field="kind")
+    data = await file.read(MAX_BYTES + 1)
+    root = request.app.state.photo_root
+    stored = store_photo(
+        conn, root=root, issue_id=issue_id, data=data, kind=kind, uploaded_by=user.label
+    )
+    return PhotoPublic(
+        id=stored.id,
+        kind=kind,
+        sha256=stored.sha256,
+        mime=stored.mime,
+        width=stored.width,
+        height=stored.height,
+        taken_at=stored.taken_at,
+        distance_m=stored.distance_m,
+        url=f"/photos/{stored.id}",
+        thumbnail_url=f"/photos/{stored.id}/thumbnail",
+        warnings=list(stored.warnings),
+    )
+
+
+def _photo_row(conn: Connection, photo_id: uuid.UUID, user) -> Any:  # type: ignore[no-untyped-def]
+    row = conn.execute(
+        text(
+            "SELECT p.sha256, p.path, p.mime, v.code AS village FROM photo p JOIN issue i"
+            " ON i.id = p.issue_id LEFT JOIN village v ON v.id = i.village_id WHERE p.id = :p"
+        ),
+        {"p": photo_id},
+    ).first()
+    if row is None:
+        raise NotFound(f"no photo {photo_id}", field="photo_id")
+    check_village_scope(user, row.village)
+    return row
+
+
+@router.get("/photos/{photo_id}", response_class=FileResponse)
+def get_photo(request: Request, photo_id: uuid.UUID, conn: ConnDep, user: Reader) -> FileResponse:
+    """The original photo."""
+    row = _photo_row(conn, photo_id, user)
+    return FileResponse(request.app.state.photo_root / row.path, media_type=row.mime)
+
+
+@router.get("/photos/{photo_id}/thumbnail", response_class=FileResponse)
+def get_thumbnail(
+    request: Request, photo_id: uuid.UUID, conn: ConnDep, user: Reader
+) -> FileResponse:
+    """A 320-pixel JPEG thumbnail."""
+    row = _photo_row(conn, photo_id, user)
+    return FileResponse(
+        thumbnail_path(request.app.state.photo_root, row.sha256), media_type="image/jpeg"
+    )
+
+
+@router.get(
+    "/issues/{issue_id}",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "one issue with its history"}},
+)
+def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONResponse:
+    """One issue as a GeoJSON Feature, with its full history and photos."""
+    check_village_scope(user, _issue_village(conn, issue_id))
+    feature = conn.execute(
+        text(
+            "SELECT ST_AsGeoJSON(t.*, 'geom', 7)::json FROM (SELECT i.id, i.code,"
+            " i.category_code AS category, c.label_zh AS category_zh, c.label_en AS category_en,"
+            " i.description, i.address, v.code AS village, v.name AS village_name,"
+            " g.name AS grid, i.source, i.found_on, i.found_by, i.deadline, i.responsible,"
+            " i.status, i.closed_on, i.rebound_of, i.outside_m, i.version, i.geom"
+            " FROM issue i JOIN category c ON c.code = i.category_code"
+            " LEFT JOIN village v ON v.id = i.village_id LEFT JOIN grid g ON g.id = i.grid_id"
+            " WHERE i.id = :i) t"
+        ),
+        {"i": issue_id},
+    ).scalar_one()
+    events = conn.execute(
+        text(
+            "SELECT e.id, e.kind, e.from_status, e.to_status, e.at, e.actor, e.note,"
+            " coalesce(array_agg(p.id) FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
+            " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id WHERE e.issue_id = :i"
+            " GROUP BY e.id ORDER BY e.at, e.id"
+        ),
+        {"i": issue_id},
+    ).mappings()
+    photos = conn.execute(
+        text(
+            "SELECT id, kind, sha256, mime, width, height, taken_at FROM photo"
+            " WHERE issue_id = :i ORDER BY uploaded_at, id"
+        ),
+        {"i": issue_id},
+    ).mappings()
+    feature["properties"]["history"] = [EventPublic(**e).model_dump(mode="json") for e in events]
+    feature["properties"]["photos"] = [
+        PhotoPublic(
+            **p, url=f"/photos/{p['id']}", thumbnail_url=f"/photos/{p['id']}/thumbnail"
+        ).model_dump(mode="json")
+        for p in photos
+    ]
+    return GeoJSONResponse(json.dumps(feature, ensure_ascii=False))
