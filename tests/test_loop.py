@@ -11,21 +11,15 @@ from sqlalchemy import text
 from geo.coords import wgs84_to_gcj02
 from geo.errors import Conflict, InvalidInput, OutsideTown, UnknownCategory
 from geo.loop import NewIssue, create_issue, transition
+from tests.town import add_square_village
 
-SQUARE = "MULTIPOLYGON(((117.19 39.28,117.20 39.28,117.20 39.29,117.19 39.29,117.19 39.28)))"
 # At 39.285°N: 0.0001° of latitude ≈ 11.1 m; 0.0001° of longitude ≈ 8.6 m.
 
 
 @pytest.fixture
 def conn(session):
     c = session.connection()
-    c.execute(
-        text(
-            "INSERT INTO village (code, name, geom)"
-            " VALUES ('W01', '西村', ST_GeomFromText(:w, 4326))"
-        ),
-        {"w": SQUARE},
-    )
+    add_square_village(c)
     return c
 
 

@@ -13,8 +13,7 @@ from sqlalchemy import text
 from geo.errors import InvalidInput
 from geo.loop import NewIssue, create_issue
 from geo.photos import photo_path, store_photo, thumbnail_path
-
-SQUARE = "MULTIPOLYGON(((117.19 39.28,117.20 39.28,117.20 39.29,117.19 39.29,117.19 39.28)))"
+from tests.town import add_square_village
 
 
 def jpeg(*, gps: tuple[float, float] | None = None, size=(800, 600)) -> bytes:
@@ -39,12 +38,7 @@ def jpeg(*, gps: tuple[float, float] | None = None, size=(800, 600)) -> bytes:
 @pytest.fixture
 def issue(session):
     conn = session.connection()
-    conn.execute(
-        text(
-            "INSERT INTO village (code, name, geom) VALUES ('W01', 'w', ST_GeomFromText(:w, 4326))"
-        ),
-        {"w": SQUARE},
-    )
+    add_square_village(conn)
     created = create_issue(
         conn,
         NewIssue(category="clutter", lon=117.195, lat=39.285, found_on=date(2024, 3, 5)),
