@@ -1,0 +1,143 @@
+"""The monthly round: score (M1), ranking (M2), bottom ten (M3), interviews and penalties (M4)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from scoring import wording
+from scoring.errors import NoScoresError
+from scoring.inputs import ObservationScore, ScoringInput, is_month, previous_month
+from scoring.ranking import bottom_set, competition_ranks
+from scoring.results import LineItem, MonthlyResult, MonthlyStanding
+from scoring.rules import MonthlyRules, Rules
+
+
+def monthly_scores(scores: Iterable[ObservationScore]) -> dict[str, dict[str, float]]:
+    """M1: month → village → mean of the scores of all groups that month."""
+    collected: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for score in scores:
+        collected[score.month][score.village].append(score.score)
+    return {
+        month: {village: sum(values) / len(values) for village, values in by_village.items()}
+        for month, by_village in collected.items()
+    }
+
+
+def group_counts(scores: Iterable[ObservationScore]) -> dict[tuple[str, str], int]:
+    """(month, village) → how many scores were averaged."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for score in scores:
+        counts[(score.month, score.village)] += 1
+    return counts
+
+
+def bottom_ten(means: Mapping[str, float], rules: MonthlyRules) -> set[str]:
+    """M3: villages with fewer than `bottom_n` villages scored strictly lower."""
+    return bottom_set(means, n=rules.bottom_n, decimals=rules.rank_decimals)
+
+
+def penalty_items(
+    *, month: str, rank: int, streak: bool, community: str, rules: MonthlyRules
+) -> tuple[str, tuple[LineItem, ...]]:
+    """M4: who interviews whom, and the line items, for a village in the bottom ten."""
+    if not streak:
+        interview = wording.bottom_interview()
+        reason = wording.bottom_reason(month, rank, rules.bottom_penalty, interview=interview)
+        return interview, (LineItem("M4", -rules.bottom_penalty, reason, month),)
+    interview = wording.streak_interview(community)
+    previous = previous_month(month)
+    streak_item = LineItem(
+        "M4",
+        -rules.streak_penalty,
+        wording.streak_reason(previous, month, rank, rules.streak_penalty, interview=interview),
+        month,
+    )
+    if rules.streak_mode == "replace":
+        return interview, (streak_item,)
+    single = LineItem(
+        "M4",
+        -rules.bottom_penalty,
+        wording.bottom_reason(month, rank, rules.bottom_penalty, interview=None),
+        month,
+    )
+    return interview, (single, streak_item)
+
+
+def rank_month(
+    month: str,
+    *,
+    means: Mapping[str, float],
+    previous_bottom: set[str],
+    data: ScoringInput,
+    counts: Mapping[tuple[str, str], int],
+    rules: MonthlyRules,
+) -> MonthlyResult:
+    """M2–M4 for one month, given M1 means and the previous calendar month's bottom ten."""
+    names, communities = data.village_names(), data.communities()
+    ranks = competition_ranks(means, decimals=rules.rank_decimals)
+    bottom = bottom_ten(means, rules)
+    standings = []
+    for village in sorted(means, key=lambda code: (ranks[code], code)):
+        interview: str | None = None
+        items: tuple[LineItem, ...] = ()
+        streak = village in bottom and village in previous_bottom
+        if village in bottom:
+            interview, items = penalty_items(
+                month=month,
+                rank=ranks[village],
+                streak=streak,
+                community=communities.get(village, ""),
+                rules=rules,
+            )
+        standings.append(
+            MonthlyStanding(
+                village=village,
+                name=names.get(village, village),
+                score=means[village],
+                rank=ranks[village],
+                bottom_ten=village in bottom,
+                streak=streak,
+                interview=interview,
+                items=items,
+                group_count=counts.get((month, village), 0),
+            )
+        )
+    not_scored = tuple(v.code for v in data.villages if v.code not in means)
+    return MonthlyResult(month=month, ranking=tuple(standings), not_scored=not_scored)
+
+
+def monthly_results(
+    data: ScoringInput, rules: Rules, *, months: Iterable[str] | None = None
+) -> tuple[MonthlyResult, ...]:
+    """Monthly results for `months` (default: every month with a score), oldest first.
+
+    A month without any score has no ranking, so it has no bottom ten and breaks a streak.
+    """
+    means_by_month = monthly_scores(data.observation_scores)
+    counts = group_counts(data.observation_scores)
+    wanted = sorted(means_by_month if months is None else months)
+    results = []
+    for month in wanted:
+        if not is_month(month):
+            raise ValueError(f"month: expected YYYY-MM, got {month!r}")
+        means = means_by_month.get(month)
+        if not means:
+            raise NoScoresError(f"{data.origin}: no observation score in {month}")
+        earlier = means_by_month.get(previous_month(month), {})
+        results.append(
+            rank_month(
+                month,
+                means=means,
+                previous_bottom=bottom_ten(earlier, rules.monthly),
+                data=data,
+                counts=counts,
+                rules=rules.monthly,
+            )
+        )
+    return tuple(results)
+
+
+def monthly_result(data: ScoringInput, rules: Rules, month: str) -> MonthlyResult:
+    """The result of one month; `NoScoresError` when nobody was scored that month."""
+    return monthly_results(data, rules, months=[month])[0]

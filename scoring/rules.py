@@ -1,0 +1,200 @@
+"""The assessment rules as numbers: load and check a rules file (default `rules.toml`)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scoring.errors import RulesError
+
+STREAK_MODES = ("replace", "add")
+"""replace: a streak month costs streak_penalty; add: bottom_penalty plus streak_penalty."""
+
+
+@dataclass(frozen=True)
+class MonthlyRules:
+    """M2–M4: monthly ranking, bottom ten and its penalties."""
+
+    rank_decimals: int
+    bottom_n: int
+    bottom_penalty: float
+    streak_penalty: float
+    streak_mode: str
+
+
+@dataclass(frozen=True)
+class HonorRules:
+    """M5: the bonus for a model village or a county site visit host."""
+
+    bonus: float
+    max_per_year: int
+
+
+@dataclass(frozen=True)
+class ThirdPartyRules:
+    """T1–T2: the city's third-party evaluation."""
+
+    baseline_problems: float
+    points_per_problem: float
+    points_per_unrectified: float
+
+
+@dataclass(frozen=True)
+class YearEndRules:
+    """Y3: year-end ranking, reward and pay deduction."""
+
+    rank_decimals: int
+    top_n: int
+    reward_yuan: int
+    bottom_n: int
+    total_decimals: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Every number of the town's assessment, versioned by year."""
+
+    year: int
+    document: str
+    monthly: MonthlyRules
+    honors: HonorRules
+    third_party: ThirdPartyRules
+    year_end: YearEndRules
+    source: str = "scoring/rules.toml"
+
+
+class _Section:
+    """Typed reads from one table of a rules file, each failure naming its key."""
+
+    def __init__(
+        self, data: Mapping[str, Any], name: str, source: str, expected: tuple[str, ...]
+    ) -> None:
+        self.source = source
+        self.name = name
+        self.expected = expected
+        table = data.get(name)
+        if table is None:
+            raise RulesError(source, f"[{name}]", "section is missing")
+        if not isinstance(table, dict):
+            raise RulesError(source, f"[{name}]", "expected a table")
+        self.table: dict[str, Any] = table
+        self.read: set[str] = set()
+
+    def _value(self, key: str) -> Any:
+        self.read.add(key)
+        if key not in self.table:
+            strangers = sorted(k for k in self.table if k not in self.expected)
+            hint = f" (is {strangers[0]!r} a misspelling?)" if strangers else ""
+            raise self.error(key, f"key is missing{hint}")
+        return self.table[key]
+
+    def error(self, key: str, problem: str) -> RulesError:
+        """An error naming `[section] key`."""
+        return RulesError(self.source, f"[{self.name}] {key}", problem)
+
+    def integer(self, key: str, *, minimum: int = 0) -> int:
+        """A whole number at least `minimum`."""
+        value = self._value(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"expected an integer, got {value!r}")
+        if value < minimum:
+            raise self.error(key, f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    def number(self, key: str) -> float:
+        """A number at least 0."""
+        value = self._value(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"expected a number, got {value!r}")
+        if value < 0:
+            raise self.error(key, f"expected a number >= 0, got {value}")
+        return float(value)
+
+    def text(self, key: str, *, choices: tuple[str, ...] = ()) -> str:
+        """A string, one of `choices` when given."""
+        value = self._value(key)
+        if not isinstance(value, str):
+            raise self.error(key, f"expected a string, got {value!r}")
+        if choices and value not in choices:
+            raise self.error(key, f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def refuse_unknown(self) -> None:
+        """Refuse keys this version does not know (most often a misspelt key)."""
+        unknown = sorted(set(self.table) - self.read)
+        if unknown:
+            raise self.error(unknown[0], "unknown key (misspelt?)")
+
+
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "rules": ("year", "document"),
+    "monthly": tuple(f.name for f in fields(MonthlyRules)),
+    "honors": tuple(f.name for f in fields(HonorRules)),
+    "third_party": tuple(f.name for f in fields(ThirdPartyRules)),
+    "year_end": tuple(f.name for f in fields(YearEndRules)),
+}
+
+
+def parse_rules(data: Mapping[str, Any], *, source: str) -> Rules:
+    """Check a parsed rules table and turn it into `Rules`."""
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise RulesError(source, f"[{unknown[0]}]", "unknown section (misspelt?)")
+    head, monthly, honors, third, year_end = (
+        _Section(data, name, source, keys) for name, keys in _SECTIONS.items()
+    )
+    rules = Rules(
+        year=head.integer("year", minimum=1900),
+        document=head.text("document"),
+        monthly=MonthlyRules(
+            rank_decimals=monthly.integer("rank_decimals"),
+            bottom_n=monthly.integer("bottom_n"),
+            bottom_penalty=monthly.number("bottom_penalty"),
+            streak_penalty=monthly.number("streak_penalty"),
+            streak_mode=monthly.text("streak_mode", choices=STREAK_MODES),
+        ),
+        honors=HonorRules(
+            bonus=honors.number("bonus"),
+            max_per_year=honors.integer("max_per_year"),
+        ),
+        third_party=ThirdPartyRules(
+            baseline_problems=third.number("baseline_problems"),
+            points_per_problem=third.number("points_per_problem"),
+            points_per_unrectified=third.number("points_per_unrectified"),
+        ),
+        year_end=YearEndRules(
+            rank_decimals=year_end.integer("rank_decimals"),
+            top_n=year_end.integer("top_n"),
+            reward_yuan=year_end.integer("reward_yuan"),
+            bottom_n=year_end.integer("bottom_n"),
+            total_decimals=year_end.integer("total_decimals"),
+        ),
+        source=source,
+    )
+    for section in (head, monthly, honors, third, year_end):
+        section.refuse_unknown()
+    return rules
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read a rules file; without a path, the default `scoring/rules.toml`."""
+    if path is None:
+        text = resources.files("scoring").joinpath("rules.toml").read_text(encoding="utf-8")
+        source = "scoring/rules.toml"
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RulesError(source, "", f"cannot be read ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise RulesError(source, "", "is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(source, "", f"is not valid TOML ({exc})") from None
+    return parse_rules(data, source=source)

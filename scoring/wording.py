@@ -1,0 +1,93 @@
+"""What a line item says: the one-line Chinese reasons and who interviews whom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scoring.inputs import HONOR_LABELS, month_label
+
+
+def points_text(points: float) -> str:
+    """`3.0` → `3`, `0.30000000000000004` → `0.3`, `-0.25` → `-0.25`."""
+    text = f"{round(points, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def two_months_label(previous: str, month: str) -> str:
+    """`2024-03`, `2024-04` → `2024年3月、4月`; across a year end both years are named."""
+    if previous[:4] == month[:4]:
+        return f"{month_label(previous)}、{int(month[5:7])}月"
+    return f"{month_label(previous)}、{month_label(month)}"
+
+
+def bottom_interview() -> str:
+    """M4, one month in the bottom ten."""
+    return "分管领导约谈提醒村支部书记"
+
+
+def streak_interview(community: str) -> str:
+    """M4, two consecutive months in the bottom ten."""
+    deputy = f"所属共同体（{community}）副书记" if community else "相关共同体副书记"
+    return f"镇主要领导约谈村支部书记及{deputy}"
+
+
+def bottom_reason(month: str, rank: int, points: float, *, interview: str | None) -> str:
+    """M4 reason for one month in the bottom ten."""
+    who = f"{interview}，" if interview else ""
+    return f"{month_label(month)}排名后十名（第{rank}名），{who}扣{points_text(points)}分"
+
+
+def streak_reason(previous: str, month: str, rank: int, points: float, *, interview: str) -> str:
+    """M4 reason for the second of two consecutive months in the bottom ten."""
+    return (
+        f"{two_months_label(previous, month)}连续两个月排名后十名（本月第{rank}名），"
+        f"{interview}，扣{points_text(points)}分"
+    )
+
+
+def base_reason(year: int, monthly: Sequence[tuple[str, float]], base: float) -> str:
+    """Y1 reason: the months and scores averaged."""
+    listed = "、".join(f"{int(m[5:7])}月{score:.2f}" for m, score in monthly)
+    return f"{year}年月度观摩平均分：{len(monthly)}个月（{listed}），平均{base:.4f}分"
+
+
+def third_party_reason(
+    year: int, *, found: int, unrectified: int, baseline: float, points: float
+) -> str:
+    """T1 reason for an evaluated village."""
+    difference = baseline - found
+    if difference > 0:
+        compared = f"比基数{points_text(baseline)}个少{points_text(difference)}个"
+    elif difference < 0:
+        compared = f"比基数{points_text(baseline)}个多{points_text(-difference)}个"
+    else:
+        compared = f"与基数{points_text(baseline)}个持平"
+    return (
+        f"{year}年市第三方测评发现问题{found}个（{compared}），"
+        f"不整改或整改不到位{unrectified}个，计{points_text(points)}分"
+    )
+
+
+def not_evaluated_reason(year: int, *, evaluated_count: int, points: float) -> str:
+    """T2 reason for a village the city did not evaluate."""
+    if evaluated_count == 0:
+        return f"{year}年未参加市第三方测评，且无测评村，计0分"
+    return (
+        f"{year}年未参加市第三方测评，按{evaluated_count}个测评村平均分计入，"
+        f"计{points_text(points)}分"
+    )
+
+
+def honor_reason(day: str, kind: str, points: float) -> str:
+    """M5 reason for a counted honor."""
+    return f"{day}{HONOR_LABELS.get(kind, kind or '荣誉')}，年底考核加{points_text(points)}分"
+
+
+def honor_capped_reason(day: str, kind: str, cap: int) -> str:
+    """M5 reason for an honor beyond the yearly cap."""
+    return f"{day}{HONOR_LABELS.get(kind, kind or '荣誉')}，本年度已加分{cap}次，不再加分"
+
+
+def never_scored_note(year: int) -> str:
+    """Y3 note for a village with no monthly score all year."""
+    return f"{year}年全年无月度观摩成绩，不参加年底考核排名"

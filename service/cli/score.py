@@ -1,0 +1,187 @@
+"""`cunrong score`: monthly and year-end results by the town's rules, from the DB or files."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from scoring.errors import ScoringError
+from scoring.export import month_report_to_dict, to_json, year_to_dict
+from scoring.inputs import ScoringInput, check_input, is_month
+from scoring.monthly import monthly_result
+from scoring.report import Sheet, month_sheets, render_text, write_xlsx, year_sheets
+from scoring.rules import Rules, load_rules
+from scoring.sources import read_source
+from scoring.yearly import year_result
+
+app = typer.Typer(
+    help="考核打分: monthly rankings (后十名, 约谈) and year-end results by the town's rules.",
+    no_args_is_help=True,
+)
+
+DATABASE = "db"
+
+
+class OutputFormat(StrEnum):
+    """How results are written."""
+
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+
+
+SourceOption = Annotated[
+    str,
+    typer.Option(
+        "--from",
+        help="'db' (the database), a folder of CSV files, or an .xlsx workbook.",
+        show_default=True,
+    ),
+]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Rules file (TOML); default: scoring/rules.toml."),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or xlsx.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
+]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _read_database(year: int) -> ScoringInput:
+    """The scoring input of `year` from the configured database (DATABASE_URL or local)."""
+    from geo.db import make_engine
+    from service.scoring_data import load_scoring_input
+
+    engine = make_engine()
+    try:
+        with engine.connect() as connection:
+            return load_scoring_input(connection, year)
+    finally:
+        engine.dispose()
+
+
+def _load_database(year: int) -> ScoringInput:
+    try:
+        data = _read_database(year)
+    except ScoringError:
+        raise
+    except Exception as exc:  # a database failure must read as one line, not a traceback
+        _fail(f"--from db: cannot read the scores from the database ({exc})")
+    check_input(data)
+    return data
+
+
+def _load(source: str, year: int) -> ScoringInput:
+    return _load_database(year) if source == DATABASE else read_source(source)
+
+
+def _rules(path: Path | None, year: int) -> Rules:
+    rules = load_rules(path)
+    if rules.year != year:
+        typer.echo(
+            f"warning: rules file {rules.source} is for {rules.year}, scoring {year}", err=True
+        )
+    return rules
+
+
+def _write(
+    *,
+    output_format: OutputFormat,
+    output: Path | None,
+    payload: dict[str, Any],
+    sheets: dict[str, Sheet],
+) -> None:
+    try:
+        if output_format is OutputFormat.xlsx:
+            if output is None:
+                _fail("--format xlsx needs -o FILE.xlsx")
+            write_xlsx(sheets, output)
+        else:
+            if output_format is OutputFormat.json:
+                text = to_json(payload) + "\n"
+            else:
+                text = render_text(sheets)
+            if output is None:
+                typer.echo(text, nl=False)
+                return
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"-o {output}: cannot write ({exc.strerror or exc})")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("month")
+def score_month(
+    month: Annotated[str, typer.Argument(help="The month, YYYY-MM, e.g. 2024-04.")],
+    source: SourceOption = DATABASE,
+    rules_file: RulesOption = None,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """One month: scores (M1), ranking (M2), bottom ten (M3), interviews and penalties (M4)."""
+    if not is_month(month):
+        _fail(f"MONTH: expected YYYY-MM, e.g. 2024-04, got {month!r}")
+    try:
+        rules = _rules(rules_file, int(month[:4]))
+        data = _load(source, int(month[:4]))
+        result = monthly_result(data, rules, month)
+    except ScoringError as exc:
+        _fail(str(exc))
+    names = data.village_names()
+    _write(
+        output_format=output_format,
+        output=output,
+        payload=month_report_to_dict(result, rules=rules, names=names),
+        sheets=month_sheets(result, names),
+    )
+
+
+@app.command("year")
+def score_year(
+    year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
+    source: SourceOption = DATABASE,
+    rules_file: RulesOption = None,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
+    try:
+        rules = _rules(rules_file, year)
+        data = _load(source, year)
+        result = year_result(data, rules, year)
+    except ScoringError as exc:
+        _fail(str(exc))
+    if not result.months:
+        _fail(f"{data.origin}: no observation score in {year}")
+    _write(
+        output_format=output_format,
+        output=output,
+        payload=year_to_dict(result),
+        sheets=year_sheets(result),
+    )
+
+
+@app.command("export")
+def score_export(
+    year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
+    target: Annotated[Path, typer.Argument(help="A folder (CSV files) or a .xlsx workbook.")],
+) -> None:
+    """Export the database's scoring input of YEAR as CSV files or a workbook (for offices)."""
+    from scoring.sources import write_source
+
+    try:
+        data = _load_database(year)
+        written = write_source(data, target)
+    except ScoringError as exc:
+        _fail(str(exc))
+    for path in written:
+        typer.echo(f"wrote {path}")
