@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from geo.db import make_engine
 from geo.settings import get_settings
 from service.errors import install_error_handlers
-from service.routes import health, issues, loop, villages
+from service.rankings import rules_for
+from service.routes import assessment, health, issues, loop, villages
 from service.settings import ServiceSettings
 
 
@@ -35,6 +36,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.state.photo_root = get_settings().photo_dir
-    for module in (health, villages, issues, loop):
+    app.state.rules = rules_for(settings.rules_file)
+    for module in (health, villages, issues, loop, assessment):
         app.include_router(module.router)
     return app

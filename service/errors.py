@@ -15,6 +15,7 @@ from geo.errors import (
     InvalidInput,
     NotFound,
 )
+from scoring.errors import ScoringError
 
 STATUS_BY_ERROR: dict[type[CunrongError], int] = {
     InvalidInput: 422,
@@ -55,6 +56,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body(exc.code, str(exc), exc.field), status_code=status, headers=headers
         )
+
+    @app.exception_handler(ScoringError)
+    async def _scoring(_: Request, exc: ScoringError) -> JSONResponse:
+        field = getattr(exc, "field", None) or getattr(exc, "key", None)
+        return JSONResponse(_body("invalid_input", str(exc), field), status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +20,8 @@ class ServiceSettings(BaseSettings):
     anonymous_read: bool = True
     """Allow reads without a token (the demo); set CUNRONG_ANONYMOUS_READ=false in production."""
     title: str = "村容 cunrong"
+    rules_file: Path | None = None
+    """The town's assessment rules (default: scoring/rules.toml)."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:

@@ -1,0 +1,59 @@
+"""Rankings from the database: scoring's rules engine fed by service.scoring_data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from geo.errors import InvalidInput, NotFound
+from geo.issue_filter import parse_month
+from scoring import NoScoresError, Rules, load_rules, monthly_result, year_result
+from scoring.export import month_report_to_dict, year_to_dict
+from scoring.results import MonthlyResult, YearResult
+from service.scoring_data import load_scoring_input
+
+
+def rules_for(path: Path | None) -> Rules:
+    """The configured rules file, or the default one."""
+    return load_rules(path)
+
+
+def month_ranking(conn: Connection, month: str, *, rules: Rules) -> MonthlyResult:
+    """The monthly result (M1–M4) of `month` (YYYY-MM); NotFound when nobody was scored."""
+    first = parse_month(month)
+    data = load_scoring_input(conn, first.year)
+    try:
+        result = monthly_result(data, rules, month)
+    except NoScoresError as exc:
+        raise NotFound(str(exc), field="month") from None
+    if not result.ranking:
+        raise NotFound(f"no observation score in {month}", field="month")
+    return result
+
+
+def year_ranking(conn: Connection, year: int, *, rules: Rules) -> YearResult:
+    """The year-end result (Y1–Y3) of `year`; NotFound when nobody was scored all year."""
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"expected a year like 2024, got {year}", field="year")
+    data = load_scoring_input(conn, year)
+    try:
+        result = year_result(data, rules, year)
+    except NoScoresError as exc:
+        raise NotFound(str(exc), field="year") from None
+    if not result.months:
+        raise NotFound(f"no observation score in {year}", field="year")
+    return result
+
+
+def month_ranking_dict(conn: Connection, month: str, *, rules: Rules) -> dict[str, Any]:
+    """The month's ranking as `cunrong score month --format json` writes it."""
+    result = month_ranking(conn, month, rules=rules)
+    names = load_scoring_input(conn, int(month[:4])).village_names()
+    return month_report_to_dict(result, rules=rules, names=names)
+
+
+def year_ranking_dict(conn: Connection, year: int, *, rules: Rules) -> dict[str, Any]:
+    """The year-end results as `cunrong score year --format json` writes them."""
+    return year_to_dict(year_ranking(conn, year, rules=rules))

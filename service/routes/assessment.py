@@ -1,0 +1,208 @@
+"""Monthly rounds, the recheck list, scores, third-party results, honors and rankings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+
+from geo.assessment import (
+    ScoreRecord,
+    ThirdPartyRecord,
+    add_honor,
+    create_round,
+    save_scores,
+    save_third_party,
+)
+from geo.errors import Forbidden
+from geo.issue_filter import parse_month
+from geo.recheck import recheck_list
+from scoring.indicators import town_indicators
+from service.auth import Admin, Inspector, Reader
+from service.deps import ConnDep
+from service.rankings import month_ranking_dict, year_ranking_dict
+from service.scoring_data import village_issue_counts
+from service.uploads import MAX_UPLOAD_BYTES, read_score_upload, read_third_party_upload
+
+router = APIRouter(tags=["assessment 考核"])
+
+
+class RoundCreate(BaseModel):
+    """A monthly inspection round (月度检查)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month: str = Field(..., examples=["2024-05"])
+    team: str = Field("整治办", max_length=100)
+    started_on: date | None = None
+    ended_on: date | None = None
+    villages: list[str] = Field(default_factory=list, description="default: every village")
+    note: str | None = None
+
+
+class ScoreIn(BaseModel):
+    """观摩打分: one scoring group's score (0–100) for a village in a month."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month: str = Field(..., examples=["2024-05"])
+    village: str
+    group: str = Field(..., min_length=1, max_length=100)
+    score: float = Field(..., ge=0, le=100)
+
+
+class ThirdPartyIn(BaseModel):
+    """市第三方测评 of one village."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    village: str
+    evaluated: bool = True
+    problems_found: int = Field(0, ge=0)
+    problems_unrectified: int = Field(0, ge=0)
+
+
+class HonorIn(BaseModel):
+    """形成典型 (model_village) or 承担县现场观摩点评 (county_site_visit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    village: str
+    awarded_on: date
+    kind: str = Field(..., examples=["model_village"])
+    note: str | None = None
+
+
+@router.post("/rounds", status_code=201)
+def open_round(body: RoundCreate, conn: ConnDep, user: Inspector) -> dict[str, Any]:
+    """Open a monthly round for the given (default: all) villages."""
+    round_id = create_round(conn, **body.model_dump())
+    return {"id": round_id, "month": body.month, "team": body.team, "opened_by": user.name}
+
+
+@router.get("/rounds")
+def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
+    """Every round with the number of villages it visits."""
+    del user
+    rows = conn.execute(
+        text(
+            "SELECT r.id, to_char(r.month, 'YYYY-MM') AS month, r.team, r.started_on,"
+            " r.ended_on, r.note, count(rv.village_id) AS villages FROM inspection_round r"
+            " LEFT JOIN round_village rv ON rv.round_id = r.id GROUP BY r.id ORDER BY r.month, r.id"
+        )
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+@router.get("/recheck")
+def get_recheck_list(
+    conn: ConnDep,
+    user: Reader,
+    month: Annotated[str, Query(description="the round's month, YYYY-MM")],
+    village: Annotated[list[str] | None, Query(description="village code(s)")] = None,
+) -> list[dict[str, Any]]:
+    """复核清单: due issues per village in walking order for the round of `month`."""
+    villages = tuple(village or ())
+    if user is not None and user.role == "village":
+        if any(v != user.village_code for v in villages):
+            raise Forbidden(
+                f"user {user.name} sees village {user.village_code} only", field="village"
+            )
+        villages = (user.village_code or "",)
+    result = recheck_list(conn, month=parse_month(month), villages=villages)
+    return [
+        {
+            "village": v.village,
+            "name": v.name,
+            "walk_m": round(v.walk_m),
+            "stops": [s.__dict__ | {"walk_m": round(s.walk_m)} for s in v.stops],
+        }
+        for v in result
+    ]
+
+
+@router.post("/scores", status_code=201)
+def enter_scores(body: list[ScoreIn], conn: ConnDep, user: Admin) -> dict[str, int]:
+    """Enter (or correct) observation scores; all or nothing."""
+    records = [ScoreRecord(s.month, s.village, s.group, s.score) for s in body]
+    return {"saved": save_scores(conn, records, actor=user.label)}
+
+
+@router.post("/scores/upload", status_code=201)
+async def upload_scores(
+    conn: ConnDep,
+    user: Admin,
+    file: Annotated[UploadFile, File(description="CSV or XLSX: month, village, group, score")],
+) -> dict[str, int]:
+    """Bulk upload of observation scores (sheet `observation_scores`); all or nothing."""
+    rows = read_score_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    records = [ScoreRecord(r.month, r.village, r.group, r.score) for r in rows]
+    return {"saved": save_scores(conn, records, actor=user.label)}
+
+
+@router.post("/third-party/{year}", status_code=201)
+def enter_third_party(
+    year: int, body: list[ThirdPartyIn], conn: ConnDep, user: Admin
+) -> dict[str, int]:
+    """Enter the city's evaluation of villages in `year`; all or nothing."""
+    del user
+    records = [ThirdPartyRecord(**t.model_dump()) for t in body]
+    return {"saved": save_third_party(conn, year, records)}
+
+
+@router.post("/third-party/{year}/upload", status_code=201)
+async def upload_third_party(
+    year: int,
+    conn: ConnDep,
+    user: Admin,
+    file: Annotated[
+        UploadFile,
+        File(description="CSV or XLSX: village, evaluated, problems_found, problems_unrectified"),
+    ],
+) -> dict[str, int]:
+    """Bulk upload of third-party results (sheet `third_party`); all or nothing."""
+    del user
+    rows = read_third_party_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    records = [
+        ThirdPartyRecord(r.village, r.evaluated, r.problems_found, r.problems_unrectified)
+        for r in rows
+    ]
+    return {"saved": save_third_party(conn, year, records)}
+
+
+@router.post("/honors", status_code=201)
+def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
+    """Record an honor (counts +5 once per village and year)."""
+    del user
+    return {"id": add_honor(conn, **body.model_dump())}
+
+
+@router.get("/rankings/month/{month}")
+def get_month_ranking(month: str, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
+    """月度排名: scores (M1), ranks (M2), bottom ten (M3), interviews and penalties (M4)."""
+    del user
+    return month_ranking_dict(conn, month, rules=request.app.state.rules)
+
+
+@router.get("/rankings/year/{year}")
+def get_year_ranking(year: int, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
+    """年度考核: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards, deductions."""
+    del user
+    return year_ranking_dict(conn, year, rules=request.app.state.rules)
+
+
+@router.get("/indicators")
+def get_indicators(
+    conn: ConnDep,
+    user: Reader,
+    start: date | None = None,
+    end: date | None = None,
+    as_of: date | None = None,
+) -> list[dict[str, Any]]:
+    """Per-village issue indicators for issues found in [start, end), counted in PostGIS."""
+    del user
+    counts = village_issue_counts(conn, start=start, end=end, as_of=as_of)
+    return [i.__dict__ for i in town_indicators(counts)]
