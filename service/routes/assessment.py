@@ -17,12 +17,12 @@ from geo.assessment import (
     save_scores,
     save_third_party,
 )
-from geo.errors import Forbidden
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
 from scoring.indicators import town_indicators
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
+from service.filters import split_values, village_scope
 from service.rankings import month_ranking_dict, year_ranking_dict
 from service.scoring_data import village_issue_counts
 from service.uploads import MAX_UPLOAD_BYTES, read_score_upload, read_third_party_upload
@@ -105,13 +105,7 @@ def get_recheck_list(
     village: Annotated[list[str] | None, Query(description="village code(s)")] = None,
 ) -> list[dict[str, Any]]:
     """复核清单: due issues per village in walking order for the round of `month`."""
-    villages = tuple(village or ())
-    if user is not None and user.role == "village":
-        if any(v != user.village_code for v in villages):
-            raise Forbidden(
-                f"user {user.name} sees village {user.village_code} only", field="village"
-            )
-        villages = (user.village_code or "",)
+    villages = village_scope(user, split_values(village))
     result = recheck_list(conn, month=parse_month(month), villages=villages)
     return [
         {

@@ -1,0 +1,78 @@
+"""The issue filter as a request dependency: one parser for the list, exports, maps, pages."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlalchemy import Connection, select
+
+from geo.errors import Forbidden, InvalidInput
+from geo.issue_filter import BBox, IssueFilter, parse_month
+from geo.models import Category, Village
+from service.auth import Reader
+from service.deps import ConnDep
+
+
+def split_values(values: list[str] | None) -> tuple[str, ...]:
+    """Accept both ?status=a&status=b and ?status=a,b."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+def check_known(conn: Connection, *, field: str, given: tuple[str, ...], column) -> None:  # type: ignore[no-untyped-def]
+    """Refuse codes that do not exist, suggesting the closest ones."""
+    if not given:
+        return
+    known = set(conn.execute(select(column)).scalars())
+    for value in given:
+        if value not in known:
+            close = difflib.get_close_matches(value, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InvalidInput(f"unknown {field} {value!r}{hint}", field=field)
+
+
+def village_scope(user, villages: tuple[str, ...]) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """A village user sees their own village only (403 when asking for another)."""
+    if user is None or user.role != "village":
+        return villages
+    if any(v != user.village_code for v in villages):
+        raise Forbidden(f"user {user.name} sees village {user.village_code} only", field="village")
+    return (user.village_code or "",)
+
+
+def issue_filter(
+    conn: ConnDep,
+    user: Reader,
+    village: Annotated[list[str] | None, Query(description="village code(s) 村编码")] = None,
+    community: Annotated[list[str] | None, Query(description="community code or name")] = None,
+    category: Annotated[list[str] | None, Query(description="category code(s) 问题类别")] = None,
+    status: Annotated[list[str] | None, Query(description="open|submitted|closed|…")] = None,
+    source: Annotated[list[str] | None, Query(description="inspection|recheck|…")] = None,
+    month: Annotated[str | None, Query(description="found in month YYYY-MM")] = None,
+    overdue: Annotated[bool | None, Query(description="open and past the deadline")] = None,
+    bbox: Annotated[str | None, Query(description="west,south,east,north (EPSG:4326)")] = None,
+    as_of: Annotated[date | None, Query(description="date for 'overdue' (default today)")] = None,
+) -> IssueFilter:
+    """The selection of issues a request asks for, validated and scoped to the user."""
+    selection = IssueFilter(
+        villages=village_scope(user, split_values(village)),
+        communities=split_values(community),
+        categories=split_values(category),
+        statuses=split_values(status),
+        sources=split_values(source),
+        month=parse_month(month) if month else None,
+        overdue=overdue,
+        bbox=BBox.parse(bbox) if bbox else None,
+        as_of=as_of,
+    )
+    check_known(conn, field="village", given=selection.villages, column=Village.code)
+    check_known(conn, field="category", given=selection.categories, column=Category.code)
+    return selection
+
+
+IssueFilterDep = Annotated[IssueFilter, Depends(issue_filter)]
