@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import CunrongError
 
@@ -58,9 +59,8 @@ def load(
         try:
             with engine.connect() as conn:
                 existing = village_count(conn)
-        except Exception as exc:
-            typer.secho(f"error: cannot read villages: {str(exc).splitlines()[0]}", err=True)
-            raise typer.Exit(1) from exc
+        except SQLAlchemyError as exc:
+            raise _database_error(exc) from exc
         finally:
             engine.dispose()
         if existing:
@@ -72,8 +72,22 @@ def load(
     except CunrongError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from exc
     typer.echo(
         f"loaded the sample town 大张庄镇 (synthetic): {loaded.villages} villages, "
         f"{loaded.grids} grids, {loaded.issues} issues ({loaded.snapped} just outside, snapped), "
         f"{loaded.events} events in {time.perf_counter() - started:.1f} s"
     )
+
+
+def _database_error(exc: SQLAlchemyError) -> typer.Exit:
+    """Say what went wrong with the database, and the usual fix."""
+    first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    typer.secho(
+        f"error: the database refused the sample town: {first}\n"
+        "  is it running and migrated? try `cunrong db start` and `cunrong db upgrade`",
+        fg="red",
+        err=True,
+    )
+    return typer.Exit(1)
