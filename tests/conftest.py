@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from geo.testing import PostgisServer
+from tests.browser import Browser
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +80,10 @@ def sample_url(pg_server: PostgisServer, sample_template: str) -> Iterator[str]:
     name = pg_server.create(template=sample_template)
     yield pg_server.url_of(name)
     pg_server.drop(name)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run (Playwright's sync API allows one per thread)."""
+    with Browser() as b:
+        yield b

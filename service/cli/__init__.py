@@ -6,9 +6,11 @@ import typer
 
 from service.cli import db as db_cli
 from service.cli import imports as import_cli
+from service.cli import maps as maps_cli
 from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
+from service.cli import sites as sites_cli
 from service.cli import users as users_cli
 
 app = typer.Typer(
@@ -19,9 +21,11 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(import_cli.app, name="import")
+app.add_typer(maps_cli.app, name="map")
 app.add_typer(sample_cli.app, name="sample")
 app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
+app.add_typer(sites_cli.app, name="sites")
 serve_cli.register(app)
 
 

@@ -1,0 +1,260 @@
+"""The town's layers as GeoDataFrames (EPSG:4326), read from PostGIS with filters.
+
+Maps and analyses take these frames; they never query the database themselves. Every
+function takes a SQLAlchemy Connection and builds its query with select() and bound
+parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from geo.errors import InvalidInput
+from geo.issue_filter import BBox, IssueFilter
+from geo.models import (
+    ROAD_KINDS,
+    Community,
+    Grid,
+    Issue,
+    IssueEvent,
+    Photo,
+    Road,
+    Village,
+)
+
+EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "created": ("登记", "recorded"),
+    "submitted": ("提交整改", "rectification submitted"),
+    "closed": ("销号", "closed"),
+    "unrectified": ("未整改", "not rectified"),
+    "inadequate": ("整改不到位", "inadequate"),
+    "reopened": ("重新整改", "reopened"),
+    "reassigned": ("改派", "reassigned"),
+    "edited": ("修改", "edited"),
+    "rebound_linked": ("反弹关联", "linked as rebound"),
+}
+
+PHOTO_URL = "/photos/{id}/thumbnail"
+"""Where the service serves a photo's thumbnail (see service/routes/loop.py)."""
+
+
+def _read(stmt: Select, conn: Connection) -> gpd.GeoDataFrame:
+    return gpd.read_postgis(stmt, conn, geom_col="geom", crs=4326).rename_geometry("geometry")
+
+
+def _envelope(bbox: BBox):
+    return func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
+
+
+def _community_match(communities: Sequence[str]):
+    return or_(Community.code.in_(communities), Community.name.in_(communities))
+
+
+def villages_frame(
+    conn: Connection,
+    *,
+    villages: Sequence[str] = (),
+    communities: Sequence[str] = (),
+    bbox: BBox | None = None,
+) -> gpd.GeoDataFrame:
+    """Villages (code, name, community, secretary, households) with their boundaries."""
+    stmt = (
+        select(
+            Village.code,
+            Village.name,
+            Village.households,
+            Village.population,
+            Village.party_secretary,
+            Community.code.label("community_code"),
+            Community.name.label("community_name"),
+            func.ST_AsBinary(Village.geom).label("geom"),
+        )
+        .outerjoin(Community, Community.id == Village.community_id)
+        .order_by(Village.code)
+    )
+    if villages:
+        stmt = stmt.where(Village.code.in_(villages))
+    if communities:
+        stmt = stmt.where(_community_match(communities))
+    if bbox is not None:
+        stmt = stmt.where(Village.geom.intersects(_envelope(bbox)))
+    frame = _read(stmt, conn)
+    _require_found(frame, villages=villages, communities=communities)
+    return frame
+
+
+def _require_found(
+    frame: pd.DataFrame, *, villages: Sequence[str], communities: Sequence[str]
+) -> None:
+    missing = sorted(set(villages) - set(frame["code"]))
+    if missing:
+        raise InvalidInput(f"no village with code {', '.join(missing)}", field="village")
+    if communities and frame.empty:
+        raise InvalidInput(f"no village in community {', '.join(communities)}", field="community")
+
+
+def communities_frame(conn: Connection, *, communities: Sequence[str] = ()) -> gpd.GeoDataFrame:
+    """党建共同体 (code, name, secretaries) with the union of their villages as boundary."""
+    stmt = (
+        select(
+            Community.code,
+            Community.name,
+            Community.secretary,
+            Community.deputy_secretary,
+            func.count(Village.id).label("villages"),
+            func.ST_AsBinary(func.ST_Multi(func.ST_Union(Village.geom))).label("geom"),
+        )
+        .join(Village, Village.community_id == Community.id)
+        .group_by(Community.id)
+        .order_by(Community.code)
+    )
+    if communities:
+        stmt = stmt.where(_community_match(communities))
+    return _read(stmt, conn)
+
+
+def grids_frame(
+    conn: Connection,
+    *,
+    villages: Sequence[str] = (),
+    communities: Sequence[str] = (),
+) -> gpd.GeoDataFrame:
+    """网格 with their village and leader; grids without a boundary have no geometry."""
+    stmt = (
+        select(
+            Grid.code,
+            Grid.name,
+            Grid.leader,
+            Village.code.label("village_code"),
+            Village.name.label("village_name"),
+            func.ST_AsBinary(Grid.geom).label("geom"),
+        )
+        .join(Village, Village.id == Grid.village_id)
+        .outerjoin(Community, Community.id == Village.community_id)
+        .order_by(Village.code, Grid.name)
+    )
+    if villages:
+        stmt = stmt.where(Village.code.in_(villages))
+    if communities:
+        stmt = stmt.where(_community_match(communities))
+    return _read(stmt, conn)
+
+
+def roads_frame(
+    conn: Connection,
+    *,
+    villages: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    bbox: BBox | None = None,
+) -> gpd.GeoDataFrame:
+    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines."""
+    bad = [k for k in kinds if k not in ROAD_KINDS]
+    if bad:
+        raise InvalidInput(
+            f"unknown road kind {bad[0]!r}; expected one of {', '.join(ROAD_KINDS)}", field="kind"
+        )
+    stmt = (
+        select(
+            Road.code,
+            Road.kind,
+            Road.name,
+            Village.code.label("village_code"),
+            func.ST_AsBinary(Road.geom).label("geom"),
+        )
+        .outerjoin(Village, Village.id == Road.village_id)
+        .order_by(Road.id)
+    )
+    if villages:
+        stmt = stmt.where(Village.code.in_(villages))
+    if kinds:
+        stmt = stmt.where(Road.kind.in_(kinds))
+    if bbox is not None:
+        stmt = stmt.where(Road.geom.intersects(_envelope(bbox)))
+    return _read(stmt, conn)
+
+
+def _history(lang: str):
+    labels = {kind: (zh if lang == "zh" else en) for kind, (zh, en) in EVENT_LABELS.items()}
+    step = (
+        func.to_char(IssueEvent.at, "MM-DD")
+        + literal(" ")
+        + case(labels, value=IssueEvent.kind, else_=IssueEvent.kind)
+    )
+    return (
+        select(
+            func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.at, IssueEvent.id))
+        )
+        .where(IssueEvent.issue_id == Issue.id)
+        .scalar_subquery()
+    )
+
+
+def issues_frame(
+    conn: Connection,
+    issue_filter: IssueFilter | None = None,
+    *,
+    found_from: date | None = None,
+    found_to: date | None = None,
+    history: bool = True,
+    photo_url: str | None = PHOTO_URL,
+    lang: str = "zh",
+) -> gpd.GeoDataFrame:
+    """Issues as points with what the maps show: category, status, dates, village, grid,
+    rebound link, a one-line history (处理经过) and thumbnail URLs (`photo_url` with {id})."""
+    if found_from and found_to and found_from > found_to:
+        raise InvalidInput("expected found_from ≤ found_to", field="found_from")
+    grid_village = Village.__table__.alias("v")
+    columns = [
+        Issue.id,
+        Issue.code,
+        Issue.category_code.label("category"),
+        Issue.description,
+        Issue.status,
+        Issue.source,
+        Issue.found_on,
+        Issue.deadline,
+        Issue.closed_on,
+        Issue.rebound_of,
+        Issue.outside_m,
+        grid_village.c.code.label("village_code"),
+        grid_village.c.name.label("village_name"),
+        Grid.name.label("grid_name"),
+        func.ST_AsBinary(Issue.geom).label("geom"),
+    ]
+    if history:
+        columns.append(_history(lang).label("history"))
+    if photo_url:
+        columns.append(
+            select(func.array_agg(aggregate_order_by(Photo.id, Photo.uploaded_at, Photo.id)))
+            .where(Photo.issue_id == Issue.id)
+            .scalar_subquery()
+            .label("photo_ids")
+        )
+    stmt = (
+        select(*columns)
+        .outerjoin(grid_village, grid_village.c.id == Issue.village_id)
+        .outerjoin(Grid, Grid.id == Issue.grid_id)
+        .order_by(Issue.found_on, Issue.code)
+    )
+    conds = list((issue_filter or IssueFilter()).conditions())
+    if found_from:
+        conds.append(Issue.found_on >= found_from)
+    if found_to:
+        conds.append(Issue.found_on <= found_to)
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    frame = _read(stmt, conn)
+    if photo_url:
+        frame["photos"] = [
+            [photo_url.format(id=pid) for pid in ids] if isinstance(ids, list) else []
+            for ids in frame.pop("photo_ids")
+        ]
+    for col in ("found_on", "deadline", "closed_on"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    return frame

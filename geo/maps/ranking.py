@@ -1,0 +1,298 @@
+"""The ranking map for leaders: villages coloured by score, top 5 and bottom 10 outlined.
+
+The ranking frame has one row per village and period (a month 'YYYY-MM' or a year 'YYYY'):
+`village` (code), `period`, `score` (NaN when not scored), `rank`, `top_five`,
+`bottom_ten`; optional `previous_rank` (rank in the period before), `items` (the main line
+items, one per line), `interview` (who interviews the party secretary, 约谈) and `note`
+(a few words beside the village in the side panel; default the interview).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+
+from geo.errors import InvalidInput
+from geo.maps.base import RuntimeCall, add_communities, bounds_of, new_map
+from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.labels import Lang, check_lang, text
+from geo.maps.payload import check_frame, geojson, label_points
+
+RANKING_COLUMNS = ("village", "period", "score", "rank", "top_five", "bottom_ten")
+
+SCORE_COLORS = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+"""Sequential greens (ColorBrewer Greens 5): darker is better, legible in grey print too."""
+
+NO_SCORE = "#d9d9d9"
+OUTLINE_TOP = {"color": "#08306b", "weight": 4.5}
+OUTLINE_BOTTOM = {"color": "#e31a1c", "weight": 4.5, "dash": "10 6"}
+LINE = {"color": "#636363", "weight": 1}
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def period_label(period: str, lang: Lang) -> str:
+    """'2024-04' → '2024年4月' / 'April 2024'; '2024' → '2024年度' / '2024 (year)'."""
+    if m := _MONTH.match(period):
+        year, month = int(m[1]), int(m[2])
+        if lang == "zh":
+            return f"{year}年{month}月"
+        return pd.Timestamp(year=year, month=month, day=1).strftime("%B %Y")
+    if _YEAR.match(period):
+        return f"{period}年度" if lang == "zh" else f"{period} (year)"
+    return period
+
+
+def score_breaks(scores: Sequence[float], *, classes: int = 5) -> list[float]:
+    """Upper bounds of up to `classes` score classes (Fisher–Jenks), rounded to 0.1."""
+    values = np.asarray([s for s in scores if s is not None and not np.isnan(s)], dtype=float)
+    distinct = np.unique(np.round(values, 1))
+    if distinct.size == 0:
+        return [100.0]
+    k = int(min(classes, distinct.size))
+    if k == 1:
+        return [float(distinct[0])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "numba not installed": pure Python is fast at 44
+        bins = mapclassify.FisherJenks(values, k=k).bins
+    uppers = sorted({float(np.ceil(b * 10) / 10) for b in bins})
+    uppers[-1] = max(uppers[-1], float(np.max(values)))
+    return uppers
+
+
+def _colors(k: int) -> list[str]:
+    picks = {1: [4], 2: [1, 4], 3: [0, 2, 4], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}[k]
+    return [SCORE_COLORS[i] for i in picks]
+
+
+def check_ranking(ranking: pd.DataFrame) -> None:
+    """InvalidInput naming the column or row the ranking map cannot use."""
+    missing = [c for c in RANKING_COLUMNS if c not in ranking.columns]
+    if missing:
+        raise InvalidInput(f"missing column(s) {', '.join(missing)}", field="ranking")
+    dup = ranking.duplicated(["village", "period"])
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InvalidInput(
+            f"village {ranking['village'].iloc[row]!r} appears twice in period "
+            f"{ranking['period'].iloc[row]!r}",
+            field="village",
+            row=row,
+        )
+
+
+def _change(rank: object, previous: object, lang: Lang) -> str:
+    if pd.isna(rank):
+        return ""
+    if previous is None or pd.isna(previous):
+        return text("new", lang)
+    delta = int(previous) - int(rank)
+    if delta > 0:
+        return f"↑{delta} ({text('up', lang)}; {int(previous)})"
+    if delta < 0:
+        return f"↓{-delta} ({text('down', lang)}; {int(previous)})"
+    return f"= ({text('same', lang)})"
+
+
+def ranking_map(
+    ranking: pd.DataFrame,
+    *,
+    villages: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame | None = None,
+    lang: str = "zh",
+    basemap: Basemap | str = "osm",
+    breaks: Sequence[float] | None = None,
+    period: str | None = None,
+    title: str | None = None,
+    subtitle: str | None = None,
+) -> folium.Map:
+    """村容排名: one coloured map per period (selector), outlines for top 5 and bottom 10.
+
+    `breaks` are the classes' upper bounds (default: Fisher–Jenks over all periods, so a
+    colour means the same score in every period); `period` is the one shown first (default
+    the latest).
+    """
+    lang = check_lang(lang)
+    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    check_ranking(ranking)
+    check_frame(
+        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
+    )
+    unknown = sorted(set(ranking["village"]) - set(villages["code"]))
+    if unknown:
+        raise InvalidInput(
+            f"village(s) {', '.join(map(str, unknown[:5]))} have no boundary", field="village"
+        )
+    periods = sorted(ranking["period"].astype(str).unique())
+    if not periods:
+        raise InvalidInput("the ranking is empty (no month with scores)", field="ranking")
+    start = period or periods[-1]
+    if start not in periods:
+        raise InvalidInput(
+            f"no ranking for period {start!r}; have {', '.join(periods)}", field="period"
+        )
+    uppers = list(breaks) if breaks else score_breaks(ranking["score"].tolist())
+    if sorted(uppers) != uppers or not 1 <= len(uppers) <= 5:
+        raise InvalidInput("expected 1 to 5 increasing class upper bounds", field="breaks")
+    colors = _colors(len(uppers))
+    lows = [float(ranking["score"].min()), *uppers[:-1]]
+
+    villages_d = base.shift(villages).reset_index(drop=True)
+    if communities is None and "community_name" in villages_d.columns:
+        communities = (
+            villages_d[["community_name", "geometry"]]
+            .dissolve("community_name")
+            .reset_index()
+            .rename(columns={"community_name": "name"})
+        )
+    elif communities is not None:
+        communities = base.shift(communities)
+    names = dict(zip(villages_d["code"], villages_d["name"].astype(str), strict=True))
+    index = {code: i for i, code in enumerate(villages_d["code"])}
+    count_by_period = ranking.groupby("period")["rank"].count().to_dict()
+    year_end = all(_YEAR.match(p) for p in periods)
+    top_label = text("top_five_year" if year_end else "top_five", lang)
+    bottom_label = text("bottom_five_year" if year_end else "bottom_ten", lang)
+    has_previous = "previous_rank" in ranking.columns and ranking["previous_rank"].notna().any()
+
+    payload = []
+    for key in periods:
+        rows = ranking[ranking["period"].astype(str) == key]
+        n = len(villages_d)
+        cls: list[int] = [-1] * n
+        labels: list[str] = [names[c] for c in villages_d["code"]]
+        outline = [0] * n
+        tips: list[list[list[str]]] = [
+            [[names[c]], [text("score", lang), text("not_scored", lang)]]
+            for c in villages_d["code"]
+        ]
+        top: list[list[str]] = []
+        bottom: list[list[str]] = []
+        ranked = int(count_by_period.get(key, 0))
+        for r in rows.sort_values("rank", na_position="last").to_dict("records"):
+            i = index[r["village"]]
+            if pd.isna(r["score"]):
+                continue
+            score = float(r["score"])
+            cls[i] = int(np.searchsorted(uppers, round(score, 4), side="left"))
+            cls[i] = min(cls[i], len(uppers) - 1)
+            rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+            outline[i] = 2 if bool(r["bottom_ten"]) else 1 if bool(r["top_five"]) else 0
+            mark = "★" if outline[i] == 1 else "▼" if outline[i] == 2 else ""
+            labels[i] = f"{mark}{rank}\n{names[r['village']]}"
+            tip = [
+                [names[r["village"]]],
+                [text("score", lang), f"{score:.2f}"],
+                [text("rank", lang), f"{rank} / {ranked}"],
+            ]
+            change = _change(r["rank"], r.get("previous_rank"), lang)
+            if change and has_previous:
+                tip.append([text("change", lang), change])
+            items = r.get("items")
+            if isinstance(items, str) and items.strip():
+                tip.append([text("items", lang), items.strip()])
+            interview = r.get("interview")
+            if isinstance(interview, str) and interview.strip():
+                tip.append([text("interview", lang), interview.strip()])
+            tips[i] = tip
+            note = r.get("note")
+            if not isinstance(note, str):
+                note = interview if isinstance(interview, str) else ""
+            entry = [rank, names[r["village"]], note]
+            if outline[i] == 1:
+                top.append(entry)
+            elif outline[i] == 2:
+                bottom.append(entry)
+        payload.append(
+            {
+                "key": key,
+                "label": period_label(key, lang),
+                "cls": cls,
+                "labels": labels,
+                "outline": outline,
+                "tips": tips,
+                "panel": [
+                    {"kind": "top", "title": top_label, "items": top},
+                    {"kind": "bottom", "title": bottom_label, "items": bottom},
+                ],
+            }
+        )
+
+    m = new_map(
+        bounds=bounds_of(villages_d),
+        basemap=base,
+        lang=lang,
+        title=title or text("ranking_map", lang),
+        subtitle=subtitle,
+        pad_left=270,
+    )
+    add_communities(m, communities, lang=lang)
+    props = [{"_i": i, "_pt": pt} for i, pt in enumerate(label_points(villages_d))]
+    classes = [
+        {"fill": color, "label": f"{low:.1f} – {high:.1f}"}
+        for color, low, high in zip(colors, lows, uppers, strict=True)
+    ]
+    legend = {
+        "title": text("legend", lang),
+        "position": "bottomright",
+        "sections": [
+            {
+                "title": text("score_classes", lang),
+                "entries": [{"label": c["label"], "fill": c["fill"]} for c in reversed(classes)]
+                + [{"label": text("not_scored", lang), "fill": NO_SCORE}],
+            },
+            {
+                "title": "",
+                "entries": [
+                    {
+                        "label": "★ " + top_label,
+                        "fill": "#ffffff",
+                        "stroke": OUTLINE_TOP["color"],
+                        "weight": 4,
+                    },
+                    {
+                        "label": "▼ " + bottom_label,
+                        "fill": "#ffffff",
+                        "stroke": OUTLINE_BOTTOM["color"],
+                        "weight": 4,
+                        "dash": True,
+                    },
+                    {
+                        "label": text("communities", lang),
+                        "shape": "line",
+                        "stroke": "#1b1b1b",
+                        "weight": 3,
+                    },
+                ],
+            },
+        ],
+    }
+    m.add_child(
+        RuntimeCall(
+            "choropleth",
+            geojson(villages_d, props),
+            {
+                "name": text("villages", lang),
+                "className": "cr-village cr-ranked",
+                "classes": classes,
+                "noData": {"fill": NO_SCORE},
+                "fillOpacity": 0.85,
+                "line": LINE,
+                "outlines": {"1": OUTLINE_TOP, "2": OUTLINE_BOTTOM},
+                "periods": payload,
+                "start": periods.index(start),
+                "panel": True,
+                "legend": legend,
+                "text": {"period": text("period", lang)},
+            },
+        )
+    )
+    return m

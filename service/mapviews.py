@@ -1,0 +1,326 @@
+"""The four maps composed from the database: frames read by geo.frames, maps drawn by geo.maps.
+
+Used by both `cunrong map …` (standalone files) and the service's /maps/… pages, so a map
+exported by hand and one opened in the browser are the same map.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from geo import frames
+from geo.categories import CATEGORIES
+from geo.errors import InvalidInput
+from geo.hotspots import hotspots
+from geo.issue_filter import IssueFilter
+from geo.maps.basemaps import choose_basemap
+from geo.maps.hotspots import hotspot_map
+from geo.maps.issues import issue_map
+from geo.maps.ranking import ranking_map
+from geo.maps.status import status_map
+from geo.models import ObservationScore
+from geo.settings import get_settings
+from scoring.errors import ScoringError
+from scoring.monthly import monthly_results
+from scoring.results import MonthlyResult, YearResult
+from scoring.rules import Rules
+from scoring.yearly import year_result
+from service.scoring_data import load_scoring_input
+
+BASEMAPS = ("osm", "tianditu", "tianditu_img", "gaode", "gaode_img", "plain")
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How a map is drawn: language, basemap, the day overdue is counted from, a title."""
+
+    lang: str = "zh"
+    basemap: str = "osm"
+    today: date = field(default_factory=date.today)
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.lang not in ("zh", "en"):
+            raise InvalidInput(f"expected lang zh or en, got {self.lang!r}", field="lang")
+        if self.basemap not in BASEMAPS:
+            raise InvalidInput(
+                f"unknown basemap {self.basemap!r}; expected one of {', '.join(BASEMAPS)}",
+                field="basemap",
+            )
+
+    def tiles(self):  # type: ignore[no-untyped-def]
+        """The basemap (天地图 needs TIANDITU_KEY; 高德 shifts every vector to GCJ-02)."""
+        return choose_basemap(self.basemap, tianditu_key=os.environ.get("TIANDITU_KEY") or None)
+
+
+def _selection_label(selection: IssueFilter, lang: str) -> str:
+    parts = [*selection.villages, *selection.communities]
+    return " · ".join(parts) if parts else ("全镇" if lang == "zh" else "whole town")
+
+
+def issues_view(
+    conn: Connection,
+    selection: IssueFilter,
+    options: MapOptions,
+    *,
+    photo_url: str | None = frames.PHOTO_URL,
+) -> folium.Map:
+    """问题分布图 for inspectors: clustered issues, village and grid boundaries, popups."""
+    issues = frames.issues_frame(conn, selection, photo_url=photo_url, lang=options.lang)
+    villages = frames.villages_frame(
+        conn, villages=selection.villages, communities=selection.communities
+    )
+    grids = frames.grids_frame(conn, villages=selection.villages, communities=selection.communities)
+    return issue_map(
+        issues,
+        villages=villages,
+        grids=grids,
+        lang=options.lang,
+        basemap=options.tiles(),
+        today=options.today,
+        title=options.title,
+        subtitle=f"{_selection_label(selection, options.lang)} · {len(issues)}",
+    )
+
+
+def status_view(conn: Connection, selection: IssueFilter, options: MapOptions) -> folium.Map:
+    """整改进度: rectification rate and overdue issues per village, open issues beneath."""
+    issues = frames.issues_frame(conn, selection, history=True, lang=options.lang)
+    villages = frames.villages_frame(
+        conn, villages=selection.villages, communities=selection.communities
+    )
+    return status_map(
+        issues,
+        villages=villages,
+        lang=options.lang,
+        basemap=options.tiles(),
+        today=options.today,
+        title=options.title,
+        subtitle=f"{_selection_label(selection, options.lang)} · {len(issues)}",
+    )
+
+
+def hotspots_view(
+    conn: Connection,
+    selection: IssueFilter,
+    options: MapOptions,
+    *,
+    found_from: date | None = None,
+    found_to: date | None = None,
+    grid: str = "hex",
+    resolution: int = 9,
+    cell_m: float = 300.0,
+) -> folium.Map:
+    """问题热点分析: heat map and Getis-Ord Gi* hot and cold spots."""
+    if grid not in ("hex", "square"):
+        raise InvalidInput(f"expected grid hex or square, got {grid!r}", field="grid")
+    issues = frames.issues_frame(
+        conn, selection, found_from=found_from, found_to=found_to, history=False, photo_url=None
+    )
+    villages = frames.villages_frame(
+        conn, villages=selection.villages, communities=selection.communities
+    )
+    cells = hotspots(
+        issues,
+        villages,
+        grid=grid,
+        resolution=resolution,
+        cell_m=cell_m,
+        metric_srid=get_settings().metric_srid,
+    )
+    labels = {c.code: c.label_zh if options.lang == "zh" else c.label_en for c in CATEGORIES}
+    chosen = ", ".join(labels.get(c, c) for c in selection.categories)
+    period = (
+        f"{selection.month:%Y-%m}"
+        if selection.month
+        else " – ".join(f"{d}" for d in (found_from, found_to) if d)
+    )
+    subtitle = " · ".join(
+        p for p in (_selection_label(selection, options.lang), chosen, period) if p
+    )
+    return hotspot_map(
+        issues,
+        cells,
+        villages=villages,
+        lang=options.lang,
+        basemap=options.tiles(),
+        title=options.title,
+        subtitle=subtitle,
+    )
+
+
+def latest_scored_month(conn: Connection) -> date | None:
+    """The most recent month with observation scores."""
+    return conn.execute(select(func.max(ObservationScore.month))).scalar()
+
+
+def ranking_view(
+    conn: Connection,
+    options: MapOptions,
+    *,
+    rules: Rules,
+    month: date | None = None,
+    year: int | None = None,
+    communities: Sequence[str] = (),
+) -> folium.Map:
+    """村容排名 for leaders: monthly rankings (month selector) or the year-end ranking."""
+    if month and year:
+        raise InvalidInput("give month or year, not both", field="year")
+    wanted = month
+    if wanted is None and year is None:
+        wanted = latest_scored_month(conn)
+        if wanted is None:
+            raise InvalidInput("no observation scores in the database yet", field="month")
+    the_year = year or wanted.year  # type: ignore[union-attr]
+    try:
+        data = load_scoring_input(conn, the_year)
+        if year:
+            frame = ranking_frame_from_year(year_result(data, rules, year))
+        else:
+            months = monthly_results(data, rules)
+            frame = ranking_frame_from_months(
+                [r for r in months if r.month.startswith(str(the_year))], previous=months
+            )
+    except ScoringError as exc:
+        raise InvalidInput(str(exc), field="month") from None
+    if frame.empty:
+        raise InvalidInput(f"no observation scores in {the_year}", field="month")
+    villages = frames.villages_frame(conn, communities=communities)
+    frame = frame[frame["village"].isin(villages["code"])]
+    return ranking_map(
+        frame,
+        villages=villages,
+        communities=frames.communities_frame(conn, communities=communities),
+        lang=options.lang,
+        basemap=options.tiles(),
+        period=f"{wanted:%Y-%m}" if wanted else None,
+        title=options.title,
+    )
+
+
+def _points(value: float) -> str:
+    return f"{value:+.2f}".replace("-", "−")
+
+
+def _panel_note(standing) -> str | None:  # type: ignore[no-untyped-def]
+    """A few words for the side panel: 约谈, and whether it is the second month running."""
+    if not standing.bottom_ten:
+        return None
+    return "连续两月 · 主要领导约谈" if standing.streak else "分管领导约谈"
+
+
+RANKING_FRAME_COLUMNS = [
+    "village",
+    "period",
+    "score",
+    "rank",
+    "top_five",
+    "bottom_ten",
+    "previous_rank",
+    "items",
+    "interview",
+    "note",
+]
+
+
+def ranking_frame_from_months(
+    results: Sequence[MonthlyResult], *, previous: Sequence[MonthlyResult] = ()
+) -> pd.DataFrame:
+    """scoring's monthly results → the ranking map's frame (one row per village and month)."""
+    by_month = {r.month: r for r in (*previous, *results)}
+    rows = []
+    for result in results:
+        year, mon = int(result.month[:4]), int(result.month[5:7])
+        before = f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+        earlier = by_month.get(before)
+        for s in result.ranking:
+            prev = earlier.standing(s.village) if earlier else None
+            items = [f"M1 {s.score:.2f} ({s.group_count})"]
+            items += [f"{i.rule} {_points(i.points)} {i.reason}" for i in s.items]
+            rows.append(
+                {
+                    "village": s.village,
+                    "period": result.month,
+                    "score": s.score,
+                    "rank": s.rank,
+                    "top_five": s.rank <= 5,
+                    "bottom_ten": s.bottom_ten,
+                    "previous_rank": prev.rank if prev else None,
+                    "items": "\n".join(items),
+                    "interview": s.interview,
+                    "note": _panel_note(s),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=RANKING_FRAME_COLUMNS)
+    frame["previous_rank"] = frame["previous_rank"].astype("Int64")
+    return frame
+
+
+def ranking_frame_from_year(result: YearResult) -> pd.DataFrame:
+    """scoring's year-end result → the ranking map's frame (top 5 rewarded, bottom 5 flagged)."""
+    rows = []
+    for v in result.villages:
+        if v.total is None:
+            continue
+        lines = [f"{i.rule} {_points(i.points)} {i.reason}" for i in v.items if i.rule != "M4"]
+        if v.penalties:
+            lines.append(f"M4 {_points(-v.penalties)}")
+        note = (
+            f"奖励{v.reward_yuan}元"
+            if v.reward_yuan > 0
+            else "扣发绩效"
+            if v.pay_deduction
+            else None
+        )
+        rows.append(
+            {
+                "village": v.village,
+                "period": str(result.year),
+                "score": v.total,
+                "rank": v.rank,
+                "top_five": v.reward_yuan > 0,
+                "bottom_ten": v.pay_deduction,
+                "previous_rank": None,
+                "items": "\n".join(lines[:8]),
+                "interview": None,
+                "note": note,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=RANKING_FRAME_COLUMNS)
+    frame["previous_rank"] = frame["previous_rank"].astype("Int64")
+    return frame
+
+
+def sites_view(
+    conn: Connection,
+    options: MapOptions,
+    *,
+    villages: Sequence[str] = (),
+    candidates: gpd.GeoDataFrame | None = None,
+    include_rejected: bool = False,
+) -> folium.Map:
+    """小微景观选址 for planners: ranked candidates with reasons, roads, entrances, water."""
+    from geo.maps.sites import sites_map
+    from geo.sites import find_candidates, site_map_layers
+
+    if candidates is None:
+        candidates = find_candidates(conn, villages=villages, include_rejected=include_rejected)
+    layers = site_map_layers(conn, villages=villages)
+    return sites_map(
+        candidates,
+        villages=layers.villages,
+        roads=layers.roads,
+        entrances=layers.entrances,
+        water=layers.water,
+        lang=options.lang,
+        basemap=options.tiles(),
+        title=options.title,
+    )
