@@ -1,0 +1,250 @@
+"""Benchmark: 1,000,000 issue points through the importer's bulk path, against ORM inserts.
+
+Run by hand (not in the tests):
+
+    .venv/bin/python benchmarks/ingest.py [--rows 1000000] [--orm-rows 20000]
+
+Always works in a throwaway database (never in yours): its villages come from the
+configured database if it has any, else from data/sample/villages.geojson, else a 4 × 11
+grid of square villages over the town. Prints seconds, rows/s and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from geo.assign import assign_issues
+from geo.categories import CATEGORIES
+from geo.io import issues
+from geo.io.importer import import_file
+from geo.models import Issue
+from geo.settings import project_root
+from geo.testing import PostgisServer
+
+TOWN_BOX = (117.12, 39.25, 117.30, 39.33)
+
+
+def timed(label: str, action: Callable[[], Any]) -> tuple[float, Any]:
+    """Run `action`, print and return its wall time."""
+    start = time.perf_counter()
+    result = action()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<58} {seconds:8.2f} s", flush=True)
+    return seconds, result
+
+
+def village_source(target_url: str | None) -> tuple[str, list[tuple[str, str, str]]]:
+    """(where from, [(code, name, WKT)]) of the villages to benchmark over."""
+    if target_url:
+        try:
+            engine = create_engine(target_url)
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT code, name, ST_AsText(geom) FROM village")).all()
+            engine.dispose()
+            if rows:
+                return f"villages of {target_url}", [tuple(r) for r in rows]
+        except Exception as exc:
+            print(f"  (target database not usable: {str(exc).splitlines()[0]})")
+    sample = project_root() / "data" / "sample" / "villages.geojson"
+    if sample.exists():
+        return str(sample), []
+    west, south, east, north = TOWN_BOX
+    cols, rows_ = 11, 4
+    dx, dy = (east - west) / cols, (north - south) / rows_
+    squares = []
+    for j in range(rows_):
+        for i in range(cols):
+            x0, y0 = west + i * dx, south + j * dy
+            wkt = shapely.box(x0, y0, x0 + dx, y0 + dy).wkt
+            squares.append((f"B{j * cols + i + 1:02d}", f"村{j * cols + i + 1}", wkt))
+    return "a 4 × 11 grid of square villages", squares
+
+
+def load_villages(url: str, source: str, squares: list[tuple[str, str, str]]) -> None:
+    """Put the benchmark's villages into the throwaway database."""
+    if not squares:
+        import_file(url, "villages", Path(source))
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for code, name, wkt in squares:
+            conn.execute(
+                text(
+                    "INSERT INTO village (code, name, geom)"
+                    " VALUES (:c, :n, ST_Multi(ST_GeomFromText(:w, 4326)))"
+                ),
+                {"c": code, "n": name, "w": wkt},
+            )
+    engine.dispose()
+
+
+def random_points(engine: Engine, n: int, seed: int = 20240310) -> pd.DataFrame:
+    """n issue rows inside the villages (uniform over the union of their boundaries)."""
+    with engine.connect() as conn:
+        union = shapely.from_wkb(
+            conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM village")).scalar_one()
+        )
+    shapely.prepare(union)
+    west, south, east, north = union.bounds
+    rng = np.random.default_rng(seed)
+    lon = np.empty(0)
+    lat = np.empty(0)
+    while len(lon) < n:
+        x = rng.uniform(west, east, n)
+        y = rng.uniform(south, north, n)
+        inside = shapely.contains_xy(union, x, y)
+        lon, lat = np.concatenate([lon, x[inside]]), np.concatenate([lat, y[inside]])
+    lon, lat = lon[:n], lat[:n]
+    codes = np.array([c.code for c in CATEGORIES], dtype=object)
+    days = rng.integers(0, 275, n)
+    return pd.DataFrame(
+        {
+            "row": np.arange(n, dtype=np.int32) + 2,
+            "code": [f"BENCH-{i:07d}" for i in range(n)],
+            "category_code": codes[rng.integers(0, len(codes), n)],
+            "description": "",
+            "lon": lon,
+            "lat": lat,
+            "source": "inspection",
+            "found_on": np.datetime64("2024-03-01") + days.astype("timedelta64[D]"),
+            "status": "open",
+        }
+    )
+
+
+def orm_inserts(engine: Engine, frame: pd.DataFrame) -> None:
+    """The naive way: one ORM object per row, add_all, flush (rolled back afterwards)."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        session = Session(bind=conn)
+        session.add_all(
+            Issue(
+                id=uuid.uuid4(),
+                code=f"ORM-{r.row}",
+                category_code=r.category_code,
+                description="",
+                geom=f"SRID=4326;POINT({r.lon} {r.lat})",
+                source="inspection",
+                found_on=date.fromisoformat(str(r.found_on)[:10]),
+                status="open",
+                version=1,
+            )
+            for r in frame.itertuples()
+        )
+        session.flush()
+        session.close()
+        trans.rollback()
+
+
+def main() -> None:
+    """Run the benchmark and print the numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--orm-rows", type=int, default=20_000)
+    parser.add_argument("--url", default=None, help="take the villages from this database")
+    args = parser.parse_args()
+    n = args.rows
+
+    server = PostgisServer.start()
+    target = args.url or server.url
+    source, squares = village_source(target)
+    name = server.create_migrated(then=lambda url: load_villages(url, source, squares))
+    url = server.url_of(name)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            villages = conn.execute(text("SELECT count(*) FROM village")).scalar_one()
+        print(f"throwaway database {name}: {villages} villages from {source}")
+        _, frame = timed(
+            f"generate {n:,} points inside the villages", lambda: random_points(engine, n)
+        )
+
+        print("ORM baseline (session.add_all + flush, rolled back):")
+        sample = frame.iloc[: args.orm_rows]
+        orm_s, _ = timed(f"{len(sample):,} rows", lambda: orm_inserts(engine, sample))
+        orm_rate = len(sample) / orm_s
+
+        print("Importer bulk path (one transaction):")
+        with engine.connect() as conn:
+            trans = conn.begin()
+            copy_s, _ = timed(
+                "copy_issue_points: binary COPY (EWKB by numpy) → staging",
+                lambda: issues.copy_issue_points(conn, frame),
+            )
+            place_s, placement = timed(
+                "place_staged_issues: villages/grids set-based (staging)",
+                lambda: issues.place_staged_issues(conn, tolerance_m=30.0),
+            )
+            write_s, written = timed(
+                "load_staged_issues: INSERT issue + created events",
+                lambda: issues.load_staged_issues(conn, rows=n, note="benchmark row "),
+            )
+            trans.commit()
+        print(f"    placed: {placement}; written: {written:,}")
+
+        print("On the loaded issue table:")
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE issue"))
+            conn.commit()
+            trans = conn.begin()
+            assign_s, assignment = timed(
+                "geo.assign.assign_issues(conn): all 1M, set-based UPDATE",
+                lambda: assign_issues(conn),
+            )
+            trans.rollback()
+            print(f"    {assignment}")
+            counts_s, counts = timed(
+                "per-village counts by status (GROUP BY village_id, status)",
+                lambda: conn.execute(
+                    text("SELECT village_id, status, count(*) FROM issue GROUP BY 1, 2")
+                ).all(),
+            )
+            join_s, _ = timed(
+                "per-village counts by spatial join (ST_Covers, no village_id)",
+                lambda: conn.execute(
+                    text(
+                        "SELECT v.id, count(*) FROM village v JOIN issue i"
+                        " ON ST_Covers(v.geom, i.geom) GROUP BY v.id"
+                    )
+                ).all(),
+            )
+
+        load_s = copy_s + place_s + write_s
+        print("\nSummary")
+        print(f"  ORM inserts             {orm_rate:>12,.0f} rows/s  → all in {n / orm_rate:.1f} s")
+        print(
+            f"  bulk COPY to staging        {n / copy_s:>12,.0f} rows/s  "
+            f"({n / copy_s / orm_rate:5.1f}× ORM; target ≥ 300,000)"
+        )
+        print(
+            f"  whole import path           {n / load_s:>12,.0f} rows/s  "
+            f"({n / load_s / orm_rate:5.1f}× ORM; COPY + place + write with indexes, FKs, events)"
+        )
+        print(f"  village assignment, import  {place_s:>12.2f} s       (target ≤ 5 s)")
+        print(f"  village assignment, assign_issues() {assign_s:>6.2f} s")
+        print(f"  per-village counts          {counts_s:>12.2f} s       (target ≤ 1 s)")
+        print(f"  per-village spatial join    {join_s:>12.2f} s")
+        print(f"  groups counted: {len(counts)}")
+        print(
+            f"  batch-vs-ORM ratio: bulk path {orm_s / len(sample) * n / load_s:,.1f}× faster "
+            f"end to end ({n / orm_rate:,.0f} s ORM extrapolated vs {load_s:,.1f} s)"
+        )
+    finally:
+        engine.dispose()
+        server.drop(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Import one file of villages, grids, roads or issues: all rows checked, all or nothing written."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
+from tqdm import tqdm
+
+from geo.errors import InvalidInput
+from geo.io import issues
+from geo.io.checks import category_vocabulary
+from geo.io.columns import KINDS
+from geo.io.coordinates import Town, check_coords_option, parse_crs
+from geo.io.load import load_grids, load_roads, load_villages
+from geo.io.read import SourceTable, read_source
+from geo.io.report import ImportFailed, ImportReport
+from geo.settings import get_settings
+
+PROGRESS_MIN_ROWS = 10_000
+
+
+def town_of(conn: Connection) -> Town:
+    """The extent of the loaded villages (None before any is loaded)."""
+    box = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+            " FROM (SELECT ST_Extent(geom) AS e FROM village) x"
+        )
+    ).one()
+    return Town(bbox=None if box[0] is None else tuple(float(v) for v in box))  # type: ignore[arg-type]
+
+
+@contextmanager
+def _transaction(target: Engine | Connection | str) -> Iterator[tuple[Connection, object]]:
+    """A transaction of our own (a savepoint when the caller already holds a connection)."""
+    if isinstance(target, Connection):
+        trans = target.begin_nested() if target.in_transaction() else target.begin()
+        try:
+            yield target, trans
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+        return
+    engine = create_engine(target) if isinstance(target, str) else target
+    try:
+        with engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                yield conn, trans
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+    finally:
+        if isinstance(target, str):
+            engine.dispose()
+
+
+def import_file(
+    target: Engine | Connection | str,
+    kind: str,
+    path: Path | str,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    coords: str = "wgs84",
+    dry_run: bool = False,
+    progress: bool | None = None,
+    tolerance_m: float | None = None,
+) -> ImportReport:
+    """Check a file and, when every row passes, write it in one transaction.
+
+    `target` is an engine, a database URL, or a connection (then a savepoint is used).
+    Raises ImportFailed (an InvalidInput) carrying the full report when any row has an
+    error; nothing is changed then. With `dry_run` everything is checked and rolled back.
+    """
+    if kind not in KINDS:
+        raise InvalidInput(
+            f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind"
+        )
+    path = Path(path)
+    report = ImportReport(kind=kind, source=path.name, dry_run=dry_run)
+    try:
+        check_coords_option(coords)
+        parse_crs(crs)
+        table = read_source(path, kind=kind, layer=layer, encoding=encoding)
+    except ImportFailed:
+        raise
+    except InvalidInput as exc:
+        report.add(exc.message, row=exc.row, field=exc.field)
+        raise ImportFailed(report) from exc
+    report.unit, report.rows = table.unit, len(table.frame)
+    for note in table.notes:
+        report.add(note, level="warning")
+    tolerance = get_settings().gps_tolerance_m if tolerance_m is None else tolerance_m
+    show = _wants_progress(progress, len(table.frame))
+    with _transaction(target) as (conn, trans):
+        try:
+            _run(conn, kind, table, report, crs=crs, coords=coords, tolerance=tolerance, show=show)
+        except ImportFailed:
+            raise
+        except InvalidInput as exc:
+            report.add(exc.message, row=exc.row, field=exc.field)
+        except DBAPIError as exc:
+            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            report.add(f"the database refused the rows: {detail}")
+        if not report.ok:
+            trans.rollback()  # type: ignore[attr-defined]
+            raise ImportFailed(report)
+        if dry_run:
+            trans.rollback()  # type: ignore[attr-defined]
+        else:
+            trans.commit()  # type: ignore[attr-defined]
+    return report
+
+
+def _wants_progress(progress: bool | None, rows: int) -> bool:
+    if progress is not None:
+        return progress
+    return rows >= PROGRESS_MIN_ROWS and sys.stderr.isatty()
+
+
+def _run(
+    conn: Connection,
+    kind: str,
+    table: SourceTable,
+    report: ImportReport,
+    *,
+    crs: str | None,
+    coords: str,
+    tolerance: float,
+    show: bool,
+) -> None:
+    town = town_of(conn)
+    if kind == "issues":
+        _run_issues(
+            conn, table, report, town=town, crs=crs, coords=coords, tolerance=tolerance, show=show
+        )
+        return
+    loader = {"villages": load_villages, "grids": load_grids, "roads": load_roads}[kind]
+    loader(conn, table, report, town=town, crs=crs, coords=coords, write=True)
+
+
+def _run_issues(
+    conn: Connection,
+    table: SourceTable,
+    report: ImportReport,
+    *,
+    town: Town,
+    crs: str | None,
+    coords: str,
+    tolerance: float,
+    show: bool,
+) -> None:
+    categories = category_vocabulary(
+        conn.execute(
+            text("SELECT code, label_zh, label_en FROM category ORDER BY sort_order")
+        ).all()
+    )
+    frame = issues.issue_frame(
+        table, report, town=town, categories=categories, crs=crs, coords=coords
+    )
+    with tqdm(
+        total=len(frame), desc="COPY issues", unit="row", disable=not show, file=sys.stderr
+    ) as bar:
+        issues.copy_issue_points(conn, frame, progress=bar.update)
+    has_shapes = table.geometry is not None and any(g is not None for g in table.geometry)
+    where = (
+        f"{table.label('lon')}/{table.label('lat')}"
+        if "lon" in table.frame and "lat" in table.frame and not has_shapes
+        else "geometry"
+    )
+    issues.place_staged_issues(conn, tolerance_m=tolerance)
+    issues.report_placement(conn, report, tolerance_m=tolerance, field=where)
+    issues.report_duplicates(conn, report, code=table.label("code"), id_=table.label("id"))
+    if not report.ok:
+        return
+    report.inserted = issues.load_staged_issues(
+        conn, rows=len(frame), note=f"导入 import: {report.source} {table.unit} "
+    )
