@@ -11,7 +11,17 @@ from geo.db import make_engine
 from geo.settings import get_settings
 from service.errors import install_error_handlers
 from service.rankings import rules_for
-from service.routes import assessment, exports, health, issues, loop, pages, villages
+from service.routes import (
+    assessment,
+    exports,
+    health,
+    issues,
+    loop,
+    maps,
+    pages,
+    sites,
+    villages,
+)
 from service.settings import ServiceSettings
 
 
@@ -37,6 +47,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.state.photo_root = get_settings().photo_dir
     app.state.rules = rules_for(settings.rules_file)
-    for module in (health, villages, issues, loop, assessment, exports, pages):
+    for module in (health, villages, issues, loop, assessment, exports, maps, sites, pages):
         app.include_router(module.router)
     return app

@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+import geo.sites.models  # noqa: F401 - registers site_choice on Base.metadata
 from geo.db import database_url
 from geo.models import Base
 

@@ -1,0 +1,111 @@
+"""What the site finder reads from the database: villages, roads, entrances, water, issues.
+
+Everything comes back in the town's metric CRS (PostGIS transforms once), as GeoDataFrames
+that the finder treats as plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import Connection, text
+
+from geo.errors import InvalidInput
+from geo.settings import get_settings
+
+MARGIN_M = 200.0
+"""Roads, water and issues this far outside the selected villages are read too (a main road
+just across the boundary still makes a site visible; an open issue there still blocks it)."""
+
+# A margin in metres as a generous bound in degrees, for the index pre-filter only.
+_M_PER_DEG_MIN = 70_000.0
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """The data of the selected villages, in the metric CRS `srid`."""
+
+    villages: gpd.GeoDataFrame
+    """id, code, name."""
+    roads: gpd.GeoDataFrame
+    """id, code, kind (main/secondary/lane), name; every main road of the town (there are
+    few, and a site's distance to the main road must not depend on the selection)."""
+    entrances: gpd.GeoDataFrame
+    """id, village_id, road_id, name."""
+    water: gpd.GeoDataFrame
+    """id, kind (river/pond/ditch), name."""
+    issues: gpd.GeoDataFrame
+    """id, code, category_code, status, closed_on, village_id."""
+    srid: int
+
+
+_VILLAGES = text(
+    "SELECT id, code, name, ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM village"
+    " WHERE cardinality(CAST(:codes AS text[])) = 0 OR code = ANY(CAST(:codes AS text[]))"
+    " ORDER BY code"
+)
+_EXTENT = text(
+    "SELECT ST_Expand(ST_Extent(geom)::geometry, :deg) FROM village WHERE id = ANY(:ids)"
+)
+_ROADS = text(
+    "SELECT id, code, kind, name, ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM road"
+    " WHERE kind = 'main' OR geom && CAST(:box AS geometry) ORDER BY id"
+)
+_ENTRANCES = text(
+    "SELECT id, village_id, road_id, name, ST_AsBinary(ST_Transform(geom, :srid)) AS geom"
+    " FROM entrance WHERE village_id = ANY(:ids) ORDER BY id"
+)
+_WATER = text(
+    "SELECT id, kind, name, ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM waterbody"
+    " WHERE geom && CAST(:box AS geometry) ORDER BY id"
+)
+_ISSUES = text(
+    "SELECT id, code, category_code, status, closed_on, village_id,"
+    " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue"
+    " WHERE geom && CAST(:box AS geometry) ORDER BY code"
+)
+
+
+def _frame(rows: list, columns: Sequence[str], srid: int) -> gpd.GeoDataFrame:
+    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    geoms = shapely.from_wkb([bytes(r[len(columns)]) for r in rows]) if rows else []
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=srid)
+
+
+def load_site_inputs(
+    conn: Connection,
+    *,
+    villages: Sequence[str] = (),
+    srid: int | None = None,
+    margin_m: float = MARGIN_M,
+) -> SiteInputs:
+    """The villages asked for (codes; all when empty) and what lies in and around them."""
+    srid = srid or get_settings().metric_srid
+    codes = [str(c) for c in villages]
+    rows = conn.execute(_VILLAGES, {"srid": srid, "codes": codes}).all()
+    found = {r[1] for r in rows}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise InvalidInput(f"unknown village code(s): {', '.join(missing)}", field="village")
+    village_frame = _frame(rows, ("id", "code", "name"), srid)
+    ids = [int(i) for i in village_frame["id"]]
+    box = None
+    if ids:
+        box = conn.execute(_EXTENT, {"ids": ids, "deg": margin_m / _M_PER_DEG_MIN}).scalar_one()
+    params = {"srid": srid, "box": box, "ids": ids}
+
+    def read(query, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        found_rows = conn.execute(query, params).all() if ids else []
+        return _frame(found_rows, columns, srid)
+
+    return SiteInputs(
+        villages=village_frame,
+        roads=read(_ROADS, ("id", "code", "kind", "name")),
+        entrances=read(_ENTRANCES, ("id", "village_id", "road_id", "name")),
+        water=read(_WATER, ("id", "kind", "name")),
+        issues=read(_ISSUES, ("id", "code", "category_code", "status", "closed_on", "village_id")),
+        srid=srid,
+    )

@@ -1,0 +1,219 @@
+"""`cunrong sites`: candidate micro-landscape sites (一村一策一提升) as a map, GeoJSON or XLSX,
+and planners' decisions on them.
+
+    cunrong sites --village V01 -o sites.html      (or .geojson, .xlsx; no -o: a table)
+    cunrong sites mark V01:micro_spot:issue:… chosen --note "口袋公园" --by 张工
+    cunrong sites chosen [--village V01] [-o chosen.geojson]
+
+Mounted by the root app as a sub-app: `app.add_typer(sites.app, name="sites")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy import Connection
+
+from geo.errors import CunrongError, InvalidInput
+
+app = typer.Typer(
+    help="景观点位: candidate sites for 卡口花场, 小微景点 and 美学微巷, and planners' decisions.",
+    invoke_without_command=True,
+)
+
+
+class Lang(StrEnum):
+    """Language of the labels."""
+
+    zh = "zh"
+    en = "en"
+
+
+class BasemapName(StrEnum):
+    """Tiles under the vectors (天地图 needs TIANDITU_KEY; 高德 shifts vectors to GCJ-02)."""
+
+    osm = "osm"
+    tianditu = "tianditu"
+    tianditu_img = "tianditu_img"
+    gaode = "gaode"
+    gaode_img = "gaode_img"
+    plain = "plain"
+
+
+class Decision(StrEnum):
+    """What a planner decides about a candidate."""
+
+    chosen = "chosen"
+    rejected = "rejected"
+
+
+Villages = Annotated[
+    list[str] | None, typer.Option("--village", help="Village code; repeat for several.")
+]
+Output = Annotated[
+    Path | None,
+    typer.Option("-o", "--output", help="sites.html, sites.geojson or sites.xlsx (by suffix)."),
+]
+FORMATS = {
+    ".html": "html",
+    ".htm": "html",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".xlsx": "xlsx",
+}
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _run(job: Callable[[Connection], None], *, write: bool = False) -> None:
+    """Run a job on the database: domain errors become one line on stderr and exit code 1."""
+    from geo.db import make_engine
+
+    engine = None
+    try:
+        engine = make_engine()
+        with engine.begin() if write else engine.connect() as conn:
+            job(conn)
+    except CunrongError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or ''} ({exc.strerror or exc})")
+    except Exception as exc:
+        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
+            _fail(f"cannot use the database ({exc.__class__.__name__}: {exc})")
+        raise
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+def _format(output: Path) -> str:
+    fmt = FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise InvalidInput(
+            f"cannot tell the format from {output.name!r}; expected a name ending in "
+            ".html, .geojson or .xlsx",
+            field="output",
+        )
+    return fmt
+
+
+def _table(frame) -> str:
+    lines = []
+    for row in frame.itertuples():
+        rank = "" if row.rank is None or str(row.rank) == "<NA>" else f"{row.rank:>2}"
+        lines.append(
+            f"{row.village_code}\t{rank}\t{row.kind_label}\t{row.score:5.2f}\t{row.candidate_key}"
+            f"\t{row.reasons_zh}"
+        )
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+@app.callback()
+def sites(
+    ctx: typer.Context,
+    village: Villages = None,
+    output: Output = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Labels in zh (default) or en.")] = Lang.zh,
+    basemap: Annotated[
+        BasemapName, typer.Option("--basemap", help="Tiles under the map.")
+    ] = BasemapName.osm,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Site rules (default geo/sites/sites.toml).")
+    ] = None,
+    include_rejected: Annotated[
+        bool, typer.Option("--include-rejected", help="Also list candidates planners rejected.")
+    ] = False,
+    title: Annotated[str | None, typer.Option("--title", help="Title of the map / sheet.")] = None,
+) -> None:
+    """Ranked candidate sites per village: 卡口花场, 小微景点, 美学微巷, with their reasons."""
+    if ctx.invoked_subcommand is not None:
+        return
+
+    def job(conn: Connection) -> None:
+        from geo.sites import find_candidates, load_site_config
+        from geo.sites.export import candidates_geojson, candidates_workbook
+
+        fmt = _format(output) if output is not None else "table"
+        rules = load_site_config(config)
+        codes = village or []
+        found = find_candidates(
+            conn, villages=codes, config=rules, include_rejected=include_rejected
+        )
+        if output is None:
+            typer.echo(_table(found), nl=False)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "geojson":
+            output.write_text(candidates_geojson(found), encoding="utf-8")
+        elif fmt == "xlsx":
+            where = "、".join(codes) if codes else "全镇"
+            output.write_bytes(
+                candidates_workbook(found, title=title or f"小微景观点位候选（{where}）")
+            )
+        else:
+            _write_map(conn, found, codes, output, lang=lang, basemap=basemap, title=title)
+        typer.echo(f"wrote {output} ({len(found)} candidate sites)")
+
+    _run(job)
+
+
+def _write_map(conn, found, codes, output: Path, *, lang: Lang, basemap: BasemapName, title):
+    from service.mapviews import MapOptions, sites_view
+
+    options = MapOptions(lang=lang.value, basemap=basemap.value, title=title)
+    sites_view(conn, options, villages=codes, candidates=found).save(str(output))
+
+
+@app.command("mark")
+def mark(
+    candidate_key: Annotated[str, typer.Argument(help="The candidate's key (see the listing).")],
+    decision: Annotated[Decision, typer.Argument(help="chosen or rejected.")],
+    note: Annotated[str | None, typer.Option("--note", help="Why, or what to build.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided.")] = None,
+) -> None:
+    """Mark a candidate as chosen (已选定) or rejected (不采用), with a note."""
+
+    def job(conn: Connection) -> None:
+        from geo.sites import mark_site
+
+        done = mark_site(
+            conn, candidate_key=candidate_key, decision=decision.value, note=note, decided_by=by
+        )
+        typer.echo(f"{done.candidate_key}: {done.decision}")
+
+    _run(job, write=True)
+
+
+@app.command("chosen")
+def chosen(
+    village: Villages = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write GeoJSON here.")
+    ] = None,
+) -> None:
+    """The sites planners have chosen (GeoJSON with -o, else a table)."""
+
+    def job(conn: Connection) -> None:
+        from geo.sites import chosen_sites
+        from geo.sites.export import candidates_geojson
+
+        frame = chosen_sites(conn, villages=village or [])
+        if output is None:
+            for row in frame.itertuples():
+                typer.echo(
+                    f"{row.village_code}\t{row.kind_label}\t{row.candidate_key}\t{row.note or ''}"
+                )
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(candidates_geojson(frame), encoding="utf-8")
+        typer.echo(f"wrote {output} ({len(frame)} chosen sites)")
+
+    _run(job)

@@ -1,0 +1,116 @@
+"""Micro-landscape sites (一村一策一提升) for planners: candidates, map, decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.auth import Reader, require
+from service.deps import ConnDep
+from service.filters import check_known, split_values
+from service.geojson import GEOJSON, GeoJSONResponse
+from service.mapviews import MapOptions, sites_view
+
+router = APIRouter(prefix="/sites", tags=["sites 选址"])
+
+SiteReader = Annotated[Any, Depends(require("planner", "admin", "leader"))]
+Planner = Annotated[Any, Depends(require("planner", "admin"))]
+Villages = Annotated[list[str] | None, Query(description="village code(s)")]
+
+
+class DecisionIn(BaseModel):
+    """A planner's decision on a candidate site."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: str = Field(..., pattern="^(chosen|rejected)$", description="chosen | rejected")
+    note: str | None = Field(None, max_length=2000)
+
+
+def _villages(conn, village: list[str] | None) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    from geo.models import Village
+
+    codes = split_values(village)
+    check_known(conn, field="village", given=codes, column=Village.code)
+    return codes
+
+
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "ranked candidate sites"}},
+)
+def list_sites(
+    conn: ConnDep,
+    user: SiteReader,
+    village: Villages = None,
+    include_rejected: bool = False,
+    format: Annotated[str, Query(pattern="^(geojson|xlsx)$")] = "geojson",
+) -> Response:
+    """Ranked candidates per village with score, reasons, area/length and decision."""
+    from geo.sites import find_candidates
+    from geo.sites.export import candidates_geojson, candidates_workbook
+
+    del user
+    codes = _villages(conn, village)
+    found = find_candidates(conn, villages=codes, include_rejected=include_rejected)
+    if format == "xlsx":
+        title = "小微景观点位候选（" + ("、".join(codes) or "全镇") + "）"
+        return Response(
+            candidates_workbook(found, title=title),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": "attachment; filename=sites.xlsx"},
+        )
+    return GeoJSONResponse(candidates_geojson(found))
+
+
+@router.get("/map", response_class=HTMLResponse)
+def sites_page(
+    conn: ConnDep,
+    user: SiteReader,
+    village: Villages = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    basemap: Annotated[
+        str, Query(pattern="^(osm|tianditu|tianditu_img|gaode|gaode_img|plain)$")
+    ] = "osm",
+) -> HTMLResponse:
+    """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
+    del user
+    m = sites_view(conn, MapOptions(lang=lang, basemap=basemap), villages=_villages(conn, village))
+    return HTMLResponse(m.get_root().render())
+
+
+@router.put("/{candidate_key}/decision")
+def decide_site(
+    candidate_key: str, body: DecisionIn, conn: ConnDep, user: Planner
+) -> dict[str, Any]:
+    """Mark a candidate chosen (已选定) or rejected (不采用) with a note; survives re-runs."""
+    from geo.sites import mark_site
+
+    done = mark_site(
+        conn,
+        candidate_key=candidate_key,
+        decision=body.decision,
+        note=body.note,
+        decided_by=user.name,
+    )
+    return {"candidate_key": candidate_key, "decision": done.decision, "note": done.note}
+
+
+@router.get(
+    "/chosen",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "sites chosen by planners"}},
+)
+def chosen(conn: ConnDep, user: Reader, village: Villages = None) -> GeoJSONResponse:
+    """Sites planners have chosen, for the ranking and issue maps."""
+    from geo.sites import chosen_sites
+    from geo.sites.export import candidates_geojson
+
+    del user
+    return GeoJSONResponse(
+        candidates_geojson(chosen_sites(conn, villages=_villages(conn, village)))
+    )
