@@ -12,11 +12,12 @@ import geopandas as gpd
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
+from geo import frames
+from geo.categories import CATEGORIES
 from geo.issue_filter import IssueFilter
 from geo.ledger import ledger_rows, ledger_workbook
-from geo.models import Category, Grid, Issue, Village
 from scoring.report import write_xlsx, year_sheets
 from service.auth import Reader
 from service.deps import ConnDep
@@ -41,36 +42,16 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def issues_frame(conn: Connection, selection: IssueFilter) -> gpd.GeoDataFrame:
-    """Selected issues as a GeoDataFrame (EPSG:4326) with readable columns."""
-    query = (
-        select(
-            Issue.code,
-            Village.code.label("village"),
-            Village.name.label("village_name"),
-            Grid.name.label("grid"),
-            Issue.category_code.label("category"),
-            Category.label_zh.label("category_zh"),
-            Issue.description,
-            Issue.source,
-            Issue.found_on,
-            Issue.deadline,
-            Issue.status,
-            Issue.closed_on,
-            func.ST_X(Issue.geom).label("lon"),
-            func.ST_Y(Issue.geom).label("lat"),
-            Issue.geom,
-        )
-        .join(Category, Category.code == Issue.category_code)
-        .outerjoin(Village, Village.id == Issue.village_id)
-        .outerjoin(Grid, Grid.id == Issue.grid_id)
-        .where(*selection.conditions())
-        .order_by(Village.code, Issue.found_on, Issue.code)
-    )
-    frame = gpd.read_postgis(query, conn, geom_col="geom", crs="EPSG:4326")
-    for column in ("found_on", "deadline", "closed_on"):
-        frame[column] = frame[column].astype("string")
-    return frame
+def issues_export_frame(conn: Connection, selection: IssueFilter) -> gpd.GeoDataFrame:
+    """Selected issues for offices: plain columns, Chinese category, lon/lat, dates as text."""
+    frame = frames.issues_frame(conn, selection, history=True, photo_url=None)
+    labels = {c.code: c.label_zh for c in CATEGORIES}
+    frame.insert(3, "category_zh", frame["category"].map(labels))
+    frame["lon"] = frame.geometry.x.round(7)
+    frame["lat"] = frame.geometry.y.round(7)
+    for column in ("id", "rebound_of", "found_on", "deadline", "closed_on"):
+        frame[column] = frame[column].map(lambda v: "" if v is None or v != v else str(v))
+    return frame.rename(columns={"village_code": "village", "grid_name": "grid"})
 
 
 @router.get("/issues.{fmt}", response_class=Response)
@@ -82,10 +63,10 @@ def export_issues(
     ],
 ) -> Response:
     """The selected issues as GeoJSON, GeoPackage or CSV (UTF-8 with BOM, lon/lat columns)."""
-    frame = issues_frame(conn, selection)
+    frame = issues_export_frame(conn, selection)
     media_type, driver = FORMATS[fmt]
     if fmt == "csv":
-        body = frame.drop(columns="geom").to_csv(index=False).encode("utf-8-sig")
+        body = frame.drop(columns=frame.geometry.name).to_csv(index=False).encode("utf-8-sig")
     else:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"issues.{fmt}"

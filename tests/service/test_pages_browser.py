@@ -1,0 +1,64 @@
+"""The dashboard, a served map and the site-visit sheet, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from service.app import create_app
+from service.settings import ServiceSettings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_sample(sample_url: str, tmp_path) -> Iterator[str]:
+    """The service on the sample town, on a local port, for the browser."""
+    app = create_app(ServiceSettings(database_url=sample_url))
+    app.state.photo_root = tmp_path
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_dashboard_map_and_site_visit_in_chromium(live_sample, browser, tmp_path):
+    page = browser.open(f"{live_sample}/")
+    page.wait_for_selector("#ranking")
+    assert page.locator("#n-villages").inner_text() == "44"
+    bottom = page.locator("tr.bottom-ten")
+    assert bottom.count() >= 10  # ties at the edge are all in
+    assert "约谈" in bottom.first.inner_text()
+    browser.screenshot(page, tmp_path / "dashboard.png")
+    visit_link = page.locator("#recheck a").first.get_attribute("href")
+    browser.close_page(page)
+
+    page = browser.open(f"{live_sample}{visit_link}")
+    page.wait_for_selector("#stops")
+    stops = int(page.locator("#n-stops").inner_text())
+    assert page.locator("#stops tbody tr").count() == stops > 0
+    browser.screenshot(page, tmp_path / "visit.png")
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+    page = browser.open(f"{live_sample}/maps/ranking")
+    browser.wait_for_map(page)
+    assert page.locator("path.cr-ranked").count() == 44
+    browser.screenshot(page, tmp_path / "ranking.png")
+    browser.close_page(page)
