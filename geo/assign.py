@@ -54,51 +54,73 @@ def assign_issues(
     only_unassigned: bool = False,
     tolerance_m: float | None = None,
 ) -> Assignment:
-    """Assign village and grid to issues (all, the unassigned, or `ids`) in set-based updates."""
+    """Assign village and grid to issues (all, the unassigned, or `ids`), set-based.
+
+    Placements are computed first into a temporary table with polygon-outer joins (each
+    boundary probes the issue GiST index once), then one UPDATE writes only the rows whose
+    village, grid or flag actually changed, so re-importing mostly unchanged boundaries
+    touches few rows. A point on an edge shared by two villages goes to the lower id.
+    """
     tolerance_m = get_settings().gps_tolerance_m if tolerance_m is None else tolerance_m
     scope = "ids" if ids is not None else ("unassigned" if only_unassigned else "all")
     where = _SCOPES[scope]
     params: dict[str, object] = {"tol": tolerance_m, "deg": tolerance_m / _M_PER_DEG_MIN}
     if ids is not None:
         params["ids"] = list(ids)
+    conn.execute(text("DROP TABLE IF EXISTS pg_temp.placement"))
     conn.execute(
         text(
-            f"UPDATE issue i SET village_id = NULL, grid_id = NULL, outside_m = NULL WHERE {where}"
-        ),
-        params,
+            "CREATE TEMP TABLE placement (id uuid PRIMARY KEY, village_id int NOT NULL,"
+            " grid_id int, outside_m float8) ON COMMIT DROP"
+        )
     )
     covered = conn.execute(
         text(
-            "UPDATE issue i SET village_id = v.id FROM village v "
-            f"WHERE ST_Covers(v.geom, i.geom) AND {where}"
+            "INSERT INTO placement (id, village_id) SELECT i.id, min(v.id) FROM village v"
+            f" JOIN issue i ON ST_Covers(v.geom, i.geom) WHERE {where} GROUP BY i.id"
         ),
         params,
     ).rowcount
+    conn.execute(text("ANALYZE placement"))
     snapped = conn.execute(
         text(
-            "UPDATE issue i SET village_id = n.village_id, outside_m = n.distance "
-            "FROM (SELECT i.id, near.village_id, near.distance FROM issue i "
-            "  CROSS JOIN LATERAL ("
-            "    SELECT v.id AS village_id,"
-            "           ST_Distance(v.geom::geography, i.geom::geography) AS distance"
-            "    FROM village v WHERE v.geom && ST_Expand(i.geom, :deg)"
-            "    ORDER BY distance LIMIT 1) near"
-            f"  WHERE i.village_id IS NULL AND near.distance <= :tol AND {where}) n "
-            "WHERE i.id = n.id"
+            "INSERT INTO placement (id, village_id, outside_m)"
+            " SELECT i.id, near.village_id, near.distance FROM issue i"
+            " CROSS JOIN LATERAL ("
+            "   SELECT v.id AS village_id,"
+            "          ST_Distance(v.geom::geography, i.geom::geography) AS distance"
+            "   FROM village v WHERE v.geom && ST_Expand(i.geom, :deg)"
+            "   ORDER BY distance, v.id LIMIT 1) near"
+            f" WHERE {where} AND near.distance <= :tol"
+            " AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.id = i.id)"
         ),
         params,
     ).rowcount
     conn.execute(
         text(
-            "UPDATE issue i SET grid_id = g.id FROM grid g "
-            "WHERE g.village_id = i.village_id AND g.geom IS NOT NULL "
-            f"AND ST_Covers(g.geom, i.geom) AND {where}"
-        ),
-        params,
+            "UPDATE placement p SET grid_id = g.grid_id FROM ("
+            " SELECT i.id, min(gr.id) AS grid_id FROM grid gr"
+            " JOIN issue i ON gr.geom IS NOT NULL AND ST_Covers(gr.geom, i.geom)"
+            " JOIN placement q ON q.id = i.id AND q.village_id = gr.village_id"
+            " GROUP BY i.id) g WHERE p.id = g.id"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE issue i SET village_id = p.village_id, grid_id = p.grid_id,"
+            " outside_m = p.outside_m FROM placement p WHERE p.id = i.id"
+            " AND (i.village_id, i.grid_id, i.outside_m)"
+            " IS DISTINCT FROM (p.village_id, p.grid_id, p.outside_m)"
+        )
     )
     unassigned = conn.execute(
-        text(f"SELECT count(*) FROM issue i WHERE i.village_id IS NULL AND {where}"), params
-    ).scalar_one()
+        text(
+            "UPDATE issue i SET village_id = NULL, grid_id = NULL, outside_m = NULL"
+            f" WHERE {where} AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.id = i.id)"
+        ),
+        params,
+    ).rowcount
+    conn.execute(text("DROP TABLE pg_temp.placement"))
     return Assignment(covered=covered, snapped=snapped, unassigned=unassigned)
 
 
