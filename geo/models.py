@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 4326
@@ -169,7 +169,7 @@ class Issue(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         Index("issue_village_status", "village_id", "status"),
         Index("issue_found_on", "found_on"),
-        {"postgresql_with": {"fillfactor": 70}},
+        {"postgresql_with": {"fillfactor": 50}},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -373,3 +373,19 @@ class AppUser(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditLog(Base):
+    """Who changed what through the service: one row per successful write request."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict | None] = mapped_column(JSONB)  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from geo.db import make_engine
 from geo.settings import get_settings
+from service.audit import install_audit
 from service.errors import install_error_handlers
 from service.rankings import rules_for
 from service.routes import (
@@ -45,6 +46,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_audit(app)
     app.state.photo_root = get_settings().photo_dir
     app.state.rules = rules_for(settings.rules_file)
     for module in (health, villages, issues, loop, assessment, exports, maps, sites, pages):

@@ -22,6 +22,7 @@ class Unauthorized(CunrongError):
 
 
 def optional_user(
+    request: Request,
     conn: ConnDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
@@ -31,6 +32,7 @@ def optional_user(
     user = user_for_token(conn, credentials.credentials)
     if user is None:
         raise Unauthorized("the token is unknown or revoked", field="Authorization")
+    request.state.user = user
     return user
 
 

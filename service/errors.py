@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
@@ -61,6 +62,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _scoring(_: Request, exc: ScoringError) -> JSONResponse:
         field = getattr(exc, "field", None) or getattr(exc, "key", None)
         return JSONResponse(_body("invalid_input", str(exc), field), status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # A value PostgreSQL cannot take (a NUL character, a number out of range): the
+        # request's fault, never the server's. The first line of the driver's message says which.
+        detail = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        return JSONResponse(
+            _body("invalid_input", f"a value cannot be stored or compared: {detail}"),
+            status_code=422,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

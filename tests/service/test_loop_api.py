@@ -162,3 +162,15 @@ def test_bad_token_is_401_and_bad_bodies_are_422(client, tokens):
         headers=tokens["inspector"],
     )
     assert not_image.status_code == 422 and not_image.json()["field"] == "file"
+
+
+def test_every_successful_write_is_audited_with_its_user(client, tokens, two_villages_url):
+    from sqlalchemy import create_engine, text
+
+    new_issue(client, tokens["inspector"])
+    new_issue(client, tokens["leader"])  # refused: not audited
+    engine = create_engine(two_villages_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT actor, role, method, path, status FROM audit_log")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("inspector", "inspector", "POST", "/issues", 201)]

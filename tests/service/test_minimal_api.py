@@ -78,3 +78,12 @@ def test_bad_filters_are_4xx_naming_the_field(client, query, field):
     assert body["error"] == "invalid_input"
     assert body["field"] == field
     assert field in body["message"]
+
+
+def test_nul_characters_are_refused_not_a_server_error(client, tokens):
+    response = client.get("/issues?community=%00")
+    assert response.status_code == 422 and response.json()["error"] == "invalid_input"
+    body = {"category": "clutter", "lon": 117.195, "lat": 39.285, "description": "堆\u0000放"}
+    created = client.post("/issues", json=body, headers=tokens["inspector"])
+    assert created.status_code == 422
+    assert client.get("/health").json()["issues"] == 4
