@@ -16,6 +16,7 @@ from service.routes import (
     assessment,
     exports,
     health,
+    imports,
     issues,
     loop,
     maps,
@@ -49,6 +50,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     install_audit(app)
     app.state.photo_root = get_settings().photo_dir
     app.state.rules = rules_for(settings.rules_file)
-    for module in (health, villages, issues, loop, assessment, exports, maps, sites, pages):
+    for module in (
+        health,
+        villages,
+        issues,
+        loop,
+        assessment,
+        exports,
+        maps,
+        sites,
+        imports,
+        pages,
+    ):
         app.include_router(module.router)
     return app

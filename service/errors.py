@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,6 +18,7 @@ from geo.errors import (
     InvalidInput,
     NotFound,
 )
+from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
 
 STATUS_BY_ERROR: dict[type[CunrongError], int] = {
@@ -49,6 +52,13 @@ def _body(error: str, message: str, field: str | None = None) -> dict[str, str |
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain errors, validation errors and HTTP errors to the one error model."""
+
+    @app.exception_handler(ImportFailed)
+    async def _import(_: Request, exc: ImportFailed) -> JSONResponse:
+        body = _body(exc.code, str(exc), exc.field) | {
+            "problems": [asdict(p) for p in exc.report.sorted_problems()[:500]]
+        }
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(CunrongError)
     async def _domain(_: Request, exc: CunrongError) -> JSONResponse:

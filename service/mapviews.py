@@ -79,7 +79,7 @@ def issues_view(
         conn, villages=selection.villages, communities=selection.communities
     )
     grids = frames.grids_frame(conn, villages=selection.villages, communities=selection.communities)
-    return issue_map(
+    m = issue_map(
         issues,
         villages=villages,
         grids=grids,
@@ -89,6 +89,7 @@ def issues_view(
         title=options.title,
         subtitle=f"{_selection_label(selection, options.lang)} · {len(issues)}",
     )
+    return with_chosen_sites(conn, m, options, villages=tuple(villages["code"]))
 
 
 def status_view(conn: Connection, selection: IssueFilter, options: MapOptions) -> folium.Map:
@@ -195,7 +196,7 @@ def ranking_view(
         raise InvalidInput(f"no observation scores in {the_year}", field="month")
     villages = frames.villages_frame(conn, communities=communities)
     frame = frame[frame["village"].isin(villages["code"])]
-    return ranking_map(
+    m = ranking_map(
         frame,
         villages=villages,
         communities=frames.communities_frame(conn, communities=communities),
@@ -204,6 +205,20 @@ def ranking_view(
         period=f"{wanted:%Y-%m}" if wanted else None,
         title=options.title,
     )
+    return with_chosen_sites(conn, m, options, villages=tuple(villages["code"]))
+
+
+def with_chosen_sites(
+    conn: Connection, m: folium.Map, options: MapOptions, *, villages: Sequence[str]
+) -> folium.Map:
+    """Add the planners' chosen micro-landscape sites as a layer, when there are any."""
+    from geo.maps.sites import add_chosen_sites
+    from geo.sites import chosen_sites
+
+    chosen = chosen_sites(conn, villages=villages)
+    if chosen.empty:
+        return m
+    return add_chosen_sites(m, chosen, lang=options.lang, basemap=options.tiles())
 
 
 def _points(value: float) -> str:

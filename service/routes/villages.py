@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import text
 
 from service.auth import Reader
 from service.deps import ConnDep
+from service.filters import split_values, village_scope
 from service.geojson import GEOJSON, GeoJSONResponse
 
 router = APIRouter(tags=["villages 村"])
@@ -30,3 +33,45 @@ def list_villages(conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """All villages with their boundaries (EPSG:4326) as a GeoJSON FeatureCollection."""
     del user  # every reader may see the town's villages
     return GeoJSONResponse(conn.execute(_VILLAGES).scalar_one())
+
+
+_COMMUNITIES = text(
+    "SELECT json_build_object('type', 'FeatureCollection', 'features',"
+    " coalesce(json_agg(ST_AsGeoJSON(t.*, 'geom', 7)::json ORDER BY t.code), '[]'::json))::text"
+    " FROM (SELECT c.code, c.name, c.secretary, c.deputy_secretary,"
+    "       count(v.id) AS villages, ST_Multi(ST_Union(v.geom)) AS geom"
+    "       FROM community c LEFT JOIN village v ON v.community_id = c.id"
+    "       GROUP BY c.id) t"
+)
+
+_GRIDS = text(
+    "SELECT json_build_object('type', 'FeatureCollection', 'features',"
+    " coalesce(json_agg(ST_AsGeoJSON(t.*, 'geom', 7)::json ORDER BY t.code), '[]'::json))::text"
+    " FROM (SELECT g.code, g.name, g.leader, v.code AS village, v.name AS village_name, g.geom"
+    "       FROM grid g JOIN village v ON v.id = g.village_id"
+    "       WHERE cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages)) t"
+)
+
+
+@router.get(
+    "/communities",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "党建共同体 with their villages"}},
+)
+def list_communities(conn: ConnDep, user: Reader) -> GeoJSONResponse:
+    """Communities (党建共同体) with secretaries and the union of their villages."""
+    del user
+    return GeoJSONResponse(conn.execute(_COMMUNITIES).scalar_one())
+
+
+@router.get(
+    "/grids",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "网格 with grid leaders"}},
+)
+def list_grids(
+    conn: ConnDep, user: Reader, village: Annotated[list[str] | None, Query()] = None
+) -> GeoJSONResponse:
+    """Grids (网格, 一网三联) with their leaders, optionally of some villages only."""
+    codes = village_scope(user, split_values(village))
+    return GeoJSONResponse(conn.execute(_GRIDS, {"villages": list(codes)}).scalar_one())

@@ -30,6 +30,7 @@ def site_client(fresh_url: str) -> Iterator[tuple[TestClient, dict[str, dict[str
 
 def test_planner_lists_maps_and_decides(site_client):
     client, headers = site_client
+    assert "已选定景观点位" not in client.get("/maps/issues?village=W01").text
     found = client.get("/sites?village=W01", headers=headers["planner"])
     assert found.status_code == 200, found.text
     features = found.json()["features"]
@@ -49,6 +50,9 @@ def test_planner_lists_maps_and_decides(site_client):
     assert decided.json()["decision"] == "chosen"
     chosen = client.get("/sites/chosen").json()["features"]
     assert [f["properties"]["candidate_key"] for f in chosen] == [key]
+    # the chosen site now shows on the inspectors' issue map as its own layer
+    issue_map = client.get("/maps/issues?village=W01").text
+    assert "已选定景观点位" in issue_map
     page = client.get("/sites/map?village=W01", headers=headers["leader"])
     assert page.status_code == 200 and "leaflet" in page.text.lower()
     book = client.get("/sites?format=xlsx", headers=headers["planner"])
