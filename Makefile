@@ -51,6 +51,9 @@ sample: db
 demo: sample
 	@echo ""
 	@echo "村容 cunrong — sample town 大张庄镇 (synthetic data)"
+	@echo "  dashboard  http://127.0.0.1:8000/"
+	@echo "  ranking    http://127.0.0.1:8000/maps/ranking"
+	@echo "  issue map  http://127.0.0.1:8000/maps/issues?village=DZZ07"
 	@echo "  API docs   http://127.0.0.1:8000/docs"
 	@echo "  health     http://127.0.0.1:8000/health"
 	@echo "  villages   http://127.0.0.1:8000/villages"
