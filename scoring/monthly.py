@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -19,7 +20,7 @@ def monthly_scores(scores: Iterable[ObservationScore]) -> dict[str, dict[str, fl
     for score in scores:
         collected[score.month][score.village].append(score.score)
     return {
-        month: {village: sum(values) / len(values) for village, values in by_village.items()}
+        month: {village: math.fsum(values) / len(values) for village, values in by_village.items()}
         for month, by_village in collected.items()
     }
 

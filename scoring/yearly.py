@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import replace
 
@@ -61,12 +62,12 @@ def _unranked_result(
     items: list[LineItem] = []
     base: float | None = None
     if scored:
-        base = sum(score for _, score in scored) / len(scored)
+        base = math.fsum(score for _, score in scored) / len(scored)
         items.append(LineItem("Y1", base, wording.base_reason(year, scored, base)))
     items.extend(extra_items)
-    third_party = sum(i.points for i in items if i.rule in ("T1", "T2"))
-    honors = sum(i.points for i in items if i.rule == "M5")
-    penalties = -sum(i.points for i in items if i.rule == "M4")
+    third_party = math.fsum(i.points for i in items if i.rule in ("T1", "T2"))
+    honors = math.fsum(i.points for i in items if i.rule == "M5")
+    penalties = -math.fsum(i.points for i in items if i.rule == "M4")
     return VillageYearResult(
         village=village.code,
         name=village.name,

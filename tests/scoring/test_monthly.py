@@ -179,3 +179,21 @@ def test_monthly_invariants(
         (s.village, s.rank, s.bottom_ten) for s in result.ranking
     ]
     assert len(result.not_scored) == 30 - len(scores)
+
+
+def test_means_do_not_depend_on_the_order_scores_arrive_in() -> None:
+    # 84.6 + 84.7 + 84.5 summed in different orders differs in the last bit of a float;
+    # the database and a CSV file list groups in different orders, so the mean must not care.
+    from itertools import permutations
+
+    from scoring.inputs import ObservationScore
+    from scoring.monthly import monthly_scores
+
+    values = (84.6, 84.7, 84.5, 88.05, 81.15)
+    means = {
+        monthly_scores(ObservationScore("2024-03", "V01", f"g{i}", v) for i, v in enumerate(order))[
+            "2024-03"
+        ]["V01"]
+        for order in permutations(values)
+    }
+    assert len(means) == 1
