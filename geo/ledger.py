@@ -7,16 +7,13 @@ office; this is that ledger, generated from the issues and their closed-loop his
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, select, text
 
 from geo.issue_filter import IssueFilter
 from geo.models import Issue
+from geo.xlsx import titled_table
 
 STATUS_ZH = {
     "open": "整改中",
@@ -106,27 +103,10 @@ def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> lis
 
 def ledger_workbook(rows: list[dict[str, Any]], *, title: str) -> bytes:
     """An XLSX workbook of the ledger: a title line, bold frozen headers, a filter."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "工作台账"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([header for _, header, _ in COLUMNS])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in rows:
-        sheet.append([row.get(key) for key, _, _ in COLUMNS])
-    for index, (_, _, width) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "B3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{len(rows) + 2}"
-    for row_cells in sheet.iter_rows(min_row=3):
-        for cell in row_cells:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cell.alignment = Alignment(vertical="top", wrap_text=cell.column in (7, 19))
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return titled_table(
+        sheet="工作台账",
+        title=title,
+        columns=COLUMNS,
+        rows=([row.get(key) for key, _, _ in COLUMNS] for row in rows),
+        wrap=("description", "history"),
+    )

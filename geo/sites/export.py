@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from io import BytesIO
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from geo.sites.kinds import decision_label
+from geo.xlsx import titled_table
 
 XLSX_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("village_code", "村编码", 10),
@@ -90,29 +87,17 @@ def _cell(key: str, row: dict[str, Any], centre: shapely.Point) -> Any:
 
 def candidates_workbook(candidates: gpd.GeoDataFrame, *, title: str) -> bytes:
     """An XLSX of the candidates: a title line, bold frozen Chinese headers, a filter."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "景观点位候选"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([header for _, header, _ in XLSX_COLUMNS])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="E2EFDA")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     centres = shapely.point_on_surface(candidates.geometry.values)
-    for row, centre in zip(candidates.to_dict("records"), centres, strict=True):
-        sheet.append([_cell(key, row, centre) for key, _, _ in XLSX_COLUMNS])
-    for index, (_, _, width) in enumerate(XLSX_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "D3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(XLSX_COLUMNS))}{len(candidates) + 2}"
-    wrap = {
-        i for i, (key, _, _) in enumerate(XLSX_COLUMNS, start=1) if key in ("reasons_zh", "note")
-    }
-    for cells in sheet.iter_rows(min_row=3):
-        for cell in cells:
-            cell.alignment = Alignment(vertical="top", wrap_text=cell.column in wrap)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    rows = (
+        [_cell(key, row, centre) for key, _, _ in XLSX_COLUMNS]
+        for row, centre in zip(candidates.to_dict("records"), centres, strict=True)
+    )
+    return titled_table(
+        sheet="景观点位候选",
+        title=title,
+        columns=XLSX_COLUMNS,
+        rows=rows,
+        freeze="D3",
+        wrap=("reasons_zh", "note"),
+        header_fill="E2EFDA",
+    )

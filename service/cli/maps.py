@@ -8,36 +8,19 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from sqlalchemy import Connection
 
-from geo.errors import CunrongError, InvalidInput
+from geo.errors import InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
+from service.cli.common import BasemapName, Lang, run_job
 
 app = typer.Typer(
     help="地图导出: issue, ranking, hotspot and rectification maps as standalone HTML files.",
     no_args_is_help=True,
 )
-
-
-class Lang(StrEnum):
-    """Language of the labels."""
-
-    zh = "zh"
-    en = "en"
-
-
-class BasemapName(StrEnum):
-    """Tiles under the vectors (天地图 needs TIANDITU_KEY; 高德 shifts vectors to GCJ-02)."""
-
-    osm = "osm"
-    tianditu = "tianditu"
-    tianditu_img = "tianditu_img"
-    gaode = "gaode"
-    gaode_img = "gaode_img"
-    plain = "plain"
 
 
 class GridKind(StrEnum):
@@ -70,11 +53,6 @@ AsOf = Annotated[
 ]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
 def _date(value: str | None, *, field: str) -> date | None:
     if value is None:
         return None
@@ -95,34 +73,10 @@ def _options(lang: Lang, basemap: BasemapName, as_of: str | None, title: str | N
     )
 
 
-def _connect():
-    from geo.db import make_engine
-
-    return make_engine()
-
-
 def _write(m, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(output))
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)")
-
-
-def _run(job) -> None:
-    """Run a map job: domain errors become one line on stderr and exit code 1."""
-    engine = None
-    try:
-        engine = _connect()
-        with engine.connect() as conn:
-            job(conn)
-    except CunrongError as exc:
-        _fail(str(exc))
-    except Exception as exc:
-        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
-            _fail(f"cannot read from the database ({exc.__class__.__name__}: {exc})")
-        raise
-    finally:
-        if engine is not None:
-            engine.dispose()
 
 
 @app.command("issues")
@@ -160,7 +114,7 @@ def issues_command(
         options = _options(lang, basemap, as_of, title)
         _write(issues_view(conn, selection, options, photo_url=photo_url), output)
 
-    _run(job)
+    run_job(job)
 
 
 @app.command("status")
@@ -187,7 +141,7 @@ def status_command(
         )
         _write(status_view(conn, selection, _options(lang, basemap, as_of, title)), output)
 
-    _run(job)
+    run_job(job)
 
 
 @app.command("hotspots")
@@ -234,7 +188,7 @@ def hotspots_command(
         )
         _write(m, output)
 
-    _run(job)
+    run_job(job)
 
 
 @app.command("ranking")
@@ -272,4 +226,4 @@ def ranking_command(
         )
         _write(m, output)
 
-    _run(job)
+    run_job(job)

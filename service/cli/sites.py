@@ -10,38 +10,20 @@ Mounted by the root app as a sub-app: `app.add_typer(sites.app, name="sites")`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from sqlalchemy import Connection
 
-from geo.errors import CunrongError, InvalidInput
+from geo.errors import InvalidInput
+from service.cli.common import BasemapName, Lang, run_job
 
 app = typer.Typer(
     help="景观点位: candidate sites for 卡口花场, 小微景点 and 美学微巷, and planners' decisions.",
     invoke_without_command=True,
 )
-
-
-class Lang(StrEnum):
-    """Language of the labels."""
-
-    zh = "zh"
-    en = "en"
-
-
-class BasemapName(StrEnum):
-    """Tiles under the vectors (天地图 needs TIANDITU_KEY; 高德 shifts vectors to GCJ-02)."""
-
-    osm = "osm"
-    tianditu = "tianditu"
-    tianditu_img = "tianditu_img"
-    gaode = "gaode"
-    gaode_img = "gaode_img"
-    plain = "plain"
 
 
 class Decision(StrEnum):
@@ -65,33 +47,6 @@ FORMATS = {
     ".json": "geojson",
     ".xlsx": "xlsx",
 }
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
-def _run(job: Callable[[Connection], None], *, write: bool = False) -> None:
-    """Run a job on the database: domain errors become one line on stderr and exit code 1."""
-    from geo.db import make_engine
-
-    engine = None
-    try:
-        engine = make_engine()
-        with engine.begin() if write else engine.connect() as conn:
-            job(conn)
-    except CunrongError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot write {exc.filename or ''} ({exc.strerror or exc})")
-    except Exception as exc:
-        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
-            _fail(f"cannot use the database ({exc.__class__.__name__}: {exc})")
-        raise
-    finally:
-        if engine is not None:
-            engine.dispose()
 
 
 def _format(output: Path) -> str:
@@ -162,7 +117,7 @@ def sites(
             _write_map(conn, found, codes, output, lang=lang, basemap=basemap, title=title)
         typer.echo(f"wrote {output} ({len(found)} candidate sites)")
 
-    _run(job)
+    run_job(job)
 
 
 def _write_map(conn, found, codes, output: Path, *, lang: Lang, basemap: BasemapName, title):
@@ -189,7 +144,7 @@ def mark(
         )
         typer.echo(f"{done.candidate_key}: {done.decision}")
 
-    _run(job, write=True)
+    run_job(job, write=True)
 
 
 @app.command("chosen")
@@ -216,4 +171,4 @@ def chosen(
         output.write_text(candidates_geojson(frame), encoding="utf-8")
         typer.echo(f"wrote {output} ({len(frame)} chosen sites)")
 
-    _run(job)
+    run_job(job)

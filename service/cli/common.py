@@ -1,0 +1,58 @@
+"""What the map and sites commands share: languages, basemaps, one way to fail and to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import NoReturn
+
+import typer
+from sqlalchemy import Connection
+
+from geo.errors import CunrongError
+
+
+class Lang(StrEnum):
+    """Language of the labels."""
+
+    zh = "zh"
+    en = "en"
+
+
+class BasemapName(StrEnum):
+    """Tiles under the vectors (天地图 needs TIANDITU_KEY; 高德 shifts vectors to GCJ-02)."""
+
+    osm = "osm"
+    tianditu = "tianditu"
+    tianditu_img = "tianditu_img"
+    gaode = "gaode"
+    gaode_img = "gaode_img"
+    plain = "plain"
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit code 1."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def run_job(job: Callable[[Connection], None], *, write: bool = False) -> None:
+    """Run a job on the database: domain, file and database errors become one line and exit 1."""
+    from geo.db import make_engine
+
+    engine = None
+    try:
+        engine = make_engine()
+        with engine.begin() if write else engine.connect() as conn:
+            job(conn)
+    except CunrongError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {exc.filename or ''} ({exc.strerror or exc})")
+    except Exception as exc:
+        if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
+            fail(f"cannot use the database ({exc.__class__.__name__}: {exc})")
+        raise
+    finally:
+        if engine is not None:
+            engine.dispose()
