@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput
-from scoring.inputs import ObservationScore, ThirdPartyEvaluation
-from scoring.sources import parse_observation_scores, parse_third_party
+from scoring.inputs import Honor, ObservationScore, ThirdPartyEvaluation
+from scoring.sources import parse_honors, parse_observation_scores, parse_third_party
 from scoring.tables import Table, read_csv_table, read_workbook_tables
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -46,3 +46,8 @@ def read_third_party_upload(
 ) -> tuple[ThirdPartyEvaluation, ...]:
     """Rows village, evaluated, problems_found, problems_unrectified (`third_party`)."""
     return parse_third_party(_table(data, filename, "third_party"), _codes(conn))
+
+
+def read_honor_upload(conn: Connection, data: bytes, filename: str) -> tuple[Honor, ...]:
+    """Rows village, date, kind (`honors`)."""
+    return parse_honors(_table(data, filename, "honors"), _codes(conn))

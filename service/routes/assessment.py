@@ -25,7 +25,12 @@ from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.rankings import month_ranking_dict, year_ranking_dict
 from service.scoring_data import village_issue_counts
-from service.uploads import MAX_UPLOAD_BYTES, read_score_upload, read_third_party_upload
+from service.uploads import (
+    MAX_UPLOAD_BYTES,
+    read_honor_upload,
+    read_score_upload,
+    read_third_party_upload,
+)
 
 router = APIRouter(tags=["assessment 考核"])
 
@@ -172,6 +177,20 @@ def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
     """Record an honor (counts +5 once per village and year)."""
     del user
     return {"id": add_honor(conn, **body.model_dump())}
+
+
+@router.post("/honors/upload", status_code=201)
+async def upload_honors(
+    conn: ConnDep,
+    user: Admin,
+    file: Annotated[UploadFile, File(description="CSV or XLSX: village, date, kind")],
+) -> dict[str, int]:
+    """Bulk upload of honors (sheet `honors`); all or nothing."""
+    del user
+    rows = read_honor_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    for row in rows:
+        add_honor(conn, village=row.village, awarded_on=row.date, kind=row.kind)
+    return {"saved": len(rows)}
 
 
 @router.get("/rankings/month/{month}")

@@ -105,3 +105,36 @@ def test_round_and_recheck_list(client, tokens):
 def test_indicators_endpoint(client):
     rows = {r["village"]: r for r in client.get("/indicators?as_of=2024-12-31").json()}
     assert rows["W01"]["issues"] == 2 and rows["W01"]["rectification_rate"] == 0.5
+
+
+def test_third_party_and_honor_uploads(client, tokens):
+    third = "village,evaluated,problems_found,problems_unrectified\nW01,true,6,1\nE01,false,,\n"
+    response = client.post(
+        "/third-party/2024/upload",
+        files={"file": ("third_party.csv", third.encode(), "text/csv")},
+        headers=tokens["admin"],
+    )
+    assert response.json() == {"saved": 2}
+    honors = "village,date,kind\nE01,2024-06-01,model_village\nX99,2024-06-01,model_village\n"
+    bad = client.post(
+        "/honors/upload",
+        files={"file": ("honors.csv", honors.encode(), "text/csv")},
+        headers=tokens["admin"],
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "village"
+    good = client.post(
+        "/honors/upload",
+        files={
+            "file": (
+                "honors.csv",
+                honors.splitlines(True)[0].encode() + honors.splitlines(True)[1].encode(),
+                "text/csv",
+            )
+        },
+        headers=tokens["admin"],
+    )
+    assert good.json() == {"saved": 1}
+    client.post("/scores", json=SCORES, headers=tokens["admin"])
+    year = {v["village"]: v for v in client.get("/rankings/year/2024").json()["villages"]}
+    # E01: 70 − 0.3 (T2 = W01's T1 0.1 × (8 − 6) − 0.5 × 1) + 5 (M5) − 3 (M4) = 71.7
+    assert year["E01"]["total"] == 71.7
