@@ -27,7 +27,10 @@ def list_issues(
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
-    """Issues matching every given filter, newest first, as a GeoJSON FeatureCollection."""
+    """Issues matching every given filter, newest first, as a GeoJSON FeatureCollection.
+
+    Pages with `limit`/`offset`; the header `X-Total-Count` gives the number of matches.
+    """
     today = selection.as_of or date.today()
     rows = (
         select(
@@ -70,4 +73,10 @@ def list_issues(
             func.coalesce(func.json_agg(feature), literal_column("'[]'::json")),
         ).cast(Text)
     ).select_from(rows)
-    return GeoJSONResponse(conn.execute(collection).scalar_one())
+    total = conn.execute(
+        select(func.count()).select_from(Issue).where(*selection.conditions())
+    ).scalar_one()
+    return GeoJSONResponse(
+        conn.execute(collection).scalar_one(),
+        headers={"X-Total-Count": str(total), "Access-Control-Expose-Headers": "X-Total-Count"},
+    )

@@ -87,3 +87,13 @@ def test_nul_characters_are_refused_not_a_server_error(client, tokens):
     created = client.post("/issues", json=body, headers=tokens["inspector"])
     assert created.status_code == 422
     assert client.get("/health").json()["issues"] == 4
+
+
+def test_paging_with_total_count(client):
+    first = client.get("/issues?limit=3")
+    second = client.get("/issues?limit=3&offset=3")
+    assert first.headers["x-total-count"] == second.headers["x-total-count"] == "4"
+    codes = [f["properties"]["code"] for f in first.json()["features"]]
+    codes += [f["properties"]["code"] for f in second.json()["features"]]
+    assert sorted(codes) == ["I1", "I2", "I3", "I4"]  # newest first, nothing twice
+    assert codes[0] == "I2"  # found 2024-04-02, the newest
