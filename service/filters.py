@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
@@ -24,7 +25,7 @@ def split_values(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check_known(conn: Connection, *, field: str, given: tuple[str, ...], column) -> None:  # type: ignore[no-untyped-def]
+def check_known(conn: Connection, *, field: str, given: Sequence[str], column) -> None:  # type: ignore[no-untyped-def]
     """Refuse codes that do not exist, suggesting the closest ones."""
     if not given:
         return

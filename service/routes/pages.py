@@ -140,7 +140,8 @@ def site_visit(
     )
     if village is None:
         raise NotFound(f"no village with code {code!r}", field="code")
-    (entry,) = recheck_list(conn, month=parse_month(month), villages=(code,)) or [None]
+    due = recheck_list(conn, month=parse_month(month), villages=(code,))
+    entry = due[0] if due else None
     stops = entry.stops if entry else []
     photos: dict[Any, list[Any]] = {}
     if stops:
