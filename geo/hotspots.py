@@ -203,7 +203,9 @@ def hotspots(
     else:
         raise InvalidInput(f"expected grid 'hex' or 'square', got {grid!r}", field="grid")
     counts = count_in_cells(cells, points)
-    z = gi_star(counts, neighbours(cells))
+    # Too few cells for the statistic (a small, sparse selection): every cell is "not
+    # significant", so the map still shows the counts and the heat map.
+    z = gi_star(counts, neighbours(cells)) if len(cells) >= 3 else np.zeros(len(cells))
     p, spot, confidence = classify(z)
     out = cells.assign(count=counts, gi_z=z, p_value=p, spot=spot, confidence=confidence)
     out.attrs.update(
@@ -212,6 +214,7 @@ def hotspots(
             "resolution": resolution if grid == "hex" else None,
             "cell_m": cell_m if grid == "square" else None,
             "cells": len(cells),
+            "tested": len(cells) >= 3,
             "points": int(counts.sum()),
             "outside": int(len(points) - counts.sum()),
             "mean": float(np.mean(counts)) if len(counts) else 0.0,

@@ -9,6 +9,7 @@ last two go back to the village). Every change is one `issue_event` row; the iss
 from __future__ import annotations
 
 import difflib
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,8 +86,32 @@ EVENT_OF_ACTION = {
 }
 
 
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def check_day(day: date, *, field: str) -> None:
+    """Refuse dates outside the plausible range of a campaign's records."""
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(
+            f"expected a date between {EARLIEST} and {LATEST}, got {day}", field=field
+        )
+
+
+def _check_round(conn: Connection, round_id: int | None) -> None:
+    if (
+        round_id is not None
+        and not conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM inspection_round WHERE id = :r)"), {"r": round_id}
+        ).scalar_one()
+    ):
+        raise InvalidInput(f"no inspection round with id {round_id}", field="round_id")
+
+
 def check_point(lon: float, lat: float, *, field: str = "geometry") -> None:
     """Refuse coordinates that cannot be lon/lat degrees, with a hint for the usual mistakes."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise InvalidInput(f"({lon}, {lat}) is not a pair of finite numbers", field=field)
     if abs(lon) > 180 or abs(lat) > 90:
         if abs(lon) > 1000 or abs(lat) > 1000:
             raise InvalidInput(
@@ -132,6 +157,10 @@ def create_issue(
     elif coords != "wgs84":
         raise InvalidInput(f"expected coords 'wgs84' or 'gcj02', got {coords!r}", field="coords")
     known_category(conn, new.category)
+    check_day(new.found_on, field="found_on")
+    if new.deadline is not None:
+        check_day(new.deadline, field="deadline")
+    _check_round(conn, new.round_id)
     if new.source not in ISSUE_SOURCES:
         raise InvalidInput(
             f"unknown source {new.source!r}; expected one of {', '.join(ISSUE_SOURCES)}",
@@ -287,7 +316,7 @@ def _nearby_open(conn, *, lon, lat, category, settings) -> list[Nearby]:  # type
 
 def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
     """`DZZ07-202404-0012`: village, month found, sequence within them."""
-    prefix = f"{village_code}-{found_on:%Y%m}-"
+    prefix = f"{village_code}-{found_on.year:04d}{found_on.month:02d}-"
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": prefix})
     last = conn.execute(
         text("SELECT max(code) FROM issue WHERE code LIKE :like"), {"like": prefix + "%"}
@@ -376,7 +405,9 @@ def transition(
         )
     if action == "submit":
         _check_after_photos(conn, issue_id, photo_ids)
+    _check_round(conn, round_id)
     day = on or date.today()
+    check_day(day, field="on")
     if day < row["found_on"]:
         raise InvalidInput("the date is before the issue was found", field="on")
     new_version = row["version"] + 1

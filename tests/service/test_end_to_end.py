@@ -657,3 +657,58 @@ def check_ledger(response, codes: dict[str, str]) -> None:
     assert rows[codes["g"]]["反弹自"] == codes["a"]
     # E was due 2024-04-25: 36 days late on 2024-05-31; closed issues are never late
     assert (rows[codes["e"]]["逾期天数"], rows[codes["a"]]["逾期天数"]) == (36, 0)
+
+
+RECORD = '{"category": "clutter", "lon": 117.195, "lat": 39.2855, "found_on": "2024-05-06"'
+
+
+@pytest.mark.parametrize(
+    ("raw", "fields"),
+    [
+        pytest.param(RECORD + ', "round_id": 999999}', ("round_id",), id="unknown round"),
+        pytest.param(RECORD.replace("117.195", "NaN") + "}", ("lon", "geometry"), id="NaN lon"),
+        pytest.param(
+            '{"category": "clutter", "geometry": {"type": "Point", "coordinates": [NaN, 39.2]}}',
+            ("geometry", "geometry.coordinates.0"),
+            id="NaN in a GeoJSON Point",
+        ),
+        pytest.param(
+            RECORD.replace("2024-05-06", "9999-12-31") + "}",
+            ("found_on", "deadline"),
+            id="found on 9999-12-31",
+        ),
+        pytest.param(
+            RECORD.replace("2024-05-06", "0001-01-01") + "}",
+            ("found_on",),
+            id="found in year 1",
+        ),
+    ],
+)
+def test_a_bad_record_is_a_4xx_naming_the_field(two_villages_url, tokens, tmp_path, raw, fields):
+    app = create_app(ServiceSettings(database_url=two_villages_url))
+    app.state.photo_root = tmp_path / "photos"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = tokens["inspector"] | {"Content-Type": "application/json"}
+        response = client.post("/issues", content=raw, headers=headers)
+        assert response.status_code in (404, 422), response.text
+        assert response.json()["field"] in fields, response.text
+        assert client.get("/issues?village=W01&month=2024-05").json()["features"] == []
+
+
+def test_a_recheck_in_an_unknown_round_is_a_4xx_and_changes_nothing(
+    two_villages_url, tokens, tmp_path
+):
+    app = create_app(ServiceSettings(database_url=two_villages_url))
+    app.state.photo_root = tmp_path / "photos"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = {"category": "clutter", "lon": 117.195, "lat": 39.2855, "found_on": "2024-05-06"}
+        issue = client.post("/issues", json=body, headers=tokens["inspector"]).json()
+        moved = client.post(
+            f"/issues/{issue['id']}/transitions",
+            json={"action": "unrectified", "version": 1, "round_id": 999999},
+            headers=tokens["inspector"],
+        )
+        assert moved.status_code in (404, 422), moved.text
+        assert moved.json()["field"] == "round_id"
+        props = client.get(f"/issues/{issue['id']}").json()["properties"]
+        assert (props["status"], props["version"]) == ("open", 1)
