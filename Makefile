@@ -70,8 +70,9 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy scoring
 
-bench: db
+bench: db browser
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/maps.py
 
 clean-db:
 	-$(CUNRONG) db stop
