@@ -153,3 +153,41 @@ def test_bad_points_and_categories_are_named(conn):
     with pytest.raises(UnknownCategory, match="closest: clutter") as err:
         record(conn, category="cluter")
     assert err.value.field == "category"
+
+
+def test_concurrent_rechecks_one_wins_the_other_conflicts(fresh_url):
+    """Two inspectors record an outcome for the same issue at once: the row lock serialises
+    them, the second sees the first's version and gets a Conflict instead of overwriting."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(fresh_url)
+    with engine.begin() as c:
+        add_square_village(c)
+        issue = record(c)
+    first = engine.connect()
+    tx = first.begin()
+    transition(first, issue_id=issue.id, action="unrectified", version=1, actor="a")
+    outcome: list[object] = []
+
+    def second() -> None:
+        with engine.begin() as c:
+            try:
+                transition(c, issue_id=issue.id, action="unrectified", version=1, actor="b")
+                outcome.append("applied")
+            except Conflict as exc:
+                outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # waiting on the first inspector's row lock
+    tx.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+    with engine.connect() as c:
+        kinds = c.execute(text("SELECT actor FROM issue_event WHERE kind = 'unrectified'"))
+        assert list(kinds.scalars()) == ["a"]
+    engine.dispose()
