@@ -67,21 +67,17 @@ def assign_issues(
     params: dict[str, object] = {"tol": tolerance_m, "deg": tolerance_m / _M_PER_DEG_MIN}
     if ids is not None:
         params["ids"] = list(ids)
-    conn.execute(text("DROP TABLE IF EXISTS pg_temp.placement"))
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE placement (id uuid PRIMARY KEY, village_id int NOT NULL,"
-            " grid_id int, outside_m float8) ON COMMIT DROP"
-        )
-    )
+    conn.execute(text("DROP TABLE IF EXISTS pg_temp.placement, pg_temp.grid_placement"))
+    # Polygon-outer: each boundary probes the issue GiST index once.
     covered = conn.execute(
         text(
-            "INSERT INTO placement (id, village_id) SELECT i.id, min(v.id) FROM village v"
-            f" JOIN issue i ON ST_Covers(v.geom, i.geom) WHERE {where} GROUP BY i.id"
+            "CREATE TEMP TABLE placement ON COMMIT DROP AS"
+            " SELECT i.id, min(v.id) AS village_id, CAST(NULL AS float8) AS outside_m"
+            f" FROM village v JOIN issue i ON ST_Covers(v.geom, i.geom) WHERE {where}"
+            " GROUP BY i.id"
         ),
         params,
     ).rowcount
-    conn.execute(text("ANALYZE placement"))
     snapped = conn.execute(
         text(
             "INSERT INTO placement (id, village_id, outside_m)"
@@ -96,19 +92,25 @@ def assign_issues(
         ),
         params,
     ).rowcount
+    # Grids: one more polygon-outer pass; a grid counts only inside its own village.
     conn.execute(
         text(
-            "UPDATE placement p SET grid_id = g.grid_id FROM ("
-            " SELECT i.id, min(gr.id) AS grid_id FROM grid gr"
-            " JOIN issue i ON gr.geom IS NOT NULL AND ST_Covers(gr.geom, i.geom)"
-            " JOIN placement q ON q.id = i.id AND q.village_id = gr.village_id"
-            " GROUP BY i.id) g WHERE p.id = g.id"
-        )
+            "CREATE TEMP TABLE grid_placement ON COMMIT DROP AS"
+            " SELECT i.id, g.village_id, min(g.id) AS grid_id FROM grid g"
+            " JOIN issue i ON g.geom IS NOT NULL AND ST_Covers(g.geom, i.geom)"
+            f" WHERE {where} GROUP BY i.id, g.village_id"
+        ),
+        params,
     )
+    conn.execute(text("ANALYZE placement"))
+    conn.execute(text("ANALYZE grid_placement"))
     conn.execute(
         text(
             "UPDATE issue i SET village_id = p.village_id, grid_id = p.grid_id,"
-            " outside_m = p.outside_m FROM placement p WHERE p.id = i.id"
+            " outside_m = p.outside_m FROM ("
+            "  SELECT p.id, p.village_id, gp.grid_id, p.outside_m FROM placement p"
+            "  LEFT JOIN grid_placement gp ON gp.id = p.id AND gp.village_id = p.village_id"
+            ") p WHERE p.id = i.id"
             " AND (i.village_id, i.grid_id, i.outside_m)"
             " IS DISTINCT FROM (p.village_id, p.grid_id, p.outside_m)"
         )
@@ -120,7 +122,7 @@ def assign_issues(
         ),
         params,
     ).rowcount
-    conn.execute(text("DROP TABLE pg_temp.placement"))
+    conn.execute(text("DROP TABLE pg_temp.placement, pg_temp.grid_placement"))
     return Assignment(covered=covered, snapped=snapped, unassigned=unassigned)
 
 

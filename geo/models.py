@@ -167,7 +167,6 @@ class Issue(Base):
         CheckConstraint("closed_on IS NULL OR closed_on >= found_on", name="closed_after_found"),
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
         CheckConstraint("version >= 1", name="version_positive"),
-        Index("issue_village_status", "village_id", "status"),
         Index("issue_found_on", "found_on"),
         {"postgresql_with": {"fillfactor": 50}},
     )
