@@ -32,6 +32,9 @@ browser:
 	$(APT) update -qq && $(APT) install -y -qq chromium fonts-noto-cjk >/dev/null
 
 $(BIN)/python:
+	@if ! $(PY) -m venv --help >/dev/null 2>&1 || ! $(PY) -c "import ensurepip" 2>/dev/null; then \
+	  echo "Installing python3-venv (apt-get)…"; \
+	  $(APT) update -qq && $(APT) install -y -qq python3-venv python3-dev >/dev/null; fi
 	$(PY) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
