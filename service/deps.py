@@ -10,9 +10,14 @@ from sqlalchemy import Connection
 
 
 def get_connection(request: Request) -> Iterator[Connection]:
-    """One connection and transaction per request (committed when the route returns)."""
+    """One connection and transaction per request, committed when the route returns.
+
+    The dependency has function scope, so the commit happens before the response is sent:
+    a client told 201 can rely on the write being stored, and a failed commit is an error
+    response, not a silent loss.
+    """
     with request.app.state.engine.begin() as conn:
         yield conn
 
 
-ConnDep = Annotated[Connection, Depends(get_connection)]
+ConnDep = Annotated[Connection, Depends(get_connection, scope="function")]
