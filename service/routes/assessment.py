@@ -215,7 +215,10 @@ def get_indicators(
     end: date | None = None,
     as_of: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Per-village issue indicators for issues found in [start, end), counted in PostGIS."""
-    del user
+    """Per-village issue indicators for issues found in [start, end), counted in PostGIS.
+
+    A village user gets its own village's line only.
+    """
+    own = village_scope(user, ())
     counts = village_issue_counts(conn, start=start, end=end, as_of=as_of)
-    return [i.__dict__ for i in town_indicators(counts)]
+    return [i.__dict__ for i in town_indicators(counts) if not own or i.village in own]

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from geo.errors import NotFound
 from geo.issue_filter import parse_month
 from geo.ledger import STATUS_ZH
+from geo.models import OPEN_STATUSES
 from geo.recheck import recheck_list
 from service.auth import Reader
 from service.deps import ConnDep
@@ -72,23 +73,26 @@ def dashboard(
         except NotFound:
             ranking = []
     today = date.today()
+    villages = village_scope(user, ())
     counts = (
         conn.execute(
             text(
-                "SELECT (SELECT count(*) FROM village) AS villages, count(*) AS issues,"
-                " count(*) FILTER (WHERE status IN ('open', 'unrectified', 'inadequate')) AS open,"
-                " count(*) FILTER (WHERE status = 'submitted') AS submitted,"
-                " count(*) FILTER (WHERE status = 'closed') AS closed,"
-                " count(*) FILTER (WHERE status IN ('open', 'unrectified', 'inadequate')"
-                "   AND deadline < :today) AS overdue FROM issue"
+                "SELECT (SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
+                "   OR v.code = ANY(:v)) AS villages, count(*) AS issues,"
+                " count(*) FILTER (WHERE i.status = ANY(:open)) AS open,"
+                " count(*) FILTER (WHERE i.status = 'submitted') AS submitted,"
+                " count(*) FILTER (WHERE i.status = 'closed') AS closed,"
+                " count(*) FILTER (WHERE i.status = ANY(:open)"
+                "   AND i.deadline < :today) AS overdue FROM issue i"
+                " LEFT JOIN village v ON v.id = i.village_id"
+                " WHERE cardinality(CAST(:v AS text[])) = 0 OR v.code = ANY(:v)"
             ),
-            {"today": today},
+            {"today": today, "v": list(villages), "open": list(OPEN_STATUSES)},
         )
         .mappings()
         .one()
     )
     recheck_month = _next_month(month) if month else f"{today:%Y-%m}"
-    villages = village_scope(user, ())
     recheck = [
         {
             "village": v.village,

@@ -40,3 +40,12 @@ def test_site_visit_sheet_escapes_descriptions(client, two_villages_url):
     assert html.index(">I3<") < html.index(">I4<")
     assert client.get("/pages/villages/NOPE/visit?month=2024-04").status_code == 404
     assert client.get("/pages/villages/E01/visit?month=April").status_code == 422
+
+
+def test_village_users_see_their_own_counts_and_indicators(client, tokens):
+    west = client.get("/indicators?as_of=2024-12-31", headers=tokens["west"]).json()
+    assert [row["village"] for row in west] == ["W01"]
+    page = client.get("/", headers=tokens["west"]).text
+    assert 'id="n-villages">1<' in page  # the village user's dashboard counts one village
+    everyone = client.get("/indicators?as_of=2024-12-31").json()
+    assert sorted(row["village"] for row in everyone) == ["E01", "W01"]
