@@ -12,7 +12,7 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 help:
 	@echo "make demo   set up PostGIS + venv, load the sample town, serve http://127.0.0.1:8000"
 	@echo "make test   set up the same, then run the whole test suite against a real PostGIS"
-	@echo "make lint   ruff format --check, ruff check, mypy scoring/"
+	@echo "make lint   ruff format --check, ruff check, mypy on geo, service and scoring"
 
 ## System packages: PostgreSQL + PostGIS (skipped when DATABASE_URL points elsewhere).
 system:
@@ -71,7 +71,7 @@ test: system browser venv
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy scoring
+	$(BIN)/mypy geo service scoring
 
 bench: db browser
 	$(BIN)/python benchmarks/ingest.py

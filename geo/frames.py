@@ -9,11 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.functions import Function
 
 from geo.errors import InvalidInput
 from geo.issue_filter import BBox, IssueFilter
@@ -48,11 +61,11 @@ def _read(stmt: Select, conn: Connection) -> gpd.GeoDataFrame:
     return gpd.read_postgis(stmt, conn, geom_col="geom", crs=4326).rename_geometry("geometry")
 
 
-def _envelope(bbox: BBox):
+def _envelope(bbox: BBox) -> Function[Any]:
     return func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
 
 
-def _community_match(communities: Sequence[str]):
+def _community_match(communities: Sequence[str]) -> ColumnElement[bool]:
     return or_(Community.code.in_(communities), Community.name.in_(communities))
 
 
@@ -179,7 +192,7 @@ def roads_frame(
     return _read(stmt, conn)
 
 
-def _history(lang: str):
+def _history(lang: str) -> ScalarSelect[Any]:
     labels = {kind: (zh if lang == "zh" else en) for kind, (zh, en) in EVENT_LABELS.items()}
     step = (
         func.to_char(IssueEvent.at, "MM-DD")

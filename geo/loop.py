@@ -21,7 +21,7 @@ from geo.assign import locate
 from geo.coords import gcj02_to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
 from geo.models import ISSUE_SOURCES, OPEN_STATUSES
-from geo.settings import get_settings
+from geo.settings import GeoSettings, get_settings
 
 DEFAULT_DEADLINE_DAYS = 15
 
@@ -275,7 +275,9 @@ def _replay(
     )
 
 
-def _rebound_candidate(conn, *, lon, lat, new, settings) -> Nearby | None:  # type: ignore[no-untyped-def]
+def _rebound_candidate(
+    conn: Connection, *, lon: float, lat: float, new: NewIssue, settings: GeoSettings
+) -> Nearby | None:
     row = (
         conn.execute(
             text(
@@ -301,7 +303,9 @@ def _rebound_candidate(conn, *, lon, lat, new, settings) -> Nearby | None:  # ty
     return Nearby(**row) if row else None
 
 
-def _nearby_open(conn, *, lon, lat, category, settings) -> list[Nearby]:  # type: ignore[no-untyped-def]
+def _nearby_open(
+    conn: Connection, *, lon: float, lat: float, category: str, settings: GeoSettings
+) -> list[Nearby]:
     rows = conn.execute(
         text(
             "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -387,4 +388,4 @@ class AuditLog(Base):
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
-    detail: Mapped[dict | None] = mapped_column(JSONB)  # type: ignore[type-arg]
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 from sqlalchemy import Connection, text
@@ -45,14 +46,15 @@ class StoredPhoto:
     warnings: tuple[str, ...]
 
 
-def _rational(value: object) -> float:
+# EXIF values are whatever the camera wrote; read_exif turns a TypeError into "no position".
+def _rational(value: Any) -> float:
     if isinstance(value, tuple):
         return float(value[0]) / float(value[1])
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
-def _dms(values: object, ref: str) -> float:
-    d, m, s = (_rational(v) for v in values)  # type: ignore[attr-defined]
+def _dms(values: Any, ref: str) -> float:
+    d, m, s = (_rational(v) for v in values)
     deg = d + m / 60 + s / 3600
     return -deg if ref in ("S", "W") else deg
 

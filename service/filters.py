@@ -9,10 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from geo.errors import Forbidden, InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
 from geo.models import Category, Village
+from geo.users import User
 from service.auth import Reader
 from service.deps import ConnDep
 
@@ -25,7 +27,9 @@ def split_values(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check_known(conn: Connection, *, field: str, given: Sequence[str], column) -> None:  # type: ignore[no-untyped-def]
+def check_known(
+    conn: Connection, *, field: str, given: Sequence[str], column: InstrumentedAttribute[str]
+) -> None:
     """Refuse codes that do not exist, suggesting the closest ones."""
     if not given:
         return
@@ -37,7 +41,7 @@ def check_known(conn: Connection, *, field: str, given: Sequence[str], column) -
             raise InvalidInput(f"unknown {field} {value!r}{hint}", field=field)
 
 
-def village_scope(user, villages: tuple[str, ...]) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def village_scope(user: User | None, villages: tuple[str, ...]) -> tuple[str, ...]:
     """A village user sees their own village only (403 when asking for another)."""
     if user is None or user.role != "village":
         return villages

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, func, select
 from geo import frames
 from geo.categories import CATEGORIES
 from geo.errors import InvalidInput
-from geo.hotspots import hotspots
+from geo.hotspots import GridKind, hotspots
 from geo.issue_filter import IssueFilter
-from geo.maps.basemaps import choose_basemap
+from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
 from geo.maps.issues import issue_map
 from geo.maps.ranking import ranking_map
@@ -30,7 +30,7 @@ from geo.models import ObservationScore
 from geo.settings import get_settings
 from scoring.errors import ScoringError
 from scoring.monthly import monthly_results
-from scoring.results import MonthlyResult, YearResult
+from scoring.results import MonthlyResult, MonthlyStanding, YearResult
 from scoring.rules import Rules
 from scoring.yearly import year_result
 from service.scoring_data import load_scoring_input
@@ -56,7 +56,7 @@ class MapOptions:
                 field="basemap",
             )
 
-    def tiles(self):  # type: ignore[no-untyped-def]
+    def tiles(self) -> Basemap:
         """The basemap (天地图 needs TIANDITU_KEY; 高德 shifts every vector to GCJ-02)."""
         return choose_basemap(self.basemap, tianditu_key=os.environ.get("TIANDITU_KEY") or None)
 
@@ -123,6 +123,7 @@ def hotspots_view(
     """问题热点分析: heat map and Getis-Ord Gi* hot and cold spots."""
     if grid not in ("hex", "square"):
         raise InvalidInput(f"expected grid hex or square, got {grid!r}", field="grid")
+    kind: GridKind = "hex" if grid == "hex" else "square"
     issues = frames.issues_frame(
         conn, selection, found_from=found_from, found_to=found_to, history=False, photo_url=None
     )
@@ -132,7 +133,7 @@ def hotspots_view(
     cells = hotspots(
         issues,
         villages,
-        grid=grid,
+        grid=kind,
         resolution=resolution,
         cell_m=cell_m,
         metric_srid=get_settings().metric_srid,
@@ -180,7 +181,11 @@ def ranking_view(
         wanted = latest_scored_month(conn)
         if wanted is None:
             raise InvalidInput("no observation scores in the database yet", field="month")
-    the_year = year or wanted.year  # type: ignore[union-attr]
+    if year:
+        the_year = year
+    else:
+        assert wanted is not None  # the month asked for, or the latest scored one
+        the_year = wanted.year
     try:
         data = load_scoring_input(conn, the_year)
         if year:
@@ -225,7 +230,7 @@ def _points(value: float) -> str:
     return f"{value:+.2f}".replace("-", "−")
 
 
-def _panel_note(standing) -> str | None:  # type: ignore[no-untyped-def]
+def _panel_note(standing: MonthlyStanding) -> str | None:
     """A few words for the side panel: 约谈, and whether it is the second month running."""
     if not standing.bottom_ten:
         return None

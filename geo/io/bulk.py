@@ -257,7 +257,9 @@ def copy_columns(
 ) -> int:
     """Send equally long columns to `table` by binary COPY, in chunks; returns the row count."""
     n = len(columns[0].lengths)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.driver_connection
+    assert raw is not None, "copy_columns needs a live connection"
+    cursor = raw.cursor()
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     )
@@ -265,7 +267,7 @@ def copy_columns(
         copy.write(HEADER)
         for start in range(0, n, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, n)
-            copy.write(memoryview(encode_rows([c.take(start, stop) for c in columns])))
+            copy.write(encode_rows([c.take(start, stop) for c in columns]).data)
             if progress is not None:
                 progress(stop - start)
         copy.write(TRAILER)
@@ -283,6 +285,7 @@ def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
     tables are locked against other sessions.
     """
     raw = conn.connection.driver_connection
+    assert raw is not None, "indexes_deferred needs a live connection"
     keys = raw.execute(
         "SELECT DISTINCT conname, conrelid::regclass::text, pg_get_constraintdef(oid)"
         " FROM pg_constraint WHERE contype = 'f'"

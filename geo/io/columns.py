@@ -86,10 +86,10 @@ def canonical_names(kind: str, headers: Iterable[object]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
-        canonical = lookup.get(normalise(header))
-        if canonical is not None and canonical not in taken:
-            mapping[str(header)] = canonical
-            taken.add(canonical)
+        field = lookup.get(normalise(header))
+        if field is not None and field not in taken:
+            mapping[str(header)] = field
+            taken.add(field)
     return mapping
 
 

@@ -223,8 +223,9 @@ def point_coordinates(
                 [f"expected a point, got a {g.geom_type}" for g in geoms[wrong]],
                 field="geometry",
             )
-        x = np.where(point, shapely.get_x(np.where(point, geoms, None)), np.nan)
-        y = np.where(point, shapely.get_y(np.where(point, geoms, None)), np.nan)
+        points = _none_where(~point, geoms)
+        x = np.where(point, shapely.get_x(points), np.nan)
+        y = np.where(point, shapely.get_y(points), np.nan)
         field = "geometry"
     else:
         raise InvalidInput(
@@ -232,7 +233,7 @@ def point_coordinates(
             field="lon/lat",
         )
     missing = ~(np.isfinite(x) & np.isfinite(y))
-    already = {p.row for p in report.problems}
+    already = {p.row for p in report.problems if p.row is not None}
     lost = missing & ~np.isin(rows, list(already))
     if lost.any():
         report.add_rows(rows[lost], "missing coordinates (lon and lat are required)", field=field)
@@ -252,12 +253,18 @@ def point_coordinates(
     return np.where(unusable, np.nan, lon), np.where(unusable, np.nan, lat)
 
 
+def _none_where(blank: NDArray[np.bool_], geoms: NDArray) -> NDArray:
+    """`geoms` as an object array with None where `blank` holds."""
+    # numpy's stubs do not accept None as a fill value, though numpy does.
+    return np.where(blank, None, geoms)  # type: ignore[call-overload]
+
+
 def geometries(table: SourceTable, *, report: ImportReport) -> NDArray:
     """The file's geometries (vector, or a WKT column) as given; None where missing/unreadable."""
     rows = table.frame["row"].to_numpy()
     if table.geometry is not None:
         geoms = np.asarray(table.geometry, dtype=object)
-        return np.where(shapely.is_empty(geoms), None, geoms)
+        return _none_where(shapely.is_empty(geoms), geoms)
     if "wkt" not in table.frame:
         raise InvalidInput(
             "no geometry: expected a geodata file or a WKT column (wkt/geometry/几何)",
@@ -268,7 +275,7 @@ def geometries(table: SourceTable, *, report: ImportReport) -> NDArray:
     unreadable = text.notna().to_numpy() & (geoms == None)  # noqa: E711
     if unreadable.any():
         report.add_rows(rows[unreadable], "not a WKT geometry", field=table.label("wkt"))
-    return np.where(shapely.is_empty(geoms), None, geoms)
+    return _none_where(shapely.is_empty(geoms), geoms)
 
 
 def shapes_to_wgs84(
@@ -307,7 +314,7 @@ def shapes_to_wgs84(
                 field="geometry",
                 hint=projected_hint(centre_x[projected], centre_y[projected], town),
             )
-        geoms = np.where(bad, None, geoms)
+        geoms = _none_where(bad, geoms)
     transformer = _transformer(crs)
     if transformer is not None or coords == "gcj02":
 

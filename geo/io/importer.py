@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, Transaction, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
@@ -32,11 +32,14 @@ def town_of(conn: Connection) -> Town:
             " FROM (SELECT ST_Extent(geom) AS e FROM village) x"
         )
     ).one()
-    return Town(bbox=None if box[0] is None else tuple(float(v) for v in box))  # type: ignore[arg-type]
+    if box[0] is None:
+        return Town(bbox=None)
+    west, south, east, north = (float(v) for v in box)
+    return Town(bbox=(west, south, east, north))
 
 
 @contextmanager
-def _transaction(target: Engine | Connection | str) -> Iterator[tuple[Connection, object]]:
+def _transaction(target: Engine | Connection | str) -> Iterator[tuple[Connection, Transaction]]:
     """A transaction of our own (a savepoint when the caller already holds a connection)."""
     if isinstance(target, Connection):
         trans = target.begin_nested() if target.in_transaction() else target.begin()
@@ -112,12 +115,12 @@ def import_file(
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             report.add(f"the database refused the rows: {detail}")
         if not report.ok:
-            trans.rollback()  # type: ignore[attr-defined]
+            trans.rollback()
             raise ImportFailed(report)
         if dry_run:
-            trans.rollback()  # type: ignore[attr-defined]
+            trans.rollback()
         else:
-            trans.commit()  # type: ignore[attr-defined]
+            trans.commit()
     return report
 
 

@@ -41,7 +41,7 @@ def _shapes(
     raw = geometries(table, report=report)
     if required:
         missing = raw == None  # noqa: E711
-        reported = {p.row for p in report.problems}
+        reported = {p.row for p in report.problems if p.row is not None}
         lost = missing & ~np.isin(rows, list(reported))
         if lost.any():
             report.add_rows(rows[lost], "missing geometry (boundary is required)", field="geometry")
@@ -263,7 +263,7 @@ def load_grids(
     village_ids = _resolve_villages(
         conn, fields["village"], rows, field=table.label("village"), report=report
     )
-    village_codes = dict(conn.execute(text("SELECT id, code FROM village")).all())
+    village_codes: dict[int, str] = dict(conn.execute(text("SELECT id, code FROM village")).all())
     codes = fields["code"].copy()
     missing = codes.isna() & pd.Series(village_ids).notna().to_numpy() & fields["name"].notna()
     codes[missing] = [

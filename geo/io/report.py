@@ -82,10 +82,10 @@ class ImportReport:
         hint: str | None = None,
     ) -> None:
         """Record the same kind of problem for several rows (one message, or one per row)."""
-        rows = np.asarray(rows).tolist()
-        texts = [messages] * len(rows) if isinstance(messages, str) else list(messages)
+        numbers: list[int] = np.asarray(rows).tolist()
+        texts = [messages] * len(numbers) if isinstance(messages, str) else list(messages)
         self.problems.extend(
-            Problem(int(r), field, m, level, hint) for r, m in zip(rows, texts, strict=True)
+            Problem(int(r), field, m, level, hint) for r, m in zip(numbers, texts, strict=True)
         )
 
     def sorted_problems(self) -> list[Problem]:

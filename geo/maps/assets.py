@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import folium
 from branca.element import Element, Figure
@@ -93,7 +95,7 @@ def _inline(name: str) -> Element:
     return Element(f"<{tag} data-asset={name!r}>\n{asset_text(name)}\n</{tag}>")
 
 
-def _walk(element):
+def _walk(element: Element) -> Iterator[Element]:
     yield element
     for child in list(element._children.values()):
         yield from _walk(child)
@@ -105,7 +107,7 @@ class TownMap(folium.Map):
     allows_folium_popups = False
     """folium.Popup needs jQuery; a subclass that supplies its own `$` may allow it."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("tiles", None)
         kwargs.setdefault("control_scale", True)
         super().__init__(**kwargs)
@@ -121,7 +123,8 @@ class TownMap(folium.Map):
             if name == "markercluster":
                 self.needs.update({"markercluster_css", "markercluster_default_css"})
 
-    def render(self, **kwargs) -> None:
+    # branca annotates Element.render -> str, but MacroElement/folium.Map.render return None.
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Replace every CDN link in the tree by inlined vendored assets, then render."""
         for element in _walk(self):
             if isinstance(element, folium.Popup) and not self.allows_folium_popups:

@@ -45,7 +45,7 @@ class Ready(MacroElement):
 class ReadyTownMap(TownMap):
     """A TownMap that signals readiness after all its layers."""
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # see TownMap.render
         """Render with the readiness call last."""
         self._children.pop("cunrong_ready", None)
         self.add_child(Ready(), name="cunrong_ready")

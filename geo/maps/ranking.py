@@ -89,8 +89,8 @@ def check_ranking(ranking: pd.DataFrame) -> None:
         )
 
 
-def _change(rank: object, previous: object, lang: Lang) -> str:
-    if pd.isna(rank):
+def _change(rank: float | None, previous: float | None, lang: Lang) -> str:
+    if rank is None or pd.isna(rank):
         return ""
     if previous is None or pd.isna(previous):
         return text("new", lang)

@@ -259,7 +259,7 @@ class SitesRuntime(MacroElement):
         "{% macro script(this, kwargs) %}" + _SITES_JS + "{% endmacro %}"
     )
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._name = "CunrongSites"
 

@@ -58,7 +58,7 @@ def village_rectification(
 def _rate_class(rate: float) -> int:
     if np.isnan(rate):
         return -1
-    return int(min(np.searchsorted(RATE_BREAKS, rate, side="left"), len(RATE_BREAKS) - 1))
+    return min(int(np.searchsorted(RATE_BREAKS, rate, side="left")), len(RATE_BREAKS) - 1)
 
 
 def status_map(

@@ -19,6 +19,7 @@ import shapely
 from pyproj import Geod
 from shapely import STRtree
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from geo.categories import CATEGORIES
 from geo.sample.calendar import MONTHS, NO_SCORING_MONTHS, YEAR_END, month_start
@@ -394,7 +395,7 @@ def _move_outside(np_rng: np.random.Generator, rng: random.Random, ledger: Ledge
         moved += 1
 
 
-def _outward(rng: np.random.Generator, town_m, anchor: Point) -> Point | None:
+def _outward(rng: np.random.Generator, town_m: BaseGeometry, anchor: Point) -> Point | None:
     """A point 5–20 m outside the town beyond `anchor`."""
     centre = town_m.centroid
     dx, dy = anchor.x - centre.x, anchor.y - centre.y

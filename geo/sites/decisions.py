@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from geo.models import Village
 from geo.sites.models import SiteChoice
@@ -26,7 +26,7 @@ class SiteDecision:
     score: float | None
 
 
-def _query():
+def _query() -> Select[str, str, str, str, str | None, str | None, datetime, float | None]:
     return select(
         SiteChoice.candidate_key,
         Village.code,

@@ -33,7 +33,7 @@ REACH_M = 100.0
 """Roads, water and issues this far outside a village still shape its candidates."""
 
 
-def _within(frame: gpd.GeoDataFrame, area) -> gpd.GeoDataFrame:
+def _within(frame: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
     if frame.empty:
         return frame
     return frame.iloc[sorted(frame.sindex.query(area, predicate="intersects"))]
@@ -65,19 +65,32 @@ def village_candidates(
     secondary_union = shapely.union_all(secondary.geometry.values)
     own_lanes = lanes[lanes["village_of_lane"] == village["id"]]
     entrances = inputs.entrances[inputs.entrances["village_id"] == village["id"]]
-    common = {"village": village, "zones": zones, "config": config}
     found = [
-        *flower_gates(entrances=entrances, main_roads=main, **common),
-        *cleared_parcels(
-            issues=issues, through_roads=shapely.union(main_union, secondary_union), **common
+        *flower_gates(
+            village=village, entrances=entrances, main_roads=main, zones=zones, config=config
         ),
-        *road_corners(main_roads=main, secondary_roads=secondary, **common),
+        *cleared_parcels(
+            village=village,
+            issues=issues,
+            through_roads=shapely.union(main_union, secondary_union),
+            zones=zones,
+            config=config,
+        ),
+        *road_corners(
+            village=village,
+            main_roads=main,
+            secondary_roads=secondary,
+            zones=zones,
+            config=config,
+        ),
         *tidy_lanes(
+            village=village,
             lanes=own_lanes,
             network=_single_lines(roads),
             main_roads=main_union,
             secondary_roads=secondary_union,
-            **common,
+            zones=zones,
+            config=config,
         ),
     ]
     closed = issues[issues["status"] == CLOSED]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, TextClause, text
 
 from geo.errors import InvalidInput
 from geo.settings import get_settings
@@ -69,7 +70,7 @@ _ISSUES = text(
 )
 
 
-def _frame(rows: list, columns: Sequence[str], srid: int) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence[Row[Any]], columns: Sequence[str], srid: int) -> gpd.GeoDataFrame:
     data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     geoms = shapely.from_wkb([bytes(r[len(columns)]) for r in rows]) if rows else []
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=srid)
@@ -97,7 +98,7 @@ def load_site_inputs(
         box = conn.execute(_EXTENT, {"ids": ids, "deg": margin_m / _M_PER_DEG_MIN}).scalar_one()
     params = {"srid": srid, "box": box, "ids": ids}
 
-    def read(query, columns: Sequence[str]) -> gpd.GeoDataFrame:
+    def read(query: TextClause, columns: Sequence[str]) -> gpd.GeoDataFrame:
         found_rows = conn.execute(query, params).all() if ids else []
         return _frame(found_rows, columns, srid)
 

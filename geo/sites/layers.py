@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from geo.frames import roads_frame, villages_frame
 from geo.issue_filter import BBox
@@ -26,7 +26,7 @@ class SiteLayers:
     water: gpd.GeoDataFrame
 
 
-def _read(stmt, conn: Connection) -> gpd.GeoDataFrame:
+def _read(stmt: Select, conn: Connection) -> gpd.GeoDataFrame:
     return gpd.read_postgis(stmt, conn, geom_col="geom", crs=4326).rename_geometry("geometry")
 
 

@@ -7,10 +7,11 @@ finder (new issues closed, new rules) keeps it. Deciding again replaces the deci
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.errors import InvalidInput, NotFound
@@ -76,17 +77,18 @@ def mark_site(
             geom=func.ST_Transform(func.ST_GeomFromWKB(wkb, inputs.srid), 4326),
             **values,
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SiteChoice.candidate_key],
-            set_={**values, "decided_at": func.now()},
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[SiteChoice.candidate_key],
+                set_={**values, "decided_at": func.now()},
+            )
         )
     else:
-        stmt = (
-            SiteChoice.__table__.update()
+        conn.execute(
+            update(SiteChoice)
             .where(SiteChoice.candidate_key == candidate_key)
             .values(**values, decided_at=func.now())
         )
-    conn.execute(stmt)
     stored = decision_of(conn, candidate_key)
     assert stored is not None
     return stored
@@ -121,7 +123,7 @@ def site_choices(
         query = query.where(Village.code.in_([str(v) for v in villages]))
     if decision is not None:
         query = query.where(SiteChoice.decision == decision)
-    rows = conn.execute(query).all()
+    rows: Sequence[Sequence[Any]] = conn.execute(query).all()
     columns = (
         "candidate_key",
         "village_code",
@@ -134,7 +136,7 @@ def site_choices(
         "score",
         "reasons_zh",
     )
-    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    data: dict[str, list[Any]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     data["kind_label"] = [kind_label(k) for k in data["kind"]]
     geoms = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else []
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=4326)

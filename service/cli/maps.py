@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Connection
@@ -16,6 +16,11 @@ from sqlalchemy import Connection
 from geo.errors import InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
 from service.cli.common import BasemapName, Lang, run_job
+
+if TYPE_CHECKING:
+    import folium
+
+    from service.mapviews import MapOptions
 
 app = typer.Typer(
     help="地图导出: issue, ranking, hotspot and rectification maps as standalone HTML files.",
@@ -62,7 +67,7 @@ def _date(value: str | None, *, field: str) -> date | None:
         raise InvalidInput(f"expected a date YYYY-MM-DD, got {value!r}", field=field) from None
 
 
-def _options(lang: Lang, basemap: BasemapName, as_of: str | None, title: str | None):
+def _options(lang: Lang, basemap: BasemapName, as_of: str | None, title: str | None) -> MapOptions:
     from service.mapviews import MapOptions
 
     return MapOptions(
@@ -73,7 +78,7 @@ def _options(lang: Lang, basemap: BasemapName, as_of: str | None, title: str | N
     )
 
 
-def _write(m, output: Path) -> None:
+def _write(m: folium.Map, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(output))
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)")

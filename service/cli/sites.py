@@ -10,15 +10,19 @@ Mounted by the root app as a sub-app: `app.add_typer(sites.app, name="sites")`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Connection
 
 from geo.errors import InvalidInput
 from service.cli.common import BasemapName, Lang, run_job
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 app = typer.Typer(
     help="景观点位: candidate sites for 卡口花场, 小微景点 and 美学微巷, and planners' decisions.",
@@ -60,7 +64,7 @@ def _format(output: Path) -> str:
     return fmt
 
 
-def _table(frame) -> str:
+def _table(frame: gpd.GeoDataFrame) -> str:
     lines = []
     for row in frame.itertuples():
         rank = "" if row.rank is None or str(row.rank) == "<NA>" else f"{row.rank:>2}"
@@ -120,7 +124,16 @@ def sites(
     run_job(job)
 
 
-def _write_map(conn, found, codes, output: Path, *, lang: Lang, basemap: BasemapName, title):
+def _write_map(
+    conn: Connection,
+    found: gpd.GeoDataFrame,
+    codes: Sequence[str],
+    output: Path,
+    *,
+    lang: Lang,
+    basemap: BasemapName,
+    title: str | None,
+) -> None:
     from service.mapviews import MapOptions, sites_view
 
     options = MapOptions(lang=lang.value, basemap=basemap.value, title=title)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Text, func, literal_column, select
+from sqlalchemy import ColumnClause, Text, func, literal_column, select
 
 from geo.models import OPEN_STATUSES, Category, Grid, Issue, Village
 from service.deps import ConnDep
@@ -64,7 +64,7 @@ def list_issues(
         .offset(offset)
         .subquery("t")
     )
-    feature = literal_column("ST_AsGeoJSON(t.*, 'geom', 7)::json")
+    feature: ColumnClause[Any] = literal_column("ST_AsGeoJSON(t.*, 'geom', 7)::json")
     collection = select(
         func.json_build_object(
             "type",

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 from geo.errors import Forbidden, NotFound
 from geo.loop import NewIssue, create_issue, transition
 from geo.photos import MAX_BYTES, store_photo, thumbnail_path
+from geo.users import User
 from service.auth import Inspector, Reader, Writer, check_village_scope
 from service.deps import ConnDep
 from service.geojson import GEOJSON, GeoJSONResponse
@@ -162,7 +163,7 @@ async def upload_photo(
     )
 
 
-def _photo_row(conn: Connection, photo_id: uuid.UUID, user) -> Any:  # type: ignore[no-untyped-def]
+def _photo_row(conn: Connection, photo_id: uuid.UUID, user: User | None) -> Any:
     row = conn.execute(
         text(
             "SELECT p.sha256, p.path, p.mime, v.code AS village FROM photo p JOIN issue i"

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from service.auth import Reader, require
 from service.deps import ConnDep
@@ -30,7 +31,7 @@ class DecisionIn(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-def _villages(conn, village: list[str] | None) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
     from geo.models import Village
 
     codes = split_values(village)
