@@ -248,6 +248,16 @@ def encode_rows(columns: Sequence[CopyColumn]) -> NDArray[np.uint8]:
     return buf
 
 
+def temp_table(conn: Connection, name: str, columns_sql: str) -> None:
+    """(Re)create a temporary table dropped at commit, e.g. `temp_table(conn, "x", "row int")`.
+
+    `columns_sql` is a column list written in this code base, never text from a user.
+    """
+    table = sql.Identifier(name).as_string(conn.connection.driver_connection)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({columns_sql}) ON COMMIT DROP")
+
+
 def copy_columns(
     conn: Connection,
     table: str,

@@ -199,14 +199,13 @@ def _ids(table: SourceTable, rows: np.ndarray, report: ImportReport) -> pd.Serie
 
 def create_issue_staging(conn: Connection) -> None:
     """A temporary table shaped like the COPY of `copy_issue_points` (dropped at commit)."""
-    conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
-    conn.execute(
-        text(
-            f"CREATE TEMP TABLE {STAGING} (row int, id uuid, code text, category_code text,"
-            " description text, address text, geom geometry(Point, 4326), source text,"
-            " found_on date, found_by text, deadline date, responsible text, status text,"
-            " closed_on date) ON COMMIT DROP"
-        )
+    bulk.temp_table(
+        conn,
+        STAGING,
+        "row int, id uuid, code text, category_code text,"
+        " description text, address text, geom geometry(Point, 4326), source text,"
+        " found_on date, found_by text, deadline date, responsible text, status text,"
+        " closed_on date",
     )
 
 

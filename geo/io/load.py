@@ -172,13 +172,12 @@ def load_villages(
     if created:
         report.add(f"new 党建共同体 communities created: {', '.join(created)}", level="warning")
     community_ids = fields["community"].map(lambda v: communities.get(v) if v else None)
-    conn.execute(text("DROP TABLE IF EXISTS village_import"))
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE village_import (row int, code text, name text, community_id int,"
-            " party_secretary text, households int, population int,"
-            " geom geometry(MultiPolygon, 4326)) ON COMMIT DROP"
-        )
+    bulk.temp_table(
+        conn,
+        "village_import",
+        "row int, code text, name text, community_id int,"
+        " party_secretary text, households int, population int,"
+        " geom geometry(MultiPolygon, 4326)",
     )
     bulk.copy_columns(
         conn,
@@ -287,12 +286,11 @@ def load_grids(
         )
     if not write or not report.ok:
         return
-    conn.execute(text("DROP TABLE IF EXISTS grid_import"))
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE grid_import (row int, code text, village_id int, name text,"
-            " leader text, geom geometry(MultiPolygon, 4326)) ON COMMIT DROP"
-        )
+    bulk.temp_table(
+        conn,
+        "grid_import",
+        "row int, code text, village_id int, name text,"
+        " leader text, geom geometry(MultiPolygon, 4326)",
     )
     vid = pd.Series(village_ids, dtype=object)
     bulk.copy_columns(
@@ -362,12 +360,11 @@ def load_roads(
     ways = lines(shapes, rows, report=report)
     if not write or not report.ok:
         return
-    conn.execute(text("DROP TABLE IF EXISTS road_import"))
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE road_import (row int, code text, kind text, name text,"
-            " village_id int, geom geometry(MultiLineString, 4326)) ON COMMIT DROP"
-        )
+    bulk.temp_table(
+        conn,
+        "road_import",
+        "row int, code text, kind text, name text,"
+        " village_id int, geom geometry(MultiLineString, 4326)",
     )
     vid = pd.Series(village_ids, dtype=object)
     bulk.copy_columns(
