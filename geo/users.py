@@ -12,8 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.models import USER_ROLES
 
-WRITE_ROLES = frozenset({"admin", "inspector", "village"})
-
 
 @dataclass(frozen=True)
 class User:
