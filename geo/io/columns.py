@@ -61,12 +61,6 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "villages": ("code", "name"),
-    "grids": ("village", "name"),
-    "roads": ("kind",),
-    "issues": ("category", "found_on"),
-}
 
 _NOISE = re.compile(r"[\s_\-·.]+|[（(\[【].*?[)）\]】]")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from geo.categories import CATEGORIES, CategoryDef
+from geo.categories import CategoryDef
 from geo.errors import InvalidInput
 from geo.models import ISSUE_STATUSES
 
@@ -144,13 +144,6 @@ def category_glyph(category: CategoryDef, lang: Lang) -> str:
     """The character drawn in the category's pins."""
     zh, en = CATEGORY_GLYPHS.get(category.code, (category.label_zh[:1], category.label_en[:1]))
     return zh if lang == "zh" else en
-
-
-def categories_by_code(
-    categories: tuple[CategoryDef, ...] = CATEGORIES,
-) -> dict[str, CategoryDef]:
-    """The categories keyed by code, in display order."""
-    return {c.code: c for c in categories}
 
 
 assert set(STATUS_LABELS) == set(ISSUE_STATUSES)
