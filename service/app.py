@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from geo.db import make_engine
 from geo.settings import get_settings
 from service.audit import install_audit
+from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.rankings import rules_for
 from service.routes import (
@@ -44,10 +45,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description="农村人居环境整治提升 — issues, closed loop, rankings and maps of a town.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     install_audit(app)
+    install_docs(app)
     app.state.photo_root = get_settings().photo_dir
     app.state.rules = rules_for(settings.rules_file)
     for module in (

@@ -62,3 +62,11 @@ def test_dashboard_map_and_site_visit_in_chromium(live_sample, browser, tmp_path
     assert page.locator("path.cr-ranked").count() == 44
     browser.screenshot(page, tmp_path / "ranking.png")
     browser.close_page(page)
+
+
+def test_api_docs_render_offline(live_sample, browser):
+    page = browser.open(f"{live_sample}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.locator(".opblock").count() > 30  # every operation of the API is listed
+    assert browser.log(page).refused == []  # Swagger UI comes from the package, not a CDN
+    browser.close_page(page)
