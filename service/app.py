@@ -9,7 +9,6 @@ from fastapi import FastAPI
 
 from geo.db import make_engine
 from geo.settings import get_settings
-from service.audit import install_audit
 from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.rankings import rules_for
@@ -50,7 +49,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_audit(app)
     install_docs(app)
     app.state.photo_root = get_settings().photo_dir
     app.state.rules = rules_for(settings.rules_file)

@@ -1,39 +1,37 @@
-"""Every successful write through the service is recorded with who did it (audit_log)."""
+"""Every successful write through the service is recorded with who did it (audit_log).
+
+The row is written in the request's own transaction, just before it commits, so a write
+and its audit row are stored together or not at all.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
-from sqlalchemy import text
+from fastapi import Request
+from sqlalchemy import Connection, text
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def install_audit(app: FastAPI) -> None:
-    """Record method, path, status and the user of each successful write request."""
-
-    @app.middleware("http")
-    async def audit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        user = getattr(request.state, "user", None)
-        if request.method in WRITE_METHODS and response.status_code < 400 and user is not None:
-            with request.app.state.engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO audit_log (actor, role, method, path, status, detail)"
-                        " VALUES (:actor, :role, :method, :path, :status, CAST(:detail AS jsonb))"
-                    ),
-                    {
-                        "actor": user.name,
-                        "role": user.role,
-                        "method": request.method,
-                        "path": request.url.path,
-                        "status": response.status_code,
-                        "detail": json.dumps({"query": request.url.query}, ensure_ascii=False),
-                    },
-                )
-        return response
+def record_write(conn: Connection, request: Request) -> None:
+    """Add the audit row of a write request that succeeded (no-op for reads and anonymous)."""
+    user = getattr(request.state, "user", None)
+    if request.method not in WRITE_METHODS or user is None:
+        return
+    route = request.scope.get("route")
+    status = getattr(request.state, "status_code", None) or getattr(route, "status_code", None)
+    conn.execute(
+        text(
+            "INSERT INTO audit_log (actor, role, method, path, status, detail)"
+            " VALUES (:actor, :role, :method, :path, :status, CAST(:detail AS jsonb))"
+        ),
+        {
+            "actor": user.name,
+            "role": user.role,
+            "method": request.method,
+            "path": request.url.path,
+            "status": status or 200,
+            "detail": json.dumps({"query": request.url.query}, ensure_ascii=False),
+        },
+    )

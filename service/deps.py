@@ -8,16 +8,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
+from service.audit import record_write
+
 
 def get_connection(request: Request) -> Iterator[Connection]:
     """One connection and transaction per request, committed when the route returns.
 
     The dependency has function scope, so the commit happens before the response is sent:
     a client told 201 can rely on the write being stored, and a failed commit is an error
-    response, not a silent loss.
+    response, not a silent loss. A successful write's audit row joins the same transaction.
     """
     with request.app.state.engine.begin() as conn:
         yield conn
+        record_write(conn, request)
 
 
 ConnDep = Annotated[Connection, Depends(get_connection, scope="function")]

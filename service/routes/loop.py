@@ -52,7 +52,7 @@ def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
     response_model=IssueCreated,
     responses={200: {"model": IssueCreated, "description": "a retry: the issue already exists"}},
 )
-def record_issue(body: IssueCreate, conn: ConnDep, user: Inspector) -> Any:
+def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspector) -> Any:
     """Record a new issue (inspector/admin). Rebounds are linked, near duplicates listed."""
     lon, lat = body.point()
     created = create_issue(
@@ -97,7 +97,8 @@ def record_issue(body: IssueCreate, conn: ConnDep, user: Inspector) -> Any:
         possible_duplicates=[NearbyPublic(**d.__dict__) for d in created.possible_duplicates],
         warnings=warnings,
     )
-    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created.created else 200)
+    request.state.status_code = 201 if created.created else 200
+    return JSONResponse(out.model_dump(mode="json"), status_code=request.state.status_code)
 
 
 @router.post("/issues/{issue_id}/transitions", response_model=TransitionOut)
