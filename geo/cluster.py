@@ -6,6 +6,7 @@ initdb and the server run as the `postgres` system user, as PostgreSQL requires.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -14,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+SOCKET_PATH_MAX = 100
+"""A unix socket's path must fit in sun_path (108 bytes on Linux, 104 on macOS)."""
 DB_NAME = "cunrong"
 PORT = 5432
 INSTALL_HINT = (
@@ -60,8 +63,17 @@ class LocalCluster:
 
     @property
     def socket_dir(self) -> Path:
-        """Where the server puts its unix socket."""
-        return self.pgdata
+        """Where the server puts its unix socket: the data directory, or a short folder in
+        /tmp named after it when that path would be too long for a unix socket."""
+        if len(str(self.pgdata / f".s.PGSQL.{PORT}")) <= SOCKET_PATH_MAX:
+            return self.pgdata
+        digest = hashlib.sha1(str(self.pgdata).encode()).hexdigest()[:12]
+        return Path("/tmp") / f"cunrong-{digest}"
+
+    def _prepare_socket_dir(self) -> None:
+        if self.socket_dir != self.pgdata and not self.socket_dir.exists():
+            self.socket_dir.mkdir(mode=0o700)
+            _hand_over(self.socket_dir)
 
     def url(self, dbname: str = DB_NAME) -> str:
         """SQLAlchemy URL of a database in this cluster."""
@@ -125,6 +137,7 @@ class LocalCluster:
     def start(self) -> None:
         """Initialise if needed, start the server, and create the main database."""
         self.init()
+        self._prepare_socket_dir()
         if not self.is_running():
             bindir = find_bindir()
             log = self.pgdata / "server.log"
