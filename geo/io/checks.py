@@ -56,6 +56,23 @@ SOURCE_ALIASES: dict[str, str] = {
     "举报": "report",
     "群众反映": "report",
 }
+WATER_KIND_ALIASES: dict[str, str] = {
+    "river": "river",
+    "河": "river",
+    "河流": "river",
+    "河道": "river",
+    "canal": "river",
+    "pond": "pond",
+    "塘": "pond",
+    "坑塘": "pond",
+    "池塘": "pond",
+    "lake": "pond",
+    "ditch": "ditch",
+    "沟": "ditch",
+    "沟渠": "ditch",
+    "渠": "ditch",
+}
+
 ROAD_KIND_ALIASES: dict[str, str] = {
     "main": "main",
     "primary": "main",

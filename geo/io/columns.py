@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-KINDS = ("villages", "grids", "roads", "issues")
+KINDS = ("villages", "grids", "roads", "entrances", "waterbodies", "issues")
 
 LON = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "gpsx", "x坐标")
 LAT = ("lat", "latitude", "y", "纬度", "北纬", "gpsy", "y坐标")
@@ -44,6 +44,14 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "kind": ("kind", "类型", "等级", "道路等级", "道路类型", "class", "type", "highway"),
         "name": ("name", "道路名称", "路名", "名称", "road_name"),
         "village": ("village", "village_code", "村编码", "所属村", "村"),
+    },
+    "entrances": {
+        "name": ("name", "卡口名称", "卡口", "名称", "entrance"),
+        "village": ("village", "village_code", "村编码", "所属村", "村"),
+    },
+    "waterbodies": {
+        "kind": ("kind", "类型", "水体类型", "type", "water"),
+        "name": ("name", "名称", "水体名称", "河流名称", "河名"),
     },
     "issues": {
         "id": ("id", "uuid", "issue_id"),

@@ -16,7 +16,13 @@ from geo.io import issues
 from geo.io.checks import category_vocabulary
 from geo.io.columns import KINDS
 from geo.io.coordinates import Town, check_coords_option, parse_crs
-from geo.io.load import load_grids, load_roads, load_villages
+from geo.io.load import (
+    load_entrances,
+    load_grids,
+    load_roads,
+    load_villages,
+    load_waterbodies,
+)
 from geo.io.read import SourceTable, read_source
 from geo.io.report import ImportFailed, ImportReport
 from geo.settings import get_settings
@@ -147,7 +153,13 @@ def _run(
             conn, table, report, town=town, crs=crs, coords=coords, tolerance=tolerance, show=show
         )
         return
-    loader = {"villages": load_villages, "grids": load_grids, "roads": load_roads}[kind]
+    loader = {
+        "villages": load_villages,
+        "grids": load_grids,
+        "roads": load_roads,
+        "entrances": load_entrances,
+        "waterbodies": load_waterbodies,
+    }[kind]
     loader(conn, table, report, town=town, crs=crs, coords=coords, write=True)
 
 

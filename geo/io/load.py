@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Connection, text
 
 from geo.assign import assign_issues
 from geo.io import bulk
 from geo.io.checks import (
     ROAD_KIND_ALIASES,
+    WATER_KIND_ALIASES,
     column_or_none,
     duplicates_in_file,
     lines,
@@ -21,9 +23,10 @@ from geo.io.checks import (
     require,
     simple_vocabulary,
 )
-from geo.io.coordinates import Town, geometries, shapes_to_wgs84
+from geo.io.coordinates import Town, geometries, point_coordinates, shapes_to_wgs84
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
+from geo.settings import get_settings
 
 
 def _shapes(
@@ -397,3 +400,123 @@ def load_roads(
         )
     ).scalars()
     report.inserted, report.updated = _upsert_counts(list(fresh))
+
+
+def load_entrances(
+    conn: Connection,
+    table: SourceTable,
+    report: ImportReport,
+    *,
+    town: Town,
+    crs: str | None,
+    coords: str,
+    write: bool,
+) -> None:
+    """Check 卡口 points (name, village optional); when `write`, they replace the town's set.
+
+    A row without a village goes to the village that covers it (or lies within the GPS
+    tolerance); each entrance is linked to the nearest main road within 50 m.
+    """
+    rows = table.frame["row"].to_numpy()
+    fields = _text_limits(table, report, {"name": 100, "village": 100})
+    village_ids = _resolve_villages(
+        conn, fields["village"], rows, field=table.label("village"), report=report
+    )
+    lon, lat = point_coordinates(table, report=report, town=town, crs_option=crs, coords=coords)
+    if not write or not report.ok:
+        return
+    bulk.temp_table(conn, "entrance_import", "row int, name text, village_id int, geom geometry")
+    vid = pd.Series(village_ids, dtype=object)
+    bulk.copy_columns(
+        conn,
+        "entrance_import",
+        [
+            bulk.int4_column("row", rows),
+            bulk.text_column("name", fields["name"]),
+            bulk.int4_column("village_id", vid.fillna(0).astype(int).to_numpy(), vid.isna()),
+            bulk.point_column("geom", lon, lat),
+        ],
+    )
+    tolerance = get_settings().gps_tolerance_m
+    conn.execute(
+        text(
+            "UPDATE entrance_import s SET village_id = ("
+            " SELECT v.id FROM village v"
+            " WHERE ST_DWithin(v.geom::geography, s.geom::geography, :tol)"
+            " ORDER BY ST_Distance(v.geom::geography, s.geom::geography), v.id LIMIT 1)"
+            " WHERE s.village_id IS NULL"
+        ),
+        {"tol": tolerance},
+    )
+    lost = conn.execute(
+        text("SELECT row FROM entrance_import WHERE village_id IS NULL ORDER BY row")
+    ).scalars()
+    for row in lost:
+        report.add(
+            f"the entrance is farther than {tolerance:.0f} m from every village",
+            row=row,
+            field="geometry",
+        )
+    if not report.ok:
+        return
+    conn.execute(text("DELETE FROM entrance"))
+    report.inserted = conn.execute(
+        text(
+            "INSERT INTO entrance (village_id, road_id, name, geom)"
+            " SELECT s.village_id, ("
+            "   SELECT r.id FROM road r WHERE r.kind = 'main'"
+            "   AND ST_DWithin(r.geom::geography, s.geom::geography, 50)"
+            "   ORDER BY ST_Distance(r.geom::geography, s.geom::geography) LIMIT 1),"
+            " s.name, s.geom FROM entrance_import s ORDER BY s.row"
+        )
+    ).rowcount
+
+
+def load_waterbodies(
+    conn: Connection,
+    table: SourceTable,
+    report: ImportReport,
+    *,
+    town: Town,
+    crs: str | None,
+    coords: str,
+    write: bool,
+) -> None:
+    """Check 河塘沟渠 (kind river/pond/ditch, polygon or line); `write` replaces the set."""
+    rows = table.frame["row"].to_numpy()
+    require(table, ("kind",), report)
+    fields = _text_limits(table, report, {"name": 100})
+    kinds = simple_vocabulary(WATER_KIND_ALIASES, "water kind").resolve(
+        column_or_none(table, "kind"), rows, field=table.label("kind"), report=report
+    )
+    shapes = _shapes(table, report, town=town, crs=crs, coords=coords, required=True)
+    present = shapes != None  # noqa: E711
+    type_ids = shapely.get_type_id(shapes)
+    linear = present & np.isin(type_ids, [1, 5])
+    water = np.full(len(rows), None, dtype=object)
+    if linear.any():
+        water[linear] = lines(shapes[linear], rows[linear], report=report)
+    if (present & ~linear).any():
+        water[present & ~linear] = repair_polygons(
+            shapes[present & ~linear], rows[present & ~linear], report=report, what="water"
+        )
+    if not write or not report.ok:
+        return
+    bulk.temp_table(conn, "water_import", "row int, kind text, name text, geom geometry")
+    bulk.copy_columns(
+        conn,
+        "water_import",
+        [
+            bulk.int4_column("row", rows),
+            bulk.text_column("kind", kinds),
+            bulk.text_column("name", fields["name"]),
+            bulk.ewkb_column("geom", water),
+        ],
+    )
+    conn.execute(text("DELETE FROM waterbody"))
+    report.inserted = conn.execute(
+        text(
+            "INSERT INTO waterbody (kind, name, geom)"
+            " SELECT kind, name, geom FROM water_import ORDER BY row"
+        )
+    ).rowcount

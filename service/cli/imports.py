@@ -139,6 +139,10 @@ _command(
 )
 _command("grids", "网格 Grids (village, name, leader, optional boundary): upserted by code.")
 _command("roads", "道路 Roads (kind main/secondary/lane, name, line): upserted by code.")
+_command("entrances", "卡口 Village entrances (name, village, point): replace the town's set.")
+_command(
+    "waterbodies", "河塘沟渠 Water (kind river/pond/ditch, name, polygon or line): replace the set."
+)
 _command(
     "issues",
     "问题 Issues (category, found date, lon/lat or point, …): refused if any point is outside.",

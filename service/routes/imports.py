@@ -61,7 +61,9 @@ def _unpack(data: bytes, filename: str, folder: Path) -> Path:
 async def import_upload(
     conn: ConnDep,
     user: Admin,
-    kind: Annotated[str, PathParam(pattern="^(villages|grids|roads|issues)$")],
+    kind: Annotated[
+        str, PathParam(pattern="^(villages|grids|roads|entrances|waterbodies|issues)$")
+    ],
     file: Annotated[
         UploadFile, File(description="GeoJSON, GPKG, KML, CSV, XLSX, or a zipped Shapefile")
     ],
