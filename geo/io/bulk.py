@@ -69,6 +69,13 @@ def int4_column(name: str, values: ArrayLike, null: ArrayLike | None = None) -> 
     return _fixed(name, np.asarray(values).astype(">i4"), null)
 
 
+def optional_int4_column(name: str, values: Iterable[object]) -> CopyColumn:
+    """An `integer` column from ids that may be None or NaN (sent as NULL), e.g. looked-up keys."""
+    series = pd.Series(list(values), dtype=object)
+    missing = series.isna().to_numpy()
+    return int4_column(name, series.fillna(0).astype(int).to_numpy(), missing)
+
+
 def float8_column(name: str, values: ArrayLike) -> CopyColumn:
     """A `double precision` column; NaN is sent as NULL."""
     arr = np.asarray(values, dtype=float)

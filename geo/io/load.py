@@ -189,11 +189,7 @@ def load_villages(
             bulk.int4_column("row", rows),
             bulk.text_column("code", fields["code"]),
             bulk.text_column("name", fields["name"]),
-            bulk.int4_column(
-                "community_id",
-                community_ids.fillna(0).astype(int).to_numpy(),
-                community_ids.isna().to_numpy(),
-            ),
+            bulk.optional_int4_column("community_id", community_ids),
             bulk.text_column("party_secretary", fields["party_secretary"]),
             bulk.int4_column("households", np.nan_to_num(households), np.isnan(households)),
             bulk.int4_column("population", np.nan_to_num(population), np.isnan(population)),
@@ -295,14 +291,13 @@ def load_grids(
         "row int, code text, village_id int, name text,"
         " leader text, geom geometry(MultiPolygon, 4326)",
     )
-    vid = pd.Series(village_ids, dtype=object)
     bulk.copy_columns(
         conn,
         "grid_import",
         [
             bulk.int4_column("row", rows),
             bulk.text_column("code", codes),
-            bulk.int4_column("village_id", vid.fillna(0).astype(int).to_numpy()),
+            bulk.optional_int4_column("village_id", village_ids),
             bulk.text_column("name", fields["name"]),
             bulk.text_column("leader", fields["leader"]),
             bulk.ewkb_column("geom", boundaries),
@@ -369,7 +364,6 @@ def load_roads(
         "row int, code text, kind text, name text,"
         " village_id int, geom geometry(MultiLineString, 4326)",
     )
-    vid = pd.Series(village_ids, dtype=object)
     bulk.copy_columns(
         conn,
         "road_import",
@@ -378,7 +372,7 @@ def load_roads(
             bulk.text_column("code", fields["code"]),
             bulk.text_column("kind", kinds),
             bulk.text_column("name", fields["name"]),
-            bulk.int4_column("village_id", vid.fillna(0).astype(int).to_numpy(), vid.isna()),
+            bulk.optional_int4_column("village_id", village_ids),
             bulk.ewkb_column("geom", ways),
         ],
     )
@@ -426,14 +420,13 @@ def load_entrances(
     if not write or not report.ok:
         return
     bulk.temp_table(conn, "entrance_import", "row int, name text, village_id int, geom geometry")
-    vid = pd.Series(village_ids, dtype=object)
     bulk.copy_columns(
         conn,
         "entrance_import",
         [
             bulk.int4_column("row", rows),
             bulk.text_column("name", fields["name"]),
-            bulk.int4_column("village_id", vid.fillna(0).astype(int).to_numpy(), vid.isna()),
+            bulk.optional_int4_column("village_id", village_ids),
             bulk.point_column("geom", lon, lat),
         ],
     )
