@@ -17,13 +17,18 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from geo.assign import locate
-from geo.coords import gcj02_to_wgs84
+from geo.assign import GPS_TOLERANCE_M, locate
+from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
-from geo.models import ISSUE_SOURCES, OPEN_STATUSES
-from geo.settings import GeoSettings, get_settings
+from geo.models import ISSUE_SOURCES, METRIC_SRID, OPEN_STATUSES, SRID
 
 DEFAULT_DEADLINE_DAYS = 15
+REBOUND_RADIUS_M = 20.0
+"""Default: a new issue this close to a recently closed one of its category is a rebound."""
+REBOUND_DAYS = 90
+"""Default: … closed at most this many days before the new one was found."""
+DUPLICATE_RADIUS_M = 10.0
+"""Default: open issues of the same category this close are listed as possible duplicates."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class CreatedIssue:
     outside_m: float | None
     rebound_of: Nearby | None = None
     possible_duplicates: list[Nearby] = field(default_factory=list)
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M
+    """The radius the duplicates were looked for within."""
 
 
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -146,9 +153,22 @@ def known_category(conn: Connection, code: str, *, field: str = "category") -> N
 
 
 def create_issue(
-    conn: Connection, new: NewIssue, *, actor: str, coords: str = "wgs84"
+    conn: Connection,
+    new: NewIssue,
+    *,
+    actor: str,
+    coords: str = "wgs84",
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
+    rebound_radius_m: float = REBOUND_RADIUS_M,
+    rebound_days: int = REBOUND_DAYS,
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M,
 ) -> CreatedIssue:
-    """Record an issue: validate, locate its village, link a rebound, warn of duplicates."""
+    """Record an issue: validate, locate its village, link a rebound, warn of duplicates.
+
+    Idempotent under concurrency: with a client id, a retry (even one racing its original)
+    gets the one stored issue back (`created=False`), never a second row or an error.
+    """
     lon, lat = new.lon, new.lat
     check_point(lon, lat)
     if coords == "gcj02":
@@ -172,22 +192,24 @@ def create_issue(
     if new.id is not None and _exists(conn, new.id):
         return _replay(conn, new.id, lon, lat, new.category)
     try:
-        where = locate(conn, lon=lon, lat=lat)
+        where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
     except InvalidInput as exc:
         raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
-    settings = get_settings()
-    rebound = _rebound_candidate(conn, lon=lon, lat=lat, new=new, settings=settings)
-    duplicates = _nearby_open(conn, lon=lon, lat=lat, category=new.category, settings=settings)
+    near = {"lon": lon, "lat": lat, "category": new.category, "metric_srid": metric_srid}
+    rebound = _rebound_candidate(
+        conn, near, found_on=new.found_on, radius_m=rebound_radius_m, days=rebound_days
+    )
+    duplicates = _nearby_open(conn, near, radius_m=duplicate_radius_m)
     issue_id = new.id or uuid.uuid4()
     code = _next_code(conn, where.village_code, new.found_on)
-    conn.execute(
+    inserted = conn.execute(
         text(
             "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
             " grid_id, outside_m, source, found_on, found_by, deadline, responsible, status,"
             " round_id, rebound_of, version) VALUES (:id, :code, :category, :description,"
-            " :address, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :village_id, :grid_id,"
+            f" :address, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}), :village_id, :grid_id,"
             " :outside_m, :source, :found_on, :found_by, :deadline, :responsible, 'open',"
-            " :round_id, :rebound_of, 1)"
+            " :round_id, :rebound_of, 1) ON CONFLICT (id) DO NOTHING RETURNING id"
         ),
         {
             "id": issue_id,
@@ -208,10 +230,12 @@ def create_issue(
             "round_id": new.round_id,
             "rebound_of": rebound.id if rebound else None,
         },
-    )
+    ).first()
+    if inserted is None:  # the same client id, committed meanwhile by a racing request
+        return _replay(conn, issue_id, lon, lat, new.category)
     note = (
         f"GPS {where.outside_m:.0f} m outside {where.village_name}; assigned to nearest village"
-        if where.outside_m
+        if where.outside_m is not None
         else None
     )
     _event(conn, issue_id, "created", None, "open", actor, note, new.round_id)
@@ -224,7 +248,7 @@ def create_issue(
             "open",
             actor,
             f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
-            f"{settings.rebound_days} days",
+            f"{rebound_days} days",
             new.round_id,
         )
     return CreatedIssue(
@@ -235,6 +259,7 @@ def create_issue(
         outside_m=where.outside_m,
         rebound_of=rebound,
         possible_duplicates=duplicates,
+        duplicate_radius_m=duplicate_radius_m,
     )
 
 
@@ -275,55 +300,78 @@ def _replay(
     )
 
 
+_NEAR_POINT = f"(SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g) p"
+_NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p.g, :metric_srid))"
+_NEAR_BOX = "i.geom && ST_Expand(p.g, :deg)"
+"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric."""
+
+
 def _rebound_candidate(
-    conn: Connection, *, lon: float, lat: float, new: NewIssue, settings: GeoSettings
+    conn: Connection, near: dict[str, object], *, found_on: date, radius_m: float, days: int
 ) -> Nearby | None:
     row = (
         conn.execute(
             text(
-                "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"
-                " FROM issue i, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
-                " AS g) p WHERE i.status = 'closed' AND i.category_code = :category"
-                " AND ST_DWithin(i.geom::geography, p.g, :radius)"
+                f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on,"
+                f" {_NEAR_DISTANCE} AS distance_m FROM issue i, {_NEAR_POINT}"
+                f" WHERE {_NEAR_BOX} AND i.status = 'closed' AND i.category_code = :category"
                 " AND i.closed_on <= :found_on AND i.closed_on >= CAST(:found_on AS date) - :days"
-                " ORDER BY i.closed_on DESC, distance_m LIMIT 1"
+                ") c WHERE c.distance_m <= :radius ORDER BY c.closed_on DESC, c.distance_m LIMIT 1"
             ),
-            {
-                "lon": lon,
-                "lat": lat,
-                "category": new.category,
-                "radius": settings.rebound_radius_m,
-                "found_on": new.found_on,
-                "days": settings.rebound_days,
+            near
+            | {
+                "radius": radius_m,
+                "deg": radius_m / M_PER_DEG_MIN,
+                "found_on": found_on,
+                "days": days,
             },
         )
         .mappings()
         .first()
     )
-    return Nearby(**row) if row else None
+    if row is None:
+        return None
+    return Nearby(
+        id=row["id"], code=row["code"], status=row["status"], distance_m=row["distance_m"]
+    )
 
 
-def _nearby_open(
-    conn: Connection, *, lon: float, lat: float, category: str, settings: GeoSettings
-) -> list[Nearby]:
+def _nearby_open(conn: Connection, near: dict[str, object], *, radius_m: float) -> list[Nearby]:
     rows = conn.execute(
         text(
-            "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"
-            " FROM issue i, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g) p"
-            " WHERE i.status <> 'closed' AND i.category_code = :category"
-            " AND ST_DWithin(i.geom::geography, p.g, :radius) ORDER BY distance_m"
+            f"SELECT * FROM (SELECT i.id, i.code, i.status, {_NEAR_DISTANCE} AS distance_m"
+            f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status <> 'closed'"
+            " AND i.category_code = :category) c WHERE c.distance_m <= :radius"
+            " ORDER BY c.distance_m, c.code"
         ),
-        {"lon": lon, "lat": lat, "category": category, "radius": settings.duplicate_radius_m},
+        near | {"radius": radius_m, "deg": radius_m / M_PER_DEG_MIN},
     ).mappings()
     return [Nearby(**r) for r in rows]
+
+
+def _bytewise_collation(conn: Connection) -> bool:
+    """Whether the database sorts text by code point (cached per pooled connection)."""
+    if "bytewise_collation" not in conn.info:
+        conn.info["bytewise_collation"] = conn.execute(
+            text(
+                "SELECT datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') FROM pg_database"
+                " WHERE datname = current_database()"
+            )
+        ).scalar_one()
+    return bool(conn.info["bytewise_collation"])
 
 
 def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
     """`DZZ07-202404-0012`: village, month found, sequence within them."""
     prefix = f"{village_code}-{found_on.year:04d}{found_on.month:02d}-"
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": prefix})
+    # Under a bytewise collation (the local cluster's C.UTF-8) the range prefix ≤ code <
+    # prefix-with-'-'→'.' lets the unique index on code answer with one backward probe;
+    # LIKE keeps the match exact (and alone is right, if slower, under other collations).
+    bounds = " AND code >= :lo AND code < :hi" if _bytewise_collation(conn) else ""
     last = conn.execute(
-        text("SELECT max(code) FROM issue WHERE code LIKE :like"), {"like": prefix + "%"}
+        text(f"SELECT code FROM issue WHERE code LIKE :like{bounds} ORDER BY code DESC LIMIT 1"),
+        {"lo": prefix, "hi": prefix[:-1] + ".", "like": prefix.replace("_", r"\_") + "%"},
     ).scalar()
     seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
     return f"{prefix}{seq:04d}"

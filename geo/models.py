@@ -27,6 +27,9 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 4326
+"""The stored geometries' CRS: WGS-84 lon/lat."""
+METRIC_SRID = 4527
+"""The default metric CRS for distances and areas (CGCS2000 3° Gauss-Krüger zone 39)."""
 
 ISSUE_STATUSES = ("open", "submitted", "closed", "unrectified", "inadequate")
 """open 整改中 · submitted 已整改待复核 · closed 已销号 ·

@@ -8,6 +8,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.assign import GPS_TOLERANCE_M
+from geo.loop import DUPLICATE_RADIUS_M, REBOUND_DAYS, REBOUND_RADIUS_M
+from geo.models import METRIC_SRID
+
 
 def project_root() -> Path:
     """The checkout this package runs from, or the working directory when installed elsewhere."""
@@ -22,11 +26,11 @@ class GeoSettings(BaseSettings):
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     data_dir: Path = Field(default_factory=lambda: project_root() / "data")
-    metric_srid: int = 4527
-    gps_tolerance_m: float = 30.0
-    rebound_radius_m: float = 20.0
-    rebound_days: int = 90
-    duplicate_radius_m: float = 10.0
+    metric_srid: int = METRIC_SRID
+    gps_tolerance_m: float = GPS_TOLERANCE_M
+    rebound_radius_m: float = REBOUND_RADIUS_M
+    rebound_days: int = REBOUND_DAYS
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M
 
     @property
     def photo_dir(self) -> Path:

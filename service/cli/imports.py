@@ -70,7 +70,9 @@ def _run(
 ) -> None:
     from geo.db import make_engine
     from geo.io import ImportFailed, import_file
+    from service.settings import ServiceSettings
 
+    settings = ServiceSettings()
     engine = make_engine()
     try:
         report = import_file(
@@ -83,6 +85,8 @@ def _run(
             coords=coords.value,
             dry_run=dry_run,
             progress=progress,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
         )
     except ImportFailed as exc:
         for line in exc.report.lines():

@@ -55,6 +55,7 @@ def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
 def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspector) -> Any:
     """Record a new issue (inspector/admin). Rebounds are linked, near duplicates listed."""
     lon, lat = body.point()
+    settings = request.app.state.settings
     created = create_issue(
         conn,
         NewIssue(
@@ -73,6 +74,11 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         ),
         actor=user.label,
         coords=body.coords,
+        tolerance_m=settings.gps_tolerance_m,
+        metric_srid=settings.metric_srid,
+        rebound_radius_m=settings.rebound_radius_m,
+        rebound_days=settings.rebound_days,
+        duplicate_radius_m=settings.duplicate_radius_m,
     )
     warnings = []
     if created.outside_m:
@@ -84,8 +90,9 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         warnings.append(f"反弹 / rebound of {created.rebound_of.code}")
     if created.possible_duplicates:
         codes = ", ".join(d.code for d in created.possible_duplicates)
+        radius = f"{created.duplicate_radius_m:g} m"
         warnings.append(
-            f"10 m 内有同类未销号问题 / open issue of this category within 10 m: {codes}"
+            f"{radius} 内有同类未销号问题 / open issue of this category within {radius}: {codes}"
         )
     out = IssueCreated(
         id=created.id,
