@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from geo.assign import GPS_TOLERANCE_M, locate
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
@@ -195,11 +195,24 @@ def create_issue(
         where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
     except InvalidInput as exc:
         raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
-    near = {"lon": lon, "lat": lat, "category": new.category, "metric_srid": metric_srid}
     rebound = _rebound_candidate(
-        conn, near, found_on=new.found_on, radius_m=rebound_radius_m, days=rebound_days
+        conn,
+        lon=lon,
+        lat=lat,
+        category=new.category,
+        metric_srid=metric_srid,
+        found_on=new.found_on,
+        radius_m=rebound_radius_m,
+        days=rebound_days,
     )
-    duplicates = _nearby_open(conn, near, radius_m=duplicate_radius_m)
+    duplicates = _nearby_open(
+        conn,
+        lon=lon,
+        lat=lat,
+        category=new.category,
+        metric_srid=metric_srid,
+        radius_m=duplicate_radius_m,
+    )
     issue_id = new.id or uuid.uuid4()
     code = _next_code(conn, where.village_code, new.found_on)
     inserted = conn.execute(
@@ -305,48 +318,69 @@ _NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p
 _NEAR_BOX = "i.geom && ST_Expand(p.g, :deg)"
 """The GiST-indexed bounding filter (degrees, generous); the exact test is metric."""
 
+REBOUND_SQL = text(
+    f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on, {_NEAR_DISTANCE} AS distance_m"
+    f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status = 'closed'"
+    " AND i.category_code = :category AND i.closed_on <= :found_on"
+    " AND i.closed_on >= CAST(:found_on AS date) - :days) c"
+    " WHERE c.distance_m <= :radius ORDER BY c.closed_on DESC, c.distance_m LIMIT 1"
+)
+"""The latest issue of the category closed within `days` before and `radius` metres of a
+new one (parameters lon, lat, category, metric_srid, radius, deg, found_on, days)."""
+
+NEARBY_OPEN_SQL = text(
+    f"SELECT * FROM (SELECT i.id, i.code, i.status, {_NEAR_DISTANCE} AS distance_m"
+    f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status <> 'closed'"
+    " AND i.category_code = :category) c WHERE c.distance_m <= :radius"
+    " ORDER BY c.distance_m, c.code"
+)
+"""Issues of the category not closed within `radius` metres of a new one."""
+
+
+def near_params(
+    *, lon: float, lat: float, category: str, radius_m: float, metric_srid: int
+) -> dict[str, object]:
+    """The parameters of REBOUND_SQL / NEARBY_OPEN_SQL (the box bound derived from the radius)."""
+    return {
+        "lon": lon,
+        "lat": lat,
+        "category": category,
+        "metric_srid": metric_srid,
+        "radius": radius_m,
+        "deg": radius_m / M_PER_DEG_MIN,
+    }
+
 
 def _rebound_candidate(
-    conn: Connection, near: dict[str, object], *, found_on: date, radius_m: float, days: int
+    conn: Connection,
+    *,
+    lon: float,
+    lat: float,
+    category: str,
+    metric_srid: int,
+    found_on: date,
+    radius_m: float,
+    days: int,
 ) -> Nearby | None:
-    row = (
-        conn.execute(
-            text(
-                f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on,"
-                f" {_NEAR_DISTANCE} AS distance_m FROM issue i, {_NEAR_POINT}"
-                f" WHERE {_NEAR_BOX} AND i.status = 'closed' AND i.category_code = :category"
-                " AND i.closed_on <= :found_on AND i.closed_on >= CAST(:found_on AS date) - :days"
-                ") c WHERE c.distance_m <= :radius ORDER BY c.closed_on DESC, c.distance_m LIMIT 1"
-            ),
-            near
-            | {
-                "radius": radius_m,
-                "deg": radius_m / M_PER_DEG_MIN,
-                "found_on": found_on,
-                "days": days,
-            },
-        )
-        .mappings()
-        .first()
+    params = near_params(
+        lon=lon, lat=lat, category=category, radius_m=radius_m, metric_srid=metric_srid
     )
-    if row is None:
+    row = conn.execute(REBOUND_SQL, params | {"found_on": found_on, "days": days}).mappings()
+    found = row.first()
+    if found is None:
         return None
     return Nearby(
-        id=row["id"], code=row["code"], status=row["status"], distance_m=row["distance_m"]
+        id=found["id"], code=found["code"], status=found["status"], distance_m=found["distance_m"]
     )
 
 
-def _nearby_open(conn: Connection, near: dict[str, object], *, radius_m: float) -> list[Nearby]:
-    rows = conn.execute(
-        text(
-            f"SELECT * FROM (SELECT i.id, i.code, i.status, {_NEAR_DISTANCE} AS distance_m"
-            f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status <> 'closed'"
-            " AND i.category_code = :category) c WHERE c.distance_m <= :radius"
-            " ORDER BY c.distance_m, c.code"
-        ),
-        near | {"radius": radius_m, "deg": radius_m / M_PER_DEG_MIN},
-    ).mappings()
-    return [Nearby(**r) for r in rows]
+def _nearby_open(
+    conn: Connection, *, lon: float, lat: float, category: str, metric_srid: int, radius_m: float
+) -> list[Nearby]:
+    params = near_params(
+        lon=lon, lat=lat, category=category, radius_m=radius_m, metric_srid=metric_srid
+    )
+    return [Nearby(**r) for r in conn.execute(NEARBY_OPEN_SQL, params).mappings()]
 
 
 def _bytewise_collation(conn: Connection) -> bool:
@@ -361,6 +395,17 @@ def _bytewise_collation(conn: Connection) -> bool:
     return bool(conn.info["bytewise_collation"])
 
 
+def last_code_sql(*, bytewise: bool) -> TextClause:
+    """The highest issue code starting with :like (bounded by :lo/:hi for the index)."""
+    bounds = " AND code >= :lo AND code < :hi" if bytewise else ""
+    return text(f"SELECT code FROM issue WHERE code LIKE :like{bounds} ORDER BY code DESC LIMIT 1")
+
+
+def last_code_params(prefix: str) -> dict[str, str]:
+    """Parameters of last_code_sql for a prefix ending in '-'."""
+    return {"lo": prefix, "hi": prefix[:-1] + ".", "like": prefix.replace("_", r"\_") + "%"}
+
+
 def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
     """`DZZ07-202404-0012`: village, month found, sequence within them."""
     prefix = f"{village_code}-{found_on.year:04d}{found_on.month:02d}-"
@@ -368,10 +413,8 @@ def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
     # Under a bytewise collation (the local cluster's C.UTF-8) the range prefix ≤ code <
     # prefix-with-'-'→'.' lets the unique index on code answer with one backward probe;
     # LIKE keeps the match exact (and alone is right, if slower, under other collations).
-    bounds = " AND code >= :lo AND code < :hi" if _bytewise_collation(conn) else ""
     last = conn.execute(
-        text(f"SELECT code FROM issue WHERE code LIKE :like{bounds} ORDER BY code DESC LIMIT 1"),
-        {"lo": prefix, "hi": prefix[:-1] + ".", "like": prefix.replace("_", r"\_") + "%"},
+        last_code_sql(bytewise=_bytewise_collation(conn)), last_code_params(prefix)
     ).scalar()
     seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
     return f"{prefix}{seq:04d}"

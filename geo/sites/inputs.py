@@ -14,15 +14,13 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import Connection, Row, TextClause, text
 
+from geo.coords import M_PER_DEG_MIN
 from geo.errors import InvalidInput
 from geo.settings import get_settings
 
 MARGIN_M = 200.0
 """Roads, water and issues this far outside the selected villages are read too (a main road
 just across the boundary still makes a site visible; an open issue there still blocks it)."""
-
-# A margin in metres as a generous bound in degrees, for the index pre-filter only.
-_M_PER_DEG_MIN = 70_000.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def load_site_inputs(
     ids = [int(i) for i in village_frame["id"]]
     box = None
     if ids:
-        box = conn.execute(_EXTENT, {"ids": ids, "deg": margin_m / _M_PER_DEG_MIN}).scalar_one()
+        box = conn.execute(_EXTENT, {"ids": ids, "deg": margin_m / M_PER_DEG_MIN}).scalar_one()
     params = {"srid": srid, "box": box, "ids": ids}
 
     def read(query: TextClause, columns: Sequence[str]) -> gpd.GeoDataFrame:
