@@ -213,8 +213,9 @@ def locate(
     placed = (
         conn.execute(
             text(
-                "SELECT v.id, v.code, v.name, placed.outside_m"
+                "SELECT v.id, v.code, v.name, placed.outside_m, gp.grid_id"
                 f" FROM ({placed_sql(point)}) placed JOIN village v ON v.id = placed.village_id"
+                f" LEFT JOIN ({grid_sql(point)}) gp ON gp.village_id = placed.village_id"
             ),
             params,
         )
@@ -223,15 +224,11 @@ def locate(
     )
     if placed is None:
         _refuse(conn, lon=lon, lat=lat, tolerance_m=tolerance_m)
-    grid_id = conn.execute(
-        text(f"SELECT grid_id FROM ({grid_sql(point)}) g WHERE g.village_id = :vid"),
-        params | {"vid": placed["id"]},
-    ).scalar()
     return Location(
         village_id=placed["id"],
         village_code=placed["code"],
         village_name=placed["name"],
-        grid_id=grid_id,
+        grid_id=placed["grid_id"],
         outside_m=placed["outside_m"],
     )
 

@@ -10,7 +10,15 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from geo.errors import InvalidInput
-from geo.models import ISSUE_SOURCES, ISSUE_STATUSES, OPEN_STATUSES, Community, Issue, Village
+from geo.models import (
+    ISSUE_SOURCES,
+    ISSUE_STATUSES,
+    OPEN_STATUSES,
+    SRID,
+    Community,
+    Issue,
+    Village,
+)
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -122,6 +130,6 @@ class IssueFilter:
         if self.bbox is not None:
             b = self.bbox
             conds.append(
-                Issue.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326))
+                Issue.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, SRID))
             )
         return conds

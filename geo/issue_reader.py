@@ -512,3 +512,90 @@ def village_counts(
         {"start": start, "end": end, "as_of": as_of, "open": list(OPEN_STATUSES)},
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def due_for_recheck(
+    conn: Connection,
+    *,
+    before: date,
+    statuses: Sequence[str],
+    villages: Sequence[str] = (),
+    metric_srid: int,
+) -> list[Any]:
+    """Issues in `statuses` found before `before`, with their village, lon/lat, metric x/y,
+    and the village's first entrance (ex, ey) and inner point (cx, cy) in the metric CRS."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT v.code AS village, v.name AS village_name, i.id, i.code,"
+                " i.category_code AS category, c.label_zh AS category_zh, i.status, i.description,"
+                " i.found_on, i.deadline, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
+                " ST_X(ST_Transform(i.geom, :srid)) AS x, ST_Y(ST_Transform(i.geom, :srid)) AS y,"
+                " ST_X(ent.g) AS ex, ST_Y(ent.g) AS ey,"
+                " ST_X(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cx,"
+                " ST_Y(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cy"
+                " FROM issue i JOIN village v ON v.id = i.village_id"
+                " JOIN category c ON c.code = i.category_code"
+                " LEFT JOIN LATERAL (SELECT ST_Transform(e.geom, :srid) AS g FROM entrance e"
+                "  WHERE e.village_id = v.id ORDER BY e.id LIMIT 1) ent ON true"
+                " WHERE i.status = ANY(:due) AND i.found_on < :month"
+                " AND (cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages))"
+                " ORDER BY v.code, i.found_on, i.code"
+            ),
+            {
+                "srid": metric_srid,
+                "due": list(statuses),
+                "month": before,
+                "villages": list(villages),
+            },
+        )
+        .mappings()
+        .all()
+    )
+
+
+def in_box_metric(conn: Connection, *, box: Any, metric_srid: int) -> list[Any]:
+    """Issues whose point lies in `box` (a geometry in EPSG:4326): id, code, category_code,
+    status, closed_on, village_id and the point as WKB in the metric CRS, by code."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, code, category_code, status, closed_on, village_id,"
+                " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue"
+                " WHERE geom && CAST(:box AS geometry) ORDER BY code"
+            ),
+            {"srid": metric_srid, "box": box},
+        ).all()
+    )
+
+
+_LEDGER = text(
+    """
+    SELECT i.code, v.name AS village, g.name AS grid, i.address,
+           round(ST_X(i.geom)::numeric, 6) || ', ' || round(ST_Y(i.geom)::numeric, 6) AS lonlat,
+           c.label_zh AS category, i.description, i.source, i.found_on, i.deadline,
+           i.responsible, i.status, i.closed_on, r.code AS rebound_of,
+           (SELECT e.kind FROM issue_event e WHERE e.issue_id = i.id
+             AND e.kind IN ('closed', 'unrectified', 'inadequate') ORDER BY e.at DESC, e.id DESC
+             LIMIT 1) AS outcome,
+           (SELECT count(*) FROM photo p WHERE p.issue_id = i.id) AS photos,
+           (SELECT string_agg(to_char(e.at, 'YYYY-MM-DD') || ' ' || e.kind
+                              || coalesce('（' || e.note || '）', ''), '；' ORDER BY e.at, e.id)
+              FROM issue_event e WHERE e.issue_id = i.id) AS history
+    FROM issue i
+    JOIN category c ON c.code = i.category_code
+    LEFT JOIN village v ON v.id = i.village_id
+    LEFT JOIN grid g ON g.id = i.grid_id
+    LEFT JOIN issue r ON r.id = i.rebound_of
+    WHERE i.id = ANY(:ids)
+    ORDER BY v.code, i.found_on, i.code
+    """
+)
+
+
+def ledger_records(conn: Connection, selection: IssueFilter) -> list[Any]:
+    """The ledger's columns (台账) for the selected issues, by village, date found, code."""
+    ids = list(
+        conn.execute(select(Issue.id).where(*_where(IssueQuery(selection=selection)))).scalars()
+    )
+    return list(conn.execute(_LEDGER, {"ids": ids}).mappings())

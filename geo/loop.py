@@ -136,7 +136,7 @@ def _swapped_hint(conn: Connection, lon: float, lat: float) -> str:
     inside = conn.execute(
         text(
             "SELECT EXISTS (SELECT 1 FROM village"
-            " WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lat, :lon), 4326)))"
+            f" WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lat, :lon), {SRID})))"
         ),
         {"lon": lon, "lat": lat},
     ).scalar_one()
@@ -145,6 +145,10 @@ def _swapped_hint(conn: Connection, lon: float, lat: float) -> str:
 
 def known_category(conn: Connection, code: str, *, field: str = "category") -> None:
     """Raise UnknownCategory with the closest codes when `code` is not a category."""
+    if conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM category WHERE code = :c)"), {"c": code}
+    ).scalar_one():
+        return
     codes = list(conn.execute(text("SELECT code FROM category ORDER BY sort_order")).scalars())
     if code not in codes:
         close = difflib.get_close_matches(code, codes, n=3, cutoff=0.4)
@@ -290,7 +294,7 @@ def _replay(
         conn.execute(
             text(
                 "SELECT i.code, i.category_code, v.code AS village, i.outside_m,"
-                " ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+                f" ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})"
                 "::geography) AS moved FROM issue i LEFT JOIN village v ON v.id = i.village_id"
                 " WHERE i.id = :id"
             ),

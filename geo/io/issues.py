@@ -212,7 +212,7 @@ def create_issue_staging(conn: Connection) -> None:
         conn,
         STAGING,
         "row int, id uuid, code text, category_code text,"
-        " description text, address text, geom geometry(Point, 4326), source text,"
+        f" description text, address text, geom geometry(Point, {SRID}), source text,"
         " found_on date, found_by text, deadline date, responsible text, status text,"
         " closed_on date",
     )

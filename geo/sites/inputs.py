@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import shapely
 from sqlalchemy import Connection, Row, TextClause, text
 
+from geo import issue_reader
 from geo.coords import M_PER_DEG_MIN
 from geo.errors import InvalidInput
+from geo.geoframe import geoframe
 from geo.settings import get_settings
 
 MARGIN_M = 200.0
@@ -61,17 +62,10 @@ _WATER = text(
     "SELECT id, kind, name, ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM waterbody"
     " WHERE geom && CAST(:box AS geometry) ORDER BY id"
 )
-_ISSUES = text(
-    "SELECT id, code, category_code, status, closed_on, village_id,"
-    " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue"
-    " WHERE geom && CAST(:box AS geometry) ORDER BY code"
-)
 
 
 def _frame(rows: Sequence[Row[Any]], columns: Sequence[str], srid: int) -> gpd.GeoDataFrame:
-    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    geoms = shapely.from_wkb([bytes(r[len(columns)]) for r in rows]) if rows else []
-    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=srid)
+    return geoframe(rows, [*columns, "geom"], crs=srid)
 
 
 def load_site_inputs(
@@ -100,11 +94,15 @@ def load_site_inputs(
         found_rows = conn.execute(query, params).all() if ids else []
         return _frame(found_rows, columns, srid)
 
+    issue_rows = issue_reader.in_box_metric(conn, box=box, metric_srid=srid) if ids else []
+
     return SiteInputs(
         villages=village_frame,
         roads=read(_ROADS, ("id", "code", "kind", "name")),
         entrances=read(_ENTRANCES, ("id", "village_id", "road_id", "name")),
         water=read(_WATER, ("id", "kind", "name")),
-        issues=read(_ISSUES, ("id", "code", "category_code", "status", "closed_on", "village_id")),
+        issues=_frame(
+            issue_rows, ("id", "code", "category_code", "status", "closed_on", "village_id"), srid
+        ),
         srid=srid,
     )
