@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -81,3 +81,25 @@ def issue_filter(
 
 
 IssueFilterDep = Annotated[IssueFilter, Depends(issue_filter)]
+
+
+def page_limit(
+    request: Request,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, description="page size (default and maximum: the service's settings)"),
+    ] = None,
+) -> int:
+    """The page size asked for, else the default; more than `max_page_size` is refused."""
+    settings = request.app.state.settings
+    if limit is None:
+        return int(settings.default_page_size)
+    if limit > settings.max_page_size:
+        raise InvalidInput(
+            f"expected limit at most {settings.max_page_size}, got {limit}; page with offset",
+            field="limit",
+        )
+    return limit
+
+
+PageLimitDep = Annotated[int, Depends(page_limit)]

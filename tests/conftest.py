@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from geo.testing import PostgisServer
+from service.settings import ServiceSettings
 from tests.browser import Browser
 
 
@@ -23,7 +24,8 @@ from tests.browser import Browser
 def pg_server() -> Iterator[PostgisServer]:
     """The PostgreSQL server of this test run; failing here fails the run loudly."""
     try:
-        server = PostgisServer.start()
+        settings = ServiceSettings()
+        server = PostgisServer.start(settings.database_url, pgdata=settings.pgdata)
     except Exception as exc:
         pytest.exit(f"PostGIS is required for the tests and is not available: {exc}", returncode=3)
     yield server

@@ -104,6 +104,7 @@ def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
 
 @router.get("/recheck")
 def get_recheck_list(
+    request: Request,
     conn: ConnDep,
     user: Reader,
     month: Annotated[str, Query(description="the round's month, YYYY-MM")],
@@ -111,7 +112,12 @@ def get_recheck_list(
 ) -> list[dict[str, Any]]:
     """复核清单: due issues per village in walking order for the round of `month`."""
     villages = village_scope(user, split_values(village))
-    result = recheck_list(conn, month=parse_month(month), villages=villages)
+    result = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=villages,
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     return [
         {
             "village": v.village,

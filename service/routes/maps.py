@@ -17,6 +17,7 @@ from service.mapviews import (
     MapOptions,
     hotspots_view,
     issues_view,
+    map_options,
     ranking_view,
     status_view,
 )
@@ -38,12 +39,16 @@ def _html(m: folium.Map) -> HTMLResponse:
     return HTMLResponse(m.get_root().render())
 
 
-def _options(lang: str, basemap: str, as_of: date | None, title: str | None) -> MapOptions:
-    return MapOptions(lang=lang, basemap=basemap, today=as_of or date.today(), title=title)
+def _options(
+    request: Request, lang: str, basemap: str, as_of: date | None, title: str | None
+) -> MapOptions:
+    settings = request.app.state.settings
+    return map_options(settings, lang=lang, basemap=basemap, today=as_of, title=title)
 
 
 @router.get("/issues", response_class=HTMLResponse)
 def issues_page(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     lang: LangQ = "zh",
@@ -51,11 +56,14 @@ def issues_page(
     title: TitleQ = None,
 ) -> HTMLResponse:
     """问题分布图: clustered issues by category and status, boundaries, popups with photos."""
-    return _html(issues_view(conn, selection, _options(lang, basemap, selection.as_of, title)))
+    return _html(
+        issues_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+    )
 
 
 @router.get("/status", response_class=HTMLResponse)
 def status_page(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     lang: LangQ = "zh",
@@ -63,11 +71,14 @@ def status_page(
     title: TitleQ = None,
 ) -> HTMLResponse:
     """整改情况图: rectification rate and overdue per village, open issues beneath."""
-    return _html(status_view(conn, selection, _options(lang, basemap, selection.as_of, title)))
+    return _html(
+        status_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+    )
 
 
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots_page(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     found_from: Annotated[date | None, Query(alias="from")] = None,
@@ -83,7 +94,7 @@ def hotspots_page(
     m = hotspots_view(
         conn,
         selection,
-        _options(lang, basemap, None, title),
+        _options(request, lang, basemap, None, title),
         found_from=found_from,
         found_to=found_to,
         grid=grid,
@@ -109,7 +120,7 @@ def ranking_page(
     del user
     m = ranking_view(
         conn,
-        _options(lang, basemap, None, title),
+        _options(request, lang, basemap, None, title),
         rules=request.app.state.rules,
         month=parse_month(month) if month else None,
         year=year,

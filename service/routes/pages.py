@@ -102,7 +102,12 @@ def dashboard(
             "overdue": sum(s.days_overdue > 0 for s in v.stops),
             "walk_m": v.walk_m,
         }
-        for v in recheck_list(conn, month=parse_month(recheck_month), villages=villages)
+        for v in recheck_list(
+            conn,
+            month=parse_month(recheck_month),
+            villages=villages,
+            metric_srid=request.app.state.settings.metric_srid,
+        )
     ]
     return templates.TemplateResponse(
         request,
@@ -144,7 +149,12 @@ def site_visit(
     )
     if village is None:
         raise NotFound(f"no village with code {code!r}", field="code")
-    due = recheck_list(conn, month=parse_month(month), villages=(code,))
+    due = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=(code,),
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     entry = due[0] if due else None
     stops = entry.stops if entry else []
     photos: dict[Any, list[Any]] = {}
