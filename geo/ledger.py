@@ -13,15 +13,9 @@ from sqlalchemy import Connection, select, text
 
 from geo.issue_filter import IssueFilter
 from geo.models import Issue
+from geo.vocab import status_label
 from geo.xlsx import titled_table
 
-STATUS_ZH = {
-    "open": "整改中",
-    "submitted": "已整改待复核",
-    "closed": "已销号",
-    "unrectified": "未整改",
-    "inadequate": "整改不到位",
-}
 OUTCOME_ZH = {"closed": "复核通过，销号", "unrectified": "未整改", "inadequate": "整改不到位"}
 SOURCE_ZH = {
     "inspection": "镇整治办检查",
@@ -91,7 +85,7 @@ def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> lis
             {
                 **r,
                 "source": SOURCE_ZH.get(r["source"], r["source"]),
-                "status": STATUS_ZH[r["status"]],
+                "status": status_label(r["status"], "zh"),
                 "outcome": OUTCOME_ZH.get(r["outcome"] or "", ""),
                 "rebound": "是" if r["rebound_of"] else "否",
                 "rebound_of": r["rebound_of"] or "",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -17,6 +16,7 @@ from geo.models import Category, Village
 from geo.users import User
 from service.auth import Reader
 from service.deps import ConnDep
+from service.schemas import Day
 
 
 def split_values(values: list[str] | None) -> tuple[str, ...]:
@@ -61,7 +61,7 @@ def issue_filter(
     month: Annotated[str | None, Query(description="found in month YYYY-MM")] = None,
     overdue: Annotated[bool | None, Query(description="open and past the deadline")] = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north (EPSG:4326)")] = None,
-    as_of: Annotated[date | None, Query(description="date for 'overdue' (default today)")] = None,
+    as_of: Annotated[Day | None, Query(description="date for 'overdue' (default today)")] = None,
 ) -> IssueFilter:
     """The selection of issues a request asks for, validated and scoped to the user."""
     selection = IssueFilter(

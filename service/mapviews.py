@@ -21,7 +21,7 @@ from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
 from geo.hotspots import GridKind, hotspots
 from geo.issue_filter import IssueFilter
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import BASEMAPS, Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
 from geo.maps.issues import issue_map
 from geo.maps.ranking import ranking_map
@@ -34,8 +34,6 @@ from scoring.rules import Rules
 from scoring.yearly import year_result
 from service.scoring_data import load_scoring_input
 from service.settings import ServiceSettings
-
-BASEMAPS = ("osm", "tianditu", "tianditu_img", "gaode", "gaode_img", "plain")
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,6 @@ class Lang(StrEnum):
     en = "en"
 
 
-class BasemapName(StrEnum):
-    """Tiles under the vectors (天地图 needs TIANDITU_KEY; 高德 shifts vectors to GCJ-02)."""
-
-    osm = "osm"
-    tianditu = "tianditu"
-    tianditu_img = "tianditu_img"
-    gaode = "gaode"
-    gaode_img = "gaode_img"
-    plain = "plain"
-
-
 def fail(message: str) -> NoReturn:
     """One line on stderr and exit code 1."""
     typer.echo(f"error: {message}", err=True)

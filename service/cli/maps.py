@@ -14,8 +14,9 @@ import typer
 from sqlalchemy import Connection
 
 from geo.errors import InvalidInput
-from geo.issue_filter import BBox, IssueFilter, parse_month
-from service.cli.common import BasemapName, Lang, run_job, settings_of
+from geo.issue_filter import BBox, IssueFilter, check_date, parse_month
+from geo.maps.basemaps import BasemapName
+from service.cli.common import Lang, run_job, settings_of
 
 if TYPE_CHECKING:
     import folium
@@ -62,9 +63,10 @@ def _date(value: str | None, *, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"expected a date YYYY-MM-DD, got {value!r}", field=field) from None
+    return check_date(day, field=field)
 
 
 def _options(

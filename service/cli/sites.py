@@ -19,7 +19,8 @@ import typer
 from sqlalchemy import Connection
 
 from geo.errors import InvalidInput
-from service.cli.common import BasemapName, Lang, run_job, settings_of
+from geo.maps.basemaps import BasemapName
+from service.cli.common import Lang, run_job, settings_of
 from service.settings import ServiceSettings
 
 if TYPE_CHECKING:

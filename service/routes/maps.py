@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geo.issue_filter import parse_month
+from geo.maps.basemaps import BASEMAP_HELP, BasemapName
+from geo.vocab import TITLE_LEN
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, split_values
@@ -21,18 +23,13 @@ from service.mapviews import (
     ranking_view,
     status_view,
 )
+from service.schemas import Day
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
 LangQ = Annotated[str, Query(pattern="^(zh|en)$", description="labels: zh | en")]
-BasemapQ = Annotated[
-    str,
-    Query(
-        pattern="^(osm|tianditu|tianditu_img|gaode|gaode_img|plain)$",
-        description="osm | tianditu | tianditu_img (TIANDITU_KEY) | gaode | gaode_img | plain",
-    ),
-]
-TitleQ = Annotated[str | None, Query(max_length=200)]
+BasemapQ = Annotated[BasemapName, Query(description=BASEMAP_HELP)]
+TitleQ = Annotated[str | None, Query(max_length=TITLE_LEN)]
 
 
 def _html(m: folium.Map) -> HTMLResponse:
@@ -40,10 +37,10 @@ def _html(m: folium.Map) -> HTMLResponse:
 
 
 def _options(
-    request: Request, lang: str, basemap: str, as_of: date | None, title: str | None
+    request: Request, lang: str, basemap: BasemapName, as_of: date | None, title: str | None
 ) -> MapOptions:
     settings = request.app.state.settings
-    return map_options(settings, lang=lang, basemap=basemap, today=as_of, title=title)
+    return map_options(settings, lang=lang, basemap=basemap.value, today=as_of, title=title)
 
 
 @router.get("/issues", response_class=HTMLResponse)
@@ -52,7 +49,7 @@ def issues_page(
     conn: ConnDep,
     selection: IssueFilterDep,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """问题分布图: clustered issues by category and status, boundaries, popups with photos."""
@@ -67,7 +64,7 @@ def status_page(
     conn: ConnDep,
     selection: IssueFilterDep,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """整改情况图: rectification rate and overdue per village, open issues beneath."""
@@ -81,13 +78,13 @@ def hotspots_page(
     request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
-    found_from: Annotated[date | None, Query(alias="from")] = None,
-    found_to: Annotated[date | None, Query(alias="to")] = None,
+    found_from: Annotated[Day | None, Query(alias="from")] = None,
+    found_to: Annotated[Day | None, Query(alias="to")] = None,
     grid: Annotated[str, Query(pattern="^(hex|square)$")] = "hex",
     resolution: Annotated[int, Query(ge=7, le=11)] = 9,
     cell_m: Annotated[float, Query(ge=50, le=2000)] = 300.0,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """问题热点图: heat map plus Getis-Ord Gi* hot and cold spots."""
@@ -113,7 +110,7 @@ def ranking_page(
     year: Annotated[int | None, Query(ge=2000, le=2100, description="year-end instead")] = None,
     community: Annotated[list[str] | None, Query()] = None,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """村容排名图: villages coloured by score, top 5 and bottom 10 marked, month selector."""

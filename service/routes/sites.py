@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
+from geo.maps.basemaps import BASEMAP_HELP, BasemapName
+from geo.vocab import SITE_NOTE_LEN
 from service.auth import Reader, require
 from service.deps import ConnDep
 from service.filters import check_known, split_values
@@ -28,7 +30,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: str = Field(..., pattern="^(chosen|rejected)$", description="chosen | rejected")
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=SITE_NOTE_LEN)
 
 
 def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
@@ -81,13 +83,11 @@ def sites_page(
     user: SiteReader,
     village: Villages = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
-    basemap: Annotated[
-        str, Query(pattern="^(osm|tianditu|tianditu_img|gaode|gaode_img|plain)$")
-    ] = "osm",
+    basemap: Annotated[BasemapName, Query(description=BASEMAP_HELP)] = BasemapName.osm,
 ) -> HTMLResponse:
     """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
     del user
-    options = map_options(request.app.state.settings, lang=lang, basemap=basemap)
+    options = map_options(request.app.state.settings, lang=lang, basemap=basemap.value)
     m = sites_view(conn, options, villages=_villages(conn, village))
     return HTMLResponse(m.get_root().render())
 
