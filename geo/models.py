@@ -22,11 +22,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 4326
+
+TOWN_TIME_ZONE = "Asia/Shanghai"
+"""The town's calendar (UTC+8, no daylight saving): the day of a timestamp is taken there."""
+TOWN_TODAY = f"(now() AT TIME ZONE '{TOWN_TIME_ZONE}')::date"
+"""SQL for today in the town's calendar."""
 
 ISSUE_STATUSES = ("open", "submitted", "closed", "unrectified", "inadequate")
 """open 整改中 · submitted 已整改待复核 · closed 已销号 ·
@@ -215,7 +221,7 @@ class IssueEvent(Base):
     __tablename__ = "issue_event"
     __table_args__ = (
         CheckConstraint(_in("kind", EVENT_KINDS), name="kind_known"),
-        Index("issue_event_issue", "issue_id", "at"),
+        Index("issue_event_issue", "issue_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -223,7 +229,12 @@ class IssueEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    on: Mapped[date] = mapped_column(Date, server_default=text(TOWN_TODAY))
+    """The day the action happened (given by whoever records it, or today)."""
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    """When the row was written."""
     actor: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
