@@ -4,7 +4,7 @@ April 2024: an inspector records issues in 一村 (V01) with before-photos; the 
 submits rectifications with after-photos. May: the recheck list of the next round, the
 inspector's outcomes, a rebound. Then the month's observation scores, third-party results
 and honors, the month and year rankings (numbers worked out by hand from the notice's
-rules, DESIGN.md § Assessment rules), the ledger and the GeoJSON export.
+rules, docs/rules.md), the ledger and the GeoJSON export.
 
 The town: squares of 0.01° (tests/town.py), four columns from 117.19 E.
 
