@@ -40,20 +40,26 @@ def _issue(conn: Connection, found_on: date = date(2024, 3, 5)) -> uuid.UUID:
     ).id
 
 
-def test_the_ledger_history_reads_in_chinese_with_the_days_given(session):
-    conn = session.connection()
-    issue = _issue(conn)
-    # typed in today, dated the days they happened
+def _submit(conn: Connection, issue: uuid.UUID, on: date, note: str | None = None) -> None:
+    """The village submits with an after-photo, dated `on`."""
+    photo = _after_photo(conn, issue)
     transition(
         conn,
         issue_id=issue,
         action="submit",
         version=1,
         actor="west",
-        photo_ids=[_after_photo(conn, issue)],
-        note="已清运",
-        on=date(2024, 3, 12),
+        photo_ids=[photo],
+        note=note,
+        on=on,
     )
+
+
+def test_the_ledger_history_reads_in_chinese_with_the_days_given(session):
+    conn = session.connection()
+    issue = _issue(conn)
+    # typed in today, dated the days they happened
+    _submit(conn, issue, date(2024, 3, 12), note="已清运")
     transition(conn, issue_id=issue, action="close", version=2, actor="i", on=date(2024, 4, 10))
 
     (row,) = ledger_rows(conn, IssueFilter(villages=("W01",)), as_of=date(2024, 6, 1))
@@ -98,21 +104,12 @@ def test_every_event_kind_has_chinese_and_english_words():
 def test_a_transition_day_in_the_future_or_before_the_find_is_refused(session):
     conn = session.connection()
     issue = _issue(conn)
-    photo = _after_photo(conn, issue)
     for on, words in (
         (date.today() + timedelta(days=1), "in the future"),
         (date(2024, 3, 4), "before the issue was found (2024-03-05)"),
     ):
         with pytest.raises(InvalidInput) as refused:
-            transition(
-                conn,
-                issue_id=issue,
-                action="submit",
-                version=1,
-                actor="west",
-                photo_ids=[photo],
-                on=on,
-            )
+            _submit(conn, issue, on)
         assert refused.value.field == "on" and words in refused.value.message
     status = conn.execute(text("SELECT status FROM issue WHERE id = :i"), {"i": issue})
     assert status.scalar_one() == "open"

@@ -25,7 +25,7 @@ from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, add_communities, bounds_of, new_map
 from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.labels import Lang, check_lang, text
-from geo.maps.payload import check_frame, geojson, label_points
+from geo.maps.payload import check_villages, geojson, label_points
 
 RANKING_COLUMNS = ("village", "period", "score", "rank", "top_five", "bottom_ten")
 
@@ -113,9 +113,7 @@ def _periods(
 ) -> tuple[list[str], str, list[float]]:
     """Check the inputs; the periods, the one shown first and the classes' upper bounds."""
     check_ranking(ranking)
-    check_frame(
-        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
-    )
+    check_villages(villages)
     unknown = sorted(set(ranking["village"]) - set(villages["code"]))
     if unknown:
         raise InvalidInput(

@@ -16,7 +16,7 @@ from geo.maps.base import RuntimeCall, bounds_of, new_map
 from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.issue_points import days_overdue, issue_payload
 from geo.maps.labels import Lang, check_lang, text
-from geo.maps.payload import check_frame, geojson, label_points
+from geo.maps.payload import check_frame, check_villages, geojson, label_points
 
 RATE_BREAKS = (0.5, 0.7, 0.85, 0.95, 1.0)
 """Upper bounds of the rectification-rate classes (share of issues closed)."""
@@ -182,9 +182,7 @@ def status_map(
     lang = check_lang(lang)
     base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
     today = today or date.today()
-    check_frame(
-        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
-    )
+    check_villages(villages)
     check_frame(issues, name="issues", columns=("village_code", "status"), geom_types=("Point",))
     stats = village_rectification(issues, villages, today=today)
     villages_d = base.shift(villages).reset_index(drop=True)
