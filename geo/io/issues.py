@@ -437,8 +437,8 @@ def write_staged_issues(conn: Connection, *, note: str) -> int:
     ).rowcount
     conn.execute(
         text(
-            "INSERT INTO issue_event (issue_id, kind, from_status, to_status, at, actor, note)"
-            " SELECT s.id, 'created', NULL, s.status, s.found_on::timestamptz, s.found_by,"
+            'INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on", actor, note)'
+            " SELECT s.id, 'created', NULL, s.status, s.found_on, s.found_by,"
             " :note || s.row"
             f" FROM {STAGING} s"
         ),

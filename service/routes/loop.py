@@ -217,10 +217,11 @@ def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONRespon
     ).scalar_one()
     events = conn.execute(
         text(
-            "SELECT e.id, e.kind, e.from_status, e.to_status, e.at, e.actor, e.note,"
+            "SELECT e.id, e.kind, e.from_status, e.to_status, e.on, e.recorded_at, e.actor,"
+            " e.note,"
             " coalesce(array_agg(p.id) FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
             " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id WHERE e.issue_id = :i"
-            " GROUP BY e.id ORDER BY e.at, e.id"
+            " GROUP BY e.id ORDER BY e.id"
         ),
         {"i": issue_id},
     ).mappings()
