@@ -30,12 +30,9 @@ from typing import NoReturn
 from sqlalchemy import Connection, text
 
 from geo.coords import M_PER_DEG_MIN
+from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import OutsideTown
-from geo.models import METRIC_SRID, SRID
-
-GPS_TOLERANCE_M = 30.0
-"""Default GPS tolerance: a point this far (metres) outside every boundary still belongs
-to the nearest village, flagged."""
+from geo.models import SRID
 
 METRIC_DISTANCE = (
     "ST_Distance(ST_Transform(v.geom, :metric_srid), ST_Transform(p.geom, :metric_srid))"

@@ -27,7 +27,6 @@ from geo import issue_reader
 from geo.errors import InvalidInput
 from geo.geoframe import read_geoframe
 from geo.issue_filter import BBox, IssueFilter
-from geo.issue_reader import EVENT_LABELS as EVENT_LABELS  # re-exported for the maps
 from geo.models import ROAD_KINDS, SRID, Community, Grid, Road, Village
 
 PHOTO_URL = "/photos/{id}/thumbnail"

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo.errors import InvalidInput
+from geo.events import EVENT_WORDS
 from geo.geoframe import read_geoframe
 from geo.issue_filter import IssueFilter
 from geo.models import (
@@ -57,18 +58,6 @@ from geo.models import (
 
 GEOJSON_DECIMALS = 7
 """Coordinates in GeoJSON output: 7 decimals of a degree ≈ 1 cm."""
-
-EVENT_LABELS: dict[str, tuple[str, str]] = {
-    "created": ("登记", "recorded"),
-    "submitted": ("提交整改", "rectification submitted"),
-    "closed": ("销号", "closed"),
-    "unrectified": ("未整改", "not rectified"),
-    "inadequate": ("整改不到位", "inadequate"),
-    "reopened": ("重新整改", "reopened"),
-    "reassigned": ("改派", "reassigned"),
-    "edited": ("修改", "edited"),
-    "rebound_linked": ("反弹关联", "linked as rebound"),
-}
 
 
 @dataclass(frozen=True)
@@ -98,16 +87,14 @@ _category = Category.__table__.alias("c")
 
 
 def _history(q: IssueQuery) -> ColumnElement[Any]:
-    labels = {k: (zh if q.lang == "zh" else en) for k, (zh, en) in EVENT_LABELS.items()}
+    labels = {kind: (w.zh if q.lang == "zh" else w.en) for kind, w in EVENT_WORDS.items()}
     step = (
-        func.to_char(IssueEvent.at, "MM-DD")
+        func.to_char(IssueEvent.on, "MM-DD")
         + literal(" ")
         + case(labels, value=IssueEvent.kind, else_=IssueEvent.kind)
     )
     return (
-        select(
-            func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.at, IssueEvent.id))
-        )
+        select(func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.id)))
         .where(IssueEvent.issue_id == Issue.id)
         .scalar_subquery()
     )
@@ -380,7 +367,8 @@ def events(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
             IssueEvent.kind,
             IssueEvent.from_status,
             IssueEvent.to_status,
-            IssueEvent.at,
+            IssueEvent.on,
+            IssueEvent.recorded_at,
             IssueEvent.actor,
             IssueEvent.note,
             photo_ids.label("photo_ids"),
@@ -388,7 +376,7 @@ def events(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
         .outerjoin(Photo, Photo.event_id == IssueEvent.id)
         .where(IssueEvent.issue_id == issue_id)
         .group_by(IssueEvent.id)
-        .order_by(IssueEvent.at, IssueEvent.id)
+        .order_by(IssueEvent.id)
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -571,17 +559,11 @@ def in_box_metric(conn: Connection, *, box: Any, metric_srid: int) -> list[Any]:
 
 _LEDGER = text(
     """
-    SELECT i.code, v.name AS village, g.name AS grid, i.address,
+    SELECT i.id, i.code, v.name AS village, g.name AS grid, i.address,
            round(ST_X(i.geom)::numeric, 6) || ', ' || round(ST_Y(i.geom)::numeric, 6) AS lonlat,
            c.label_zh AS category, i.description, i.source, i.found_on, i.deadline,
            i.responsible, i.status, i.closed_on, r.code AS rebound_of,
-           (SELECT e.kind FROM issue_event e WHERE e.issue_id = i.id
-             AND e.kind IN ('closed', 'unrectified', 'inadequate') ORDER BY e.at DESC, e.id DESC
-             LIMIT 1) AS outcome,
-           (SELECT count(*) FROM photo p WHERE p.issue_id = i.id) AS photos,
-           (SELECT string_agg(to_char(e.at, 'YYYY-MM-DD') || ' ' || e.kind
-                              || coalesce('（' || e.note || '）', ''), '；' ORDER BY e.at, e.id)
-              FROM issue_event e WHERE e.issue_id = i.id) AS history
+           (SELECT count(*) FROM photo p WHERE p.issue_id = i.id) AS photos
     FROM issue i
     JOIN category c ON c.code = i.category_code
     LEFT JOIN village v ON v.id = i.village_id
@@ -591,6 +573,16 @@ _LEDGER = text(
     ORDER BY v.code, i.found_on, i.code
     """
 )
+
+_STEPS = text(
+    'SELECT issue_id, "on", kind, note FROM issue_event WHERE issue_id = ANY(:ids)'
+    " ORDER BY issue_id, id"
+)
+
+
+def event_steps(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """(issue_id, on, kind, note) of the issues' events, per issue in the order recorded."""
+    return list(conn.execute(_STEPS, {"ids": list(issue_ids)}))
 
 
 def ledger_records(conn: Connection, selection: IssueFilter) -> list[Any]:

@@ -12,18 +12,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from geo import issue_reader
+from geo.events import Step, ledger_history, recheck_outcome
 from geo.issue_filter import IssueFilter
 from geo.models import OPEN_STATUSES
+from geo.vocab import status_label
 from geo.xlsx import titled_table
 
-STATUS_ZH = {
-    "open": "整改中",
-    "submitted": "已整改待复核",
-    "closed": "已销号",
-    "unrectified": "未整改",
-    "inadequate": "整改不到位",
-}
-OUTCOME_ZH = {"closed": "复核通过，销号", "unrectified": "未整改", "inadequate": "整改不到位"}
 SOURCE_ZH = {
     "inspection": "镇整治办检查",
     "recheck": "复核发现",
@@ -60,6 +54,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> list[dict[str, Any]]:
     """The ledger's rows for the selected issues, values already in Chinese."""
     rows = issue_reader.ledger_records(conn, selection)
+    steps: dict[Any, list[Step]] = {}
+    for r in issue_reader.event_steps(conn, [row["id"] for row in rows]):
+        steps.setdefault(r.issue_id, []).append(Step(r.on, r.kind, r.note))
     out: list[dict[str, Any]] = []
     for r in rows:
         open_now = r["status"] in OPEN_STATUSES
@@ -68,8 +65,9 @@ def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> lis
             {
                 **r,
                 "source": SOURCE_ZH.get(r["source"], r["source"]),
-                "status": STATUS_ZH[r["status"]],
-                "outcome": OUTCOME_ZH.get(r["outcome"] or "", ""),
+                "status": status_label(r["status"], "zh"),
+                "outcome": recheck_outcome(steps.get(r["id"], ())),
+                "history": ledger_history(steps.get(r["id"], ())),
                 "rebound": "是" if r["rebound_of"] else "否",
                 "rebound_of": r["rebound_of"] or "",
                 "days_overdue": max(late, 0),

@@ -19,16 +19,12 @@ from sqlalchemy import Connection, TextClause, text
 
 from geo.assign import GPS_TOLERANCE_M, locate
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
+from geo.defaults import DUPLICATE_RADIUS_M, METRIC_SRID, REBOUND_DAYS, REBOUND_RADIUS_M
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
-from geo.models import ISSUE_SOURCES, METRIC_SRID, OPEN_STATUSES, SRID
+from geo.models import ISSUE_SOURCES, SRID
+from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 DEFAULT_DEADLINE_DAYS = 15
-REBOUND_RADIUS_M = 20.0
-"""Default: a new issue this close to a recently closed one of its category is a rebound."""
-REBOUND_DAYS = 90
-"""Default: … closed at most this many days before the new one was found."""
-DUPLICATE_RADIUS_M = 10.0
-"""Default: open issues of the same category this close are listed as possible duplicates."""
 
 
 @dataclass(frozen=True)
@@ -73,24 +69,6 @@ class CreatedIssue:
     possible_duplicates: list[Nearby] = field(default_factory=list)
     duplicate_radius_m: float = DUPLICATE_RADIUS_M
     """The radius the duplicates were looked for within."""
-
-
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "submit": (OPEN_STATUSES, "submitted"),
-    "close": (("submitted",), "closed"),
-    "unrectified": (("submitted", *OPEN_STATUSES), "unrectified"),
-    "inadequate": (("submitted",), "inadequate"),
-    "reopen": (("closed",), "open"),
-}
-"""action → (statuses it may start from, status it leads to)."""
-
-EVENT_OF_ACTION = {
-    "submit": "submitted",
-    "close": "closed",
-    "unrectified": "unrectified",
-    "inadequate": "inadequate",
-    "reopen": "reopened",
-}
 
 
 EARLIEST = date(2000, 1, 1)
@@ -255,7 +233,7 @@ def create_issue(
         if where.outside_m is not None
         else None
     )
-    _event(conn, issue_id, "created", None, "open", actor, note, new.round_id)
+    _event(conn, issue_id, "created", None, "open", actor, note, new.round_id, on=new.found_on)
     if rebound is not None:
         _event(
             conn,
@@ -267,6 +245,7 @@ def create_issue(
             f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
             f"{rebound_days} days",
             new.round_id,
+            on=new.found_on,
         )
     return CreatedIssue(
         id=issue_id,
@@ -433,13 +412,17 @@ def _event(
     actor: str,
     note: str | None,
     round_id: int | None,
+    *,
+    on: date,
 ) -> int:
+    """Append one step to an issue's history: `on` the day it happened, typed now."""
     return conn.execute(
         text(
-            "INSERT INTO issue_event (issue_id, kind, from_status, to_status, actor, note,"
-            " round_id) VALUES (:i, :k, :f, :t, :a, :n, :r) RETURNING id"
+            'INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on", actor, note,'
+            " round_id) VALUES (:i, :k, :f, :t, :on, :a, :n, :r) RETURNING id"
         ),
         {
+            "on": on,
             "i": issue_id,
             "k": kind,
             "f": from_status,
@@ -460,6 +443,21 @@ class Transitioned:
     status: str
     version: int
     event_id: int
+
+
+def action_day(on: date | None, *, found_on: date, today: date | None = None) -> date:
+    """The day an action happened: as given (not after today, not before the issue was
+    found), or today."""
+    today = today or date.today()
+    day = on or today
+    check_day(day, field="on")
+    if day > today:
+        raise InvalidInput(
+            f"the date {day} is in the future; expected a day up to today ({today})", field="on"
+        )
+    if day < found_on:
+        raise InvalidInput(f"the date {day} is before the issue was found ({found_on})", field="on")
+    return day
 
 
 def transition(
@@ -505,10 +503,7 @@ def transition(
     if action == "submit":
         _check_after_photos(conn, issue_id, photo_ids)
     _check_round(conn, round_id)
-    day = on or date.today()
-    check_day(day, field="on")
-    if day < row["found_on"]:
-        raise InvalidInput("the date is before the issue was found", field="on")
+    day = action_day(on, found_on=row["found_on"])
     new_version = row["version"] + 1
     conn.execute(
         text(
@@ -523,7 +518,15 @@ def transition(
         },
     )
     event_id = _event(
-        conn, issue_id, EVENT_OF_ACTION[action], row["status"], to_status, actor, note, round_id
+        conn,
+        issue_id,
+        EVENT_OF_ACTION[action],
+        row["status"],
+        to_status,
+        actor,
+        note,
+        round_id,
+        on=day,
     )
     if photo_ids:
         conn.execute(

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from geo import issue_reader
-from geo.models import METRIC_SRID
+from geo.defaults import METRIC_SRID
 
 DUE_STATUSES = ("submitted", "open", "unrectified", "inadequate")
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, Transaction, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-from geo.assign import GPS_TOLERANCE_M
+from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import InvalidInput
 from geo.io import issues
 from geo.io.checks import category_vocabulary
@@ -26,7 +26,6 @@ from geo.io.load import (
 )
 from geo.io.read import SourceTable, read_source
 from geo.io.report import ImportFailed, ImportReport
-from geo.models import METRIC_SRID
 
 PROGRESS_MIN_ROWS = 10_000
 

@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Row, TextClause, text
 
 from geo import issue_reader
 from geo.coords import M_PER_DEG_MIN
+from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
 from geo.geoframe import geoframe
-from geo.settings import get_settings
 
 MARGIN_M = 200.0
 """Roads, water and issues this far outside the selected villages are read too (a main road
@@ -76,7 +76,7 @@ def load_site_inputs(
     margin_m: float = MARGIN_M,
 ) -> SiteInputs:
     """The villages asked for (codes; all when empty) and what lies in and around them."""
-    srid = srid or get_settings().metric_srid
+    srid = srid or METRIC_SRID
     codes = [str(c) for c in villages]
     rows = conn.execute(_VILLAGES, {"srid": srid, "codes": codes}).all()
     found = {r[1] for r in rows}

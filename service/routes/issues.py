@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from geo import issue_reader
 from service.deps import ConnDep
-from service.filters import IssueFilterDep
+from service.filters import IssueFilterDep, PageLimitDep
 from service.geojson import GEOJSON, GeoJSONResponse
 
 router = APIRouter(tags=["issues 问题"])
@@ -23,9 +23,7 @@ def list_issues(
     request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
-    limit: Annotated[
-        int | None, Query(ge=1, description="page size (default and maximum: max_page_size)")
-    ] = None,
+    limit: PageLimitDep,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
     """Issues matching every given filter, newest first, as a GeoJSON FeatureCollection.

@@ -18,7 +18,9 @@ from service.settings import ServiceSettings
 
 @pytest.fixture
 def small_pages(two_villages_url: str, tmp_path):
-    app = create_app(ServiceSettings(database_url=two_villages_url, max_page_size=3))
+    app = create_app(
+        ServiceSettings(database_url=two_villages_url, max_page_size=3, default_page_size=2)
+    )
     app.state.photo_root = tmp_path / "photos"
     with TestClient(app) as client:
         yield client
@@ -27,7 +29,8 @@ def small_pages(two_villages_url: str, tmp_path):
 def test_the_page_size_limit_comes_from_the_settings(small_pages):
     page = small_pages.get("/issues")
     assert page.status_code == 200
-    assert len(page.json()["features"]) == 3 and page.headers["x-total-count"] == "4"
+    assert len(page.json()["features"]) == 2 and page.headers["x-total-count"] == "4"
+    assert len(small_pages.get("/issues?limit=3").json()["features"]) == 3
     too_big = small_pages.get("/issues?limit=4")
     assert too_big.status_code == 422
     assert too_big.json()["field"] == "limit" and "3" in too_big.json()["message"]
