@@ -14,15 +14,9 @@ from sqlalchemy import Connection, select, text
 from geo.events import Step, ledger_history, recheck_outcome
 from geo.issue_filter import IssueFilter
 from geo.models import Issue
+from geo.vocab import status_label
 from geo.xlsx import titled_table
 
-STATUS_ZH = {
-    "open": "整改中",
-    "submitted": "已整改待复核",
-    "closed": "已销号",
-    "unrectified": "未整改",
-    "inadequate": "整改不到位",
-}
 SOURCE_ZH = {
     "inspection": "镇整治办检查",
     "recheck": "复核发现",
@@ -99,7 +93,7 @@ def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> lis
             {
                 **r,
                 "source": SOURCE_ZH.get(r["source"], r["source"]),
-                "status": STATUS_ZH[r["status"]],
+                "status": status_label(r["status"], "zh"),
                 "outcome": recheck_outcome(steps.get(r["id"], ())),
                 "history": ledger_history(steps.get(r["id"], ())),
                 "rebound": "是" if r["rebound_of"] else "否",

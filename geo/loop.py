@@ -20,8 +20,9 @@ from sqlalchemy import Connection, text
 from geo.assign import locate
 from geo.coords import gcj02_to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
-from geo.models import ISSUE_SOURCES, OPEN_STATUSES
+from geo.models import ISSUE_SOURCES
 from geo.settings import GeoSettings, get_settings
+from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 DEFAULT_DEADLINE_DAYS = 15
 
@@ -66,24 +67,6 @@ class CreatedIssue:
     outside_m: float | None
     rebound_of: Nearby | None = None
     possible_duplicates: list[Nearby] = field(default_factory=list)
-
-
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "submit": (OPEN_STATUSES, "submitted"),
-    "close": (("submitted",), "closed"),
-    "unrectified": (("submitted", *OPEN_STATUSES), "unrectified"),
-    "inadequate": (("submitted",), "inadequate"),
-    "reopen": (("closed",), "open"),
-}
-"""action → (statuses it may start from, status it leads to)."""
-
-EVENT_OF_ACTION = {
-    "submit": "submitted",
-    "close": "closed",
-    "unrectified": "unrectified",
-    "inadequate": "inadequate",
-    "reopen": "reopened",
-}
 
 
 EARLIEST = date(2000, 1, 1)

@@ -38,7 +38,6 @@ from geo.models import Grid as GridRow
 from geo.sample.calendar import YEAR
 from geo.sample.files import read_csv, read_geojson
 from geo.sample.generate import FILES
-from geo.settings import get_settings
 
 HONOR_NOTES = {"model_village": "形成典型", "county_site_visit": "承担县现场观摩点评"}
 
@@ -88,10 +87,10 @@ class SampleLoad:
     """Issues a few metres outside the town, assigned to the nearest village (GPS error)."""
 
 
-def sample_folder() -> Path:
-    """The committed sample town: data/sample of this checkout (else of the data dir)."""
+def sample_folder(data_dir: Path | None = None) -> Path:
+    """The committed sample town: data/sample of this checkout (else of `data_dir`)."""
     here = Path(__file__).resolve().parents[2] / "data" / "sample"
-    return here if here.is_dir() else get_settings().data_dir / "sample"
+    return here if here.is_dir() or data_dir is None else data_dir / "sample"
 
 
 def village_count(conn: Connection) -> int:

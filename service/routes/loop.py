@@ -15,6 +15,7 @@ from geo.errors import Forbidden, NotFound
 from geo.loop import NewIssue, create_issue, transition
 from geo.photos import MAX_BYTES, store_photo, thumbnail_path
 from geo.users import User
+from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
 from service.auth import Inspector, Reader, Writer, check_village_scope
 from service.deps import ConnDep
 from service.geojson import GEOJSON, GeoJSONResponse
@@ -29,9 +30,6 @@ from service.schemas import (
 )
 
 router = APIRouter(tags=["closed loop 闭环"])
-
-VILLAGE_ACTIONS = {"submit"}
-INSPECTOR_ACTIONS = {"close", "unrectified", "inadequate", "reopen"}
 
 
 def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:

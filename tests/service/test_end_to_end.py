@@ -97,8 +97,7 @@ def town(fresh_url: str, tmp_path) -> Iterator[tuple[TestClient, dict[str, dict[
             _, token = create_user(conn, name=name, role=role, village_code=village)
             headers[who] = {"Authorization": f"Bearer {token}"}
     engine.dispose()
-    app = create_app(ServiceSettings(database_url=fresh_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path))
     with TestClient(app) as client:
         yield client, headers
 
@@ -744,8 +743,7 @@ RECORD = '{"category": "clutter", "lon": 117.195, "lat": 39.2855, "found_on": "2
     ],
 )
 def test_a_bad_record_is_a_4xx_naming_the_field(two_villages_url, tokens, tmp_path, raw, fields):
-    app = create_app(ServiceSettings(database_url=two_villages_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=two_villages_url, data_dir=tmp_path))
     with TestClient(app, raise_server_exceptions=False) as client:
         headers = tokens["inspector"] | {"Content-Type": "application/json"}
         response = client.post("/issues", content=raw, headers=headers)
@@ -757,8 +755,7 @@ def test_a_bad_record_is_a_4xx_naming_the_field(two_villages_url, tokens, tmp_pa
 def test_a_recheck_in_an_unknown_round_is_a_4xx_and_changes_nothing(
     two_villages_url, tokens, tmp_path
 ):
-    app = create_app(ServiceSettings(database_url=two_villages_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=two_villages_url, data_dir=tmp_path))
     with TestClient(app, raise_server_exceptions=False) as client:
         body = {"category": "clutter", "lon": 117.195, "lat": 39.2855, "found_on": "2024-05-06"}
         issue = client.post("/issues", json=body, headers=tokens["inspector"]).json()
