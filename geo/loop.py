@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from geo.assign import locate
+from geo.assign import Location, locate
 from geo.coords import gcj02_to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
 from geo.models import ISSUE_SOURCES, OPEN_STATUSES
@@ -145,17 +145,58 @@ def known_category(conn: Connection, code: str, *, field: str = "category") -> N
         raise UnknownCategory(f"unknown category {code!r}{hint}", field=field)
 
 
+def _wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
+    check_point(lon, lat)
+    if coords == "gcj02":
+        wlon, wlat = gcj02_to_wgs84(lon, lat)
+        return float(wlon), float(wlat)
+    if coords != "wgs84":
+        raise InvalidInput(f"expected coords 'wgs84' or 'gcj02', got {coords!r}", field="coords")
+    return lon, lat
+
+
+@dataclass(frozen=True)
+class IssueCheck:
+    """What recording an issue here would find, without recording it (the field page asks first)."""
+
+    location: Location
+    rebound_of: Nearby | None = None
+    possible_duplicates: list[Nearby] = field(default_factory=list)
+
+
+def check_new_issue(
+    conn: Connection,
+    *,
+    category: str,
+    lon: float,
+    lat: float,
+    found_on: date,
+    coords: str = "wgs84",
+) -> IssueCheck:
+    """Dry run of `create_issue`: the village and grid, the rebound and near duplicates."""
+    lon, lat = _wgs84(lon, lat, coords)
+    known_category(conn, category)
+    check_day(found_on, field="found_on")
+    try:
+        where = locate(conn, lon=lon, lat=lat)
+    except InvalidInput as exc:
+        raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
+    settings = get_settings()
+    probe = NewIssue(category=category, lon=lon, lat=lat, found_on=found_on)
+    return IssueCheck(
+        location=where,
+        rebound_of=_rebound_candidate(conn, lon=lon, lat=lat, new=probe, settings=settings),
+        possible_duplicates=_nearby_open(
+            conn, lon=lon, lat=lat, category=category, settings=settings
+        ),
+    )
+
+
 def create_issue(
     conn: Connection, new: NewIssue, *, actor: str, coords: str = "wgs84"
 ) -> CreatedIssue:
     """Record an issue: validate, locate its village, link a rebound, warn of duplicates."""
-    lon, lat = new.lon, new.lat
-    check_point(lon, lat)
-    if coords == "gcj02":
-        wlon, wlat = gcj02_to_wgs84(lon, lat)
-        lon, lat = float(wlon), float(wlat)
-    elif coords != "wgs84":
-        raise InvalidInput(f"expected coords 'wgs84' or 'gcj02', got {coords!r}", field="coords")
+    lon, lat = _wgs84(new.lon, new.lat, coords)
     known_category(conn, new.category)
     check_day(new.found_on, field="found_on")
     if new.deadline is not None:
