@@ -37,24 +37,24 @@ pages = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 CATEGORY_GLYPH = {
-    "household_garbage": "🗑️",
-    "clutter": "📦",
-    "weeds": "🌿",
-    "hanging_items": "👕",
-    "standing_water": "💧",
-    "loose_livestock": "🐔",
-    "illegal_structure": "🏚️",
-    "zombie_facility": "🚫",
-    "agri_waste": "🚜",
-    "public_space_clutter": "🪑",
-    "tangled_wires": "⚡",
-    "street_sewage": "🚰",
-    "idle_homestead": "🧱",
-    "waterbody_waste": "🐟",
-    "road_obstruction": "🚧",
-    "other": "❓",
+    "household_garbage": "垃",
+    "clutter": "堆",
+    "weeds": "草",
+    "hanging_items": "挂",
+    "standing_water": "水",
+    "loose_livestock": "禽",
+    "illegal_structure": "建",
+    "zombie_facility": "僵",
+    "agri_waste": "膜",
+    "public_space_clutter": "物",
+    "tangled_wires": "线",
+    "street_sewage": "污",
+    "idle_homestead": "宅",
+    "waterbody_waste": "河",
+    "road_obstruction": "路",
+    "other": "他",
 }
-"""One glyph per category for the big buttons (emoji: no icon font to load)."""
+"""One character per category, drawn as a coloured badge: no icon font or emoji needed."""
 
 
 class PlaceOut(BaseModel):
@@ -64,6 +64,8 @@ class PlaceOut(BaseModel):
     village_name: str
     grid: str | None
     outside_m: float | None
+    boundary: dict[str, Any] | None = None
+    """The village's boundary (GeoJSON geometry), to draw under the pin."""
 
 
 class NearbyOut(BaseModel):
@@ -97,6 +99,14 @@ class CheckOut(BaseModel):
     possible_duplicates: list[NearbyOut]
 
 
+def _outline(conn: Connection, code: str) -> dict[str, Any] | None:
+    """A village's boundary as a GeoJSON geometry (6 decimals, about 0.1 m)."""
+    found = conn.execute(
+        text("SELECT ST_AsGeoJSON(geom, 6)::json FROM village WHERE code = :c"), {"c": code}
+    ).scalar()
+    return dict(found) if found else None
+
+
 def _grid_name(conn: Connection, grid_id: int | None) -> str | None:
     if grid_id is None:
         return None
@@ -118,6 +128,7 @@ def locate_point(
         village_name=where.village_name,
         grid=_grid_name(conn, where.grid_id),
         outside_m=where.outside_m,
+        boundary=_outline(conn, where.village_code),
     )
 
 
@@ -340,6 +351,7 @@ def village_page(
             photos=_photos_of(conn, ids),
             verdicts=_verdicts_of(conn, ids),
             tiles=_tiles(lang),
+            outline=_outline(conn, code),
             points=[
                 {
                     "id": str(i["id"]),
@@ -404,6 +416,7 @@ def recheck_page(
             verdicts=_verdicts_of(conn, ids),
             walk_m=due[0].walk_m if due else 0.0,
             tiles=_tiles(lang),
+            outline=_outline(conn, village),
             points=[
                 {"id": str(s.id), "code": s.code, "order": s.order, "lon": s.lon, "lat": s.lat}
                 for s in stops

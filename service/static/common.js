@@ -176,6 +176,13 @@
     return map;
   };
 
+  /* A village's boundary under the markers (drawn even when no tile loads). */
+  C.outline = function (map, geometry, layer) {
+    if (layer) map.removeLayer(layer);
+    if (!geometry) return null;
+    return L.geoJSON(geometry, { style: { color: "#123b5c", weight: 2, fillColor: "#1d6fa5", fillOpacity: 0.06 }, interactive: false }).addTo(map);
+  };
+
   C.pin = function (label, cls) {
     return L.divIcon({ className: "cr-pin " + (cls || ""), html: "<span>" + (label || "") + "</span>", iconSize: [28, 28], iconAnchor: [14, 28] });
   };

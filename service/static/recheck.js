@@ -7,6 +7,7 @@
   var el = document.getElementById("map");
   if (el && cfg.points.length) {
     var map = C.map(el, [cfg.points[0].lon, cfg.points[0].lat], 16);
+    C.outline(map, cfg.outline);
     var line = cfg.points.map(function (p) { return [p.lat, p.lon]; });
     L.polyline(line, { color: "#1d6fa5", weight: 3, dashArray: "6 6" }).addTo(map);
     cfg.points.forEach(function (p) {

@@ -16,7 +16,7 @@
 
   function say(text, cls) { var m = $("message"); m.textContent = text; m.className = "message " + (cls || ""); }
 
-  var locateTimer = null;
+  var locateTimer = null, outlineLayer = null, outlineFor = null;
   function setPos(lon, lat, source, accuracy) {
     state.lon = lon; state.lat = lat; state.source = source; state.accuracy = accuracy;
     marker.setLatLng([lat, lon]);
@@ -37,6 +37,7 @@
       if (res.status === 200) {
         var d = res.data;
         state.place = d;
+        if (!outlineLayer || outlineFor !== d.village) { outlineLayer = C.outline(map, d.boundary, outlineLayer); outlineFor = d.village; }
         el.textContent = d.village_name + " " + d.village + (d.grid ? " · " + t("网格 ", "grid ") + d.grid : "") +
           (d.outside_m ? " · " + t("村界外 ", "outside the boundary by ") + Math.round(d.outside_m) + " m" : "");
         el.className = "place ok";

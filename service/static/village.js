@@ -6,6 +6,7 @@
   var el = document.getElementById("map");
   if (el && cfg.points.length) {
     var map = C.map(el, [cfg.points[0].lon, cfg.points[0].lat], 16);
+    C.outline(map, cfg.outline);
     var bounds = [];
     cfg.points.forEach(function (p, i) {
       var m = L.marker([p.lat, p.lon], { icon: C.pin(String(i + 1), "cr-num" + (p.overdue ? " late" : "")), title: p.code }).addTo(map);

@@ -1,0 +1,304 @@
+"""The closed loop run by people in headless Chromium, on the sample town.
+
+admin creates users → an inspector on a 390 px phone reports an issue (geolocation set by
+the test, a JPEG made here), then reports a second one with the network cut (待上传 1 条) that
+arrives exactly once when the network returns → the village user sees only its village and
+submits with an after-photo → the inspector rechecks and closes → the dashboard changes.
+
+Screenshots go to tmp_path, or to CUNRONG_SHOTS_DIR when set (docs/ screenshots are made so).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from PIL import Image, ImageDraw
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from geo.settings import get_settings
+from service.app import create_app
+from service.cli import app as cli
+from service.settings import ServiceSettings
+
+pytestmark = [pytest.mark.postgis, pytest.mark.browser]
+
+PHONE = {"width": 390, "height": 844}
+PC = {"width": 1366, "height": 768}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
+    """The service on the sample town, on a local port."""
+    app = create_app(ServiceSettings(database_url=sample_url))
+    app.state.photo_root = tmp_path / "photos"
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def photo(path: Path, color: tuple[int, int, int], label: str) -> Path:
+    """A camera-sized JPEG (the page shrinks it before upload)."""
+    image = Image.new("RGB", (2400, 1800), color)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 2400, 150):
+        draw.line([(x, 0), (2400 - x, 1800)], fill=(255, 255, 255), width=12)
+    draw.rectangle([900, 700, 1500, 1100], fill=(40, 40, 40))
+    draw.text((950, 850), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def add_user(url: str, name: str, role: str, village: str | None = None) -> str:
+    """`cunrong user add` as the admin runs it; returns the token it prints."""
+    args = ["user", "add", name, "--role", role] + (["--village", village] if village else [])
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, args, env={"DATABASE_URL": url})
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    match = re.search(r"token: (\S+)", result.output)
+    assert match, result.output
+    return match.group(1)
+
+
+def pick_spot(url: str) -> tuple[str, str, float, float]:
+    """A village and a point inside it with no issue within 60 m (so no warning by chance)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT v.code, v.name, ST_X(p.g) AS lon, ST_Y(p.g) AS lat FROM village v,"
+                " LATERAL (SELECT ST_PointOnSurface(v.geom) AS g) p WHERE NOT EXISTS"
+                " (SELECT 1 FROM issue i WHERE ST_DWithin(i.geom::geography, p.g::geography, 60))"
+                " ORDER BY v.code LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    return row.code, row.name, row.lon, row.lat
+
+
+def reported_by(url: str, name: str) -> list[tuple[str, str, int]]:
+    """(code, category, photos) of every issue recorded by `name`."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT i.code, i.category_code, (SELECT count(*) FROM photo p"
+                " WHERE p.issue_id = i.id) FROM issue i WHERE i.found_by = :n ORDER BY i.code"
+            ),
+            {"n": name},
+        ).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    return Path(os.environ.get("CUNRONG_SHOTS_DIR") or tmp_path)
+
+
+def next_month() -> str:
+    today = date.today()
+    return f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
+
+
+def dashboard_counts(browser, base: str) -> dict[str, int]:
+    page = browser.open(f"{base}/", viewport=PC)
+    counts = {k: int(page.locator(f"#n-{k}").inner_text()) for k in ("issues", "open", "closed")}
+    browser.close_page(page)
+    return counts
+
+
+def fits(page, width: int) -> None:
+    """Nothing sticks out sideways: the page is usable without horizontal scrolling."""
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
+    shots = shots_dir(tmp_path)
+    code, name, lon, lat = pick_spot(sample_url)
+    insp = add_user(sample_url, "insp-wang", "inspector")
+    insp2 = add_user(sample_url, "insp-li", "inspector")
+    village = add_user(sample_url, "cun-" + code.lower(), "village", code)
+    before = dashboard_counts(browser, live)
+
+    # The inspector, on a phone, with the phone's position.
+    page = browser.open(
+        f"{live}/pages/report",
+        viewport=PHONE,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+        permissions=["geolocation"],
+        extra_http_headers={"Authorization": f"Bearer {insp}"},
+    )
+    context = page.context
+    page.wait_for_function("() => window.cunrongReady === true")
+    page.wait_for_selector("#place.ok")
+    assert "±8 m" in page.locator("#pos-status").inner_text()
+    assert name in page.locator("#place").inner_text()
+    page.set_input_files("#photos", str(photo(tmp_path / "a.jpg", (150, 90, 60), "A")))
+    page.wait_for_selector("#previews img")
+    page.click('#categories .cat[data-code="clutter"]')
+    assert page.locator('.cat[data-code="clutter"]').get_attribute("aria-pressed") == "true"
+    page.fill("#description", "门前堆放废旧建材")
+    page.fill("#address", "前街 12 号")
+    fits(page, PHONE["width"])
+    browser.screenshot(page, shots / "field-report.png", full_page=True)
+    page.click("#save")
+    page.wait_for_selector("#sent li.ok")
+    page.wait_for_selector("#pending", state="hidden")
+    first = reported_by(sample_url, "insp-wang")
+    assert [(c[1], c[2]) for c in first] == [("clutter", 1)]
+    assert first[0][0].startswith(code)
+    stored = next((tmp_path / "photos").rglob("*.jpg"))
+    with Image.open(stored) as im:
+        assert max(im.size) <= 1600  # shrunk in the browser (2400 px taken)
+
+    # The same spot and category again: the duplicate warning, with the first one's photo.
+    page.set_input_files("#photos", str(photo(tmp_path / "a2.jpg", (150, 90, 61), "A2")))
+    page.wait_for_selector("#previews img")
+    page.click('#categories .cat[data-code="clutter"]')
+    page.click("#save")
+    page.wait_for_selector("#warnings:not([hidden])")
+    assert first[0][0] in page.locator("#warning-list").inner_text()
+    assert page.locator("#warning-list img").count() == 1
+    page.click("#cancel-save")
+    assert len(reported_by(sample_url, "insp-wang")) == 1
+
+    # No network: the report waits on the phone, then arrives exactly once.
+    context.set_offline(True)
+    page.wait_for_function("() => document.getElementById('net').textContent === '离线'")
+    page.click('#categories .cat[data-code="weeds"]')
+    page.fill("#description", "路边杂草（离线上报）")
+    page.click("#save")
+    page.wait_for_function("() => document.getElementById('pending').textContent === '待上传 1 条'")
+    assert page.locator("#pending").is_visible()
+    browser.screenshot(page, shots / "field-report-offline.png")
+    assert len(reported_by(sample_url, "insp-wang")) == 1
+    context.set_offline(False)
+    page.wait_for_function("() => document.getElementById('pending').hidden")
+    page.evaluate("() => window.cunrong.outbox.flush()")  # a second send changes nothing
+    page.reload()
+    page.wait_for_function("() => window.cunrongReady === true")
+    page.evaluate("() => window.cunrong.outbox.flush()")
+    reports = reported_by(sample_url, "insp-wang")
+    assert sorted((c[1], c[2]) for c in reports) == [("clutter", 1), ("weeds", 1)]
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+    # The village sees its own village only, and submits with an after-photo.
+    as_village = {"extra_http_headers": {"Authorization": f"Bearer {village}"}}
+    page = browser.open(f"{live}/pages/my-village", viewport=PHONE, **as_village)
+    page.wait_for_function("() => window.cunrongReady === true")
+    assert name in page.locator("#village-name").inner_text()
+    cards = page.locator("#issues section.issue")
+    assert cards.count() >= 2
+    assert all(c.startswith(code) for c in cards.evaluate_all("l => l.map(s => s.dataset.code)"))
+    fits(page, PHONE["width"])
+    browser.screenshot(page, shots / "field-village.png")
+    card = page.locator(f'section.issue[data-code="{reports[0][0]}"]')
+    card.locator("input[type=file]").set_input_files(
+        str(photo(tmp_path / "after.jpg", (90, 160, 90), "after"))
+    )
+    card.locator("textarea").fill("已清理完毕")
+    card.locator("button[type=submit]").click()
+    card.locator(".message.ok").wait_for()
+    assert card.locator(".status").inner_text() == "已整改待复核"
+    other = page.goto(f"{live}/pages/my-village?village=ZZ-OTHER")
+    assert other is not None and other.status == 403
+    assert code in page.locator("#error-message").inner_text()  # an error page, not JSON
+    browser.close_page(page)
+    page = browser.open(f"{live}/pages/my-village", viewport=PC, **as_village)
+    page.wait_for_function("() => window.cunrongReady === true")
+    fits(page, PC["width"])
+    browser.screenshot(page, shots / "field-village-1366.png")
+    browser.close_page(page)
+
+    # Next month's round: the inspector rechecks, closes one; a stale step says who moved it.
+    engine_ids = {c[0] for c in reports}
+    page = browser.open(
+        f"{live}/pages/recheck?village={code}&month={next_month()}",
+        viewport=PHONE,
+        extra_http_headers={"Authorization": f"Bearer {insp}"},
+    )
+    page.wait_for_function("() => window.cunrongReady === true")
+    listed = page.locator("#stops section.stop").evaluate_all("l => l.map(s => s.dataset.code)")
+    assert engine_ids <= set(listed)
+    submitted = page.locator(f'section.stop[data-code="{reports[0][0]}"]')
+    assert submitted.locator(".pair img").count() == 2  # before and after, side by side
+    submitted.scroll_into_view_if_needed()
+    fits(page, PHONE["width"])
+    browser.screenshot(page, shots / "field-recheck.png")
+    submitted.locator("textarea").fill("已清理，销号")
+    submitted.locator('button[data-action="close"]').click()
+    submitted.locator(".message.ok").wait_for()
+    assert submitted.locator(".status").inner_text() == "已销号"
+
+    waiting = page.locator(f'section.stop[data-code="{reports[1][0]}"]')
+    issue_id = waiting.get_attribute("data-id")
+    moved = httpx.post(
+        f"{live}/issues/{issue_id}/transitions",
+        headers={"Authorization": f"Bearer {insp2}"},
+        json={"action": "unrectified", "version": 1, "note": "另一位检查员已复核"},
+    )
+    assert moved.status_code == 200, moved.text
+    waiting.locator("textarea").fill("仍有杂草")
+    waiting.locator('button[data-action="unrectified"]').click()
+    stale = waiting.locator(".stale")
+    stale.wait_for()
+    assert "insp-li" in stale.inner_text() and "未整改" in stale.inner_text()
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+    page = browser.open(
+        f"{live}/pages/recheck?village={code}&month={next_month()}",
+        viewport=PC,
+        extra_http_headers={"Authorization": f"Bearer {insp}"},
+    )
+    page.wait_for_function("() => window.cunrongReady === true")
+    fits(page, PC["width"])
+    browser.screenshot(page, shots / "field-recheck-1366.png")
+    browser.close_page(page)
+
+    page = browser.open(
+        f"{live}/pages/report",
+        viewport=PC,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+        permissions=["geolocation"],
+        extra_http_headers={"Authorization": f"Bearer {insp}"},
+    )
+    page.wait_for_selector("#place.ok")
+    fits(page, PC["width"])
+    browser.screenshot(page, shots / "field-report-1366.png")
+    browser.close_page(page)
+
+    after = dashboard_counts(browser, live)
+    assert after["issues"] == before["issues"] + 2
+    assert after["closed"] == before["closed"] + 1
+    assert after["open"] == before["open"] + 1  # the weeds issue, back as 未整改
