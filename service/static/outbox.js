@@ -80,6 +80,7 @@
     });
   }
 
+  O.idle = function () { return busy === null; };
   O.onsent = function () {};
   /* Send what is waiting; stops at the first connection failure (the rest waits). */
   O.flush = function () {

@@ -121,6 +121,21 @@ def reported_by(url: str, name: str) -> list[tuple[str, str, int]]:
     return [tuple(r) for r in rows]
 
 
+def photo_sizes(url: str, name: str) -> list[tuple[int, int]]:
+    """(width, height) of the photos of the issues `name` recorded."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.width, p.height FROM photo p JOIN issue i ON i.id = p.issue_id"
+                " WHERE i.found_by = :n ORDER BY p.uploaded_at"
+            ),
+            {"n": name},
+        ).all()
+    engine.dispose()
+    return [(r.width, r.height) for r in rows]
+
+
 def shots_dir(tmp_path: Path) -> Path:
     return Path(os.environ.get("CUNRONG_SHOTS_DIR") or tmp_path)
 
@@ -177,9 +192,7 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     first = reported_by(sample_url, "insp-wang")
     assert [(c[1], c[2]) for c in first] == [("clutter", 1)]
     assert first[0][0].startswith(code)
-    stored = next((tmp_path / "photos").rglob("*.jpg"))
-    with Image.open(stored) as im:
-        assert max(im.size) <= 1600  # shrunk in the browser (2400 px taken)
+    assert photo_sizes(sample_url, "insp-wang") == [(1600, 1200)]  # shrunk from 2400 × 1800
 
     # The same spot and category again: the duplicate warning, with the first one's photo.
     page.set_input_files("#photos", str(photo(tmp_path / "a2.jpg", (150, 90, 61), "A2")))
@@ -302,3 +315,52 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     assert after["issues"] == before["issues"] + 2
     assert after["closed"] == before["closed"] + 1
     assert after["open"] == before["open"] + 1  # the weeds issue, back as 未整改
+
+
+def test_a_lost_answer_never_makes_a_second_issue_or_photo(live, sample_url, browser, tmp_path):
+    """The server stores the photo but the phone never hears back: the resend skips it."""
+    _, _, lon, lat = pick_spot(sample_url)
+    insp = add_user(sample_url, "insp-zhao", "inspector")
+    page = browser.open(
+        f"{live}/pages/report",
+        viewport=PHONE,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 20},
+        permissions=["geolocation"],
+        extra_http_headers={"Authorization": f"Bearer {insp}"},
+    )
+    page.wait_for_selector("#place.ok")
+    lost: list[str] = []
+
+    def deliver_then_drop(route, request):
+        if request.method == "POST" and not lost:
+            route.fetch()  # the server stores the photo …
+            lost.append(request.url)
+            route.abort("connectionreset")  # … and the answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/issues/*/photos", deliver_then_drop)
+    page.set_input_files(
+        "#photos",
+        [
+            str(photo(tmp_path / "p1.jpg", (120, 60, 30), "1")),
+            str(photo(tmp_path / "p2.jpg", (30, 60, 120), "2")),
+        ],
+    )
+    page.wait_for_function("() => document.querySelectorAll('#previews img').length === 2")
+    page.click('#categories .cat[data-code="street_sewage"]')
+    page.click("#save")
+    page.wait_for_function(
+        "() => document.querySelector('#sent li') || window.cunrong.outbox.lastError"
+    )
+    page.wait_for_function("() => window.cunrong.outbox.idle()")
+    assert page.locator("#pending").inner_text() == "待上传 1 条"
+    assert len(lost) == 1
+    assert [(c[1], c[2]) for c in reported_by(sample_url, "insp-zhao")] == [("street_sewage", 1)]
+    page.evaluate("() => window.cunrong.outbox.flush()")
+    page.wait_for_selector("#pending", state="hidden")
+    page.evaluate("() => window.cunrong.outbox.flush()")
+    got = reported_by(sample_url, "insp-zhao")
+    assert [(c[1], c[2]) for c in got] == [("street_sewage", 2)]  # one issue, two photos
+    assert page.locator("#sent li.ok").count() == 1
+    browser.close_page(page)
