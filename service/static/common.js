@@ -81,51 +81,14 @@
     });
   };
 
-  /* GPS position from a JPEG's EXIF (the canvas copy loses it, so read the original). */
+  /* GPS position from a photo's EXIF, read by the vendored exifr (the shrunk canvas copy
+   * loses it, so the original file is read). Resolves to {lon, lat} or null. */
   C.exifGps = function (file) {
-    return file.slice(0, 256 * 1024).arrayBuffer().then(function (buf) {
-      var v = new DataView(buf);
-      if (v.byteLength < 4 || v.getUint16(0) !== 0xffd8) return null;
-      var off = 2;
-      while (off + 4 < v.byteLength) {
-        var marker = v.getUint16(off), size = v.getUint16(off + 2);
-        if (marker === 0xffe1 && v.getUint32(off + 4) === 0x45786966) return readTiff(v, off + 10);
-        if ((marker & 0xff00) !== 0xff00) return null;
-        off += 2 + size;
-      }
-      return null;
-    }).catch(function () { return null; });
+    if (!window.exifr) return Promise.resolve(null);
+    return window.exifr.gps(file).then(function (g) {
+      return g && isFinite(g.latitude) && isFinite(g.longitude) ? { lon: g.longitude, lat: g.latitude } : null;
+    }, function () { return null; });
   };
-
-  function readTiff(v, start) {
-    var little = v.getUint16(start) === 0x4949;
-    var u16 = function (o) { return v.getUint16(start + o, little); };
-    var u32 = function (o) { return v.getUint32(start + o, little); };
-    function entries(ifd) {
-      var out = {}, n = u16(ifd);
-      for (var i = 0; i < n; i++) {
-        var e = ifd + 2 + i * 12;
-        out[u16(e)] = { type: u16(e + 2), count: u32(e + 4), at: e + 8 };
-      }
-      return out;
-    }
-    function rationals(ent) {
-      var o = u32(ent.at), vals = [];
-      for (var i = 0; i < ent.count; i++) vals.push(u32(o + i * 8) / u32(o + i * 8 + 4));
-      return vals;
-    }
-    function ref(ent) { return String.fromCharCode(v.getUint8(start + ent.at)); }
-    var ifd0 = entries(u32(4));
-    if (!ifd0[0x8825]) return null;
-    var gps = entries(u32(ifd0[0x8825].at));
-    if (!gps[2] || !gps[4]) return null;
-    var dms = function (a) { return a[0] + a[1] / 60 + a[2] / 3600; };
-    var lat = dms(rationals(gps[2])), lon = dms(rationals(gps[4]));
-    if (gps[1] && ref(gps[1]) === "S") lat = -lat;
-    if (gps[3] && ref(gps[3]) === "W") lon = -lon;
-    return isFinite(lat) && isFinite(lon) ? { lat: lat, lon: lon } : null;
-  }
-
 
   var STATUS = {
     open: ["整改中", "open"], submitted: ["已整改待复核", "awaiting recheck"], closed: ["已销号", "closed"],

@@ -1,35 +1,19 @@
-/* The outbox of field reports: every report is first kept in IndexedDB (with its photos as
- * Blobs), then sent when there is a connection, in the order saved. Sending is idempotent:
+/* The outbox of field reports: every report is first kept in IndexedDB (idb-keyval, with
+ * its photos as Blobs), then sent when there is a connection, in the order saved. Sending is idempotent:
  * the issue carries the client's UUID (POST /issues answers 200 for a retry) and a photo is
  * uploaded only when the issue does not hold one with the same SHA-256 yet. */
 (function () {
   "use strict";
   var C = window.cunrong;
-  var DB = "cunrong-outbox", STORE = "reports";
+  var kv = window.idbKeyval;  // vendored idb-keyval: a promise-based key–value IndexedDB store
+  var store = kv.createStore("cunrong-outbox", "reports");
   var O = (C.outbox = {});
   var busy = null;
 
-  function db() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB, 1);
-      req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "id" }); };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-  function run(mode, fn) {
-    return db().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var t = d.transaction(STORE, mode), req = fn(t.objectStore(STORE));
-        t.oncomplete = function () { d.close(); resolve(req ? req.result : undefined); };
-        t.onerror = function () { d.close(); reject(t.error); };
-      });
-    });
-  }
-  O.put = function (rec) { return run("readwrite", function (s) { return s.put(rec); }).then(O.refresh); };
-  O.remove = function (id) { return run("readwrite", function (s) { return s.delete(id); }).then(O.refresh); };
+  O.put = function (rec) { return kv.set(rec.id, rec, store).then(O.refresh); };
+  O.remove = function (id) { return kv.del(id, store).then(O.refresh); };
   O.all = function () {
-    return run("readonly", function (s) { return s.getAll(); }).then(function (rows) {
+    return kv.values(store).then(function (rows) {
       return (rows || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
     });
   };

@@ -9,6 +9,8 @@ var SHELL = [
   "/pages/report",
   "/static/common.js",
   "/static/outbox.js",
+  "/static/lib/idb-keyval/umd.js",
+  "/static/lib/exifr/mini.umd.js",
   "/static/report.js",
   "/static/field.css",
   "/static/vendor/leaflet/leaflet.js",

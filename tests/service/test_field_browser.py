@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from PIL import Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw
+from PIL.TiffImagePlugin import IFDRational
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -62,16 +63,28 @@ def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def photo(path: Path, color: tuple[int, int, int], label: str) -> Path:
-    """A camera-sized JPEG (the page shrinks it before upload)."""
+def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
+    d = int(value)
+    m = int((value - d) * 60)
+    s = (value - d - m / 60) * 3600
+    return IFDRational(d, 1), IFDRational(m, 1), IFDRational(round(s * 10000), 10000)
+
+
+def photo(
+    path: Path, color: tuple[int, int, int], label: str, gps: tuple[float, float] | None = None
+) -> Path:
+    """A camera-sized JPEG (the page shrinks it before upload), with EXIF GPS (lon, lat)."""
     image = Image.new("RGB", (2400, 1800), color)
     draw = ImageDraw.Draw(image)
     for x in range(0, 2400, 150):
         draw.line([(x, 0), (2400 - x, 1800)], fill=(255, 255, 255), width=12)
     draw.rectangle([900, 700, 1500, 1100], fill=(40, 40, 40))
     draw.text((950, 850), label, fill=(255, 255, 255))
+    exif = Image.Exif()
+    if gps:
+        exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: _dms(gps[1]), 3: "E", 4: _dms(gps[0])}
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
+    image.save(out, "JPEG", quality=90, exif=exif)
     path.write_bytes(out.getvalue())
     return path
 
@@ -363,4 +376,32 @@ def test_a_lost_answer_never_makes_a_second_issue_or_photo(live, sample_url, bro
     got = reported_by(sample_url, "insp-zhao")
     assert [(c[1], c[2]) for c in got] == [("street_sewage", 2)]  # one issue, two photos
     assert page.locator("#sent li.ok").count() == 1
+    browser.close_page(page)
+
+
+def test_without_phone_position_the_photo_exif_places_the_report(
+    live, sample_url, browser, tmp_path
+):
+    """Geolocation refused: the position comes from the photo's EXIF GPS, then the pin."""
+    code, _, lon, lat = pick_spot(sample_url)
+    insp = add_user(sample_url, "insp-sun", "inspector")
+    page = browser.open(
+        f"{live}/pages/report?lang=en",
+        viewport=PHONE,
+        extra_http_headers={"Authorization": f"Bearer {insp}"},
+    )
+    page.wait_for_function(
+        "() => /Cannot locate/.test(document.getElementById('pos-status').textContent)"
+    )
+    assert page.locator("#place").inner_text() == ""
+    page.set_input_files("#photos", str(photo(tmp_path / "g.jpg", (60, 60, 60), "G", (lon, lat))))
+    page.wait_for_selector("#place.ok")
+    assert page.locator("#pos-status").get_attribute("data-source") == "exif"
+    assert f"{lat:.5f}" in page.locator("#pos-status").inner_text()
+    assert code in page.locator("#place").inner_text()
+    page.click('#categories .cat[data-code="other"]')
+    page.click("#save")
+    page.wait_for_selector("#sent li.ok")
+    assert [c[0].split("-")[0] for c in reported_by(sample_url, "insp-sun")] == [code]
+    assert browser.log(page).errors == []
     browser.close_page(page)
