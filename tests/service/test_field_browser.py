@@ -198,6 +198,7 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     page.fill("#description", "门前堆放废旧建材")
     page.fill("#address", "前街 12 号")
     fits(page, PHONE["width"])
+    page.evaluate("() => window.scrollTo(0, 0)")
     browser.screenshot(page, shots / "field-report.png", full_page=True)
     page.click("#save")
     page.wait_for_selector("#sent li.ok")
