@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.functions import Function
 
 from geo.errors import InvalidInput
+from geo.events import EVENT_WORDS
 from geo.issue_filter import BBox, IssueFilter
 from geo.models import (
     ROAD_KINDS,
@@ -40,18 +41,6 @@ from geo.models import (
     Road,
     Village,
 )
-
-EVENT_LABELS: dict[str, tuple[str, str]] = {
-    "created": ("登记", "recorded"),
-    "submitted": ("提交整改", "rectification submitted"),
-    "closed": ("销号", "closed"),
-    "unrectified": ("未整改", "not rectified"),
-    "inadequate": ("整改不到位", "inadequate"),
-    "reopened": ("重新整改", "reopened"),
-    "reassigned": ("改派", "reassigned"),
-    "edited": ("修改", "edited"),
-    "rebound_linked": ("反弹关联", "linked as rebound"),
-}
 
 PHOTO_URL = "/photos/{id}/thumbnail"
 """Where the service serves a photo's thumbnail (see service/routes/loop.py)."""
@@ -193,16 +182,14 @@ def roads_frame(
 
 
 def _history(lang: str) -> ScalarSelect[Any]:
-    labels = {kind: (zh if lang == "zh" else en) for kind, (zh, en) in EVENT_LABELS.items()}
+    labels = {kind: (w.zh if lang == "zh" else w.en) for kind, w in EVENT_WORDS.items()}
     step = (
-        func.to_char(IssueEvent.at, "MM-DD")
+        func.to_char(IssueEvent.on, "MM-DD")
         + literal(" ")
         + case(labels, value=IssueEvent.kind, else_=IssueEvent.kind)
     )
     return (
-        select(
-            func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.at, IssueEvent.id))
-        )
+        select(func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.id)))
         .where(IssueEvent.issue_id == Issue.id)
         .scalar_subquery()
     )

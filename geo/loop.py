@@ -20,8 +20,9 @@ from sqlalchemy import Connection, text
 from geo.assign import Location, locate
 from geo.coords import gcj02_to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
-from geo.models import ISSUE_SOURCES, OPEN_STATUSES
+from geo.models import ISSUE_SOURCES
 from geo.settings import GeoSettings, get_settings
+from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 DEFAULT_DEADLINE_DAYS = 15
 
@@ -66,24 +67,6 @@ class CreatedIssue:
     outside_m: float | None
     rebound_of: Nearby | None = None
     possible_duplicates: list[Nearby] = field(default_factory=list)
-
-
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "submit": (OPEN_STATUSES, "submitted"),
-    "close": (("submitted",), "closed"),
-    "unrectified": (("submitted", *OPEN_STATUSES), "unrectified"),
-    "inadequate": (("submitted",), "inadequate"),
-    "reopen": (("closed",), "open"),
-}
-"""action → (statuses it may start from, status it leads to)."""
-
-EVENT_OF_ACTION = {
-    "submit": "submitted",
-    "close": "closed",
-    "unrectified": "unrectified",
-    "inadequate": "inadequate",
-    "reopen": "reopened",
-}
 
 
 EARLIEST = date(2000, 1, 1)
@@ -255,7 +238,7 @@ def create_issue(
         if where.outside_m
         else None
     )
-    _event(conn, issue_id, "created", None, "open", actor, note, new.round_id)
+    _event(conn, issue_id, "created", None, "open", actor, note, new.round_id, on=new.found_on)
     if rebound is not None:
         _event(
             conn,
@@ -267,6 +250,7 @@ def create_issue(
             f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
             f"{settings.rebound_days} days",
             new.round_id,
+            on=new.found_on,
         )
     return CreatedIssue(
         id=issue_id,
@@ -379,13 +363,17 @@ def _event(
     actor: str,
     note: str | None,
     round_id: int | None,
+    *,
+    on: date,
 ) -> int:
+    """Append one step to an issue's history: `on` the day it happened, typed now."""
     return conn.execute(
         text(
-            "INSERT INTO issue_event (issue_id, kind, from_status, to_status, actor, note,"
-            " round_id) VALUES (:i, :k, :f, :t, :a, :n, :r) RETURNING id"
+            'INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on", actor, note,'
+            " round_id) VALUES (:i, :k, :f, :t, :on, :a, :n, :r) RETURNING id"
         ),
         {
+            "on": on,
             "i": issue_id,
             "k": kind,
             "f": from_status,
@@ -406,6 +394,21 @@ class Transitioned:
     status: str
     version: int
     event_id: int
+
+
+def action_day(on: date | None, *, found_on: date, today: date | None = None) -> date:
+    """The day an action happened: as given (not after today, not before the issue was
+    found), or today."""
+    today = today or date.today()
+    day = on or today
+    check_day(day, field="on")
+    if day > today:
+        raise InvalidInput(
+            f"the date {day} is in the future; expected a day up to today ({today})", field="on"
+        )
+    if day < found_on:
+        raise InvalidInput(f"the date {day} is before the issue was found ({found_on})", field="on")
+    return day
 
 
 def transition(
@@ -451,10 +454,7 @@ def transition(
     if action == "submit":
         _check_after_photos(conn, issue_id, photo_ids)
     _check_round(conn, round_id)
-    day = on or date.today()
-    check_day(day, field="on")
-    if day < row["found_on"]:
-        raise InvalidInput("the date is before the issue was found", field="on")
+    day = action_day(on, found_on=row["found_on"])
     new_version = row["version"] + 1
     conn.execute(
         text(
@@ -469,7 +469,15 @@ def transition(
         },
     )
     event_id = _event(
-        conn, issue_id, EVENT_OF_ACTION[action], row["status"], to_status, actor, note, round_id
+        conn,
+        issue_id,
+        EVENT_OF_ACTION[action],
+        row["status"],
+        to_status,
+        actor,
+        note,
+        round_id,
+        on=day,
     )
     if photo_ids:
         conn.execute(

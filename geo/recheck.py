@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
-from geo.settings import get_settings
+from geo.defaults import METRIC_SRID
 
 DUE_STATUSES = ("submitted", "open", "unrectified", "inadequate")
 
@@ -70,10 +70,15 @@ def _nearest_neighbour_order(
 
 
 def recheck_list(
-    conn: Connection, *, month: date, villages: tuple[str, ...] = (), as_of: date | None = None
+    conn: Connection,
+    *,
+    month: date,
+    villages: tuple[str, ...] = (),
+    as_of: date | None = None,
+    metric_srid: int = METRIC_SRID,
 ) -> list[VillageRecheck]:
     """Due issues per village for the round of `month`, each village in walking order."""
-    srid = get_settings().metric_srid
+    srid = metric_srid
     as_of = as_of or month
     rows = (
         conn.execute(

@@ -1,45 +1,29 @@
-"""Settings for storage and spatial analysis, read from the environment (prefix CUNRONG_)."""
+"""TRANSITIONAL — delete once geo/loop.py, geo/assign.py and geo/io/load.py take their numbers
+as keyword arguments (issue 11, "one placement rule").
+
+The settings of cunrong are `service.settings.ServiceSettings`, built once and passed down.
+This module reads no environment: it only hands those three files the defaults of
+geo/defaults.py until they are converted. Nothing else may import it.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from geo import defaults
 
 
-def project_root() -> Path:
-    """The checkout this package runs from, or the working directory when installed elsewhere."""
-    here = Path(__file__).resolve().parents[1]
-    return here if (here / "pyproject.toml").exists() else Path.cwd()
+@dataclass(frozen=True)
+class GeoSettings:
+    """The defaults of the measuring settings (see ServiceSettings for their meaning)."""
+
+    metric_srid: int = defaults.METRIC_SRID
+    gps_tolerance_m: float = defaults.GPS_TOLERANCE_M
+    rebound_radius_m: float = defaults.REBOUND_RADIUS_M
+    rebound_days: int = defaults.REBOUND_DAYS
+    duplicate_radius_m: float = defaults.DUPLICATE_RADIUS_M
 
 
-class GeoSettings(BaseSettings):
-    """Where the data lives and how the town is measured."""
-
-    model_config = SettingsConfigDict(env_prefix="CUNRONG_", extra="ignore")
-
-    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
-    data_dir: Path = Field(default_factory=lambda: project_root() / "data")
-    metric_srid: int = 4527
-    gps_tolerance_m: float = 30.0
-    rebound_radius_m: float = 20.0
-    rebound_days: int = 90
-    duplicate_radius_m: float = 10.0
-
-    @property
-    def photo_dir(self) -> Path:
-        """Where photos are stored by content hash (outside any web root)."""
-        return self.data_dir / "photos"
-
-    @property
-    def pgdata(self) -> Path:
-        """The local PostGIS cluster's data directory (also holds its socket)."""
-        return self.data_dir / "pgdata"
-
-
-@lru_cache
 def get_settings() -> GeoSettings:
-    """The settings of this process (read once)."""
+    """The defaults (no environment read)."""
     return GeoSettings()

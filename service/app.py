@@ -11,7 +11,6 @@ from fastapi.staticfiles import StaticFiles
 
 import geo.maps
 from geo.db import make_engine
-from geo.settings import get_settings
 from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.rankings import rules_for
@@ -37,7 +36,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = make_engine(settings.engine_url())
         try:
             yield
         finally:
@@ -54,7 +53,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
-    app.state.photo_root = get_settings().photo_dir
+    app.state.photo_root = settings.photo_dir
     app.state.rules = rules_for(settings.rules_file)
     for module in (
         health,

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, Transaction, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
+from geo.defaults import GPS_TOLERANCE_M
 from geo.errors import InvalidInput
 from geo.io import issues
 from geo.io.checks import category_vocabulary
@@ -25,7 +26,6 @@ from geo.io.load import (
 )
 from geo.io.read import SourceTable, read_source
 from geo.io.report import ImportFailed, ImportReport
-from geo.settings import get_settings
 
 PROGRESS_MIN_ROWS = 10_000
 
@@ -82,7 +82,7 @@ def import_file(
     coords: str = "wgs84",
     dry_run: bool = False,
     progress: bool | None = None,
-    tolerance_m: float | None = None,
+    tolerance_m: float = GPS_TOLERANCE_M,
 ) -> ImportReport:
     """Check a file and, when every row passes, write it in one transaction.
 
@@ -108,7 +108,7 @@ def import_file(
     report.unit, report.rows = table.unit, len(table.frame)
     for note in table.notes:
         report.add(note, level="warning")
-    tolerance = get_settings().gps_tolerance_m if tolerance_m is None else tolerance_m
+    tolerance = tolerance_m
     show = _wants_progress(progress, len(table.frame))
     with _transaction(target) as (conn, trans):
         try:

@@ -31,6 +31,7 @@ from geo.io.checks import (
 from geo.io.coordinates import SWAPPED_HINT, Town, point_coordinates
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
+from geo.vocab import ISSUE_CODE_LEN, NAME_LEN
 
 STAGING = "issue_import"
 PLACES = "issue_place"
@@ -41,7 +42,7 @@ INDEXED_STAGING_ROWS = 20_000
 """From this many staged points on, they get a GiST index before being placed."""
 
 _M_PER_DEG_MIN = 70_000.0
-_TEXT_LIMITS = {"code": 40, "found_by": 100, "responsible": 100}
+_TEXT_LIMITS = {"code": ISSUE_CODE_LEN, "found_by": NAME_LEN, "responsible": NAME_LEN}
 ISSUE_FRAME_COLUMNS = (
     "row",
     "id",
@@ -436,8 +437,8 @@ def write_staged_issues(conn: Connection, *, note: str) -> int:
     ).rowcount
     conn.execute(
         text(
-            "INSERT INTO issue_event (issue_id, kind, from_status, to_status, at, actor, note)"
-            " SELECT s.id, 'created', NULL, s.status, s.found_on::timestamptz, s.found_by,"
+            'INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on", actor, note)'
+            " SELECT s.id, 'created', NULL, s.status, s.found_on, s.found_by,"
             " :note || s.row"
             f" FROM {STAGING} s"
         ),

@@ -27,6 +27,7 @@ from geo.io.coordinates import Town, geometries, point_coordinates, shapes_to_wg
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
 from geo.settings import get_settings
+from geo.vocab import CODE_LEN, LONG_CODE_LEN, NAME_LEN, PERSON_LEN
 
 
 def _shapes(
@@ -113,14 +114,14 @@ def _community_ids(
         if given_code is not None and given_code in known:
             known[name] = known[given_code]
             continue
-        code = str(given_code or name)[:32]
+        code = str(given_code or name)[:CODE_LEN]
         suffix = 2
         while code in known:
-            code = f"{str(name)[:29]}-{suffix}"
+            code = f"{str(name)[: CODE_LEN - 3]}-{suffix}"
             suffix += 1
         new_id = conn.execute(
             text("INSERT INTO community (code, name) VALUES (:code, :name) RETURNING id"),
-            {"code": code, "name": str(name)[:100]},
+            {"code": code, "name": str(name)[:NAME_LEN]},
         ).scalar_one()
         known[name] = known[code] = new_id
         created.append(str(name))
@@ -162,7 +163,13 @@ def load_villages(
     fields = _text_limits(
         table,
         report,
-        {"code": 32, "name": 100, "party_secretary": 50, "community": 100, "community_code": 32},
+        {
+            "code": CODE_LEN,
+            "name": NAME_LEN,
+            "party_secretary": PERSON_LEN,
+            "community": NAME_LEN,
+            "community_code": CODE_LEN,
+        },
     )
     duplicates_in_file(fields["code"], rows, field=table.label("code"), report=report)
     households = _integers(table, "households", report)
@@ -257,7 +264,11 @@ def load_grids(
     """Check grid rows (village by code or name); when `write`, upsert by code, reassign issues."""
     rows = table.frame["row"].to_numpy()
     require(table, ("village", "name"), report)
-    fields = _text_limits(table, report, {"code": 48, "name": 100, "leader": 50, "village": 100})
+    fields = _text_limits(
+        table,
+        report,
+        {"code": LONG_CODE_LEN, "name": NAME_LEN, "leader": PERSON_LEN, "village": NAME_LEN},
+    )
     village_ids = _resolve_villages(
         conn, fields["village"], rows, field=table.label("village"), report=report
     )
@@ -265,7 +276,7 @@ def load_grids(
     codes = fields["code"].copy()
     missing = codes.isna() & pd.Series(village_ids).notna().to_numpy() & fields["name"].notna()
     codes[missing] = [
-        f"{village_codes[v]}-{n}"[:48]
+        f"{village_codes[v]}-{n}"[:LONG_CODE_LEN]
         for v, n in zip(village_ids[missing.to_numpy()], fields["name"][missing], strict=True)
     ]
     duplicates_in_file(codes, rows, field=table.label("code"), report=report)
@@ -346,7 +357,9 @@ def load_roads(
     """Check road rows (kind main/secondary/lane); when `write`, upsert by code (or insert)."""
     rows = table.frame["row"].to_numpy()
     require(table, ("kind",), report)
-    fields = _text_limits(table, report, {"code": 48, "name": 100, "village": 100})
+    fields = _text_limits(
+        table, report, {"code": LONG_CODE_LEN, "name": NAME_LEN, "village": NAME_LEN}
+    )
     kinds = simple_vocabulary(ROAD_KIND_ALIASES, "road kind").resolve(
         column_or_none(table, "kind"), rows, field=table.label("kind"), report=report
     )
@@ -412,7 +425,7 @@ def load_entrances(
     tolerance); each entrance is linked to the nearest main road within 50 m.
     """
     rows = table.frame["row"].to_numpy()
-    fields = _text_limits(table, report, {"name": 100, "village": 100})
+    fields = _text_limits(table, report, {"name": NAME_LEN, "village": NAME_LEN})
     village_ids = _resolve_villages(
         conn, fields["village"], rows, field=table.label("village"), report=report
     )
@@ -478,7 +491,7 @@ def load_waterbodies(
     """Check 河塘沟渠 (kind river/pond/ditch, polygon or line); `write` replaces the set."""
     rows = table.frame["row"].to_numpy()
     require(table, ("kind",), report)
-    fields = _text_limits(table, report, {"name": 100})
+    fields = _text_limits(table, report, {"name": NAME_LEN})
     kinds = simple_vocabulary(WATER_KIND_ALIASES, "water kind").resolve(
         column_or_none(table, "kind"), rows, field=table.label("kind"), report=report
     )

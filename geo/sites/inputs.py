@@ -14,8 +14,8 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import Connection, Row, TextClause, text
 
+from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
-from geo.settings import get_settings
 
 MARGIN_M = 200.0
 """Roads, water and issues this far outside the selected villages are read too (a main road
@@ -84,7 +84,7 @@ def load_site_inputs(
     margin_m: float = MARGIN_M,
 ) -> SiteInputs:
     """The villages asked for (codes; all when empty) and what lies in and around them."""
-    srid = srid or get_settings().metric_srid
+    srid = srid or METRIC_SRID
     codes = [str(c) for c in villages]
     rows = conn.execute(_VILLAGES, {"srid": srid, "codes": codes}).all()
     found = {r[1] for r in rows}

@@ -22,8 +22,9 @@ from geo.sites.finder import candidate_by_key
 from geo.sites.frame import reason_text
 from geo.sites.kinds import DECISIONS, kind_label
 from geo.sites.models import SiteChoice
+from geo.vocab import SITE_NOTE_LEN
 
-NOTE_MAX_CHARS = 2000
+NOTE_MAX_CHARS = SITE_NOTE_LEN
 
 
 def _check(decision: str, note: str | None) -> str | None:

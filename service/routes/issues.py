@@ -10,7 +10,7 @@ from sqlalchemy import ColumnClause, Text, func, literal_column, select
 
 from geo.models import OPEN_STATUSES, Category, Grid, Issue, Village
 from service.deps import ConnDep
-from service.filters import IssueFilterDep
+from service.filters import IssueFilterDep, PageLimitDep
 from service.geojson import GEOJSON, GeoJSONResponse
 
 router = APIRouter(tags=["issues 问题"])
@@ -24,7 +24,7 @@ router = APIRouter(tags=["issues 问题"])
 def list_issues(
     conn: ConnDep,
     selection: IssueFilterDep,
-    limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
+    limit: PageLimitDep,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
     """Issues matching every given filter, newest first, as a GeoJSON FeatureCollection.

@@ -15,6 +15,7 @@ from geo.errors import Forbidden, NotFound
 from geo.loop import NewIssue, create_issue, transition
 from geo.photos import MAX_BYTES, store_photo, thumbnail_path
 from geo.users import User
+from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
 from service.auth import Inspector, Reader, Writer, check_village_scope
 from service.deps import ConnDep
 from service.geojson import GEOJSON, GeoJSONResponse
@@ -29,9 +30,6 @@ from service.schemas import (
 )
 
 router = APIRouter(tags=["closed loop 闭环"])
-
-VILLAGE_ACTIONS = {"submit"}
-INSPECTOR_ACTIONS = {"close", "unrectified", "inadequate", "reopen"}
 
 
 def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
@@ -219,10 +217,11 @@ def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONRespon
     ).scalar_one()
     events = conn.execute(
         text(
-            "SELECT e.id, e.kind, e.from_status, e.to_status, e.at, e.actor, e.note,"
+            "SELECT e.id, e.kind, e.from_status, e.to_status, e.on, e.recorded_at, e.actor,"
+            " e.note,"
             " coalesce(array_agg(p.id) FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
             " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id WHERE e.issue_id = :i"
-            " GROUP BY e.id ORDER BY e.at, e.id"
+            " GROUP BY e.id ORDER BY e.id"
         ),
         {"i": issue_id},
     ).mappings()

@@ -14,9 +14,10 @@ from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
 from geo.issue_filter import parse_month
-from geo.ledger import STATUS_ZH
 from geo.models import OPEN_STATUSES
 from geo.recheck import recheck_list
+from geo.vocab import status_label
+from scoring.inputs import next_month
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import village_scope
@@ -25,13 +26,6 @@ from service.rankings import month_ranking
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
-STATUS_EN = {
-    "open": "open",
-    "submitted": "awaiting recheck",
-    "closed": "closed",
-    "unrectified": "not rectified",
-    "inadequate": "inadequately rectified",
-}
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh | en")]
 
 
@@ -44,7 +38,7 @@ def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
         "request": request,
         "lang": lang,
         "t": t,
-        "status_label": lambda s: STATUS_ZH[s] if lang == "zh" else STATUS_EN[s],
+        "status_label": lambda s: status_label(s, lang),
         "other_lang_query": urlencode(query),
         **values,
     }
@@ -56,8 +50,7 @@ def _latest_scored_month(conn: Connection) -> str | None:
 
 
 def _next_month(month: str) -> str:
-    first = parse_month(month)
-    return f"{first.year + first.month // 12}-{first.month % 12 + 1:02d}"
+    return next_month(f"{parse_month(month):%Y-%m}")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -102,7 +95,12 @@ def dashboard(
             "overdue": sum(s.days_overdue > 0 for s in v.stops),
             "walk_m": v.walk_m,
         }
-        for v in recheck_list(conn, month=parse_month(recheck_month), villages=villages)
+        for v in recheck_list(
+            conn,
+            month=parse_month(recheck_month),
+            villages=villages,
+            metric_srid=request.app.state.settings.metric_srid,
+        )
     ]
     return templates.TemplateResponse(
         request,
@@ -148,7 +146,12 @@ def site_visit(
     )
     if village is None:
         raise NotFound(f"no village with code {code!r}", field="code")
-    due = recheck_list(conn, month=parse_month(month), villages=(code,))
+    due = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=(code,),
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     entry = due[0] if due else None
     stops = entry.stops if entry else []
     photos: dict[Any, list[Any]] = {}
