@@ -283,13 +283,14 @@ def _verdicts_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
     if ids:
         for row in conn.execute(
             text(
-                "SELECT e.issue_id, e.id, e.kind, e.to_status, e.at, e.actor, e.note,"
+                "SELECT e.issue_id, e.id, e.kind, e.to_status, e.on, e.recorded_at, e.actor,"
+                " e.note,"
                 " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
                 "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
                 " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
                 " WHERE e.issue_id = ANY(:ids)"
                 " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
-                " GROUP BY e.id ORDER BY e.at, e.id"
+                " GROUP BY e.id ORDER BY e.recorded_at, e.id"
             ),
             {"ids": ids},
         ).mappings():

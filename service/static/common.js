@@ -101,7 +101,7 @@
     return C.api("GET", "/issues/" + issueId).then(function (res) {
       if (res.status !== 200) return { text: C.errorText(res), version: null };
       var p = res.data.properties, h = p.history || [], last = h[h.length - 1] || {};
-      var at = (last.at || "").replace("T", " ").slice(0, 16);
+      var at = (last.recorded_at || last.on || "").replace("T", " ").slice(0, 16);
       return {
         version: p.version, status: p.status,
         text: C.t("此问题已被 " + (last.actor || "?") + " 于 " + at + " 改为「" + C.status(p.status) + "」" + (last.note ? "（" + last.note + "）" : "") + "。请核对后再操作。",

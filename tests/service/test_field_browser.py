@@ -26,12 +26,11 @@ import uvicorn
 from PIL import ExifTags, Image, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
-from geo.settings import get_settings
 from service.app import create_app
 from service.cli import app as cli
 from service.settings import ServiceSettings
+from tests.cli import runner_for
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 
@@ -92,11 +91,7 @@ def photo(
 def add_user(url: str, name: str, role: str, village: str | None = None) -> str:
     """`cunrong user add` as the admin runs it; returns the token it prints."""
     args = ["user", "add", name, "--role", role] + (["--village", village] if village else [])
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(cli, args, env={"DATABASE_URL": url})
-    finally:
-        get_settings.cache_clear()
+    result = runner_for(url).invoke(cli, args)
     assert result.exit_code == 0, result.output
     match = re.search(r"token: (\S+)", result.output)
     assert match, result.output
