@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,8 +50,55 @@ def _body(error: str, message: str, field: str | None = None) -> dict[str, str |
     return ErrorBody(error=error, message=message, field=field).model_dump()
 
 
+PAGE_PREFIXES = ("/pages/", "/pages")
+"""Paths answered to people: an error there is an HTML page, never JSON."""
+
+_TITLES = {
+    400: ("请求有误", "Bad request"),
+    401: ("请先登录", "Please sign in"),
+    403: ("无权访问", "Not allowed"),
+    404: ("未找到", "Not found"),
+    409: ("已被他人修改", "Changed by someone else"),
+    422: ("参数有误", "Please correct the address"),
+}
+
+
+def is_page(request: Request) -> bool:
+    """Whether the request is for a page a person reads (the dashboard or /pages/…)."""
+    path = request.url.path
+    return path == "/" or path.startswith(PAGE_PREFIXES)
+
+
+def error_page(
+    request: Request, status: int, message: str, field: str | None = None
+) -> HTMLResponse:
+    """An error in the pages' own style, saying what to fix (Chinese first, `lang=en`)."""
+    from service.routes.pages import templates
+
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    zh, en = _TITLES.get(status, ("出错了", "Something went wrong"))
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "request": request,
+            "lang": lang,
+            "t": lambda z, e: z if lang == "zh" else e,
+            "other_lang_query": "lang=" + ("en" if lang == "zh" else "zh"),
+            "status": status,
+            "title": zh if lang == "zh" else en,
+            "message": message,
+            "field": field,
+        },
+        status_code=status,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map domain errors, validation errors and HTTP errors to the one error model."""
+    """Map domain errors, validation errors and HTTP errors to the one error model.
+
+    On pages (see `is_page`) the same errors are rendered as an HTML error page.
+    """
 
     @app.exception_handler(ImportFailed)
     async def _import(_: Request, exc: ImportFailed) -> JSONResponse:
@@ -61,8 +108,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(CunrongError)
-    async def _domain(_: Request, exc: CunrongError) -> JSONResponse:
+    async def _domain(request: Request, exc: CunrongError) -> JSONResponse | HTMLResponse:
         status = _status_of(exc)
+        if is_page(request):
+            return error_page(request, status, str(exc), exc.field)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(
             _body(exc.code, str(exc), exc.field), status_code=status, headers=headers
@@ -84,15 +133,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(
+        request: Request, exc: RequestValidationError
+    ) -> JSONResponse | HTMLResponse:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path")]
         field = ".".join(loc) or None
         message = first.get("msg", "invalid request")
+        if is_page(request):
+            return error_page(request, 422, f"{field}: {message}", field)
         return JSONResponse(_body("invalid_input", f"{field}: {message}", field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | HTMLResponse:
+        if is_page(request):
+            return error_page(request, exc.status_code, str(exc.detail))
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
         return JSONResponse(
             _body(code.get(exc.status_code, "http_error"), str(exc.detail)),

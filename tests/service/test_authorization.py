@@ -446,7 +446,11 @@ def test_authorization_matrix(town: Town, route: str) -> None:
     for caller in CALLERS:
         response = town.send(caller, shared or prepare(town))
         got[caller] = response.status_code
-        if response.status_code in ERROR_CODES:
+        if response.status_code in ERROR_CODES and "text/html" in response.headers["content-type"]:
+            # pages answer people with a page, never with JSON
+            bodies[caller] = response.text[:300]
+            assert "<html" in response.text.lower(), (caller, response.text[:300])
+        elif response.status_code in ERROR_CODES:
             # one error model for refusals too
             body = response.json()
             bodies[caller] = body["error"]
