@@ -8,13 +8,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
 
 from geo.errors import InvalidInput
 from geo.io import import_file
 from service.auth import Admin
 from service.deps import ConnDep
+from service.responses import ImportResult
 
 router = APIRouter(tags=["import 导入"])
 
@@ -57,8 +58,9 @@ def _unpack(data: bytes, filename: str, folder: Path) -> Path:
     return path
 
 
-@router.post("/import/{kind}")
+@router.post("/import/{kind}", response_model=ImportResult)
 async def import_upload(
+    request: Request,
     conn: ConnDep,
     user: Admin,
     kind: Annotated[
@@ -80,7 +82,14 @@ async def import_upload(
     with tempfile.TemporaryDirectory() as folder:
         path = _unpack(data, file.filename or "upload", Path(folder))
         report = import_file(
-            conn, kind, path, encoding=encoding, crs=crs, coords=coords, dry_run=dry_run
+            conn,
+            kind,
+            path,
+            encoding=encoding,
+            crs=crs,
+            coords=coords,
+            dry_run=dry_run,
+            tolerance_m=request.app.state.settings.gps_tolerance_m,
         )
     return {
         "summary": report.summary(),
