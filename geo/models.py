@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -38,6 +39,12 @@ from geo.vocab import ISSUE_STATUSES as ISSUE_STATUSES  # re-exported: declared 
 from geo.vocab import OPEN_STATUSES as OPEN_STATUSES
 
 SRID = 4326
+"""The stored geometries' CRS: WGS-84 lon/lat."""
+
+TOWN_TIME_ZONE = "Asia/Shanghai"
+"""The town's calendar (UTC+8, no daylight saving): the day of a timestamp is taken there."""
+TOWN_TODAY = f"(now() AT TIME ZONE '{TOWN_TIME_ZONE}')::date"
+"""SQL for today in the town's calendar."""
 
 EVENT_KINDS = (
     "created",
@@ -219,7 +226,7 @@ class IssueEvent(Base):
     __tablename__ = "issue_event"
     __table_args__ = (
         CheckConstraint(_in("kind", EVENT_KINDS), name="kind_known"),
-        Index("issue_event_issue", "issue_id", "at"),
+        Index("issue_event_issue", "issue_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -227,7 +234,12 @@ class IssueEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    on: Mapped[date] = mapped_column(Date, server_default=text(TOWN_TODAY))
+    """The day the action happened (given by whoever records it, or today)."""
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    """When the row was written."""
     actor: Mapped[str | None] = mapped_column(String(NAME_LEN))
     note: Mapped[str | None] = mapped_column(Text)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))

@@ -134,7 +134,11 @@ class TransitionIn(RequestModel):
     version: int = Field(..., ge=1, le=INT_MAX)
     note: str | None = Field(None, max_length=NOTE_LEN)
     photo_ids: list[uuid.UUID] = []
-    on: Day | None = None
+    on: Day | None = Field(
+        None,
+        description="the day the action happened (办理日期): default today; not in the future,"
+        " not before the issue was found",
+    )
     round_id: Id | None = None
 
 
@@ -171,7 +175,8 @@ class EventPublic(BaseModel):
     kind: str
     from_status: str | None
     to_status: str | None
-    at: datetime
+    on: date = Field(description="the day the action happened")
+    recorded_at: datetime = Field(description="when it was recorded")
     actor: str | None
     note: str | None
     photo_ids: list[uuid.UUID] = []

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
-from geo.testing import PostgisServer
 from service.settings import ServiceSettings
 from tests.browser import Browser
+from tests.postgis import PostgisServer
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,18 @@ _ISSUE_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_EVENT_COLUMNS = ("issue_id", "kind", "from_status", "to_status", "at", "actor", "note", "round_id")
+_EVENT_COLUMNS = (
+    "issue_id",
+    "kind",
+    "from_status",
+    "to_status",
+    '"on"',
+    "recorded_at",
+    "actor",
+    "note",
+    "round_id",
+)
+"""The sample's events happened when they were recorded: `on` is the day of `at` (UTC+8)."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +344,7 @@ def _copy_issues(conn: Connection, folder: Path, rounds: dict[str, int]) -> tupl
                         event["kind"],
                         event["from_status"] or None,
                         event["to_status"] or None,
+                        datetime.fromisoformat(event["at"]).date(),
                         event["at"],
                         event["actor"] or None,
                         event["note"] or None,

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from geo import issue_reader
 from service.errors import RETRY_AFTER_S, ErrorBody, error_response
 
 router = APIRouter(tags=["health"])
@@ -82,7 +83,7 @@ def health(request: Request) -> Health | JSONResponse:
         parts["postgis"] = "ok"
         try:
             villages = conn.execute(text("SELECT count(*) FROM village")).scalar_one()
-            issues = conn.execute(text("SELECT count(*) FROM issue")).scalar_one()
+            issues = issue_reader.count(conn)
         except (OperationalError, InterfaceError) as exc:
             parts["database"] = "down"
             return _down(request, parts, "the database", exc)

@@ -78,6 +78,7 @@ async def import_upload(
 ) -> dict[str, Any]:
     """Check and load a file, all or nothing; villages re-assign every issue afterwards."""
     del user
+    settings = request.app.state.settings
     data = await file.read(MAX_IMPORT_BYTES + 1)
     with tempfile.TemporaryDirectory() as folder:
         path = _unpack(data, file.filename or "upload", Path(folder))
@@ -89,7 +90,8 @@ async def import_upload(
             crs=crs,
             coords=coords,
             dry_run=dry_run,
-            tolerance_m=request.app.state.settings.gps_tolerance_m,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
         )
     return {
         "summary": report.summary(),

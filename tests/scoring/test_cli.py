@@ -48,7 +48,7 @@ SCENARIO = {
         ["V04", "2024-08-08", "county_site_visit"],
     ],
 }
-# Worked by hand (DESIGN.md § Assessment rules, default rules):
+# Worked by hand (docs/rules.md, default rules):
 # M1  March: V01 (90 + 80) / 2 = 85, V02 70, V03 75, V04 60. April: V01 88, V02 72, V04 65.
 # M3  Four (then three) villages ranked: fewer than 10, so every ranked village is bottom ten.
 # M4  March: V01, V02, V03, V04 −3 each (分管领导). April: V01, V02, V04 were bottom ten in

@@ -30,10 +30,10 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 
-from geo.testing import PostgisServer
 from geo.users import create_user, deactivate_user
 from service.app import create_app
 from service.settings import ServiceSettings
+from tests.postgis import PostgisServer
 from tests.sites.village import SRID, X0, Y0, build_village, wkt_box
 
 CALLERS = ("none", "bad", "admin", "inspector", "own", "other", "leader", "planner")
