@@ -136,7 +136,7 @@ def _describe(exc: Exception, status: int) -> tuple[str, str, str | None, dict[s
     if isinstance(exc, RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         field = _validation_field(first)
-        message = str(first.get("msg", "invalid request"))
+        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
         if first.get("type") == "json_invalid":
             message = f"the body is not valid JSON ({first.get('ctx', {}).get('error', message)})"
         return "invalid_input", f"{field}: {message}", field, {}
