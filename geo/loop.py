@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, TextClause, text
 
-from geo.assign import GPS_TOLERANCE_M, locate
+from geo.assign import GPS_TOLERANCE_M, Location, locate
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
 from geo.defaults import DUPLICATE_RADIUS_M, METRIC_SRID, REBOUND_DAYS, REBOUND_RADIUS_M
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
@@ -134,6 +134,70 @@ def known_category(conn: Connection, code: str, *, field: str = "category") -> N
         raise UnknownCategory(f"unknown category {code!r}{hint}", field=field)
 
 
+def _wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
+    check_point(lon, lat)
+    if coords == "gcj02":
+        wlon, wlat = gcj02_to_wgs84(lon, lat)
+        return float(wlon), float(wlat)
+    if coords != "wgs84":
+        raise InvalidInput(f"expected coords 'wgs84' or 'gcj02', got {coords!r}", field="coords")
+    return lon, lat
+
+
+@dataclass(frozen=True)
+class IssueCheck:
+    """What recording an issue here would find, without recording it (the field page asks first)."""
+
+    location: Location
+    rebound_of: Nearby | None = None
+    possible_duplicates: list[Nearby] = field(default_factory=list)
+
+
+def check_new_issue(
+    conn: Connection,
+    *,
+    category: str,
+    lon: float,
+    lat: float,
+    found_on: date,
+    coords: str = "wgs84",
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
+    rebound_radius_m: float = REBOUND_RADIUS_M,
+    rebound_days: int = REBOUND_DAYS,
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M,
+) -> IssueCheck:
+    """Dry run of `create_issue`: the village and grid, the rebound and near duplicates."""
+    lon, lat = _wgs84(lon, lat, coords)
+    known_category(conn, category)
+    check_day(found_on, field="found_on")
+    try:
+        where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
+    except InvalidInput as exc:
+        raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
+    return IssueCheck(
+        location=where,
+        rebound_of=_rebound_candidate(
+            conn,
+            lon=lon,
+            lat=lat,
+            category=category,
+            metric_srid=metric_srid,
+            found_on=found_on,
+            radius_m=rebound_radius_m,
+            days=rebound_days,
+        ),
+        possible_duplicates=_nearby_open(
+            conn,
+            lon=lon,
+            lat=lat,
+            category=category,
+            metric_srid=metric_srid,
+            radius_m=duplicate_radius_m,
+        ),
+    )
+
+
 def create_issue(
     conn: Connection,
     new: NewIssue,
@@ -151,13 +215,7 @@ def create_issue(
     Idempotent under concurrency: with a client id, a retry (even one racing its original)
     gets the one stored issue back (`created=False`), never a second row or an error.
     """
-    lon, lat = new.lon, new.lat
-    check_point(lon, lat)
-    if coords == "gcj02":
-        wlon, wlat = gcj02_to_wgs84(lon, lat)
-        lon, lat = float(wlon), float(wlat)
-    elif coords != "wgs84":
-        raise InvalidInput(f"expected coords 'wgs84' or 'gcj02', got {coords!r}", field="coords")
+    lon, lat = _wgs84(new.lon, new.lat, coords)
     known_category(conn, new.category)
     check_day(new.found_on, field="found_on")
     if new.deadline is not None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
+import geo.maps
 from geo.db import make_engine
 from geo.maps.basemaps import tile_origins
 from service.docs import install_docs
@@ -17,6 +20,7 @@ from service.rankings import rules_for
 from service.routes import (
     assessment,
     exports,
+    field,
     health,
     imports,
     issues,
@@ -69,6 +73,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         sites,
         imports,
         pages,
+        field,
     ):
         app.include_router(module.router)
+    app.include_router(field.pages)
+    # Page scripts, styles and icons; Leaflet from the vendored copy (no CDN).
+    vendor = Path(geo.maps.__file__).resolve().parent / "vendor"
+    app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")
+    app.mount("/static", StaticFiles(directory=field.STATIC), name="static")
     return app

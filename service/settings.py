@@ -10,6 +10,7 @@ README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,3 +97,16 @@ class ServiceSettings(BaseSettings):
     def engine_url(self) -> str:
         """The SQLAlchemy URL of the database in use: DATABASE_URL, else the local cluster."""
         return resolve_database_url(self.database_url, pgdata=self.pgdata)
+
+    def placement(self) -> dict[str, Any]:
+        """Keyword arguments of the one placement rule (`geo.assign.locate` and friends)."""
+        return {"tolerance_m": self.gps_tolerance_m, "metric_srid": self.metric_srid}
+
+    def detection(self) -> dict[str, Any]:
+        """Keyword arguments of `geo.loop.create_issue` / `check_new_issue` beyond the point."""
+        return {
+            **self.placement(),
+            "rebound_radius_m": self.rebound_radius_m,
+            "rebound_days": self.rebound_days,
+            "duplicate_radius_m": self.duplicate_radius_m,
+        }

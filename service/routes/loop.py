@@ -68,11 +68,7 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         ),
         actor=user.label,
         coords=body.coords,
-        tolerance_m=settings.gps_tolerance_m,
-        metric_srid=settings.metric_srid,
-        rebound_radius_m=settings.rebound_radius_m,
-        rebound_days=settings.rebound_days,
-        duplicate_radius_m=settings.duplicate_radius_m,
+        **settings.detection(),
     )
     warnings = []
     if created.outside_m:

@@ -114,10 +114,14 @@ def site_visit(
     request: Request,
     conn: ConnDep,
     user: Reader,
-    month: Annotated[str, Query(description="the round's month, YYYY-MM")],
     lang: Lang = "zh",
+    month: Annotated[str | None, Query(description="the round's month, YYYY-MM")] = None,
 ) -> HTMLResponse:
-    """现场检查单: a village's map, due issues in walking order with photos, for printing."""
+    """现场检查单: a village's map, due issues in walking order with photos, for printing.
+
+    Without `month`, the round of the current month.
+    """
+    month = month or f"{date.today():%Y-%m}"
     village_scope(user, (code,))
     village = (
         conn.execute(
