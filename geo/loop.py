@@ -193,7 +193,7 @@ def create_issue(
         },
     )
     note = (
-        f"GPS {where.outside_m:.0f} m outside {where.village_name}; assigned to nearest village"
+        f"GPS 点位在{where.village_name}边界外 {where.outside_m:.0f} m，已归入最近的村"
         if where.outside_m
         else None
     )
@@ -206,8 +206,8 @@ def create_issue(
             "open",
             "open",
             actor,
-            f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
-            f"{settings.rebound_days} days",
+            f"距 {rebound.code} {rebound.distance_m:.0f} m，该问题销号未满 "
+            f"{settings.rebound_days} 天",
             new.round_id,
             on=new.found_on,
         )
