@@ -39,6 +39,7 @@ from geo.vocab import ISSUE_STATUSES as ISSUE_STATUSES  # re-exported: declared 
 from geo.vocab import OPEN_STATUSES as OPEN_STATUSES
 
 SRID = 4326
+"""The stored geometries' CRS: WGS-84 lon/lat."""
 
 TOWN_TIME_ZONE = "Asia/Shanghai"
 """The town's calendar (UTC+8, no daylight saving): the day of a timestamp is taken there."""

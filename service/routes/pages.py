@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.errors import NotFound
-from geo.issue_filter import parse_month
-from geo.models import OPEN_STATUSES
+from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
 from geo.vocab import status_label
 from scoring.inputs import next_month
@@ -67,24 +67,14 @@ def dashboard(
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
-    counts = (
-        conn.execute(
-            text(
-                "SELECT (SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
-                "   OR v.code = ANY(:v)) AS villages, count(*) AS issues,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)) AS open,"
-                " count(*) FILTER (WHERE i.status = 'submitted') AS submitted,"
-                " count(*) FILTER (WHERE i.status = 'closed') AS closed,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)"
-                "   AND i.deadline < :today) AS overdue FROM issue i"
-                " LEFT JOIN village v ON v.id = i.village_id"
-                " WHERE cardinality(CAST(:v AS text[])) = 0 OR v.code = ANY(:v)"
-            ),
-            {"today": today, "v": list(villages), "open": list(OPEN_STATUSES)},
-        )
-        .mappings()
-        .one()
-    )
+    counts = issue_reader.status_counts(conn, IssueFilter(villages=villages, as_of=today))
+    counts["villages"] = conn.execute(
+        text(
+            "SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
+            " OR v.code = ANY(:v)"
+        ),
+        {"v": list(villages)},
+    ).scalar_one()
     recheck_month = _next_month(month) if month else f"{today:%Y-%m}"
     recheck = [
         {
@@ -150,13 +140,7 @@ def site_visit(
     )
     entry = due[0] if due else None
     stops = entry.stops if entry else []
-    photos: dict[Any, list[Any]] = {}
-    if stops:
-        for row in conn.execute(
-            text("SELECT issue_id, id FROM photo WHERE issue_id = ANY(:ids) ORDER BY uploaded_at"),
-            {"ids": [s.id for s in stops]},
-        ):
-            photos.setdefault(row.issue_id, []).append(row.id)
+    photos = issue_reader.photo_ids_by_issue(conn, [s.id for s in stops])
     return templates.TemplateResponse(
         request,
         "visit.html",
