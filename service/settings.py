@@ -65,6 +65,8 @@ class ServiceSettings(BaseSettings):
     """The most issues one `GET /issues` page may return (`limit`)."""
     default_page_size: int = 5_000
     """The page size of `GET /issues` when the request gives no `limit`."""
+    log_level: str = "INFO"
+    """Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR)."""
     title: str = "村容 cunrong"
     """The service's name in the API docs."""
     rules_file: Path | None = None
