@@ -14,6 +14,7 @@ from service.errors import install_error_handlers
 from service.rankings import rules_for
 from service.routes import (
     assessment,
+    categories,
     exports,
     health,
     imports,
@@ -58,6 +59,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         issues,
         loop,
         assessment,
+        categories,
         exports,
         maps,
         sites,

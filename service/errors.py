@@ -17,6 +17,7 @@ from geo.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooLarge,
 )
 from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
@@ -26,6 +27,7 @@ STATUS_BY_ERROR: dict[type[CunrongError], int] = {
     NotFound: 404,
     Conflict: 409,
     Forbidden: 403,
+    TooLarge: 413,
 }
 
 
