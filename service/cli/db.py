@@ -73,10 +73,13 @@ def url() -> None:
 @app.command()
 def upgrade(revision: str = typer.Argument("head")) -> None:
     """Migrate the schema to the latest revision (or REVISION)."""
+    from geo.migrate import PostgisMissing
     from geo.migrate import upgrade as run_upgrade
 
     try:
         run_upgrade(revision=revision)
+    except PostgisMissing as exc:
+        raise _fail(exc) from None
     except Exception as exc:
         raise _fail(exc) from exc
     typer.echo(f"schema at {revision}")

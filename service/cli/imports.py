@@ -69,8 +69,18 @@ def _run(
     progress: bool | None,
 ) -> None:
     from geo.db import make_engine
+    from geo.errors import TooLarge
     from geo.io import ImportFailed, import_file
+    from geo.io.limits import ImportLimits
+    from service.settings import ServiceSettings
 
+    settings = ServiceSettings()
+    # The vertex limits protect the maps drawn later, so they hold for the CLI too; rows
+    # are not limited here (the CLI is how large histories are loaded).
+    limits = ImportLimits(
+        max_polygon_vertices=settings.max_polygon_vertices,
+        max_file_vertices=settings.max_file_vertices,
+    )
     engine = make_engine()
     try:
         report = import_file(
@@ -83,7 +93,11 @@ def _run(
             coords=coords.value,
             dry_run=dry_run,
             progress=progress,
+            limits=limits,
         )
+    except TooLarge as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except ImportFailed as exc:
         for line in exc.report.lines():
             typer.echo(line, err=True)
