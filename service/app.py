@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,10 +28,19 @@ from service.routes import (
 )
 from service.settings import ServiceSettings
 
+GIL_SWITCH_INTERVAL_S = 0.001
+"""How long a busy thread may keep the interpreter lock before another gets it (default 5 ms).
+
+Imports, photo re-encoding and score uploads run in the threadpool; each request the event
+loop serves meanwhile needs the lock a dozen times (socket reads, database round trips), so
+a shorter interval keeps /health and page loads fast while a big upload is processed.
+"""
+
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """Build the app; the engine is made at start-up and disposed at shutdown."""
     settings = settings or ServiceSettings()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
