@@ -22,7 +22,7 @@ from typing import Any
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Connection, text
 
-from geo.errors import InvalidInput, NotFound, TooLarge, mib
+from geo.errors import CunrongError, InvalidInput, NotFound, TooLarge, mib
 
 ALLOWED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
@@ -122,12 +122,18 @@ def open_image(
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
+    except CunrongError:
+        raise
     except Image.DecompressionBombError as exc:
         raise TooLarge(
             f"the image has too many pixels: {exc}", limit="CUNRONG_MAX_IMAGE_PIXELS", field=field
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"not an image (JPEG, PNG or WebP): {exc}", field=field) from None
+    except Exception as exc:  # a malformed file can trip any of the decoders' parsers
+        raise InvalidInput(
+            f"not a readable image (JPEG, PNG or WebP): {type(exc).__name__}", field=field
+        ) from None
     return image
 
 
@@ -150,18 +156,21 @@ def without_metadata(image: Image.Image) -> Image.Image:
     return clean
 
 
-def encode_public(image: Image.Image, fmt: str) -> bytes:
-    """The copy readers get: the same format, re-encoded without metadata."""
-    clean = without_metadata(image)
+def encode_public(clean: Image.Image, fmt: str) -> bytes:
+    """The copy readers get: the same format, re-encoded from `without_metadata` pixels.
+
+    No `optimize=True` for JPEG: Pillow then encodes in one call that holds the interpreter
+    lock for seconds on a large photo, stalling every other request of the process.
+    """
     out = io.BytesIO()
     icc = clean.info.get("icc_profile")
     extra: dict[str, Any] = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":
         if clean.mode not in ("RGB", "L", "CMYK"):
             clean = clean.convert("RGB")
-        clean.save(out, "JPEG", quality=PUBLIC_QUALITY, optimize=True, **extra)
+        clean.save(out, "JPEG", quality=PUBLIC_QUALITY, **extra)
     elif fmt == "PNG":
-        clean.save(out, "PNG", optimize=False, **extra)
+        clean.save(out, "PNG", **extra)
     else:
         clean.save(out, "WEBP", quality=PUBLIC_QUALITY, **extra)
     return out.getvalue()
@@ -178,14 +187,17 @@ def _write_once(path: Path, data: bytes) -> None:
 
 def make_public_copies(root: Path, sha: str, image: Image.Image) -> None:
     """Write the metadata-free copy and its thumbnail (each once; kept when present)."""
-    mime, ext = ALLOWED_FORMATS[image.format or "JPEG"]
-    del mime
+    fmt = image.format or "JPEG"
+    _, ext = ALLOWED_FORMATS[fmt]
     public = public_path(root, sha, ext)
-    if not public.exists():
-        _write_once(public, encode_public(image, image.format or "JPEG"))
     thumb = thumbnail_path(root, sha)
+    if public.exists() and thumb.exists():
+        return
+    clean = without_metadata(image)
+    if not public.exists():
+        _write_once(public, encode_public(clean, fmt))
     if not thumb.exists():
-        small = without_metadata(image).convert("RGB")
+        small = clean.convert("RGB")
         small.info = {}
         small.thumbnail(THUMB_SIZE)
         out = io.BytesIO()
@@ -198,6 +210,8 @@ def ensure_public_copies(root: Path, sha: str, original: Path) -> None:
     ext = original.suffix.lstrip(".")
     if public_path(root, sha, ext).exists() and thumbnail_path(root, sha).exists():
         return
+    if not original.exists():
+        raise NotFound(f"the file of photo {sha[:12]}… is missing from storage", field="photo_id")
     with Image.open(original) as image:
         image.load()
         make_public_copies(root, sha, image)

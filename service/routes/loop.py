@@ -253,6 +253,8 @@ def get_original(
     row = _photo_row(conn, photo_id, user)
     root: Path = request.app.state.photo_root
     original = root / row.path
+    if not original.exists():
+        raise NotFound(f"the file of photo {photo_id} is missing from storage", field="photo_id")
     return FileResponse(original, media_type=row.mime)
 
 

@@ -127,3 +127,36 @@ def test_a_photo_stored_before_public_copies_existed_is_served_clean(client, tok
     shutil.rmtree(tmp_path / "photos" / "thumbs")
     _assert_no_metadata(client.get(photo["url"]).content)
     _assert_no_metadata(client.get(photo["thumbnail_url"]).content)
+
+
+def test_overlapping_retries_of_one_photo_store_it_once(client, tokens, two_villages_url, tmp_path):
+    import threading
+    import uuid
+
+    from geo.photos import store_photo
+
+    issue = uuid.UUID(new_issue(client, tokens["inspector"]).json()["id"])
+    data = camera_jpeg()
+    engine = create_engine(two_villages_url)
+    barrier = threading.Barrier(2)
+    ids: list[uuid.UUID] = []
+
+    def upload() -> None:
+        with engine.begin() as conn:
+            barrier.wait()
+            stored = store_photo(
+                conn, root=tmp_path / "p", issue_id=issue, data=data, kind="before", uploaded_by="i"
+            )
+            ids.append(stored.id)
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT count(*) FROM photo WHERE issue_id = :i"), {"i": issue}
+        ).scalar_one()
+    engine.dispose()
+    assert stored == 1 and len(ids) == 2 and ids[0] == ids[1]
