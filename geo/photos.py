@@ -149,7 +149,10 @@ def _check_pixels(width: int, height: int, max_pixels: int, field: str) -> None:
 
 def without_metadata(image: Image.Image) -> Image.Image:
     """The pixels turned upright, with no EXIF, XMP, comments or text chunks left to save."""
-    upright = ImageOps.exif_transpose(image) or image
+    try:
+        upright = ImageOps.exif_transpose(image) or image
+    except Exception:  # a camera's malformed EXIF: keep the pixels as stored
+        upright = image
     clean = upright.copy()
     icc = image.info.get("icc_profile")
     clean.info = {"icc_profile": icc} if icc else {}

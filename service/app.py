@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from geo.db import make_engine
 from geo.settings import get_settings
+from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.rankings import rules_for
@@ -60,6 +61,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes(settings))
     install_docs(app)
     app.state.photo_root = get_settings().photo_dir
     app.state.rules = rules_for(settings.rules_file)

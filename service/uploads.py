@@ -162,6 +162,10 @@ def unpack_zip(archive_path: Path, folder: Path, limits: UploadLimits) -> None:
                         out.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise InvalidInput(f"not a valid .zip archive: {exc}", field="file") from None
+    except RuntimeError as exc:  # an encrypted member: zipfile asks for a password
+        raise InvalidInput(
+            f"the .zip cannot be unpacked ({exc}); send it without a password", field="file"
+        ) from None
 
 
 def check_workbook(path: Path, limits: UploadLimits) -> None:

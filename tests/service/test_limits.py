@@ -230,3 +230,29 @@ def test_photo_size_limit_is_in_mib(limited, tokens, two_villages_url):
     body = _assert_413(response, "CUNRONG_MAX_PHOTO_MIB")
     assert "MiB" in body["message"] and " MB" not in body["message"]
     assert _count(two_villages_url, "photo") == 0
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(limited, tokens, two_villages_url):
+    client = limited(max_upload_mib=0.1, max_photo_mib=0.1, max_sheet_mib=0.1)
+    issue = _issue(client, tokens)
+    big = b"\xff\xd8" + b"\0" * (3 * 2**20)
+    declared = client.post(
+        f"/issues/{issue}/photos",
+        files={"file": ("big.jpg", big, "image/jpeg")},
+        headers=tokens["inspector"],
+    )
+    body = _assert_413(declared, "CUNRONG_MAX_PHOTO_MIB")
+    assert "request body" in body["message"] and "1.1 MiB" in body["message"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b"--x\r\nContent-Disposition: form-data; name=file; filename=a.jpg\r\n\r\n"
+        for _ in range(3):
+            yield b"\0" * 2**20
+
+    streamed = client.post(
+        f"/issues/{issue}/photos",
+        content=chunks(),
+        headers={**tokens["inspector"], "Content-Type": "multipart/form-data; boundary=x"},
+    )
+    _assert_413(streamed, "CUNRONG_MAX_PHOTO_MIB")
+    assert _count(two_villages_url, "photo") == 0
