@@ -65,11 +65,7 @@ def ensure_postgis(url: str) -> bool:
     return True
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database schema to `revision` (adding PostGIS first when it may)."""
-    if url is None:
-        from geo.db import database_url
-
-        url = database_url()
     ensure_postgis(url)
     command.upgrade(alembic_config(url), revision)

@@ -22,6 +22,7 @@ from typing import Any
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.errors import CunrongError, InvalidInput, NotFound, TooLarge, mib
 
 ALLOWED_FORMATS = {
@@ -239,10 +240,7 @@ def store_photo(
     """
     if kind not in ("before", "after", "other"):
         raise InvalidInput("expected kind before, after or other", field="kind")
-    issue = conn.execute(
-        text("SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM issue WHERE id = :i"),
-        {"i": issue_id},
-    ).first()
+    issue = issue_reader.point_of(conn, issue_id)
     if issue is None:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     image = open_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
@@ -252,7 +250,7 @@ def store_photo(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"photo:{issue_id}:{sha}"},
     )
-    existing = _existing(conn, issue_id, sha)
+    existing = _existing(conn, issue_id, sha, (issue[0], issue[1]))
     if existing is not None:
         return existing
     path = photo_path(root, sha, ext)
@@ -267,7 +265,7 @@ def store_photo(
                 "SELECT ST_Distance(ST_SetSRID(ST_MakePoint(:a, :b), 4326)::geography,"
                 " ST_SetSRID(ST_MakePoint(:c, :d), 4326)::geography)"
             ),
-            {"a": lon, "b": lat, "c": issue.lon, "d": issue.lat},
+            {"a": lon, "b": lat, "c": issue[0], "d": issue[1]},
         ).scalar_one()
         warnings = _distance_warnings(kind, distance)
     photo_id = uuid.uuid4()
@@ -317,16 +315,17 @@ def _distance_warnings(kind: str, distance: float | None) -> list[str]:
     ]
 
 
-def _existing(conn: Connection, issue_id: uuid.UUID, sha: str) -> StoredPhoto | None:
+def _existing(
+    conn: Connection, issue_id: uuid.UUID, sha: str, issue_point: tuple[float, float]
+) -> StoredPhoto | None:
     row = conn.execute(
         text(
-            "SELECT p.id, p.kind, p.mime, p.width, p.height, p.taken_at, ST_X(p.geom) AS lon,"
-            " ST_Y(p.geom) AS lat, CASE WHEN p.geom IS NULL THEN NULL ELSE"
-            " ST_Distance(p.geom::geography, i.geom::geography) END AS distance"
-            " FROM photo p JOIN issue i ON i.id = p.issue_id"
-            " WHERE p.issue_id = :i AND p.sha256 = :sha ORDER BY p.uploaded_at, p.id LIMIT 1"
+            "SELECT id, kind, mime, width, height, taken_at, ST_X(geom) AS lon,"
+            " ST_Y(geom) AS lat, ST_Distance(geom::geography,"
+            " ST_SetSRID(ST_MakePoint(:c, :d), 4326)::geography) AS distance"
+            " FROM photo WHERE issue_id = :i AND sha256 = :sha ORDER BY uploaded_at, id LIMIT 1"
         ),
-        {"i": issue_id, "sha": sha},
+        {"i": issue_id, "sha": sha, "c": issue_point[0], "d": issue_point[1]},
     ).first()
     if row is None:
         return None

@@ -5,19 +5,25 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
+import geo.maps
 from geo.db import make_engine
-from geo.settings import get_settings
+from geo.maps.basemaps import tile_origins
 from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
-from service.errors import install_error_handlers
+from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.logs import configure_logging
+from service.middleware import RequestContext, content_security_policy
 from service.rankings import rules_for
 from service.routes import (
     assessment,
     categories,
     exports,
+    field,
     health,
     imports,
     issues,
@@ -41,11 +47,12 @@ a shorter interval keeps /health and page loads fast while a big upload is proce
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """Build the app; the engine is made at start-up and disposed at shutdown."""
     settings = settings or ServiceSettings()
+    configure_logging(settings.log_level)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = make_engine(settings.engine_url())
         try:
             yield
         finally:
@@ -56,14 +63,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description="农村人居环境整治提升 — issues, closed loop, rankings and maps of a town.",
         version="0.1.0",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes(settings))
+    csp = content_security_policy(tile_origins(tianditu_key=settings.tianditu_key))
+    app.add_middleware(RequestContext, csp=csp)
     install_docs(app)
-    app.state.photo_root = get_settings().photo_dir
+    app.state.photo_root = settings.photo_dir
     app.state.rules = rules_for(settings.rules_file)
     for module in (
         health,
@@ -77,6 +87,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         sites,
         imports,
         pages,
+        field,
     ):
         app.include_router(module.router)
+    app.include_router(field.pages)
+    # Page scripts, styles and icons; Leaflet from the vendored copy (no CDN).
+    vendor = Path(geo.maps.__file__).resolve().parent / "vendor"
+    app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")
+    app.mount("/static", StaticFiles(directory=field.STATIC), name="static")
     return app

@@ -4,38 +4,87 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from geo.vocab import (
+    ADDRESS_LEN,
+    CATEGORY_CODE_LEN,
+    DESCRIPTION_LEN,
+    NAME_LEN,
+    NOTE_LEN,
+    Action,
+)
+from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
 
 
-class PointGeometry(BaseModel):
-    """A GeoJSON Point in WGS-84 (or GCJ-02 with coords=gcj02): [lon, lat]."""
+def _plausible(day: date) -> date:
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(
+            f"expected a date from {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31, got {day}"
+        )
+    return day
+
+
+Day = Annotated[date, AfterValidator(_plausible)]
+"""A date of the campaign's records (years 2000–2100): every date the API accepts."""
+
+INT_MAX = 2**31 - 1
+"""The largest PostgreSQL `integer`: ids, versions and counts the API accepts stay below."""
+Id = Annotated[int, Field(ge=1, le=INT_MAX)]
+"""A row id (an inspection round's, an event's)."""
+Count = Annotated[int, Field(ge=0, le=INT_MAX)]
+"""A count that is stored."""
+YearPath = Annotated[
+    int, Path(ge=EARLIEST_YEAR, le=LATEST_YEAR, description="the assessment year, e.g. 2024")
+]
+"""An assessment year in a route's path."""
+
+
+def _no_nul(value: object) -> object:
+    texts = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields refused, texts free of NUL characters
+    (PostgreSQL cannot store them), so a bad value is a 422 naming its field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return _no_nul(value)
+
+
+class PointGeometry(RequestModel):
+    """A GeoJSON Point in WGS-84 (or GCJ-02 with coords=gcj02): [lon, lat]."""
 
     type: Literal["Point"]
     coordinates: tuple[float, float]
 
 
-class IssueCreate(BaseModel):
+class IssueCreate(RequestModel):
     """What an inspector sends to record an issue (a GeoJSON Point or lon/lat)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     id: uuid.UUID | None = Field(None, description="client UUID: a retry never duplicates")
-    category: str = Field(..., min_length=1, max_length=40, examples=["clutter"])
-    description: str = Field("", max_length=4000)
+    category: str = Field(..., min_length=1, max_length=CATEGORY_CODE_LEN, examples=["clutter"])
+    description: str = Field("", max_length=DESCRIPTION_LEN)
     geometry: PointGeometry | None = None
     lon: float | None = None
     lat: float | None = None
     coords: Literal["wgs84", "gcj02"] = "wgs84"
-    found_on: date | None = Field(None, description="default today")
-    deadline: date | None = Field(None, description="default found_on + 15 days")
+    found_on: Day | None = Field(None, description="default today")
+    deadline: Day | None = Field(None, description="default found_on + 15 days")
     source: str = "inspection"
-    address: str | None = Field(None, max_length=400)
-    responsible: str | None = Field(None, max_length=100)
-    round_id: int | None = None
+    address: str | None = Field(None, max_length=ADDRESS_LEN)
+    responsible: str | None = Field(None, max_length=NAME_LEN)
+    round_id: Id | None = None
 
     @model_validator(mode="after")
     def _one_location(self) -> IssueCreate:
@@ -78,17 +127,19 @@ class IssueCreated(BaseModel):
     warnings: list[str] = []
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(RequestModel):
     """One step of the loop, with the version the client last saw."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["submit", "close", "unrectified", "inadequate", "reopen"]
-    version: int = Field(..., ge=1)
-    note: str | None = Field(None, max_length=4000)
+    action: Action
+    version: int = Field(..., ge=1, le=INT_MAX)
+    note: str | None = Field(None, max_length=NOTE_LEN)
     photo_ids: list[uuid.UUID] = []
-    on: date | None = None
-    round_id: int | None = None
+    on: Day | None = Field(
+        None,
+        description="the day the action happened (办理日期): default today; not in the future,"
+        " not before the issue was found",
+    )
+    round_id: Id | None = None
 
 
 class TransitionOut(BaseModel):
@@ -127,7 +178,8 @@ class EventPublic(BaseModel):
     kind: str
     from_status: str | None
     to_status: str | None
-    at: datetime
+    on: date = Field(description="the day the action happened")
+    recorded_at: datetime = Field(description="when it was recorded")
     actor: str | None
     note: str | None
     photo_ids: list[uuid.UUID] = []

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
+from geo.testing import PostgisServer
 from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
 
-from geo.settings import get_settings
-from geo.testing import PostgisServer
 from service.cli import app
+from tests.cli import runner_for
 
 
 @pytest.fixture
@@ -29,18 +29,13 @@ def bare_database(pg_server: PostgisServer) -> Iterator[str]:
     pg_server.drop(name)
 
 
-def _upgrade(url: str, monkeypatch) -> object:
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, ["db", "upgrade"])
-    finally:
-        get_settings.cache_clear()
+def _upgrade(url: str) -> Any:
+    return runner_for(url).invoke(app, ["db", "upgrade"])
 
 
-def test_upgrade_adds_postgis_to_an_empty_database(pg_server, bare_database, monkeypatch):
+def test_upgrade_adds_postgis_to_an_empty_database(pg_server, bare_database):
     url = pg_server.url_of(bare_database)
-    result = _upgrade(url, monkeypatch)
+    result = _upgrade(url)
     assert result.exit_code == 0, result.output
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -51,9 +46,7 @@ def test_upgrade_adds_postgis_to_an_empty_database(pg_server, bare_database, mon
     engine.dispose()
 
 
-def test_without_the_right_to_add_postgis_one_line_says_what_to_run(
-    pg_server, bare_database, monkeypatch
-):
+def test_without_the_right_to_add_postgis_one_line_says_what_to_run(pg_server, bare_database):
     role = f"cunrong_plain_{uuid.uuid4().hex[:8]}"
     with pg_server._admin() as conn:
         conn.execute(
@@ -72,7 +65,7 @@ def test_without_the_right_to_add_postgis_one_line_says_what_to_run(
             .set(username=role, password="plain")
             .render_as_string(hide_password=False)
         )
-        result = _upgrade(url, monkeypatch)
+        result = _upgrade(url)
         assert result.exit_code == 1
         lines = result.output.strip().splitlines()
         assert len(lines) == 1, result.output

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from service.cli.common import settings_of
+from service.settings import ServiceSettings
+
 app = typer.Typer(
     help=(
         "导入 Import boundaries, roads and issues from GeoJSON, GeoPackage, Shapefile, KML, "
@@ -57,6 +60,7 @@ ProgressOpt = Annotated[
 
 
 def _run(
+    settings: ServiceSettings,
     kind: str,
     path: Path,
     *,
@@ -72,16 +76,14 @@ def _run(
     from geo.errors import TooLarge
     from geo.io import ImportFailed, import_file
     from geo.io.limits import ImportLimits
-    from service.settings import ServiceSettings
 
-    settings = ServiceSettings()
     # The vertex limits protect the maps drawn later, so they hold for the CLI too; rows
     # are not limited here (the CLI is how large histories are loaded).
     limits = ImportLimits(
         max_polygon_vertices=settings.max_polygon_vertices,
         max_file_vertices=settings.max_file_vertices,
     )
-    engine = make_engine()
+    engine = make_engine(settings.engine_url())
     try:
         report = import_file(
             engine,
@@ -93,6 +95,8 @@ def _run(
             coords=coords.value,
             dry_run=dry_run,
             progress=progress,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
             limits=limits,
         )
     except TooLarge as exc:
@@ -122,6 +126,7 @@ def _run(
 
 def _command(kind: str, doc: str) -> None:
     def command(
+        ctx: typer.Context,
         file: FileArg,
         layer: LayerOpt = None,
         encoding: EncodingOpt = None,
@@ -132,6 +137,7 @@ def _command(kind: str, doc: str) -> None:
         progress: ProgressOpt = None,
     ) -> None:
         _run(
+            settings_of(ctx),
             kind,
             file,
             layer=layer,

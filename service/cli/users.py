@@ -8,18 +8,20 @@ from geo.db import make_engine
 from geo.errors import CunrongError
 from geo.models import USER_ROLES
 from geo.users import create_user, deactivate_user, list_users
+from service.cli.common import settings_of
 
 app = typer.Typer(help="API users: add (prints a token once), list, revoke.", no_args_is_help=True)
 
 
 @app.command()
 def add(
+    ctx: typer.Context,
     name: str,
     role: str = typer.Option(..., help=f"one of {', '.join(USER_ROLES)}"),
     village: str | None = typer.Option(None, help="village code, for role 'village'"),
 ) -> None:
     """Create a user and print their token (it is not stored and cannot be shown again)."""
-    engine = make_engine()
+    engine = make_engine(settings_of(ctx).engine_url())
     try:
         with engine.begin() as conn:
             user, token = create_user(conn, name=name, role=role, village_code=village)
@@ -34,9 +36,9 @@ def add(
 
 
 @app.command("list")
-def list_() -> None:
+def list_(ctx: typer.Context) -> None:
     """List users (never their tokens)."""
-    engine = make_engine()
+    engine = make_engine(settings_of(ctx).engine_url())
     with engine.connect() as conn:
         for row in list_users(conn):
             state = "active" if row["active"] else "revoked"
@@ -45,9 +47,9 @@ def list_() -> None:
 
 
 @app.command()
-def revoke(name: str) -> None:
+def revoke(ctx: typer.Context, name: str) -> None:
     """Revoke a user's token."""
-    engine = make_engine()
+    engine = make_engine(settings_of(ctx).engine_url())
     try:
         with engine.begin() as conn:
             deactivate_user(conn, name)

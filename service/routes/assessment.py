@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import text
 
 from geo.assessment import (
@@ -19,11 +18,22 @@ from geo.assessment import (
 )
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
-from scoring.indicators import town_indicators
+from geo.vocab import NAME_LEN, NOTE_LEN
+from scoring.indicators import VillageIndicators, town_indicators
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.rankings import month_ranking_dict, year_ranking_dict
+from service.responses import (
+    Created,
+    MonthReport,
+    RoundOpened,
+    RoundOut,
+    Saved,
+    VillageRecheckOut,
+    YearReport,
+)
+from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import village_issue_counts
 from service.uploads import (
     UploadLimits,
@@ -35,60 +45,52 @@ from service.uploads import (
 router = APIRouter(tags=["assessment 考核"])
 
 
-class RoundCreate(BaseModel):
+class RoundCreate(RequestModel):
     """A monthly inspection round (月度检查)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     month: str = Field(..., examples=["2024-05"])
-    team: str = Field("整治办", max_length=100)
-    started_on: date | None = None
-    ended_on: date | None = None
+    team: str = Field("整治办", max_length=NAME_LEN)
+    started_on: Day | None = None
+    ended_on: Day | None = None
     villages: list[str] = Field(default_factory=list, description="default: every village")
-    note: str | None = None
+    note: str | None = Field(None, max_length=NOTE_LEN)
 
 
-class ScoreIn(BaseModel):
+class ScoreIn(RequestModel):
     """观摩打分: one scoring group's score (0–100) for a village in a month."""
-
-    model_config = ConfigDict(extra="forbid")
 
     month: str = Field(..., examples=["2024-05"])
     village: str
-    group: str = Field(..., min_length=1, max_length=100)
+    group: str = Field(..., min_length=1, max_length=NAME_LEN)
     score: float = Field(..., ge=0, le=100)
 
 
-class ThirdPartyIn(BaseModel):
+class ThirdPartyIn(RequestModel):
     """市第三方测评 of one village."""
-
-    model_config = ConfigDict(extra="forbid")
 
     village: str
     evaluated: bool = True
-    problems_found: int = Field(0, ge=0)
-    problems_unrectified: int = Field(0, ge=0)
+    problems_found: Count = 0
+    problems_unrectified: Count = 0
 
 
-class HonorIn(BaseModel):
+class HonorIn(RequestModel):
     """形成典型 (model_village) or 承担县现场观摩点评 (county_site_visit)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     village: str
-    awarded_on: date
+    awarded_on: Day
     kind: str = Field(..., examples=["model_village"])
     note: str | None = None
 
 
-@router.post("/rounds", status_code=201)
+@router.post("/rounds", status_code=201, response_model=RoundOpened)
 def open_round(body: RoundCreate, conn: ConnDep, user: Inspector) -> dict[str, Any]:
     """Open a monthly round for the given (default: all) villages."""
     round_id = create_round(conn, **body.model_dump())
     return {"id": round_id, "month": body.month, "team": body.team, "opened_by": user.name}
 
 
-@router.get("/rounds")
+@router.get("/rounds", response_model=list[RoundOut])
 def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
     """Every round with the number of villages it visits."""
     del user
@@ -102,8 +104,9 @@ def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-@router.get("/recheck")
+@router.get("/recheck", response_model=list[VillageRecheckOut])
 def get_recheck_list(
+    request: Request,
     conn: ConnDep,
     user: Reader,
     month: Annotated[str, Query(description="the round's month, YYYY-MM")],
@@ -111,7 +114,12 @@ def get_recheck_list(
 ) -> list[dict[str, Any]]:
     """复核清单: due issues per village in walking order for the round of `month`."""
     villages = village_scope(user, split_values(village))
-    result = recheck_list(conn, month=parse_month(month), villages=villages)
+    result = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=villages,
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     return [
         {
             "village": v.village,
@@ -123,7 +131,7 @@ def get_recheck_list(
     ]
 
 
-@router.post("/scores", status_code=201)
+@router.post("/scores", status_code=201, response_model=Saved)
 def enter_scores(body: list[ScoreIn], conn: ConnDep, user: Admin) -> dict[str, int]:
     """Enter (or correct) observation scores; all or nothing."""
     records = [ScoreRecord(s.month, s.village, s.group, s.score) for s in body]
@@ -134,7 +142,7 @@ def _sheet_limits(request: Request) -> UploadLimits:
     return UploadLimits.from_settings(request.app.state.settings, sheet=True)
 
 
-@router.post("/scores/upload", status_code=201)
+@router.post("/scores/upload", status_code=201, response_model=Saved)
 def upload_scores(
     request: Request,
     conn: ConnDep,
@@ -147,9 +155,9 @@ def upload_scores(
     return {"saved": save_scores(conn, records, actor=user.label)}
 
 
-@router.post("/third-party/{year}", status_code=201)
+@router.post("/third-party/{year}", status_code=201, response_model=Saved)
 def enter_third_party(
-    year: int, body: list[ThirdPartyIn], conn: ConnDep, user: Admin
+    year: YearPath, body: list[ThirdPartyIn], conn: ConnDep, user: Admin
 ) -> dict[str, int]:
     """Enter the city's evaluation of villages in `year`; all or nothing."""
     del user
@@ -157,10 +165,10 @@ def enter_third_party(
     return {"saved": save_third_party(conn, year, records)}
 
 
-@router.post("/third-party/{year}/upload", status_code=201)
+@router.post("/third-party/{year}/upload", status_code=201, response_model=Saved)
 def upload_third_party(
     request: Request,
-    year: int,
+    year: YearPath,
     conn: ConnDep,
     user: Admin,
     file: Annotated[
@@ -178,14 +186,14 @@ def upload_third_party(
     return {"saved": save_third_party(conn, year, records)}
 
 
-@router.post("/honors", status_code=201)
+@router.post("/honors", status_code=201, response_model=Created)
 def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
     """Record an honor (counts +5 once per village and year)."""
     del user
     return {"id": add_honor(conn, **body.model_dump())}
 
 
-@router.post("/honors/upload", status_code=201)
+@router.post("/honors/upload", status_code=201, response_model=Saved)
 def upload_honors(
     request: Request,
     conn: ConnDep,
@@ -200,27 +208,29 @@ def upload_honors(
     return {"saved": len(rows)}
 
 
-@router.get("/rankings/month/{month}")
+@router.get("/rankings/month/{month}", response_model=MonthReport)
 def get_month_ranking(month: str, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
     """月度排名: scores (M1), ranks (M2), bottom ten (M3), interviews and penalties (M4)."""
     del user
     return month_ranking_dict(conn, month, rules=request.app.state.rules)
 
 
-@router.get("/rankings/year/{year}")
-def get_year_ranking(year: int, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
+@router.get("/rankings/year/{year}", response_model=YearReport)
+def get_year_ranking(
+    year: YearPath, request: Request, conn: ConnDep, user: Reader
+) -> dict[str, Any]:
     """年度考核: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards, deductions."""
     del user
     return year_ranking_dict(conn, year, rules=request.app.state.rules)
 
 
-@router.get("/indicators")
+@router.get("/indicators", response_model=list[VillageIndicators])
 def get_indicators(
     conn: ConnDep,
     user: Reader,
-    start: date | None = None,
-    end: date | None = None,
-    as_of: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
+    as_of: Day | None = None,
 ) -> list[dict[str, Any]]:
     """Per-village issue indicators for issues found in [start, end), counted in PostGIS.
 

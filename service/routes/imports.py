@@ -15,6 +15,7 @@ from geo.io import import_file
 from geo.io.limits import ImportLimits
 from service.auth import Admin
 from service.deps import ConnDep
+from service.responses import ImportResult
 from service.uploads import UploadLimits, check_workbook, save_upload, unpack_zip
 
 router = APIRouter(tags=["import 导入"])
@@ -61,7 +62,7 @@ def _unpack(file: UploadFile, folder: Path, limits: UploadLimits) -> Path:
     return path
 
 
-@router.post("/import/{kind}")
+@router.post("/import/{kind}", response_model=ImportResult)
 def import_upload(
     request: Request,
     conn: ConnDep,
@@ -98,6 +99,8 @@ def import_upload(
             crs=crs,
             coords=coords,
             dry_run=dry_run,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
             limits=ImportLimits(
                 max_rows=settings.max_upload_rows,
                 max_polygon_vertices=settings.max_polygon_vertices,

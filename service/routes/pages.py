@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.errors import NotFound
-from geo.issue_filter import parse_month
-from geo.ledger import STATUS_ZH
-from geo.models import OPEN_STATUSES
+from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
+from geo.vocab import status_label
+from scoring.inputs import next_month
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import village_scope
@@ -25,13 +26,6 @@ from service.rankings import month_ranking
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
-STATUS_EN = {
-    "open": "open",
-    "submitted": "awaiting recheck",
-    "closed": "closed",
-    "unrectified": "not rectified",
-    "inadequate": "inadequately rectified",
-}
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh | en")]
 
 
@@ -44,7 +38,7 @@ def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
         "request": request,
         "lang": lang,
         "t": t,
-        "status_label": lambda s: STATUS_ZH[s] if lang == "zh" else STATUS_EN[s],
+        "status_label": lambda s: status_label(s, lang),
         "other_lang_query": urlencode(query),
         **values,
     }
@@ -56,8 +50,7 @@ def _latest_scored_month(conn: Connection) -> str | None:
 
 
 def _next_month(month: str) -> str:
-    first = parse_month(month)
-    return f"{first.year + first.month // 12}-{first.month % 12 + 1:02d}"
+    return next_month(f"{parse_month(month):%Y-%m}")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -74,24 +67,14 @@ def dashboard(
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
-    counts = (
-        conn.execute(
-            text(
-                "SELECT (SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
-                "   OR v.code = ANY(:v)) AS villages, count(*) AS issues,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)) AS open,"
-                " count(*) FILTER (WHERE i.status = 'submitted') AS submitted,"
-                " count(*) FILTER (WHERE i.status = 'closed') AS closed,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)"
-                "   AND i.deadline < :today) AS overdue FROM issue i"
-                " LEFT JOIN village v ON v.id = i.village_id"
-                " WHERE cardinality(CAST(:v AS text[])) = 0 OR v.code = ANY(:v)"
-            ),
-            {"today": today, "v": list(villages), "open": list(OPEN_STATUSES)},
-        )
-        .mappings()
-        .one()
-    )
+    counts = issue_reader.status_counts(conn, IssueFilter(villages=villages, as_of=today))
+    counts["villages"] = conn.execute(
+        text(
+            "SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
+            " OR v.code = ANY(:v)"
+        ),
+        {"v": list(villages)},
+    ).scalar_one()
     recheck_month = _next_month(month) if month else f"{today:%Y-%m}"
     recheck = [
         {
@@ -102,7 +85,12 @@ def dashboard(
             "overdue": sum(s.days_overdue > 0 for s in v.stops),
             "walk_m": v.walk_m,
         }
-        for v in recheck_list(conn, month=parse_month(recheck_month), villages=villages)
+        for v in recheck_list(
+            conn,
+            month=parse_month(recheck_month),
+            villages=villages,
+            metric_srid=request.app.state.settings.metric_srid,
+        )
     ]
     return templates.TemplateResponse(
         request,
@@ -126,10 +114,14 @@ def site_visit(
     request: Request,
     conn: ConnDep,
     user: Reader,
-    month: Annotated[str, Query(description="the round's month, YYYY-MM")],
     lang: Lang = "zh",
+    month: Annotated[str | None, Query(description="the round's month, YYYY-MM")] = None,
 ) -> HTMLResponse:
-    """现场检查单: a village's map, due issues in walking order with photos, for printing."""
+    """现场检查单: a village's map, due issues in walking order with photos, for printing.
+
+    Without `month`, the round of the current month.
+    """
+    month = month or f"{date.today():%Y-%m}"
     village_scope(user, (code,))
     village = (
         conn.execute(
@@ -144,16 +136,15 @@ def site_visit(
     )
     if village is None:
         raise NotFound(f"no village with code {code!r}", field="code")
-    due = recheck_list(conn, month=parse_month(month), villages=(code,))
+    due = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=(code,),
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     entry = due[0] if due else None
     stops = entry.stops if entry else []
-    photos: dict[Any, list[Any]] = {}
-    if stops:
-        for row in conn.execute(
-            text("SELECT issue_id, id FROM photo WHERE issue_id = ANY(:ids) ORDER BY uploaded_at"),
-            {"ids": [s.id for s in stops]},
-        ):
-            photos.setdefault(row.issue_id, []).append(row.id)
+    photos = issue_reader.photo_ids_by_issue(conn, [s.id for s in stops])
     return templates.TemplateResponse(
         request,
         "visit.html",

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import Connection
 
+from geo.maps.basemaps import BASEMAP_HELP, BasemapName
+from geo.vocab import SITE_NOTE_LEN
 from service.auth import Reader, require
 from service.deps import ConnDep
 from service.filters import check_known, split_values
-from service.geojson import GEOJSON, GeoJSONResponse
-from service.mapviews import MapOptions, sites_view
+from service.geojson import GeoJSONResponse, geojson_responses
+from service.mapviews import map_options, sites_view
+from service.responses import SiteDecisionOut
+from service.schemas import RequestModel
 
 router = APIRouter(prefix="/sites", tags=["sites 选址"])
 
@@ -22,13 +26,11 @@ Planner = Annotated[Any, Depends(require("planner", "admin"))]
 Villages = Annotated[list[str] | None, Query(description="village code(s)")]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     """A planner's decision on a candidate site."""
 
-    model_config = ConfigDict(extra="forbid")
-
     decision: str = Field(..., pattern="^(chosen|rejected)$", description="chosen | rejected")
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=SITE_NOTE_LEN)
 
 
 def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
@@ -42,9 +44,10 @@ def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
 @router.get(
     "",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "ranked candidate sites"}},
+    responses=geojson_responses("ranked candidate sites"),
 )
 def list_sites(
+    request: Request,
     conn: ConnDep,
     user: SiteReader,
     village: Villages = None,
@@ -57,7 +60,12 @@ def list_sites(
 
     del user
     codes = _villages(conn, village)
-    found = find_candidates(conn, villages=codes, include_rejected=include_rejected)
+    found = find_candidates(
+        conn,
+        villages=codes,
+        include_rejected=include_rejected,
+        srid=request.app.state.settings.metric_srid,
+    )
     if format == "xlsx":
         title = "小微景观点位候选（" + ("、".join(codes) or "全镇") + "）"
         return Response(
@@ -70,21 +78,21 @@ def list_sites(
 
 @router.get("/map", response_class=HTMLResponse)
 def sites_page(
+    request: Request,
     conn: ConnDep,
     user: SiteReader,
     village: Villages = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
-    basemap: Annotated[
-        str, Query(pattern="^(osm|tianditu|tianditu_img|gaode|gaode_img|plain)$")
-    ] = "osm",
+    basemap: Annotated[BasemapName, Query(description=BASEMAP_HELP)] = BasemapName.osm,
 ) -> HTMLResponse:
     """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
     del user
-    m = sites_view(conn, MapOptions(lang=lang, basemap=basemap), villages=_villages(conn, village))
+    options = map_options(request.app.state.settings, lang=lang, basemap=basemap.value)
+    m = sites_view(conn, options, villages=_villages(conn, village))
     return HTMLResponse(m.get_root().render())
 
 
-@router.put("/{candidate_key}/decision")
+@router.put("/{candidate_key}/decision", response_model=SiteDecisionOut)
 def decide_site(
     candidate_key: str, body: DecisionIn, conn: ConnDep, user: Planner
 ) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def decide_site(
 @router.get(
     "/chosen",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "sites chosen by planners"}},
+    responses=geojson_responses("sites chosen by planners"),
 )
 def chosen(conn: ConnDep, user: Reader, village: Villages = None) -> GeoJSONResponse:
     """Sites planners have chosen, for the ranking and issue maps."""

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
 from geo.errors import InvalidInput, UnknownCategory
 from geo.io import ImportFailed, import_file
-from geo.settings import get_settings
 from geo.synonyms import add_synonym, list_synonyms, remove_synonym
 from service.cli import app
+from tests.cli import runner_for
 
 HEADERS = ["类别", "经度", "纬度", "发现日期"]
 
@@ -74,20 +73,15 @@ def test_a_synonym_can_move_to_another_category_but_never_redefine_a_code(db):
             add_synonym(conn, "  ", "clutter", actor="test")
 
 
-def test_cli_adds_and_lists_synonyms(town, fresh_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", fresh_url)
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        added = runner.invoke(app, ["category", "synonym-add", "柴火乱堆", "clutter"])
-        assert added.exit_code == 0, added.output
-        listed = runner.invoke(app, ["category", "synonyms", "clutter"])
-        assert "柴火乱堆\tclutter" in listed.output and "乱堆乱放\tclutter" in listed.output
-        bad = runner.invoke(app, ["category", "synonym-add", "x", "nope"])
-        assert bad.exit_code == 1 and "unknown category 'nope'" in bad.output
-        result = runner.invoke(app, ["import", "issues", str(_issues(tmp_path, "柴火乱堆"))])
-        assert result.exit_code == 0, result.output
-    finally:
-        get_settings.cache_clear()
+def test_cli_adds_and_lists_synonyms(town, fresh_url, tmp_path):
+    runner = runner_for(fresh_url)
+    added = runner.invoke(app, ["category", "synonym-add", "柴火乱堆", "clutter"])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["category", "synonyms", "clutter"])
+    assert "柴火乱堆\tclutter" in listed.output and "乱堆乱放\tclutter" in listed.output
+    bad = runner.invoke(app, ["category", "synonym-add", "x", "nope"])
+    assert bad.exit_code == 1 and "unknown category 'nope'" in bad.output
+    result = runner.invoke(app, ["import", "issues", str(_issues(tmp_path, "柴火乱堆"))])
+    assert result.exit_code == 0, result.output
     with town.connect() as conn:
         assert conn.execute(text("SELECT category_code FROM issue")).scalar_one() == "clutter"
