@@ -9,13 +9,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from geo.testing import PostgisServer
 from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from service.cli import app
 from tests.cli import runner_for
+from tests.postgis import PostgisServer
 
 
 @pytest.fixture

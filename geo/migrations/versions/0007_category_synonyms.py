@@ -1,7 +1,7 @@
 """category synonyms: the words the town writes for each category, editable, seeded
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 05:00:00
 
 Seeded from the wording of the notice (张政发〔2024〕10号, clauses 二(一) and 二(二)) and the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
