@@ -381,8 +381,15 @@ def events(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def photos(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The issue's photos in upload order."""
+def photos(
+    conn: Connection, issue_id: uuid.UUID, *, with_position: bool = False
+) -> list[dict[str, Any]]:
+    """The issue's photos in upload order (with where each was taken, `lon`/`lat`, if asked)."""
+    position = (
+        [func.ST_X(Photo.geom).label("lon"), func.ST_Y(Photo.geom).label("lat")]
+        if with_position
+        else []
+    )
     rows = conn.execute(
         select(
             Photo.id,
@@ -392,6 +399,7 @@ def photos(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
             Photo.width,
             Photo.height,
             Photo.taken_at,
+            *position,
         )
         .where(Photo.issue_id == issue_id)
         .order_by(Photo.uploaded_at, Photo.id)
