@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from geo.db import make_engine
 from geo.settings import get_settings
+from service.auth import csrf_protect
 from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.rankings import rules_for
 from service.routes import (
+    account,
     assessment,
     exports,
     health,
@@ -20,6 +22,7 @@ from service.routes import (
     issues,
     loop,
     maps,
+    office,
     pages,
     sites,
     villages,
@@ -46,6 +49,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -63,6 +67,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         sites,
         imports,
         pages,
+        account,
+        office,
     ):
         app.include_router(module.router)
     return app

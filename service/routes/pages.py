@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
@@ -17,13 +14,12 @@ from geo.issue_filter import parse_month
 from geo.ledger import STATUS_ZH
 from geo.models import OPEN_STATUSES
 from geo.recheck import recheck_list
-from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.rankings import month_ranking
+from service.web import PageLang, PageReader, render
 
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 STATUS_EN = {
     "open": "open",
@@ -32,22 +28,15 @@ STATUS_EN = {
     "unrectified": "not rectified",
     "inadequate": "inadequately rectified",
 }
-Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh | en")]
 
 
-def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
-    def t(zh: str, en: str) -> str:
-        return zh if lang == "zh" else en
+def _status_label(lang: str) -> Any:
+    return lambda s: STATUS_ZH[s] if lang == "zh" else STATUS_EN[s]
 
-    query = dict(request.query_params) | {"lang": "en" if lang == "zh" else "zh"}
-    return {
-        "request": request,
-        "lang": lang,
-        "t": t,
-        "status_label": lambda s: STATUS_ZH[s] if lang == "zh" else STATUS_EN[s],
-        "other_lang_query": urlencode(query),
-        **values,
-    }
+
+def _latest_round_month(conn: Connection) -> str | None:
+    latest = conn.execute(text("SELECT max(month) FROM inspection_round")).scalar()
+    return f"{latest:%Y-%m}" if latest else None
 
 
 def _latest_scored_month(conn: Connection) -> str | None:
@@ -62,7 +51,7 @@ def _next_month(month: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh", month: str | None = None
+    request: Request, conn: ConnDep, user: PageReader, lang: PageLang, month: str | None = None
 ) -> HTMLResponse:
     """总览: counts, maps, this month's bottom ten with interviews, the recheck list."""
     month = month or _latest_scored_month(conn)
@@ -104,19 +93,17 @@ def dashboard(
         }
         for v in recheck_list(conn, month=parse_month(recheck_month), villages=villages)
     ]
-    return templates.TemplateResponse(
+    return render(
         request,
         "dashboard.html",
-        _context(
-            request,
-            lang,
-            counts=counts,
-            month=month,
-            ranking=ranking,
-            bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
-            recheck=recheck,
-            recheck_month=recheck_month,
-        ),
+        lang,
+        status_label=_status_label(lang),
+        counts=counts,
+        month=month,
+        ranking=ranking,
+        bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
+        recheck=recheck,
+        recheck_month=recheck_month,
     )
 
 
@@ -125,12 +112,17 @@ def site_visit(
     code: str,
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    month: Annotated[str, Query(description="the round's month, YYYY-MM")],
-    lang: Lang = "zh",
+    user: PageReader,
+    lang: PageLang,
+    month: Annotated[str | None, Query(description="the round's month, YYYY-MM")] = None,
 ) -> HTMLResponse:
-    """现场检查单: a village's map, due issues in walking order with photos, for printing."""
+    """现场检查单: a village's map, due issues in walking order with photos, for printing.
+
+    Without a month, the latest round's month, else this month; a bad month is an error
+    page naming it."""
     village_scope(user, (code,))
+    if not month:
+        month = _latest_round_month(conn) or f"{date.today():%Y-%m}"
     village = (
         conn.execute(
             text(
@@ -154,16 +146,14 @@ def site_visit(
             {"ids": [s.id for s in stops]},
         ):
             photos.setdefault(row.issue_id, []).append(row.id)
-    return templates.TemplateResponse(
+    return render(
         request,
         "visit.html",
-        _context(
-            request,
-            lang,
-            village=village,
-            month=month,
-            stops=stops,
-            photos=photos,
-            walk_m=entry.walk_m if entry else 0.0,
-        ),
+        lang,
+        status_label=_status_label(lang),
+        village=village,
+        month=month,
+        stops=stops,
+        photos=photos,
+        walk_m=entry.walk_m if entry else 0.0,
     )
