@@ -76,8 +76,8 @@ lint: venv
 	$(BIN)/mypy geo service scoring
 
 bench: db browser
-	$(BIN)/python benchmarks/ingest.py
-	$(BIN)/python benchmarks/maps.py
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.maps
 
 clean-db:
 	-$(CUNRONG) db stop

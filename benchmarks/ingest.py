@@ -2,7 +2,7 @@
 
 Run by hand (not in the tests):
 
-    .venv/bin/python benchmarks/ingest.py [--rows 1000000] [--orm-rows 20000]
+    .venv/bin/python -m benchmarks.ingest [--rows 1000000] [--orm-rows 20000]
 
 Always works in a throwaway database (never in yours): its villages come from the
 configured database if it has any, else from data/sample/villages.geojson, else a 4 × 11
@@ -30,8 +30,8 @@ from geo.categories import CATEGORIES
 from geo.io import issues
 from geo.io.importer import import_file
 from geo.models import Issue
-from geo.settings import project_root
-from geo.testing import PostgisServer
+from service.settings import ServiceSettings, project_root
+from tests.postgis import PostgisServer
 
 TOWN_BOX = (117.12, 39.25, 117.30, 39.33)
 
@@ -157,7 +157,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.rows
 
-    server = PostgisServer.start()
+    settings = ServiceSettings()
+    server = PostgisServer.start(settings.database_url, pgdata=settings.pgdata)
     target = args.url or server.url
     source, squares = village_source(target)
     name = server.create_migrated(then=lambda url: load_villages(url, source, squares))

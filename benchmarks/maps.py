@@ -1,7 +1,7 @@
 """How the issue map scales: build time, HTML size and time to ready in headless Chromium.
 
-    .venv/bin/python benchmarks/maps.py                 # 5,000 / 50,000 / 200,000 issues
-    .venv/bin/python benchmarks/maps.py --sizes 5000 --naive-up-to 50000
+    .venv/bin/python -m benchmarks.maps              # 5,000 / 50,000 / 200,000 issues
+    .venv/bin/python -m benchmarks.maps --sizes 5000 --naive-up-to 50000
 
 Each size is built with `geo.maps.issues.issue_map` (one columnar JSON payload, clustered in
 the browser) and, up to `--naive-up-to`, as the naive folium map (one `folium.Marker` with a

@@ -1,24 +1,23 @@
-"""Engines and sessions: DATABASE_URL when set, else the local cluster."""
+"""Engines: the URL given (DATABASE_URL via the settings), else the local cluster."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 
 from geo.cluster import LocalCluster
-from geo.settings import GeoSettings, get_settings
 
 
-def database_url(settings: GeoSettings | None = None) -> str:
-    """The database to use: DATABASE_URL, or the local cluster's main database."""
-    settings = settings or get_settings()
-    if settings.database_url:
-        url = settings.database_url
+def database_url(url: str | None, *, pgdata: Path) -> str:
+    """The SQLAlchemy URL to use: `url` (psycopg driver added), else the local cluster's."""
+    if url:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
-    return LocalCluster(settings.pgdata).url()
+    return LocalCluster(pgdata).url()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """A pooled engine for a PostGIS database."""
-    return create_engine(url or database_url(), pool_pre_ping=True, future=True)
+def make_engine(url: str) -> Engine:
+    """A pooled engine for a PostGIS database (connections checked before use: pre-ping)."""
+    return create_engine(url, pool_pre_ping=True, future=True)

@@ -24,6 +24,7 @@ from scipy import sparse
 from scipy.stats import norm
 from shapely.geometry import Polygon
 
+from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
 
 GridKind = Literal["hex", "square"]
@@ -77,7 +78,7 @@ def square_cells(
     area: gpd.GeoDataFrame,
     *,
     cell_m: float = SQUARE_CELL_M,
-    metric_srid: int = 4527,
+    metric_srid: int = METRIC_SRID,
     points: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Square cells of `cell_m` metres (metric CRS) centred in the area or holding a point."""
@@ -186,7 +187,7 @@ def hotspots(
     grid: GridKind = "hex",
     resolution: int = HEX_RESOLUTION,
     cell_m: float = SQUARE_CELL_M,
-    metric_srid: int = 4527,
+    metric_srid: int = METRIC_SRID,
 ) -> gpd.GeoDataFrame:
     """Gi* hot and cold spots of issue counts over the study area's cells.
 

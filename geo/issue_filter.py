@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,9 +9,16 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from geo.errors import InvalidInput
-from geo.models import ISSUE_SOURCES, ISSUE_STATUSES, OPEN_STATUSES, Community, Issue, Village
-
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from geo.models import (
+    ISSUE_SOURCES,
+    ISSUE_STATUSES,
+    OPEN_STATUSES,
+    SRID,
+    Community,
+    Issue,
+    Village,
+)
+from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR, MONTH_PATTERN, next_month
 
 
 @dataclass(frozen=True)
@@ -46,15 +52,31 @@ class BBox:
 
 
 def parse_month(value: str, *, field: str = "month") -> date:
-    """'2024-04' → date(2024, 4, 1), or InvalidInput naming the field."""
-    match = _MONTH.match(value.strip())
+    """'2024-04' → date(2024, 4, 1), or InvalidInput naming the field (years 2000–2100)."""
+    match = MONTH_PATTERN.match(value.strip())
     if not match:
         raise InvalidInput(f"expected a month as YYYY-MM, got {value!r}", field=field)
+    if not EARLIEST_YEAR <= int(match[1]) <= LATEST_YEAR:
+        raise InvalidInput(
+            f"expected a month from {EARLIEST_YEAR}-01 to {LATEST_YEAR}-12, got {value!r}",
+            field=field,
+        )
     return date(int(match[1]), int(match[2]), 1)
 
 
+def check_date(day: date, *, field: str) -> date:
+    """`day`, or InvalidInput naming the field when it lies outside the years 2000–2100."""
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"expected a date from {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31, got {day}",
+            field=field,
+        )
+    return day
+
+
 def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    following = next_month(f"{month:%Y-%m}")
+    return date(int(following[:4]), int(following[5:7]), 1)
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,6 @@ class IssueFilter:
         if self.bbox is not None:
             b = self.bbox
             conds.append(
-                Issue.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326))
+                Issue.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, SRID))
             )
         return conds

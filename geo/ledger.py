@@ -9,20 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection
 
+from geo import issue_reader
+from geo.events import Step, ledger_history, recheck_outcome
 from geo.issue_filter import IssueFilter
-from geo.models import Issue
+from geo.models import OPEN_STATUSES
+from geo.vocab import status_label
 from geo.xlsx import titled_table
 
-STATUS_ZH = {
-    "open": "整改中",
-    "submitted": "已整改待复核",
-    "closed": "已销号",
-    "unrectified": "未整改",
-    "inadequate": "整改不到位",
-}
-OUTCOME_ZH = {"closed": "复核通过，销号", "unrectified": "未整改", "inadequate": "整改不到位"}
 SOURCE_ZH = {
     "inspection": "镇整治办检查",
     "recheck": "复核发现",
@@ -55,44 +50,24 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """(key, Chinese header, column width)."""
 
-_ROWS = text(
-    """
-    SELECT i.code, v.name AS village, g.name AS grid, i.address,
-           round(ST_X(i.geom)::numeric, 6) || ', ' || round(ST_Y(i.geom)::numeric, 6) AS lonlat,
-           c.label_zh AS category, i.description, i.source, i.found_on, i.deadline,
-           i.responsible, i.status, i.closed_on, r.code AS rebound_of,
-           (SELECT e.kind FROM issue_event e WHERE e.issue_id = i.id
-             AND e.kind IN ('closed', 'unrectified', 'inadequate') ORDER BY e.at DESC, e.id DESC
-             LIMIT 1) AS outcome,
-           (SELECT count(*) FROM photo p WHERE p.issue_id = i.id) AS photos,
-           (SELECT string_agg(to_char(e.at, 'YYYY-MM-DD') || ' ' || e.kind
-                              || coalesce('（' || e.note || '）', ''), '；' ORDER BY e.at, e.id)
-              FROM issue_event e WHERE e.issue_id = i.id) AS history
-    FROM issue i
-    JOIN category c ON c.code = i.category_code
-    LEFT JOIN village v ON v.id = i.village_id
-    LEFT JOIN grid g ON g.id = i.grid_id
-    LEFT JOIN issue r ON r.id = i.rebound_of
-    WHERE i.id = ANY(:ids)
-    ORDER BY v.code, i.found_on, i.code
-    """
-)
-
 
 def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> list[dict[str, Any]]:
     """The ledger's rows for the selected issues, values already in Chinese."""
-    ids = list(conn.execute(select(Issue.id).where(*selection.conditions())).scalars())
-    rows = conn.execute(_ROWS, {"ids": ids}).mappings()
+    rows = issue_reader.ledger_records(conn, selection)
+    steps: dict[Any, list[Step]] = {}
+    for r in issue_reader.event_steps(conn, [row["id"] for row in rows]):
+        steps.setdefault(r.issue_id, []).append(Step(r.on, r.kind, r.note))
     out: list[dict[str, Any]] = []
     for r in rows:
-        open_now = r["status"] in ("open", "unrectified", "inadequate")
+        open_now = r["status"] in OPEN_STATUSES
         late = (as_of - r["deadline"]).days if open_now and r["deadline"] else 0
         out.append(
             {
                 **r,
                 "source": SOURCE_ZH.get(r["source"], r["source"]),
-                "status": STATUS_ZH[r["status"]],
-                "outcome": OUTCOME_ZH.get(r["outcome"] or "", ""),
+                "status": status_label(r["status"], "zh"),
+                "outcome": recheck_outcome(steps.get(r["id"], ())),
+                "history": ledger_history(steps.get(r["id"], ())),
                 "rebound": "是" if r["rebound_of"] else "否",
                 "rebound_of": r["rebound_of"] or "",
                 "days_overdue": max(late, 0),

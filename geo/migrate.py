@@ -22,6 +22,6 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database schema to `revision`."""
     command.upgrade(alembic_config(url), revision)

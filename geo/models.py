@@ -22,18 +22,29 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from geo.vocab import (
+    CATEGORY_CODE_LEN,
+    CODE_LEN,
+    ISSUE_CODE_LEN,
+    LONG_CODE_LEN,
+    NAME_LEN,
+    PERSON_LEN,
+)
+from geo.vocab import ISSUE_STATUSES as ISSUE_STATUSES  # re-exported: declared in geo.vocab
+from geo.vocab import OPEN_STATUSES as OPEN_STATUSES
+
 SRID = 4326
+"""The stored geometries' CRS: WGS-84 lon/lat."""
 
-ISSUE_STATUSES = ("open", "submitted", "closed", "unrectified", "inadequate")
-"""open 整改中 · submitted 已整改待复核 · closed 已销号 ·
-unrectified 未整改 · inadequate 整改不到位."""
-
-OPEN_STATUSES = ("open", "unrectified", "inadequate")
-"""Statuses in which the village still has to rectify."""
+TOWN_TIME_ZONE = "Asia/Shanghai"
+"""The town's calendar (UTC+8, no daylight saving): the day of a timestamp is taken there."""
+TOWN_TODAY = f"(now() AT TIME ZONE '{TOWN_TIME_ZONE}')::date"
+"""SQL for today in the town's calendar."""
 
 EVENT_KINDS = (
     "created",
@@ -67,10 +78,10 @@ class Community(Base):
     __tablename__ = "community"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    secretary: Mapped[str | None] = mapped_column(String(50))
-    deputy_secretary: Mapped[str | None] = mapped_column(String(50))
+    code: Mapped[str] = mapped_column(String(CODE_LEN), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
+    deputy_secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
 
     villages: Mapped[list[Village]] = relationship(back_populates="community")
 
@@ -85,10 +96,10 @@ class Village(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(CODE_LEN), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
-    party_secretary: Mapped[str | None] = mapped_column(String(50))
+    party_secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
     households: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[int | None] = mapped_column(Integer)
     geom: Mapped[WKBElement] = mapped_column(
@@ -105,10 +116,10 @@ class Grid(Base):
     __table_args__ = (UniqueConstraint("village_id", "name", name="grid_village_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(48), unique=True)
+    code: Mapped[str] = mapped_column(String(LONG_CODE_LEN), unique=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
-    name: Mapped[str] = mapped_column(String(100))
-    leader: Mapped[str | None] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    leader: Mapped[str | None] = mapped_column(String(PERSON_LEN))
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
     )
@@ -120,9 +131,9 @@ class Category(Base):
     __tablename__ = "category"
     __table_args__ = (CheckConstraint(_in("scope", CATEGORY_SCOPES), name="scope_known"),)
 
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    label_zh: Mapped[str] = mapped_column(String(100))
-    label_en: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(CATEGORY_CODE_LEN), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(NAME_LEN))
+    label_en: Mapped[str] = mapped_column(String(NAME_LEN))
     scope: Mapped[str] = mapped_column(String(16))
     clause: Mapped[str | None] = mapped_column(String(32))
     color: Mapped[str] = mapped_column(String(7))
@@ -141,7 +152,7 @@ class InspectionRound(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
-    team: Mapped[str] = mapped_column(String(100), default="整治办")
+    team: Mapped[str] = mapped_column(String(NAME_LEN), default="整治办")
     started_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
@@ -178,7 +189,7 @@ class Issue(Base):
         default=uuid.uuid4,
         server_default=func.gen_random_uuid(),
     )
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(ISSUE_CODE_LEN), unique=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     address: Mapped[str | None] = mapped_column(Text)
@@ -193,9 +204,9 @@ class Issue(Base):
         String(20), default="inspection", server_default="inspection"
     )
     found_on: Mapped[date] = mapped_column(Date)
-    found_by: Mapped[str | None] = mapped_column(String(100))
+    found_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     deadline: Mapped[date | None] = mapped_column(Date)
-    responsible: Mapped[str | None] = mapped_column(String(100))
+    responsible: Mapped[str | None] = mapped_column(String(NAME_LEN))
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     closed_on: Mapped[date | None] = mapped_column(Date)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
@@ -215,7 +226,7 @@ class IssueEvent(Base):
     __tablename__ = "issue_event"
     __table_args__ = (
         CheckConstraint(_in("kind", EVENT_KINDS), name="kind_known"),
-        Index("issue_event_issue", "issue_id", "at"),
+        Index("issue_event_issue", "issue_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -223,8 +234,13 @@ class IssueEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    actor: Mapped[str | None] = mapped_column(String(100))
+    on: Mapped[date] = mapped_column(Date, server_default=text(TOWN_TODAY))
+    """The day the action happened (given by whoever records it, or today)."""
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    """When the row was written."""
+    actor: Mapped[str | None] = mapped_column(String(NAME_LEN))
     note: Mapped[str | None] = mapped_column(Text)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
 
@@ -252,7 +268,7 @@ class Photo(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID))
-    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -271,9 +287,9 @@ class ObservationScore(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
-    group_name: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str] = mapped_column(String(NAME_LEN))
     score: Mapped[float] = mapped_column(Numeric(6, 2))
-    entered_by: Mapped[str | None] = mapped_column(String(100))
+    entered_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
 
 
 class ThirdPartyEvaluation(Base):
@@ -315,9 +331,9 @@ class Road(Base):
     __table_args__ = (CheckConstraint(_in("kind", ROAD_KINDS), name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str | None] = mapped_column(String(48), unique=True)
+    code: Mapped[str | None] = mapped_column(String(LONG_CODE_LEN), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
-    name: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(NAME_LEN))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTILINESTRING", srid=SRID, spatial_index=True), nullable=False
@@ -332,7 +348,7 @@ class Entrance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
     road_id: Mapped[int | None] = mapped_column(ForeignKey("road.id"))
-    name: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(NAME_LEN))
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=True), nullable=False
     )
@@ -346,7 +362,7 @@ class Waterbody(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
-    name: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(NAME_LEN))
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
     )
@@ -367,7 +383,7 @@ class AppUser(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -432,7 +448,7 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
     role: Mapped[str] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(Text)

@@ -85,15 +85,16 @@ def create_user(
     return User(user_id, name, role, village_id, village_code if village_id else None), token
 
 
+TOKEN_SQL = text(
+    "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code FROM app_user u"
+    " LEFT JOIN village v ON v.id = u.village_id WHERE u.token_hash = :h AND u.active"
+)
+"""The user of a token hash: one probe of the unique index on token_hash."""
+
+
 def user_for_token(conn: Connection, token: str) -> User | None:
     """The active user holding this token, if any."""
-    row = conn.execute(
-        text(
-            "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code FROM app_user u"
-            " LEFT JOIN village v ON v.id = u.village_id WHERE u.token_hash = :h AND u.active"
-        ),
-        {"h": hash_token(token)},
-    ).first()
+    row = conn.execute(TOKEN_SQL, {"h": hash_token(token)}).first()
     return User(row.id, row.name, row.role, row.village_id, row.village_code) if row else None
 
 

@@ -10,6 +10,9 @@ from scoring.errors import SourceError
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 """A month is written `YYYY-MM`, e.g. `2024-04`."""
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+"""The plausible years of a campaign's records: months and dates outside are refused."""
 
 HONOR_LABELS = {"model_village": "形成典型", "county_site_visit": "承担县现场观摩点评"}
 """Honor kinds known to the town, with their Chinese labels."""
@@ -95,12 +98,20 @@ def is_month(text: str) -> bool:
     return MONTH_PATTERN.match(text) is not None
 
 
+def shift_month(month: str, months: int) -> str:
+    """`YYYY-MM` moved by `months` calendar months (negative: back) — the one month arithmetic."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def previous_month(month: str) -> str:
     """The calendar month before `YYYY-MM` (January → December of the year before)."""
-    year, number = int(month[:4]), int(month[5:7])
-    if number == 1:
-        return f"{year - 1}-12"
-    return f"{year}-{number - 1:02d}"
+    return shift_month(month, -1)
+
+
+def next_month(month: str) -> str:
+    """The calendar month after `YYYY-MM` (December → January of the year after)."""
+    return shift_month(month, 1)
 
 
 def month_label(month: str) -> str:

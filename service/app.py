@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
+import geo.maps
 from geo.db import make_engine
-from geo.settings import get_settings
 from service.auth import csrf_protect
 from service.docs import install_docs
 from service.errors import install_error_handlers
@@ -17,6 +19,7 @@ from service.routes import (
     account,
     assessment,
     exports,
+    field,
     health,
     imports,
     issues,
@@ -36,7 +39,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = make_engine(settings.engine_url())
         try:
             yield
         finally:
@@ -54,7 +57,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
-    app.state.photo_root = get_settings().photo_dir
+    app.state.photo_root = settings.photo_dir
     app.state.rules = rules_for(settings.rules_file)
     for module in (
         health,
@@ -67,8 +70,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         sites,
         imports,
         pages,
+        field,
         account,
         office,
     ):
         app.include_router(module.router)
+    app.include_router(field.pages)
+    # Page scripts, styles and icons; Leaflet from the vendored copy (no CDN).
+    vendor = Path(geo.maps.__file__).resolve().parent / "vendor"
+    app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")
+    app.mount("/static", StaticFiles(directory=field.STATIC), name="static")
     return app

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -17,6 +16,7 @@ from geo.models import Category, Village
 from geo.users import User
 from service.auth import Reader
 from service.deps import ConnDep
+from service.schemas import Day
 
 
 def split_values(values: list[str] | None) -> tuple[str, ...]:
@@ -61,7 +61,7 @@ def issue_filter(
     month: Annotated[str | None, Query(description="found in month YYYY-MM")] = None,
     overdue: Annotated[bool | None, Query(description="open and past the deadline")] = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north (EPSG:4326)")] = None,
-    as_of: Annotated[date | None, Query(description="date for 'overdue' (default today)")] = None,
+    as_of: Annotated[Day | None, Query(description="date for 'overdue' (default today)")] = None,
 ) -> IssueFilter:
     """The selection of issues a request asks for, validated and scoped to the user."""
     selection = IssueFilter(
@@ -81,3 +81,25 @@ def issue_filter(
 
 
 IssueFilterDep = Annotated[IssueFilter, Depends(issue_filter)]
+
+
+def page_limit(
+    request: Request,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, description="page size (default and maximum: the service's settings)"),
+    ] = None,
+) -> int:
+    """The page size asked for, else the default; more than `max_page_size` is refused."""
+    settings = request.app.state.settings
+    if limit is None:
+        return int(settings.default_page_size)
+    if limit > settings.max_page_size:
+        raise InvalidInput(
+            f"expected limit at most {settings.max_page_size}, got {limit}; page with offset",
+            field="limit",
+        )
+    return limit
+
+
+PageLimitDep = Annotated[int, Depends(page_limit)]

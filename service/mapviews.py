@@ -6,7 +6,6 @@ exported by hand and one opened in the browser are the same map.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,34 +17,36 @@ from sqlalchemy import Connection, func, select
 
 from geo import frames
 from geo.categories import CATEGORIES
+from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
 from geo.hotspots import GridKind, hotspots
 from geo.issue_filter import IssueFilter
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import BASEMAPS, Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
 from geo.maps.issues import issue_map
 from geo.maps.ranking import ranking_map
 from geo.maps.status import status_map
 from geo.models import ObservationScore
-from geo.settings import get_settings
 from scoring.errors import ScoringError
 from scoring.monthly import monthly_results
 from scoring.results import MonthlyResult, MonthlyStanding, YearResult
 from scoring.rules import Rules
 from scoring.yearly import year_result
 from service.scoring_data import load_scoring_input
-
-BASEMAPS = ("osm", "tianditu", "tianditu_img", "gaode", "gaode_img", "plain")
+from service.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
 class MapOptions:
-    """How a map is drawn: language, basemap, the day overdue is counted from, a title."""
+    """How a map is drawn: language, basemap, the day overdue is counted from, a title,
+    and the settings it needs (天地图 key, metric CRS) — see `map_options`."""
 
     lang: str = "zh"
     basemap: str = "osm"
     today: date = field(default_factory=date.today)
     title: str | None = None
+    tianditu_key: str | None = None
+    metric_srid: int = METRIC_SRID
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh", "en"):
@@ -58,7 +59,26 @@ class MapOptions:
 
     def tiles(self) -> Basemap:
         """The basemap (天地图 needs TIANDITU_KEY; 高德 shifts every vector to GCJ-02)."""
-        return choose_basemap(self.basemap, tianditu_key=os.environ.get("TIANDITU_KEY") or None)
+        return choose_basemap(self.basemap, tianditu_key=self.tianditu_key or None)
+
+
+def map_options(
+    settings: ServiceSettings,
+    *,
+    lang: str = "zh",
+    basemap: str = "osm",
+    today: date | None = None,
+    title: str | None = None,
+) -> MapOptions:
+    """MapOptions carrying the settings a map needs (天地图 key, metric CRS)."""
+    return MapOptions(
+        lang=lang,
+        basemap=basemap,
+        today=today or date.today(),
+        title=title,
+        tianditu_key=settings.tianditu_key,
+        metric_srid=settings.metric_srid,
+    )
 
 
 def _selection_label(selection: IssueFilter, lang: str) -> str:
@@ -136,7 +156,7 @@ def hotspots_view(
         grid=kind,
         resolution=resolution,
         cell_m=cell_m,
-        metric_srid=get_settings().metric_srid,
+        metric_srid=options.metric_srid,
     )
     labels = {c.code: c.label_zh if options.lang == "zh" else c.label_en for c in CATEGORIES}
     chosen = ", ".join(labels.get(c, c) for c in selection.categories)
@@ -332,7 +352,9 @@ def sites_view(
     from geo.sites import find_candidates, site_map_layers
 
     if candidates is None:
-        candidates = find_candidates(conn, villages=villages, include_rejected=include_rejected)
+        candidates = find_candidates(
+            conn, villages=villages, include_rejected=include_rejected, srid=options.metric_srid
+        )
     layers = site_map_layers(conn, villages=villages)
     return sites_map(
         candidates,

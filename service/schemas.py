@@ -4,9 +4,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from geo.vocab import (
+    ADDRESS_LEN,
+    CATEGORY_CODE_LEN,
+    DESCRIPTION_LEN,
+    NAME_LEN,
+    NOTE_LEN,
+    Action,
+)
+from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
+
+
+def _plausible(day: date) -> date:
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(
+            f"expected a date from {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31, got {day}"
+        )
+    return day
+
+
+Day = Annotated[date, AfterValidator(_plausible)]
+"""A date of the campaign's records (years 2000–2100): every date the API accepts."""
 
 
 class PointGeometry(BaseModel):
@@ -24,17 +46,17 @@ class IssueCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID | None = Field(None, description="client UUID: a retry never duplicates")
-    category: str = Field(..., min_length=1, max_length=40, examples=["clutter"])
-    description: str = Field("", max_length=4000)
+    category: str = Field(..., min_length=1, max_length=CATEGORY_CODE_LEN, examples=["clutter"])
+    description: str = Field("", max_length=DESCRIPTION_LEN)
     geometry: PointGeometry | None = None
     lon: float | None = None
     lat: float | None = None
     coords: Literal["wgs84", "gcj02"] = "wgs84"
-    found_on: date | None = Field(None, description="default today")
-    deadline: date | None = Field(None, description="default found_on + 15 days")
+    found_on: Day | None = Field(None, description="default today")
+    deadline: Day | None = Field(None, description="default found_on + 15 days")
     source: str = "inspection"
-    address: str | None = Field(None, max_length=400)
-    responsible: str | None = Field(None, max_length=100)
+    address: str | None = Field(None, max_length=ADDRESS_LEN)
+    responsible: str | None = Field(None, max_length=NAME_LEN)
     round_id: int | None = None
 
     @model_validator(mode="after")
@@ -83,11 +105,15 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["submit", "close", "unrectified", "inadequate", "reopen"]
+    action: Action
     version: int = Field(..., ge=1)
-    note: str | None = Field(None, max_length=4000)
+    note: str | None = Field(None, max_length=NOTE_LEN)
     photo_ids: list[uuid.UUID] = []
-    on: date | None = None
+    on: Day | None = Field(
+        None,
+        description="the day the action happened (办理日期): default today; not in the future,"
+        " not before the issue was found",
+    )
     round_id: int | None = None
 
 
@@ -124,7 +150,8 @@ class EventPublic(BaseModel):
     kind: str
     from_status: str | None
     to_status: str | None
-    at: datetime
+    on: date = Field(description="the day the action happened")
+    recorded_at: datetime = Field(description="when it was recorded")
     actor: str | None
     note: str | None
     photo_ids: list[uuid.UUID] = []

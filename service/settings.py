@@ -1,25 +1,71 @@
-"""Settings of the HTTP service (prefix CUNRONG_)."""
+"""The one settings object of cunrong (environment prefix CUNRONG_, the database from DATABASE_URL).
+
+It is built once — by `create_app` (kept on `app.state.settings`) or by the CLI's root
+callback (kept on typer's `ctx.obj`) — and passed down: routes read
+`request.app.state.settings`, domain functions in `geo` take the numbers they use as keyword
+arguments. Nothing below `service` reads the environment. Every field is listed in the
+README's configuration table.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from geo import defaults
+from geo.db import database_url as resolve_database_url
+
+DEVELOPMENT_SECRET = "change-me"
+
+
+def project_root() -> Path:
+    """The checkout this package runs from, or the working directory when installed elsewhere."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
 class ServiceSettings(BaseSettings):
-    """How the service runs."""
+    """How cunrong runs: where the data lives, how the town is measured, how the service serves."""
 
-    model_config = SettingsConfigDict(env_prefix="CUNRONG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CUNRONG_", extra="ignore", populate_by_name=True)
 
+    # --- storage
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    """Any PostGIS database (`postgresql://…` or `postgresql+psycopg://…`); unset: the local
+    cluster under `data_dir/pgdata`. Read from `DATABASE_URL` (the name every PostgreSQL tool
+    and platform uses); there is no CUNRONG_ alias, so one name means one database."""
+    data_dir: Path = Field(default_factory=lambda: project_root() / "data")
+    """Where the local cluster (`pgdata/`) and the photos (`photos/`) live."""
+
+    # --- measuring the town
+    metric_srid: int = defaults.METRIC_SRID
+    """Metric CRS for distances and areas (CGCS2000 Gauss-Krüger zone 39, CM 117°E)."""
+    gps_tolerance_m: float = defaults.GPS_TOLERANCE_M
+    """A point this close outside every village goes to the nearest one (flagged)."""
+    rebound_radius_m: float = defaults.REBOUND_RADIUS_M
+    """A new issue this close to a closed one of the same category is a rebound (反弹)…"""
+    rebound_days: int = defaults.REBOUND_DAYS
+    """…when that one was closed within this many days."""
+    duplicate_radius_m: float = defaults.DUPLICATE_RADIUS_M
+    """A new issue this close to an open one of the same category gets a near-duplicate warning."""
+
+    # --- the service
     environment: str = "development"
-    secret_key: str = "change-me"
-    database_url: str | None = None
-    max_page_size: int = 5000
+    """`development` allows the default secret; anything else requires CUNRONG_SECRET_KEY."""
+    secret_key: str = DEVELOPMENT_SECRET
+    """Keys the sign-in sessions' stored hashes and the CSRF tokens (HMAC)."""
     anonymous_read: bool | None = None
     """Allow reads without signing in: on by default only when environment is development
     (the demo); elsewhere off unless CUNRONG_ANONYMOUS_READ=true."""
+    max_page_size: int = 50_000
+    """The most issues one `GET /issues` page may return (`limit`)."""
+    default_page_size: int = 5_000
+    """The page size of `GET /issues` when the request gives no `limit`."""
     session_hours: float = 12.0
     """A sign-in lasts this long; then the browser must sign in again."""
     login_max_failures: int = 10
@@ -32,13 +78,47 @@ class ServiceSettings(BaseSettings):
     login_delay_max_seconds: float = 4.0
     """The longest such delay."""
     title: str = "村容 cunrong"
+    """The service's name in the API docs."""
     rules_file: Path | None = None
     """The town's assessment rules (default: scoring/rules.toml)."""
+    tianditu_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("TIANDITU_KEY", "tianditu_key")
+    )
+    """天地图 API key, for the tianditu basemaps (read from `TIANDITU_KEY`)."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
-        if self.environment != "development" and self.secret_key == "change-me":
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set CUNRONG_SECRET_KEY: the default secret is for development only")
         if self.anonymous_read is None:
             self.anonymous_read = self.environment == "development"
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("CUNRONG_DEFAULT_PAGE_SIZE must not exceed CUNRONG_MAX_PAGE_SIZE")
         return self
+
+    @property
+    def photo_dir(self) -> Path:
+        """Where photos are stored by content hash (outside any web root)."""
+        return self.data_dir / "photos"
+
+    @property
+    def pgdata(self) -> Path:
+        """The local PostGIS cluster's data directory (also holds its socket)."""
+        return self.data_dir / "pgdata"
+
+    def engine_url(self) -> str:
+        """The SQLAlchemy URL of the database in use: DATABASE_URL, else the local cluster."""
+        return resolve_database_url(self.database_url, pgdata=self.pgdata)
+
+    def placement(self) -> dict[str, Any]:
+        """Keyword arguments of the one placement rule (`geo.assign.locate` and friends)."""
+        return {"tolerance_m": self.gps_tolerance_m, "metric_srid": self.metric_srid}
+
+    def detection(self) -> dict[str, Any]:
+        """Keyword arguments of `geo.loop.create_issue` / `check_new_issue` beyond the point."""
+        return {
+            **self.placement(),
+            "rebound_radius_m": self.rebound_radius_m,
+            "rebound_days": self.rebound_days,
+            "duplicate_radius_m": self.duplicate_radius_m,
+        }

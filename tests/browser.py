@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import Browser as PwBrowser
@@ -97,10 +98,18 @@ class Browser:
         assert self._browser is not None
         return self._browser.version
 
-    def open(self, target: str | Path, *, viewport: dict[str, int] | None = None) -> Page:
-        """Open a local file or a local URL in a new page; outside requests are refused."""
+    def open(
+        self, target: str | Path, *, viewport: dict[str, int] | None = None, **options: Any
+    ) -> Page:
+        """Open a local file or a local URL in a new page; outside requests are refused.
+
+        `options` go to Playwright's new_context (e.g. geolocation, permissions,
+        extra_http_headers); the page's context is `page.context`.
+        """
         assert self._browser is not None, "use Browser as a context manager"
-        context = self._browser.new_context(viewport=viewport or VIEWPORT, locale="zh-CN")
+        context = self._browser.new_context(
+            viewport=viewport or VIEWPORT, locale="zh-CN", **options
+        )
         page = context.new_page()
         log = PageLog()
         self.logs[id(page)] = log
@@ -143,11 +152,11 @@ class Browser:
         )
         page.wait_for_timeout(50)
 
-    def screenshot(self, page: Page, path: Path) -> Path:
-        """Save what a person would see; returns the file's path."""
+    def screenshot(self, page: Page, path: Path, *, full_page: bool = False) -> Path:
+        """Save what a person would see (or the whole page's length); returns the file's path."""
         path.parent.mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(150)  # let the last animation frame land
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def close_page(self, page: Page) -> None:

@@ -15,15 +15,17 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
-from geo.testing import PostgisServer
+from service.settings import ServiceSettings
 from tests.browser import Browser
+from tests.postgis import PostgisServer
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgisServer]:
     """The PostgreSQL server of this test run; failing here fails the run loudly."""
     try:
-        server = PostgisServer.start()
+        settings = ServiceSettings()
+        server = PostgisServer.start(settings.database_url, pgdata=settings.pgdata)
     except Exception as exc:
         pytest.exit(f"PostGIS is required for the tests and is not available: {exc}", returncode=3)
     yield server

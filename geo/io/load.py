@@ -11,7 +11,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.assign import assign_issues
+from geo.assign import GPS_TOLERANCE_M, assign_issues, placed_sql, placement_params, points_from
+from geo.defaults import METRIC_SRID
 from geo.io import bulk
 from geo.io.checks import (
     ROAD_KIND_ALIASES,
@@ -26,7 +27,7 @@ from geo.io.checks import (
 from geo.io.coordinates import Town, geometries, point_coordinates, shapes_to_wgs84
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
-from geo.settings import get_settings
+from geo.vocab import CODE_LEN, LONG_CODE_LEN, NAME_LEN, PERSON_LEN
 
 
 def _shapes(
@@ -113,14 +114,14 @@ def _community_ids(
         if given_code is not None and given_code in known:
             known[name] = known[given_code]
             continue
-        code = str(given_code or name)[:32]
+        code = str(given_code or name)[:CODE_LEN]
         suffix = 2
         while code in known:
-            code = f"{str(name)[:29]}-{suffix}"
+            code = f"{str(name)[: CODE_LEN - 3]}-{suffix}"
             suffix += 1
         new_id = conn.execute(
             text("INSERT INTO community (code, name) VALUES (:code, :name) RETURNING id"),
-            {"code": code, "name": str(name)[:100]},
+            {"code": code, "name": str(name)[:NAME_LEN]},
         ).scalar_one()
         known[name] = known[code] = new_id
         created.append(str(name))
@@ -155,6 +156,8 @@ def load_villages(
     crs: str | None,
     coords: str,
     write: bool,
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> None:
     """Check village rows; when `write`, upsert them by code and reassign every issue."""
     rows = table.frame["row"].to_numpy()
@@ -162,7 +165,13 @@ def load_villages(
     fields = _text_limits(
         table,
         report,
-        {"code": 32, "name": 100, "party_secretary": 50, "community": 100, "community_code": 32},
+        {
+            "code": CODE_LEN,
+            "name": NAME_LEN,
+            "party_secretary": PERSON_LEN,
+            "community": NAME_LEN,
+            "community_code": CODE_LEN,
+        },
     )
     duplicates_in_file(fields["code"], rows, field=table.label("code"), report=report)
     households = _integers(table, "households", report)
@@ -213,7 +222,7 @@ def load_villages(
     ).scalars()
     report.inserted, report.updated = _upsert_counts(list(fresh))
     _report_overlaps(conn, report)
-    report.assignment = assign_issues(conn)
+    report.assignment = assign_issues(conn, tolerance_m=tolerance_m, metric_srid=metric_srid)
     if report.assignment.unassigned:
         report.add(
             f"{report.assignment.unassigned} issue(s) now lie outside every village boundary "
@@ -253,11 +262,17 @@ def load_grids(
     crs: str | None,
     coords: str,
     write: bool,
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> None:
     """Check grid rows (village by code or name); when `write`, upsert by code, reassign issues."""
     rows = table.frame["row"].to_numpy()
     require(table, ("village", "name"), report)
-    fields = _text_limits(table, report, {"code": 48, "name": 100, "leader": 50, "village": 100})
+    fields = _text_limits(
+        table,
+        report,
+        {"code": LONG_CODE_LEN, "name": NAME_LEN, "leader": PERSON_LEN, "village": NAME_LEN},
+    )
     village_ids = _resolve_villages(
         conn, fields["village"], rows, field=table.label("village"), report=report
     )
@@ -265,7 +280,7 @@ def load_grids(
     codes = fields["code"].copy()
     missing = codes.isna() & pd.Series(village_ids).notna().to_numpy() & fields["name"].notna()
     codes[missing] = [
-        f"{village_codes[v]}-{n}"[:48]
+        f"{village_codes[v]}-{n}"[:LONG_CODE_LEN]
         for v, n in zip(village_ids[missing.to_numpy()], fields["name"][missing], strict=True)
     ]
     duplicates_in_file(codes, rows, field=table.label("code"), report=report)
@@ -330,7 +345,7 @@ def load_grids(
         )
     ).scalars()
     report.inserted, report.updated = _upsert_counts(list(fresh))
-    report.assignment = assign_issues(conn)
+    report.assignment = assign_issues(conn, tolerance_m=tolerance_m, metric_srid=metric_srid)
 
 
 def load_roads(
@@ -346,7 +361,9 @@ def load_roads(
     """Check road rows (kind main/secondary/lane); when `write`, upsert by code (or insert)."""
     rows = table.frame["row"].to_numpy()
     require(table, ("kind",), report)
-    fields = _text_limits(table, report, {"code": 48, "name": 100, "village": 100})
+    fields = _text_limits(
+        table, report, {"code": LONG_CODE_LEN, "name": NAME_LEN, "village": NAME_LEN}
+    )
     kinds = simple_vocabulary(ROAD_KIND_ALIASES, "road kind").resolve(
         column_or_none(table, "kind"), rows, field=table.label("kind"), report=report
     )
@@ -405,6 +422,8 @@ def load_entrances(
     crs: str | None,
     coords: str,
     write: bool,
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> None:
     """Check 卡口 points (name, village optional); when `write`, they replace the town's set.
 
@@ -412,7 +431,7 @@ def load_entrances(
     tolerance); each entrance is linked to the nearest main road within 50 m.
     """
     rows = table.frame["row"].to_numpy()
-    fields = _text_limits(table, report, {"name": 100, "village": 100})
+    fields = _text_limits(table, report, {"name": NAME_LEN, "village": NAME_LEN})
     village_ids = _resolve_villages(
         conn, fields["village"], rows, field=table.label("village"), report=report
     )
@@ -430,23 +449,20 @@ def load_entrances(
             bulk.point_column("geom", lon, lat),
         ],
     )
-    tolerance = get_settings().gps_tolerance_m
+    unplaced = points_from("entrance_import s", "s.row", "s.village_id IS NULL")
     conn.execute(
         text(
-            "UPDATE entrance_import s SET village_id = ("
-            " SELECT v.id FROM village v"
-            " WHERE ST_DWithin(v.geom::geography, s.geom::geography, :tol)"
-            " ORDER BY ST_Distance(v.geom::geography, s.geom::geography), v.id LIMIT 1)"
-            " WHERE s.village_id IS NULL"
+            f"UPDATE entrance_import s SET village_id = p.village_id FROM ({placed_sql(unplaced)})"
+            " p WHERE p.key = s.row"
         ),
-        {"tol": tolerance},
+        placement_params(tolerance_m=tolerance_m, metric_srid=metric_srid),
     )
     lost = conn.execute(
         text("SELECT row FROM entrance_import WHERE village_id IS NULL ORDER BY row")
     ).scalars()
     for row in lost:
         report.add(
-            f"the entrance is farther than {tolerance:.0f} m from every village",
+            f"the entrance is farther than {tolerance_m:.0f} m from every village",
             row=row,
             field="geometry",
         )
@@ -478,7 +494,7 @@ def load_waterbodies(
     """Check 河塘沟渠 (kind river/pond/ditch, polygon or line); `write` replaces the set."""
     rows = table.frame["row"].to_numpy()
     require(table, ("kind",), report)
-    fields = _text_limits(table, report, {"name": 100})
+    fields = _text_limits(table, report, {"name": NAME_LEN})
     kinds = simple_vocabulary(WATER_KIND_ALIASES, "water kind").resolve(
         column_or_none(table, "kind"), rows, field=table.label("kind"), report=report
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,30 @@ from geo.coords import wgs84_to_gcj02
 from geo.errors import InvalidInput
 from geo.maps.labels import Lang, text
 
-BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "tianditu_img", "gaode", "gaode_img", "plain")
+
+class BasemapName(StrEnum):
+    """The basemaps offered — the one registry of their names, used by the CLI's `--basemap`,
+    the routes' `basemap` query parameter (an enum in OpenAPI) and the map views.
+
+    天地图 needs TIANDITU_KEY; 高德 shifts every vector to GCJ-02.
+    """
+
+    osm = "osm"
+    """OpenStreetMap (WGS-84)."""
+    tianditu = "tianditu"
+    """天地图 矢量 (WGS-84, needs a key)."""
+    tianditu_img = "tianditu_img"
+    """天地图 影像 (WGS-84, needs a key)."""
+    gaode = "gaode"
+    """高德 地图 (GCJ-02)."""
+    gaode_img = "gaode_img"
+    """高德 影像 (GCJ-02)."""
+    plain = "plain"
+    """No tiles at all (works offline)."""
+
+
+BASEMAPS: tuple[str, ...] = tuple(b.value for b in BasemapName)
+BASEMAP_HELP = "osm | tianditu | tianditu_img (TIANDITU_KEY) | gaode | gaode_img | plain"
 
 _OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 _TDT_ATTR = '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a>'

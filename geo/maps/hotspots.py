@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 import geopandas as gpd
 
@@ -37,6 +39,105 @@ def _class_label(spot: str, confidence: int, lang: Lang) -> str:
     return f"{text(spot, lang)} {confidence}% {text('confidence', lang)} (p < {alpha:g})"
 
 
+def _cell_props(cells_d: gpd.GeoDataFrame, lang: Lang) -> list[dict[str, Any]]:
+    """Each cell's class index and tooltip."""
+    key_of = {(spot, conf): i for i, (_, spot, conf, _) in enumerate(SPOT_CLASSES)}
+    props = []
+    for row in cells_d[["cell", "count", "gi_z", "p_value", "spot", "confidence"]].itertuples():
+        props.append(
+            {
+                "k": key_of[(row.spot, int(row.confidence) if row.spot != "none" else 0)],
+                "tip": [
+                    [_class_label(row.spot, int(row.confidence), lang)],
+                    [text("count", lang), str(int(row.count))],
+                    [text("z_score", lang), f"{row.gi_z:.2f}"],
+                    [text("p_value", lang), f"{row.p_value:.3f}"],
+                    [text("cell", lang), str(row.cell)],
+                ],
+            }
+        )
+    return props
+
+
+def _cells_layer(cells_d: gpd.GeoDataFrame, lang: Lang) -> RuntimeCall:
+    """The Gi* cells, coloured by spot and confidence."""
+    classes = [
+        {
+            "key": key,
+            "fill": fill,
+            "stroke": fill if fill else "#8c8c8c",
+            "weight": 0.6 if fill else 0.4,
+        }
+        for key, _, _, fill in SPOT_CLASSES
+    ]
+    options = {
+        "name": text("gi_cells", lang),
+        "className": "cr-cell",
+        "classes": classes,
+        "fillOpacity": 0.6,
+        "show": True,
+    }
+    return RuntimeCall("cells", geojson(cells_d, _cell_props(cells_d, lang)), options)
+
+
+def _heat_layer(issues_d: gpd.GeoDataFrame, lang: Lang) -> RuntimeCall:
+    """The density heat map of the issue points."""
+    lon, lat = issues_d.geometry.x.to_numpy(), issues_d.geometry.y.to_numpy()
+    options = {
+        "name": text("heat", lang),
+        "radius": 14,
+        "blur": 18,
+        "maxZoom": 18,
+        "gradient": HEAT_GRADIENT,
+        "show": True,
+    }
+    return RuntimeCall("heat", point_columns(lon, lat), options)
+
+
+def _grid_note(cells: gpd.GeoDataFrame, lang: Lang) -> str:
+    """'Getis-Ord Gi*, H3 res 9, 120 cells, 4000 issues' from the cells' attrs."""
+    attrs = cells.attrs
+    grid = (
+        f"H3 res {attrs.get('resolution')}"
+        if attrs.get("grid") == "hex"
+        else f"{attrs.get('cell_m'):g} m"
+        if attrs.get("cell_m")
+        else ""
+    )
+    return (
+        f"Getis-Ord Gi*, {grid}, {len(cells)} {text('cell', lang)}, "
+        f"{attrs.get('points', int(cells['count'].sum()))} {text('count', lang)}"
+    )
+
+
+def _hotspot_legend(cells_d: gpd.GeoDataFrame, note: str, lang: Lang) -> RuntimeCall:
+    """The classes present on the map, the heat ramp, and the grid note."""
+    present = set(cells_d["spot"] + cells_d["confidence"].astype(str))
+    entries = [
+        {
+            "label": _class_label(spot, conf, lang),
+            "fill": fill or "#ffffff",
+            "stroke": fill or "#8c8c8c",
+        }
+        for _, spot, conf, fill in SPOT_CLASSES
+        if spot == "none" or f"{spot}{conf}" in present
+    ]
+    ramp = {
+        "label": text("few_many", lang),
+        "fill": "linear-gradient(90deg,#2c7bb6,#ffffbf,#d7191c)",
+    }
+    legend = {
+        "title": text("legend", lang),
+        "position": "bottomright",
+        "sections": [
+            {"title": text("gi_cells", lang), "entries": entries},
+            {"title": text("heat", lang), "entries": [ramp]},
+        ],
+        "note": note,
+    }
+    return RuntimeCall("legend", legend)
+
+
 def hotspot_map(
     issues: gpd.GeoDataFrame,
     cells: gpd.GeoDataFrame,
@@ -68,101 +169,8 @@ def hotspot_map(
     )
     m.require("heat")
     add_villages(m, villages_d, lang=lang)
-    key_of = {(spot, conf): i for i, (_, spot, conf, _) in enumerate(SPOT_CLASSES)}
-    props = []
-    for row in cells_d[["cell", "count", "gi_z", "p_value", "spot", "confidence"]].itertuples():
-        props.append(
-            {
-                "k": key_of[(row.spot, int(row.confidence) if row.spot != "none" else 0)],
-                "tip": [
-                    [_class_label(row.spot, int(row.confidence), lang)],
-                    [text("count", lang), str(int(row.count))],
-                    [text("z_score", lang), f"{row.gi_z:.2f}"],
-                    [text("p_value", lang), f"{row.p_value:.3f}"],
-                    [text("cell", lang), str(row.cell)],
-                ],
-            }
-        )
-    classes = [
-        {
-            "key": key,
-            "fill": fill,
-            "stroke": fill if fill else "#8c8c8c",
-            "weight": 0.6 if fill else 0.4,
-        }
-        for key, _, _, fill in SPOT_CLASSES
-    ]
     if show_heat:
-        lon, lat = issues_d.geometry.x.to_numpy(), issues_d.geometry.y.to_numpy()
-        m.add_child(
-            RuntimeCall(
-                "heat",
-                point_columns(lon, lat),
-                {
-                    "name": text("heat", lang),
-                    "radius": 14,
-                    "blur": 18,
-                    "maxZoom": 18,
-                    "gradient": HEAT_GRADIENT,
-                    "show": True,
-                },
-            )
-        )
-    m.add_child(
-        RuntimeCall(
-            "cells",
-            geojson(cells_d, props),
-            {
-                "name": text("gi_cells", lang),
-                "className": "cr-cell",
-                "classes": classes,
-                "fillOpacity": 0.6,
-                "show": True,
-            },
-        )
-    )
-    present = set(cells_d["spot"] + cells_d["confidence"].astype(str))
-    entries = [
-        {
-            "label": _class_label(spot, conf, lang),
-            "fill": fill or "#ffffff",
-            "stroke": fill or "#8c8c8c",
-        }
-        for _, spot, conf, fill in SPOT_CLASSES
-        if spot == "none" or f"{spot}{conf}" in present
-    ]
-    attrs = cells.attrs
-    grid = (
-        f"H3 res {attrs.get('resolution')}"
-        if attrs.get("grid") == "hex"
-        else f"{attrs.get('cell_m'):g} m"
-        if attrs.get("cell_m")
-        else ""
-    )
-    note = (
-        f"Getis-Ord Gi*, {grid}, {len(cells)} {text('cell', lang)}, "
-        f"{attrs.get('points', int(cells['count'].sum()))} {text('count', lang)}"
-    )
-    m.add_child(
-        RuntimeCall(
-            "legend",
-            {
-                "title": text("legend", lang),
-                "position": "bottomright",
-                "sections": [
-                    {"title": text("gi_cells", lang), "entries": entries},
-                    {
-                        "title": text("heat", lang),
-                        "entries": [
-                            {
-                                "label": text("few_many", lang),
-                                "fill": "linear-gradient(90deg,#2c7bb6,#ffffbf,#d7191c)",
-                            }
-                        ],
-                    },
-                ],
-                "note": note,
-            },
-        )
-    )
+        m.add_child(_heat_layer(issues_d, lang))
+    m.add_child(_cells_layer(cells_d, lang))
+    m.add_child(_hotspot_legend(cells_d, _grid_note(cells, lang), lang))
     return m

@@ -12,7 +12,7 @@ from geo.maps.base import RuntimeCall, add_grids, add_villages, bounds_of, new_m
 from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.issue_points import issue_payload
 from geo.maps.labels import check_lang, text
-from geo.maps.payload import check_frame
+from geo.maps.payload import check_villages
 
 
 def issue_map(
@@ -35,9 +35,7 @@ def issue_map(
     """
     lang = check_lang(lang)
     base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
-    check_frame(
-        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
-    )
+    check_villages(villages)
     today = today or date.today()
     issues_d = base.shift(issues)
     villages_d = base.shift(villages)

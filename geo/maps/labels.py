@@ -6,18 +6,11 @@ from typing import Literal
 
 from geo.categories import CategoryDef
 from geo.errors import InvalidInput
-from geo.models import ISSUE_STATUSES
+from geo.vocab import STATUS_LABELS as STATUS_LABELS  # re-exported for the maps
+from geo.vocab import status_label as _status_label
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[str, ...] = ("zh", "en")
-
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "open": ("整改中", "Open"),
-    "submitted": ("已整改待复核", "Rectified, awaiting recheck"),
-    "closed": ("已销号", "Closed"),
-    "unrectified": ("未整改", "Not rectified"),
-    "inadequate": ("整改不到位", "Inadequately rectified"),
-}
 
 # One character drawn inside an issue's pin, per category (the map's "icon").
 CATEGORY_GLYPHS: dict[str, tuple[str, str]] = {
@@ -130,9 +123,8 @@ def texts(lang: Lang, *keys: str) -> dict[str, str]:
 
 
 def status_label(status: str, lang: Lang) -> str:
-    """整改中 / Open … for one of ISSUE_STATUSES."""
-    zh, en = STATUS_LABELS[status]
-    return zh if lang == "zh" else en
+    """整改中 / Open … for one of ISSUE_STATUSES (the table is geo.vocab.STATUS_LABELS)."""
+    return _status_label(status, lang)
 
 
 def category_label(category: CategoryDef, lang: Lang) -> str:
@@ -144,6 +136,3 @@ def category_glyph(category: CategoryDef, lang: Lang) -> str:
     """The character drawn in the category's pins."""
     zh, en = CATEGORY_GLYPHS.get(category.code, (category.label_zh[:1], category.label_en[:1]))
     return zh if lang == "zh" else en
-
-
-assert set(STATUS_LABELS) == set(ISSUE_STATUSES)

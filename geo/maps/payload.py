@@ -76,6 +76,13 @@ def geojson(
     }
 
 
+def check_villages(villages: gpd.GeoDataFrame) -> None:
+    """InvalidInput unless `villages` has `code`, `name` and polygon geometries."""
+    check_frame(
+        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
+    )
+
+
 def label_points(frame: gpd.GeoDataFrame, *, decimals: int = 6) -> list[list[float]]:
     """Where each polygon's label goes, as [lat, lon]: a point surely inside it."""
     pts = shapely.point_on_surface(frame.geometry.values)

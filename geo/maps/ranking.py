@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -23,7 +25,7 @@ from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, add_communities, bounds_of, new_map
 from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.labels import Lang, check_lang, text
-from geo.maps.payload import check_frame, geojson, label_points
+from geo.maps.payload import check_villages, geojson, label_points
 
 RANKING_COLUMNS = ("village", "period", "score", "rank", "top_five", "bottom_ten")
 
@@ -102,6 +104,179 @@ def _change(rank: float | None, previous: float | None, lang: Lang) -> str:
     return f"= ({text('same', lang)})"
 
 
+def _periods(
+    ranking: pd.DataFrame,
+    villages: gpd.GeoDataFrame,
+    *,
+    period: str | None,
+    breaks: Sequence[float] | None,
+) -> tuple[list[str], str, list[float]]:
+    """Check the inputs; the periods, the one shown first and the classes' upper bounds."""
+    check_ranking(ranking)
+    check_villages(villages)
+    unknown = sorted(set(ranking["village"]) - set(villages["code"]))
+    if unknown:
+        raise InvalidInput(
+            f"village(s) {', '.join(map(str, unknown[:5]))} have no boundary", field="village"
+        )
+    periods = sorted(ranking["period"].astype(str).unique())
+    if not periods:
+        raise InvalidInput("the ranking is empty (no month with scores)", field="ranking")
+    start = period or periods[-1]
+    if start not in periods:
+        raise InvalidInput(
+            f"no ranking for period {start!r}; have {', '.join(periods)}", field="period"
+        )
+    uppers = list(breaks) if breaks else score_breaks(ranking["score"].tolist())
+    if sorted(uppers) != uppers or not 1 <= len(uppers) <= 5:
+        raise InvalidInput("expected 1 to 5 increasing class upper bounds", field="breaks")
+    return periods, start, uppers
+
+
+def _shifted(
+    villages: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, base: Basemap
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Villages and communities in the basemap's coordinates; communities default to the
+    villages dissolved by `community_name`."""
+    villages_d = base.shift(villages).reset_index(drop=True)
+    if communities is None and "community_name" in villages_d.columns:
+        communities = (
+            villages_d[["community_name", "geometry"]]
+            .dissolve("community_name")
+            .reset_index()
+            .rename(columns={"community_name": "name"})
+        )
+    elif communities is not None:
+        communities = base.shift(communities)
+    return villages_d, communities
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """What every period's payload shares."""
+
+    codes: list[str]
+    names: dict[str, str]
+    index: dict[str, int]
+    uppers: list[float]
+    lang: Lang
+    has_previous: bool
+    top_label: str
+    bottom_label: str
+
+
+def _panel(
+    ranking: pd.DataFrame,
+    villages_d: gpd.GeoDataFrame,
+    *,
+    periods: list[str],
+    uppers: list[float],
+    lang: Lang,
+) -> _Panel:
+    codes = list(villages_d["code"])
+    year_end = all(_YEAR.match(p) for p in periods)
+    return _Panel(
+        codes=codes,
+        names=dict(zip(codes, villages_d["name"].astype(str), strict=True)),
+        index={code: i for i, code in enumerate(codes)},
+        uppers=uppers,
+        lang=lang,
+        has_previous="previous_rank" in ranking.columns and ranking["previous_rank"].notna().any(),
+        top_label=text("top_five_year" if year_end else "top_five", lang),
+        bottom_label=text("bottom_five_year" if year_end else "bottom_ten", lang),
+    )
+
+
+def _tip(r: dict[str, Any], panel: _Panel, *, rank: str, ranked: int) -> list[list[str]]:
+    """The tooltip of a scored village: score, rank, change, line items, interview."""
+    lang = panel.lang
+    tip = [
+        [panel.names[r["village"]]],
+        [text("score", lang), f"{float(r['score']):.2f}"],
+        [text("rank", lang), f"{rank} / {ranked}"],
+    ]
+    change = _change(r["rank"], r.get("previous_rank"), lang)
+    if change and panel.has_previous:
+        tip.append([text("change", lang), change])
+    for key in ("items", "interview"):
+        value = r.get(key)
+        if isinstance(value, str) and value.strip():
+            tip.append([text(key, lang), value.strip()])
+    return tip
+
+
+def _period_payload(key: str, rows: pd.DataFrame, panel: _Panel) -> dict[str, Any]:
+    """One period: each village's class, label, outline and tooltip, and the side panel."""
+    lang, n = panel.lang, len(panel.codes)
+    cls: list[int] = [-1] * n
+    labels: list[str] = [panel.names[c] for c in panel.codes]
+    outline = [0] * n
+    tips: list[list[list[str]]] = [
+        [[panel.names[c]], [text("score", lang), text("not_scored", lang)]] for c in panel.codes
+    ]
+    listed: dict[int, list[list[str]]] = {1: [], 2: []}
+    ranked = int(rows["rank"].count())
+    for r in rows.sort_values("rank", na_position="last").to_dict("records"):
+        if pd.isna(r["score"]):
+            continue
+        i = panel.index[r["village"]]
+        found = int(np.searchsorted(panel.uppers, round(float(r["score"]), 4), side="left"))
+        cls[i] = min(found, len(panel.uppers) - 1)
+        rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+        outline[i] = 2 if bool(r["bottom_ten"]) else 1 if bool(r["top_five"]) else 0
+        mark = {1: "★", 2: "▼"}.get(outline[i], "")
+        labels[i] = f"{mark}{rank}\n{panel.names[r['village']]}"
+        tips[i] = _tip(r, panel, rank=rank, ranked=ranked)
+        interview, note = r.get("interview"), r.get("note")
+        if not isinstance(note, str):
+            note = interview if isinstance(interview, str) else ""
+        if outline[i]:
+            listed[outline[i]].append([rank, panel.names[r["village"]], note])
+    return {
+        "key": key,
+        "label": period_label(key, lang),
+        "cls": cls,
+        "labels": labels,
+        "outline": outline,
+        "tips": tips,
+        "panel": [
+            {"kind": "top", "title": panel.top_label, "items": listed[1]},
+            {"kind": "bottom", "title": panel.bottom_label, "items": listed[2]},
+        ],
+    }
+
+
+def _legend(classes: list[dict[str, str]], panel: _Panel) -> dict[str, Any]:
+    """Score classes (best on top), then the two outlines and the community lines."""
+    lang = panel.lang
+    top = {"label": "★ " + panel.top_label, "fill": "#ffffff", "stroke": OUTLINE_TOP["color"]}
+    bottom = {"label": "▼ " + panel.bottom_label, "fill": "#ffffff"}
+    return {
+        "title": text("legend", lang),
+        "position": "bottomright",
+        "sections": [
+            {
+                "title": text("score_classes", lang),
+                "entries": [{"label": c["label"], "fill": c["fill"]} for c in reversed(classes)]
+                + [{"label": text("not_scored", lang), "fill": NO_SCORE}],
+            },
+            {
+                "title": "",
+                "entries": [
+                    {**top, "weight": 4},
+                    {**bottom, "stroke": OUTLINE_BOTTOM["color"], "weight": 4, "dash": True},
+                    {
+                        "label": text("communities", lang),
+                        "shape": "line",
+                        "stroke": "#1b1b1b",
+                        "weight": 3,
+                    },
+                ],
+            },
+        ],
+    }
+
+
 def ranking_map(
     ranking: pd.DataFrame,
     *,
@@ -122,110 +297,16 @@ def ranking_map(
     """
     lang = check_lang(lang)
     base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
-    check_ranking(ranking)
-    check_frame(
-        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
-    )
-    unknown = sorted(set(ranking["village"]) - set(villages["code"]))
-    if unknown:
-        raise InvalidInput(
-            f"village(s) {', '.join(map(str, unknown[:5]))} have no boundary", field="village"
-        )
-    periods = sorted(ranking["period"].astype(str).unique())
-    if not periods:
-        raise InvalidInput("the ranking is empty (no month with scores)", field="ranking")
-    start = period or periods[-1]
-    if start not in periods:
-        raise InvalidInput(
-            f"no ranking for period {start!r}; have {', '.join(periods)}", field="period"
-        )
-    uppers = list(breaks) if breaks else score_breaks(ranking["score"].tolist())
-    if sorted(uppers) != uppers or not 1 <= len(uppers) <= 5:
-        raise InvalidInput("expected 1 to 5 increasing class upper bounds", field="breaks")
-    colors = _colors(len(uppers))
+    periods, start, uppers = _periods(ranking, villages, period=period, breaks=breaks)
+    villages_d, communities = _shifted(villages, communities, base)
+    panel = _panel(ranking, villages_d, periods=periods, uppers=uppers, lang=lang)
+    keys = ranking["period"].astype(str)
+    payload = [_period_payload(key, ranking[keys == key], panel) for key in periods]
     lows = [float(ranking["score"].min()), *uppers[:-1]]
-
-    villages_d = base.shift(villages).reset_index(drop=True)
-    if communities is None and "community_name" in villages_d.columns:
-        communities = (
-            villages_d[["community_name", "geometry"]]
-            .dissolve("community_name")
-            .reset_index()
-            .rename(columns={"community_name": "name"})
-        )
-    elif communities is not None:
-        communities = base.shift(communities)
-    names = dict(zip(villages_d["code"], villages_d["name"].astype(str), strict=True))
-    index = {code: i for i, code in enumerate(villages_d["code"])}
-    count_by_period = ranking.groupby("period")["rank"].count().to_dict()
-    year_end = all(_YEAR.match(p) for p in periods)
-    top_label = text("top_five_year" if year_end else "top_five", lang)
-    bottom_label = text("bottom_five_year" if year_end else "bottom_ten", lang)
-    has_previous = "previous_rank" in ranking.columns and ranking["previous_rank"].notna().any()
-
-    payload = []
-    for key in periods:
-        rows = ranking[ranking["period"].astype(str) == key]
-        n = len(villages_d)
-        cls: list[int] = [-1] * n
-        labels: list[str] = [names[c] for c in villages_d["code"]]
-        outline = [0] * n
-        tips: list[list[list[str]]] = [
-            [[names[c]], [text("score", lang), text("not_scored", lang)]]
-            for c in villages_d["code"]
-        ]
-        top: list[list[str]] = []
-        bottom: list[list[str]] = []
-        ranked = int(count_by_period.get(key, 0))
-        for r in rows.sort_values("rank", na_position="last").to_dict("records"):
-            i = index[r["village"]]
-            if pd.isna(r["score"]):
-                continue
-            score = float(r["score"])
-            cls[i] = int(np.searchsorted(uppers, round(score, 4), side="left"))
-            cls[i] = min(cls[i], len(uppers) - 1)
-            rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
-            outline[i] = 2 if bool(r["bottom_ten"]) else 1 if bool(r["top_five"]) else 0
-            mark = "★" if outline[i] == 1 else "▼" if outline[i] == 2 else ""
-            labels[i] = f"{mark}{rank}\n{names[r['village']]}"
-            tip = [
-                [names[r["village"]]],
-                [text("score", lang), f"{score:.2f}"],
-                [text("rank", lang), f"{rank} / {ranked}"],
-            ]
-            change = _change(r["rank"], r.get("previous_rank"), lang)
-            if change and has_previous:
-                tip.append([text("change", lang), change])
-            items = r.get("items")
-            if isinstance(items, str) and items.strip():
-                tip.append([text("items", lang), items.strip()])
-            interview = r.get("interview")
-            if isinstance(interview, str) and interview.strip():
-                tip.append([text("interview", lang), interview.strip()])
-            tips[i] = tip
-            note = r.get("note")
-            if not isinstance(note, str):
-                note = interview if isinstance(interview, str) else ""
-            entry = [rank, names[r["village"]], note]
-            if outline[i] == 1:
-                top.append(entry)
-            elif outline[i] == 2:
-                bottom.append(entry)
-        payload.append(
-            {
-                "key": key,
-                "label": period_label(key, lang),
-                "cls": cls,
-                "labels": labels,
-                "outline": outline,
-                "tips": tips,
-                "panel": [
-                    {"kind": "top", "title": top_label, "items": top},
-                    {"kind": "bottom", "title": bottom_label, "items": bottom},
-                ],
-            }
-        )
-
+    classes = [
+        {"fill": color, "label": f"{low:.1f} – {high:.1f}"}
+        for color, low, high in zip(_colors(len(uppers)), lows, uppers, strict=True)
+    ]
     m = new_map(
         bounds=bounds_of(villages_d),
         basemap=base,
@@ -236,63 +317,19 @@ def ranking_map(
     )
     add_communities(m, communities, lang=lang)
     props = [{"_i": i, "_pt": pt} for i, pt in enumerate(label_points(villages_d))]
-    classes = [
-        {"fill": color, "label": f"{low:.1f} – {high:.1f}"}
-        for color, low, high in zip(colors, lows, uppers, strict=True)
-    ]
-    legend = {
-        "title": text("legend", lang),
-        "position": "bottomright",
-        "sections": [
-            {
-                "title": text("score_classes", lang),
-                "entries": [{"label": c["label"], "fill": c["fill"]} for c in reversed(classes)]
-                + [{"label": text("not_scored", lang), "fill": NO_SCORE}],
-            },
-            {
-                "title": "",
-                "entries": [
-                    {
-                        "label": "★ " + top_label,
-                        "fill": "#ffffff",
-                        "stroke": OUTLINE_TOP["color"],
-                        "weight": 4,
-                    },
-                    {
-                        "label": "▼ " + bottom_label,
-                        "fill": "#ffffff",
-                        "stroke": OUTLINE_BOTTOM["color"],
-                        "weight": 4,
-                        "dash": True,
-                    },
-                    {
-                        "label": text("communities", lang),
-                        "shape": "line",
-                        "stroke": "#1b1b1b",
-                        "weight": 3,
-                    },
-                ],
-            },
-        ],
+    options = {
+        "name": text("villages", lang),
+        "className": "cr-village cr-ranked",
+        "classes": classes,
+        "noData": {"fill": NO_SCORE},
+        "fillOpacity": 0.85,
+        "line": LINE,
+        "outlines": {"1": OUTLINE_TOP, "2": OUTLINE_BOTTOM},
+        "periods": payload,
+        "start": periods.index(start),
+        "panel": True,
+        "legend": _legend(classes, panel),
+        "text": {"period": text("period", lang)},
     }
-    m.add_child(
-        RuntimeCall(
-            "choropleth",
-            geojson(villages_d, props),
-            {
-                "name": text("villages", lang),
-                "className": "cr-village cr-ranked",
-                "classes": classes,
-                "noData": {"fill": NO_SCORE},
-                "fillOpacity": 0.85,
-                "line": LINE,
-                "outlines": {"1": OUTLINE_TOP, "2": OUTLINE_BOTTOM},
-                "periods": payload,
-                "start": periods.index(start),
-                "panel": True,
-                "legend": legend,
-                "text": {"period": text("period", lang)},
-            },
-        )
-    )
+    m.add_child(RuntimeCall("choropleth", geojson(villages_d, props), options))
     return m

@@ -25,7 +25,7 @@ from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, add_villages, bounds_of, new_map
 from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.labels import Lang, check_lang, text
-from geo.maps.payload import check_frame, geojson
+from geo.maps.payload import check_frame, check_villages, geojson
 from geo.sites.kinds import DECISIONS, KIND_LABELS, SITE_KINDS, decision_label
 
 KIND_COLORS: dict[str, str] = {
@@ -579,9 +579,7 @@ def sites_map(
     """
     lang = check_lang(lang)
     base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
-    check_frame(
-        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
-    )
+    check_villages(villages)
     check_candidates(candidates)
     sites_d, villages_d = base.shift(candidates), base.shift(villages)
     roads_d = base.shift(roads) if roads is not None else None

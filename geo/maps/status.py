@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -14,8 +15,8 @@ from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, bounds_of, new_map
 from geo.maps.basemaps import Basemap, choose_basemap
 from geo.maps.issue_points import days_overdue, issue_payload
-from geo.maps.labels import check_lang, text
-from geo.maps.payload import check_frame, geojson, label_points
+from geo.maps.labels import Lang, check_lang, text
+from geo.maps.payload import check_frame, check_villages, geojson, label_points
 
 RATE_BREAKS = (0.5, 0.7, 0.85, 0.95, 1.0)
 """Upper bounds of the rectification-rate classes (share of issues closed)."""
@@ -61,6 +62,110 @@ def _rate_class(rate: float) -> int:
     return min(int(np.searchsorted(RATE_BREAKS, rate, side="left")), len(RATE_BREAKS) - 1)
 
 
+def _rate_period(stats: pd.DataFrame, names: list[str], lang: Lang) -> dict[str, Any]:
+    """Each village's rate class, label and tooltip (the choropleth's single period)."""
+    cls, labels, tips = [], [], []
+    for name, row in zip(names, stats.itertuples(), strict=True):
+        cls.append(_rate_class(row.rate))
+        rate = "—" if np.isnan(row.rate) else f"{row.rate:.0%}"
+        labels.append(f"{rate}\n{name}")
+        tips.append(
+            [
+                [name],
+                [text("rectification_rate", lang), rate],
+                [text("total", lang), str(row.total)],
+                [text("closed", lang), str(row.closed)],
+                [text("open_now", lang), str(row.open)],
+                [text("overdue_count", lang), str(row.overdue)],
+            ]
+        )
+    return {"key": "now", "label": "", "cls": cls, "labels": labels, "tips": tips}
+
+
+def _rate_classes() -> list[dict[str, str]]:
+    lows = (0.0, *RATE_BREAKS[:-1])
+    return [
+        {"fill": color, "label": f"{low:.0%} – {high:.0%}"}
+        for color, low, high in zip(RATE_COLORS, lows, RATE_BREAKS, strict=True)
+    ]
+
+
+def _status_legend(classes: list[dict[str, str]], *, biggest: int, lang: Lang) -> dict[str, Any]:
+    """Rate classes, overdue circle sizes, and the open-issue dot."""
+    sizes = [
+        {
+            "label": str(v),
+            "fill": "#c00000",
+            "stroke": "#ffffff",
+            "shape": "circle",
+            "size": round(2 * _radius(v)),
+        }
+        for v in sorted({1, max(1, biggest // 2), biggest})
+    ]
+    dot = {"fill": "#888888", "stroke": "#333333", "shape": "circle", "size": 10}
+    return {
+        "title": text("legend", lang),
+        "position": "bottomright",
+        "sections": [
+            {
+                "title": text("rectification_rate", lang),
+                "entries": [{"label": c["label"], "fill": c["fill"]} for c in reversed(classes)]
+                + [{"label": text("no_issues", lang), "fill": NO_ISSUES}],
+            },
+            {"title": text("symbol_size", lang), "entries": sizes},
+            {"title": "", "entries": [{"label": text("open_issues", lang), **dot}]},
+        ],
+    }
+
+
+def _villages_layer(
+    villages_d: gpd.GeoDataFrame, stats: pd.DataFrame, points: list[Any], lang: Lang
+) -> RuntimeCall:
+    """The villages coloured by rectification rate."""
+    names = villages_d["name"].astype(str).tolist()
+    classes = _rate_classes()
+    biggest = max(int(stats["overdue"].max() or 0), 1)
+    options = {
+        "name": text("villages", lang),
+        "className": "cr-village cr-rate",
+        "classes": classes,
+        "noData": {"fill": NO_ISSUES},
+        "fillOpacity": 0.6,
+        "line": {"color": "#4a4a4a", "weight": 1.2},
+        "outlines": {},
+        "periods": [_rate_period(stats, names, lang)],
+        "start": 0,
+        "panel": False,
+        "legend": _status_legend(classes, biggest=biggest, lang=lang),
+        "text": {"period": text("period", lang)},
+    }
+    props = [{"_i": i, "_pt": pt} for i, pt in enumerate(points)]
+    return RuntimeCall("choropleth", geojson(villages_d, props), options)
+
+
+def _overdue_symbols(
+    stats: pd.DataFrame, names: list[str], points: list[Any], lang: Lang
+) -> RuntimeCall:
+    """A red circle per village with overdue issues, its area proportional to their count."""
+    symbols = [
+        {
+            "pt": pt,
+            "r": _radius(int(row.overdue)),
+            "text": str(int(row.overdue)),
+            "tip": [[name], [text("overdue_count", lang), str(int(row.overdue))]],
+        }
+        for pt, name, row in zip(points, names, stats.itertuples(), strict=True)
+        if row.overdue > 0
+    ]
+    options = {
+        "name": text("overdue_count", lang),
+        "fill": "#c00000",
+        "stroke": "#ffffff",
+        "className": "cr-overdue",
+    }
+    return RuntimeCall("symbols", symbols, options)
+
+
 def status_map(
     issues: gpd.GeoDataFrame,
     *,
@@ -77,9 +182,7 @@ def status_map(
     lang = check_lang(lang)
     base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
     today = today or date.today()
-    check_frame(
-        villages, name="villages", columns=("code", "name"), geom_types=("Polygon", "MultiPolygon")
-    )
+    check_villages(villages)
     check_frame(issues, name="issues", columns=("village_code", "status"), geom_types=("Point",))
     stats = village_rectification(issues, villages, today=today)
     villages_d = base.shift(villages).reset_index(drop=True)
@@ -91,86 +194,7 @@ def status_map(
         subtitle=subtitle,
     )
     points = label_points(villages_d)
-    names = villages_d["name"].astype(str).tolist()
-    cls, labels, tips = [], [], []
-    for name, row in zip(names, stats.itertuples(), strict=True):
-        cls.append(_rate_class(row.rate))
-        rate = "—" if np.isnan(row.rate) else f"{row.rate:.0%}"
-        labels.append(f"{rate}\n{name}")
-        tips.append(
-            [
-                [name],
-                [text("rectification_rate", lang), rate],
-                [text("total", lang), str(row.total)],
-                [text("closed", lang), str(row.closed)],
-                [text("open_now", lang), str(row.open)],
-                [text("overdue_count", lang), str(row.overdue)],
-            ]
-        )
-    lows = (0.0, *RATE_BREAKS[:-1])
-    classes = [
-        {"fill": color, "label": f"{low:.0%} – {high:.0%}"}
-        for color, low, high in zip(RATE_COLORS, lows, RATE_BREAKS, strict=True)
-    ]
-    biggest = max(int(stats["overdue"].max() or 0), 1)
-    legend = {
-        "title": text("legend", lang),
-        "position": "bottomright",
-        "sections": [
-            {
-                "title": text("rectification_rate", lang),
-                "entries": [{"label": c["label"], "fill": c["fill"]} for c in reversed(classes)]
-                + [{"label": text("no_issues", lang), "fill": NO_ISSUES}],
-            },
-            {
-                "title": text("symbol_size", lang),
-                "entries": [
-                    {
-                        "label": str(v),
-                        "fill": "#c00000",
-                        "stroke": "#ffffff",
-                        "shape": "circle",
-                        "size": round(2 * _radius(v)),
-                    }
-                    for v in sorted({1, max(1, biggest // 2), biggest})
-                ],
-            },
-            {
-                "title": "",
-                "entries": [
-                    {
-                        "label": text("open_issues", lang),
-                        "fill": "#888888",
-                        "stroke": "#333333",
-                        "shape": "circle",
-                        "size": 10,
-                    }
-                ],
-            },
-        ],
-    }
-    m.add_child(
-        RuntimeCall(
-            "choropleth",
-            geojson(villages_d, [{"_i": i, "_pt": pt} for i, pt in enumerate(points)]),
-            {
-                "name": text("villages", lang),
-                "className": "cr-village cr-rate",
-                "classes": classes,
-                "noData": {"fill": NO_ISSUES},
-                "fillOpacity": 0.6,
-                "line": {"color": "#4a4a4a", "weight": 1.2},
-                "outlines": {},
-                "periods": [
-                    {"key": "now", "label": "", "cls": cls, "labels": labels, "tips": tips}
-                ],
-                "start": 0,
-                "panel": False,
-                "legend": legend,
-                "text": {"period": text("period", lang)},
-            },
-        )
-    )
+    m.add_child(_villages_layer(villages_d, stats, points, lang))
     still_open = issues[issues["status"] != "closed"]
     if not still_open.empty:
         data, options = issue_payload(
@@ -184,28 +208,8 @@ def status_map(
             name=text("open_issues", lang),
         )
         m.add_child(RuntimeCall("issues", data, options))
-    symbols = [
-        {
-            "pt": pt,
-            "r": _radius(int(row.overdue)),
-            "text": str(int(row.overdue)),
-            "tip": [[name], [text("overdue_count", lang), str(int(row.overdue))]],
-        }
-        for pt, name, row in zip(points, names, stats.itertuples(), strict=True)
-        if row.overdue > 0
-    ]
-    m.add_child(
-        RuntimeCall(
-            "symbols",
-            symbols,
-            {
-                "name": text("overdue_count", lang),
-                "fill": "#c00000",
-                "stroke": "#ffffff",
-                "className": "cr-overdue",
-            },
-        )
-    )
+    names = villages_d["name"].astype(str).tolist()
+    m.add_child(_overdue_symbols(stats, names, points, lang))
     return m
 
 

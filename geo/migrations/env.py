@@ -1,4 +1,4 @@
-"""Alembic environment: the target is geo.models, the URL comes from geo.db."""
+"""Alembic environment: the target is geo.models, the URL comes from geo.migrate."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection, create_engine, pool
 
 import geo.sites.models  # noqa: F401 - registers site_choice on Base.metadata
-from geo.db import database_url
 from geo.models import Base
 
 config = context.config
@@ -15,9 +14,10 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return (
-        config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or database_url()
-    )
+    url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("no database URL: run `cunrong db upgrade` (it reads DATABASE_URL)")
+    return str(url)
 
 
 def run_migrations_offline() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,6 @@ from geo.models import Grid as GridRow
 from geo.sample.calendar import YEAR
 from geo.sample.files import read_csv, read_geojson
 from geo.sample.generate import FILES
-from geo.settings import get_settings
 
 HONOR_NOTES = {"model_village": "形成典型", "county_site_visit": "承担县现场观摩点评"}
 
@@ -62,7 +61,18 @@ _ISSUE_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_EVENT_COLUMNS = ("issue_id", "kind", "from_status", "to_status", "at", "actor", "note", "round_id")
+_EVENT_COLUMNS = (
+    "issue_id",
+    "kind",
+    "from_status",
+    "to_status",
+    '"on"',
+    "recorded_at",
+    "actor",
+    "note",
+    "round_id",
+)
+"""The sample's events happened when they were recorded: `on` is the day of `at` (UTC+8)."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +87,10 @@ class SampleLoad:
     """Issues a few metres outside the town, assigned to the nearest village (GPS error)."""
 
 
-def sample_folder() -> Path:
-    """The committed sample town: data/sample of this checkout (else of the data dir)."""
+def sample_folder(data_dir: Path | None = None) -> Path:
+    """The committed sample town: data/sample of this checkout (else of `data_dir`)."""
     here = Path(__file__).resolve().parents[2] / "data" / "sample"
-    return here if here.is_dir() else get_settings().data_dir / "sample"
+    return here if here.is_dir() or data_dir is None else data_dir / "sample"
 
 
 def village_count(conn: Connection) -> int:
@@ -334,6 +344,7 @@ def _copy_issues(conn: Connection, folder: Path, rounds: dict[str, int]) -> tupl
                         event["kind"],
                         event["from_status"] or None,
                         event["to_status"] or None,
+                        datetime.fromisoformat(event["at"]).date(),
                         event["at"],
                         event["actor"] or None,
                         event["note"] or None,

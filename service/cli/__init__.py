@@ -12,6 +12,7 @@ from service.cli import score as score_cli
 from service.cli import serve as serve_cli
 from service.cli import sites as sites_cli
 from service.cli import users as users_cli
+from service.cli.common import settings_of
 
 app = typer.Typer(
     name="cunrong",
@@ -27,6 +28,12 @@ app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
 serve_cli.register(app)
+
+
+@app.callback()
+def settings_callback(ctx: typer.Context) -> None:
+    """Build the settings once (from the environment) for every command: typer's ctx.obj."""
+    settings_of(ctx)
 
 
 def main() -> None:

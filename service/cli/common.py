@@ -10,6 +10,7 @@ import typer
 from sqlalchemy import Connection
 
 from geo.errors import CunrongError
+from service.settings import ServiceSettings
 
 
 class Lang(StrEnum):
@@ -19,30 +20,45 @@ class Lang(StrEnum):
     en = "en"
 
 
-class BasemapName(StrEnum):
-    """Tiles under the vectors (天地图 needs TIANDITU_KEY; 高德 shifts vectors to GCJ-02)."""
-
-    osm = "osm"
-    tianditu = "tianditu"
-    tianditu_img = "tianditu_img"
-    gaode = "gaode"
-    gaode_img = "gaode_img"
-    plain = "plain"
-
-
 def fail(message: str) -> NoReturn:
     """One line on stderr and exit code 1."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=1)
 
 
-def run_job(job: Callable[[Connection], None], *, write: bool = False) -> None:
+def load_settings() -> ServiceSettings:
+    """The settings from the environment, or one line on stderr and exit 1 when invalid."""
+    from pydantic import ValidationError
+
+    try:
+        return ServiceSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid settings ({problems})")
+
+
+def settings_of(ctx: typer.Context) -> ServiceSettings:
+    """The settings the root callback built (typer's ctx.obj); built here for a lone sub-app."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = load_settings()
+    if ctx.obj is None:
+        ctx.obj = root.obj
+    settings: ServiceSettings = ctx.obj
+    return settings
+
+
+def run_job(
+    settings: ServiceSettings, job: Callable[[Connection], None], *, write: bool = False
+) -> None:
     """Run a job on the database: domain, file and database errors become one line and exit 1."""
     from geo.db import make_engine
 
     engine = None
     try:
-        engine = make_engine()
+        engine = make_engine(settings.engine_url())
         with engine.begin() if write else engine.connect() as conn:
             job(conn)
     except CunrongError as exc:

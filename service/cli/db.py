@@ -5,13 +5,13 @@ from __future__ import annotations
 import typer
 
 from geo.cluster import ClusterError, LocalCluster
-from geo.settings import get_settings
+from service.cli.common import settings_of
+from service.settings import ServiceSettings
 
 app = typer.Typer(help="The database: local PostGIS cluster and migrations.", no_args_is_help=True)
 
 
-def _cluster() -> LocalCluster:
-    settings = get_settings()
+def _cluster(settings: ServiceSettings) -> LocalCluster:
     if settings.database_url:
         typer.echo("DATABASE_URL is set: the local cluster is not used.", err=True)
         raise typer.Exit(2)
@@ -24,10 +24,10 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 @app.command()
-def start() -> None:
+def start(ctx: typer.Context) -> None:
     """Create (if needed) and start the local cluster under data/pgdata."""
     try:
-        cluster = _cluster()
+        cluster = _cluster(settings_of(ctx))
         cluster.start()
     except ClusterError as exc:
         raise _fail(exc) from exc
@@ -35,23 +35,23 @@ def start() -> None:
 
 
 @app.command()
-def stop() -> None:
+def stop(ctx: typer.Context) -> None:
     """Stop the local cluster."""
     try:
-        _cluster().stop()
+        _cluster(settings_of(ctx)).stop()
     except ClusterError as exc:
         raise _fail(exc) from exc
     typer.echo("stopped")
 
 
 @app.command()
-def status() -> None:
+def status(ctx: typer.Context) -> None:
     """Say whether the database answers (exit 1 when it does not)."""
     from sqlalchemy import text
 
-    from geo.db import database_url, make_engine
+    from geo.db import make_engine
 
-    url = database_url()
+    url = settings_of(ctx).engine_url()
     try:
         engine = make_engine(url)
         with engine.connect() as conn:
@@ -63,20 +63,18 @@ def status() -> None:
 
 
 @app.command()
-def url() -> None:
+def url(ctx: typer.Context) -> None:
     """Print the database URL in use."""
-    from geo.db import database_url
-
-    typer.echo(database_url())
+    typer.echo(settings_of(ctx).engine_url())
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("head")) -> None:
+def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     """Migrate the schema to the latest revision (or REVISION)."""
     from geo.migrate import upgrade as run_upgrade
 
     try:
-        run_upgrade(revision=revision)
+        run_upgrade(settings_of(ctx).engine_url(), revision=revision)
     except Exception as exc:
         raise _fail(exc) from exc
     typer.echo(f"schema at {revision}")

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from service.cli.common import settings_of
+from service.settings import ServiceSettings
+
 app = typer.Typer(
     help=(
         "导入 Import boundaries, roads and issues from GeoJSON, GeoPackage, Shapefile, KML, "
@@ -57,6 +60,7 @@ ProgressOpt = Annotated[
 
 
 def _run(
+    settings: ServiceSettings,
     kind: str,
     path: Path,
     *,
@@ -71,7 +75,7 @@ def _run(
     from geo.db import make_engine
     from geo.io import ImportFailed, import_file
 
-    engine = make_engine()
+    engine = make_engine(settings.engine_url())
     try:
         report = import_file(
             engine,
@@ -83,6 +87,8 @@ def _run(
             coords=coords.value,
             dry_run=dry_run,
             progress=progress,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
         )
     except ImportFailed as exc:
         for line in exc.report.lines():
@@ -108,6 +114,7 @@ def _run(
 
 def _command(kind: str, doc: str) -> None:
     def command(
+        ctx: typer.Context,
         file: FileArg,
         layer: LayerOpt = None,
         encoding: EncodingOpt = None,
@@ -118,6 +125,7 @@ def _command(kind: str, doc: str) -> None:
         progress: ProgressOpt = None,
     ) -> None:
         _run(
+            settings_of(ctx),
             kind,
             file,
             layer=layer,

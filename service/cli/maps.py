@@ -14,8 +14,9 @@ import typer
 from sqlalchemy import Connection
 
 from geo.errors import InvalidInput
-from geo.issue_filter import BBox, IssueFilter, parse_month
-from service.cli.common import BasemapName, Lang, run_job
+from geo.issue_filter import BBox, IssueFilter, check_date, parse_month
+from geo.maps.basemaps import BasemapName
+from service.cli.common import Lang, run_job, settings_of
 
 if TYPE_CHECKING:
     import folium
@@ -62,18 +63,22 @@ def _date(value: str | None, *, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"expected a date YYYY-MM-DD, got {value!r}", field=field) from None
+    return check_date(day, field=field)
 
 
-def _options(lang: Lang, basemap: BasemapName, as_of: str | None, title: str | None) -> MapOptions:
-    from service.mapviews import MapOptions
+def _options(
+    ctx: typer.Context, lang: Lang, basemap: BasemapName, as_of: str | None, title: str | None
+) -> MapOptions:
+    from service.mapviews import map_options
 
-    return MapOptions(
+    return map_options(
+        settings_of(ctx),
         lang=lang.value,
         basemap=basemap.value,
-        today=_date(as_of, field="as_of") or date.today(),
+        today=_date(as_of, field="as_of"),
         title=title,
     )
 
@@ -86,6 +91,7 @@ def _write(m: folium.Map, output: Path) -> None:
 
 @app.command("issues")
 def issues_command(
+    ctx: typer.Context,
     output: Output,
     village: Villages = None,
     community: Communities = None,
@@ -116,14 +122,15 @@ def issues_command(
             bbox=BBox.parse(bbox) if bbox else None,
         )
         photo_url = photo_base_url.rstrip("/") + frames.PHOTO_URL if photo_base_url else None
-        options = _options(lang, basemap, as_of, title)
+        options = _options(ctx, lang, basemap, as_of, title)
         _write(issues_view(conn, selection, options, photo_url=photo_url), output)
 
-    run_job(job)
+    run_job(settings_of(ctx), job)
 
 
 @app.command("status")
 def status_command(
+    ctx: typer.Context,
     output: Output,
     village: Villages = None,
     community: Communities = None,
@@ -144,13 +151,14 @@ def status_command(
             categories=category or [],
             month=parse_month(month) if month else None,
         )
-        _write(status_view(conn, selection, _options(lang, basemap, as_of, title)), output)
+        _write(status_view(conn, selection, _options(ctx, lang, basemap, as_of, title)), output)
 
-    run_job(job)
+    run_job(settings_of(ctx), job)
 
 
 @app.command("hotspots")
 def hotspots_command(
+    ctx: typer.Context,
     output: Output,
     village: Villages = None,
     community: Communities = None,
@@ -184,7 +192,7 @@ def hotspots_command(
         m = hotspots_view(
             conn,
             selection,
-            _options(lang, basemap, None, title),
+            _options(ctx, lang, basemap, None, title),
             found_from=_date(found_from, field="from"),
             found_to=_date(found_to, field="to"),
             grid=grid.value,
@@ -193,11 +201,12 @@ def hotspots_command(
         )
         _write(m, output)
 
-    run_job(job)
+    run_job(settings_of(ctx), job)
 
 
 @app.command("ranking")
 def ranking_command(
+    ctx: typer.Context,
     output: Output,
     month: Annotated[
         str | None, typer.Option("--month", help="Show this month first (YYYY-MM).")
@@ -223,7 +232,7 @@ def ranking_command(
             raise InvalidInput(str(exc), field="rules") from None
         m = ranking_view(
             conn,
-            _options(lang, basemap, None, title),
+            _options(ctx, lang, basemap, None, title),
             rules=rule_set,
             month=parse_month(month) if month else None,
             year=year,
@@ -231,4 +240,4 @@ def ranking_command(
         )
         _write(m, output)
 
-    run_job(job)
+    run_job(settings_of(ctx), job)

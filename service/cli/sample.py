@@ -10,6 +10,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import CunrongError
+from service.cli.common import settings_of
 
 app = typer.Typer(
     help="示例镇 sample town 大张庄镇 (synthetic data): generate the files, load them.",
@@ -19,6 +20,7 @@ app = typer.Typer(
 
 @app.command()
 def generate(
+    ctx: typer.Context,
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder to write (default: data/sample).")
     ] = None,
@@ -30,7 +32,7 @@ def generate(
 
     started = time.perf_counter()
     summary = generate_sample_town(
-        out or sample_folder(), seed=DEFAULT_SEED if seed is None else seed
+        out or sample_folder(settings_of(ctx).data_dir), seed=DEFAULT_SEED if seed is None else seed
     )
     typer.echo(
         f"wrote {summary.folder}: {summary.villages} villages, {summary.grids} grids, "
@@ -41,6 +43,7 @@ def generate(
 
 @app.command()
 def load(
+    ctx: typer.Context,
     if_empty: Annotated[
         bool,
         typer.Option("--if-empty", help="Do nothing when the database already has villages."),
@@ -50,10 +53,11 @@ def load(
     ] = None,
 ) -> None:
     """载入示例数据: load the sample town into the configured database (one transaction)."""
-    from geo.db import database_url, make_engine
-    from geo.sample.load import load_sample_town, village_count
+    from geo.db import make_engine
+    from geo.sample.load import load_sample_town, sample_folder, village_count
 
-    url = database_url()
+    settings = settings_of(ctx)
+    url = settings.engine_url()
     if if_empty:
         engine = make_engine(url)
         try:
@@ -68,7 +72,7 @@ def load(
             return
     started = time.perf_counter()
     try:
-        loaded = load_sample_town(url, folder)
+        loaded = load_sample_town(url, folder or sample_folder(settings.data_dir))
     except CunrongError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
@@ -92,7 +96,7 @@ DEMO_USERS = (
 
 
 @app.command()
-def users() -> None:
+def users(ctx: typer.Context) -> None:
     """示例用户: create (or reset) the sample town's demo users and print their passwords.
 
     Refused outside CUNRONG_ENVIRONMENT=development: known passwords are for the demo only.
@@ -102,9 +106,9 @@ def users() -> None:
     from geo.accounts import reactivate_user, set_password
     from geo.db import make_engine
     from geo.users import create_user
-    from service.settings import ServiceSettings
 
-    if ServiceSettings().environment != "development":
+    settings = settings_of(ctx)
+    if settings.environment != "development":
         typer.secho(
             "error: demo users have known passwords; they are made only when"
             " CUNRONG_ENVIRONMENT=development",
@@ -112,7 +116,7 @@ def users() -> None:
             err=True,
         )
         raise typer.Exit(1)
-    engine = make_engine()
+    engine = make_engine(settings.engine_url())
     try:
         with engine.begin() as conn:
             for name, role, village, password in DEMO_USERS:

@@ -16,6 +16,8 @@ from scoring.report import Sheet, month_sheets, render_text, write_xlsx, year_sh
 from scoring.rules import Rules, load_rules
 from scoring.sources import read_source
 from scoring.yearly import year_result
+from service.cli.common import settings_of
+from service.settings import ServiceSettings
 
 app = typer.Typer(
     help="考核打分: monthly rankings (后十名, 约谈) and year-end results by the town's rules.",
@@ -56,12 +58,12 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
-def _read_database(year: int) -> ScoringInput:
+def _read_database(settings: ServiceSettings, year: int) -> ScoringInput:
     """The scoring input of `year` from the configured database (DATABASE_URL or local)."""
     from geo.db import make_engine
     from service.scoring_data import load_scoring_input
 
-    engine = make_engine()
+    engine = make_engine(settings.engine_url())
     try:
         with engine.connect() as connection:
             return load_scoring_input(connection, year)
@@ -69,9 +71,9 @@ def _read_database(year: int) -> ScoringInput:
         engine.dispose()
 
 
-def _load_database(year: int) -> ScoringInput:
+def _load_database(settings: ServiceSettings, year: int) -> ScoringInput:
     try:
-        data = _read_database(year)
+        data = _read_database(settings, year)
     except ScoringError:
         raise
     except Exception as exc:  # a database failure must read as one line, not a traceback
@@ -80,8 +82,8 @@ def _load_database(year: int) -> ScoringInput:
     return data
 
 
-def _load(source: str, year: int) -> ScoringInput:
-    return _load_database(year) if source == DATABASE else read_source(source)
+def _load(settings: ServiceSettings, source: str, year: int) -> ScoringInput:
+    return _load_database(settings, year) if source == DATABASE else read_source(source)
 
 
 def _rules(path: Path | None, year: int) -> Rules:
@@ -121,6 +123,7 @@ def _write(
 
 @app.command("month")
 def score_month(
+    ctx: typer.Context,
     month: Annotated[str, typer.Argument(help="The month, YYYY-MM, e.g. 2024-04.")],
     source: SourceOption = DATABASE,
     rules_file: RulesOption = None,
@@ -132,7 +135,7 @@ def score_month(
         _fail(f"MONTH: expected YYYY-MM, e.g. 2024-04, got {month!r}")
     try:
         rules = _rules(rules_file, int(month[:4]))
-        data = _load(source, int(month[:4]))
+        data = _load(settings_of(ctx), source, int(month[:4]))
         result = monthly_result(data, rules, month)
     except ScoringError as exc:
         _fail(str(exc))
@@ -147,6 +150,7 @@ def score_month(
 
 @app.command("year")
 def score_year(
+    ctx: typer.Context,
     year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
     source: SourceOption = DATABASE,
     rules_file: RulesOption = None,
@@ -156,7 +160,7 @@ def score_year(
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
     try:
         rules = _rules(rules_file, year)
-        data = _load(source, year)
+        data = _load(settings_of(ctx), source, year)
         result = year_result(data, rules, year)
     except ScoringError as exc:
         _fail(str(exc))
@@ -172,6 +176,7 @@ def score_year(
 
 @app.command("export")
 def score_export(
+    ctx: typer.Context,
     year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
     target: Annotated[Path, typer.Argument(help="A folder (CSV files) or a .xlsx workbook.")],
 ) -> None:
@@ -179,7 +184,7 @@ def score_export(
     from scoring.sources import write_source
 
     try:
-        data = _load_database(year)
+        data = _load_database(settings_of(ctx), year)
         written = write_source(data, target)
     except ScoringError as exc:
         _fail(str(exc))

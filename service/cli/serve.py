@@ -9,10 +9,11 @@ def register(app: typer.Typer) -> None:
     """Add the `serve` command to the root app."""
 
     @app.command()
-    def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    def serve(ctx: typer.Context, host: str = "127.0.0.1", port: int = 8000) -> None:
         """Serve the API and pages (uvicorn)."""
         import uvicorn
 
         from service.app import create_app
+        from service.cli.common import settings_of
 
-        uvicorn.run(create_app(), host=host, port=port)
+        uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)

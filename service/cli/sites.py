@@ -19,7 +19,9 @@ import typer
 from sqlalchemy import Connection
 
 from geo.errors import InvalidInput
-from service.cli.common import BasemapName, Lang, run_job
+from geo.maps.basemaps import BasemapName
+from service.cli.common import Lang, run_job, settings_of
+from service.settings import ServiceSettings
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -95,6 +97,7 @@ def sites(
     """Ranked candidate sites per village: 卡口花场, 小微景点, 美学微巷, with their reasons."""
     if ctx.invoked_subcommand is not None:
         return
+    settings = settings_of(ctx)
 
     def job(conn: Connection) -> None:
         from geo.sites import find_candidates, load_site_config
@@ -104,7 +107,11 @@ def sites(
         rules = load_site_config(config)
         codes = village or []
         found = find_candidates(
-            conn, villages=codes, config=rules, include_rejected=include_rejected
+            conn,
+            villages=codes,
+            config=rules,
+            include_rejected=include_rejected,
+            srid=settings.metric_srid,
         )
         if output is None:
             typer.echo(_table(found), nl=False)
@@ -118,10 +125,12 @@ def sites(
                 candidates_workbook(found, title=title or f"小微景观点位候选（{where}）")
             )
         else:
-            _write_map(conn, found, codes, output, lang=lang, basemap=basemap, title=title)
+            _write_map(
+                conn, found, codes, output, settings, lang=lang, basemap=basemap, title=title
+            )
         typer.echo(f"wrote {output} ({len(found)} candidate sites)")
 
-    run_job(job)
+    run_job(settings, job)
 
 
 def _write_map(
@@ -129,19 +138,21 @@ def _write_map(
     found: gpd.GeoDataFrame,
     codes: Sequence[str],
     output: Path,
+    settings: ServiceSettings,
     *,
     lang: Lang,
     basemap: BasemapName,
     title: str | None,
 ) -> None:
-    from service.mapviews import MapOptions, sites_view
+    from service.mapviews import map_options, sites_view
 
-    options = MapOptions(lang=lang.value, basemap=basemap.value, title=title)
+    options = map_options(settings, lang=lang.value, basemap=basemap.value, title=title)
     sites_view(conn, options, villages=codes, candidates=found).save(str(output))
 
 
 @app.command("mark")
 def mark(
+    ctx: typer.Context,
     candidate_key: Annotated[str, typer.Argument(help="The candidate's key (see the listing).")],
     decision: Annotated[Decision, typer.Argument(help="chosen or rejected.")],
     note: Annotated[str | None, typer.Option("--note", help="Why, or what to build.")] = None,
@@ -157,11 +168,12 @@ def mark(
         )
         typer.echo(f"{done.candidate_key}: {done.decision}")
 
-    run_job(job, write=True)
+    run_job(settings_of(ctx), job, write=True)
 
 
 @app.command("chosen")
 def chosen(
+    ctx: typer.Context,
     village: Villages = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write GeoJSON here.")
@@ -184,4 +196,4 @@ def chosen(
         output.write_text(candidates_geojson(frame), encoding="utf-8")
         typer.echo(f"wrote {output} ({len(frame)} chosen sites)")
 
-    run_job(job)
+    run_job(settings_of(ctx), job)

@@ -13,6 +13,7 @@ from geo.db import make_engine
 from geo.errors import CunrongError
 from geo.models import USER_ROLES
 from geo.users import create_user, deactivate_user, list_users
+from service.cli.common import settings_of
 
 app = typer.Typer(
     help="Users: add (prints a token once, --password to sign in on the pages), passwd, "
@@ -23,9 +24,9 @@ app = typer.Typer(
 T = TypeVar("T")
 
 
-def _in_transaction(work: Callable[[Connection], T]) -> T:
+def _in_transaction(ctx: typer.Context, work: Callable[[Connection], T]) -> T:
     """Run `work` in one transaction; a domain error is an 'error:' line and exit 1."""
-    engine = make_engine()
+    engine = make_engine(settings_of(ctx).engine_url())
     try:
         with engine.begin() as conn:
             return work(conn)
@@ -54,6 +55,7 @@ def _ask_password(name: str) -> str:
 
 @app.command()
 def add(
+    ctx: typer.Context,
     name: str,
     role: str = typer.Option(..., help=f"one of {', '.join(USER_ROLES)}"),
     village: str | None = typer.Option(None, help="village code, for role 'village'"),
@@ -64,7 +66,8 @@ def add(
     """Create a user and print their token (it is not stored and cannot be shown again)."""
     secret = _ask_password(name) if password else None
     user, token = _in_transaction(
-        lambda conn: create_user(conn, name=name, role=role, village_code=village, password=secret)
+        ctx,
+        lambda conn: create_user(conn, name=name, role=role, village_code=village, password=secret),
     )
     typer.echo(f"user {user.name} ({user.role}{', ' + village if village else ''}) created")
     if secret:
@@ -74,17 +77,17 @@ def add(
 
 
 @app.command()
-def passwd(name: str) -> None:
+def passwd(ctx: typer.Context, name: str) -> None:
     """Set a user's sign-in password (asked twice, hidden); their sessions end."""
     secret = _ask_password(name)
-    _in_transaction(lambda conn: set_password(conn, name, secret))
+    _in_transaction(ctx, lambda conn: set_password(conn, name, secret))
     typer.echo(f"password of {name} set; their earlier sign-ins have ended")
 
 
 @app.command("list")
-def list_() -> None:
+def list_(ctx: typer.Context) -> None:
     """List users (never their tokens or passwords)."""
-    engine = make_engine()
+    engine = make_engine(settings_of(ctx).engine_url())
     with engine.connect() as conn:
         for row in list_users(conn):
             state = "active" if row["active"] else "revoked"
@@ -96,12 +99,12 @@ def list_() -> None:
 
 
 @app.command()
-def revoke(name: str) -> None:
+def revoke(ctx: typer.Context, name: str) -> None:
     """Revoke a user: their token stops working and their sign-in sessions end."""
 
     def work(conn: Connection) -> None:
         deactivate_user(conn, name)
         end_user_sessions(conn, name)
 
-    _in_transaction(work)
+    _in_transaction(ctx, work)
     typer.echo(f"revoked {name}")

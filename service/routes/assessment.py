@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -19,11 +18,13 @@ from geo.assessment import (
 )
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
+from geo.vocab import NAME_LEN, NOTE_LEN
 from scoring.indicators import town_indicators
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.rankings import month_ranking_dict, year_ranking_dict
+from service.schemas import Day
 from service.scoring_data import village_issue_counts
 from service.uploads import (
     MAX_UPLOAD_BYTES,
@@ -41,11 +42,11 @@ class RoundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     month: str = Field(..., examples=["2024-05"])
-    team: str = Field("整治办", max_length=100)
-    started_on: date | None = None
-    ended_on: date | None = None
+    team: str = Field("整治办", max_length=NAME_LEN)
+    started_on: Day | None = None
+    ended_on: Day | None = None
     villages: list[str] = Field(default_factory=list, description="default: every village")
-    note: str | None = None
+    note: str | None = Field(None, max_length=NOTE_LEN)
 
 
 class ScoreIn(BaseModel):
@@ -55,7 +56,7 @@ class ScoreIn(BaseModel):
 
     month: str = Field(..., examples=["2024-05"])
     village: str
-    group: str = Field(..., min_length=1, max_length=100)
+    group: str = Field(..., min_length=1, max_length=NAME_LEN)
     score: float = Field(..., ge=0, le=100)
 
 
@@ -76,7 +77,7 @@ class HonorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     village: str
-    awarded_on: date
+    awarded_on: Day
     kind: str = Field(..., examples=["model_village"])
     note: str | None = None
 
@@ -104,6 +105,7 @@ def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
 
 @router.get("/recheck")
 def get_recheck_list(
+    request: Request,
     conn: ConnDep,
     user: Reader,
     month: Annotated[str, Query(description="the round's month, YYYY-MM")],
@@ -111,7 +113,12 @@ def get_recheck_list(
 ) -> list[dict[str, Any]]:
     """复核清单: due issues per village in walking order for the round of `month`."""
     villages = village_scope(user, split_values(village))
-    result = recheck_list(conn, month=parse_month(month), villages=villages)
+    result = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=villages,
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     return [
         {
             "village": v.village,
@@ -211,9 +218,9 @@ def get_year_ranking(year: int, request: Request, conn: ConnDep, user: Reader) -
 def get_indicators(
     conn: ConnDep,
     user: Reader,
-    start: date | None = None,
-    end: date | None = None,
-    as_of: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
+    as_of: Day | None = None,
 ) -> list[dict[str, Any]]:
     """Per-village issue indicators for issues found in [start, end), counted in PostGIS.
 

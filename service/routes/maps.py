@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geo.issue_filter import parse_month
+from geo.maps.basemaps import BASEMAP_HELP, BasemapName
+from geo.vocab import TITLE_LEN
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, split_values
@@ -17,73 +19,79 @@ from service.mapviews import (
     MapOptions,
     hotspots_view,
     issues_view,
+    map_options,
     ranking_view,
     status_view,
 )
+from service.schemas import Day
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
 LangQ = Annotated[str, Query(pattern="^(zh|en)$", description="labels: zh | en")]
-BasemapQ = Annotated[
-    str,
-    Query(
-        pattern="^(osm|tianditu|tianditu_img|gaode|gaode_img|plain)$",
-        description="osm | tianditu | tianditu_img (TIANDITU_KEY) | gaode | gaode_img | plain",
-    ),
-]
-TitleQ = Annotated[str | None, Query(max_length=200)]
+BasemapQ = Annotated[BasemapName, Query(description=BASEMAP_HELP)]
+TitleQ = Annotated[str | None, Query(max_length=TITLE_LEN)]
 
 
 def _html(m: folium.Map) -> HTMLResponse:
     return HTMLResponse(m.get_root().render())
 
 
-def _options(lang: str, basemap: str, as_of: date | None, title: str | None) -> MapOptions:
-    return MapOptions(lang=lang, basemap=basemap, today=as_of or date.today(), title=title)
+def _options(
+    request: Request, lang: str, basemap: BasemapName, as_of: date | None, title: str | None
+) -> MapOptions:
+    settings = request.app.state.settings
+    return map_options(settings, lang=lang, basemap=basemap.value, today=as_of, title=title)
 
 
 @router.get("/issues", response_class=HTMLResponse)
 def issues_page(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """问题分布图: clustered issues by category and status, boundaries, popups with photos."""
-    return _html(issues_view(conn, selection, _options(lang, basemap, selection.as_of, title)))
+    return _html(
+        issues_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+    )
 
 
 @router.get("/status", response_class=HTMLResponse)
 def status_page(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """整改情况图: rectification rate and overdue per village, open issues beneath."""
-    return _html(status_view(conn, selection, _options(lang, basemap, selection.as_of, title)))
+    return _html(
+        status_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+    )
 
 
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots_page(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
-    found_from: Annotated[date | None, Query(alias="from")] = None,
-    found_to: Annotated[date | None, Query(alias="to")] = None,
+    found_from: Annotated[Day | None, Query(alias="from")] = None,
+    found_to: Annotated[Day | None, Query(alias="to")] = None,
     grid: Annotated[str, Query(pattern="^(hex|square)$")] = "hex",
     resolution: Annotated[int, Query(ge=7, le=11)] = 9,
     cell_m: Annotated[float, Query(ge=50, le=2000)] = 300.0,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """问题热点图: heat map plus Getis-Ord Gi* hot and cold spots."""
     m = hotspots_view(
         conn,
         selection,
-        _options(lang, basemap, None, title),
+        _options(request, lang, basemap, None, title),
         found_from=found_from,
         found_to=found_to,
         grid=grid,
@@ -102,14 +110,14 @@ def ranking_page(
     year: Annotated[int | None, Query(ge=2000, le=2100, description="year-end instead")] = None,
     community: Annotated[list[str] | None, Query()] = None,
     lang: LangQ = "zh",
-    basemap: BasemapQ = "osm",
+    basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
     """村容排名图: villages coloured by score, top 5 and bottom 10 marked, month selector."""
     del user
     m = ranking_view(
         conn,
-        _options(lang, basemap, None, title),
+        _options(request, lang, basemap, None, title),
         rules=request.app.state.rules,
         month=parse_month(month) if month else None,
         year=year,

@@ -9,29 +9,28 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.errors import NotFound
-from geo.issue_filter import parse_month
-from geo.ledger import STATUS_ZH
-from geo.models import OPEN_STATUSES
+from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
+from geo.vocab import status_label
+from scoring.inputs import next_month
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.rankings import month_ranking
-from service.web import PageLang, PageReader, render
+from service.web import PageLang, PageReader, page_context, render, templates
 
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
+__all__ = ["Lang", "_context", "router", "templates"]
 
-STATUS_EN = {
-    "open": "open",
-    "submitted": "awaiting recheck",
-    "closed": "closed",
-    "unrectified": "not rectified",
-    "inadequate": "inadequately rectified",
-}
+Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh | en")]
 
 
-def _status_label(lang: str) -> Any:
-    return lambda s: STATUS_ZH[s] if lang == "zh" else STATUS_EN[s]
+def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
+    """The shared page context (service.web.page_context) plus `status_label`."""
+    return page_context(
+        request, lang, **({"status_label": lambda s: status_label(s, lang)} | values)
+    )
 
 
 def _latest_round_month(conn: Connection) -> str | None:
@@ -45,8 +44,7 @@ def _latest_scored_month(conn: Connection) -> str | None:
 
 
 def _next_month(month: str) -> str:
-    first = parse_month(month)
-    return f"{first.year + first.month // 12}-{first.month % 12 + 1:02d}"
+    return next_month(f"{parse_month(month):%Y-%m}")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -63,24 +61,14 @@ def dashboard(
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
-    counts = (
-        conn.execute(
-            text(
-                "SELECT (SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
-                "   OR v.code = ANY(:v)) AS villages, count(*) AS issues,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)) AS open,"
-                " count(*) FILTER (WHERE i.status = 'submitted') AS submitted,"
-                " count(*) FILTER (WHERE i.status = 'closed') AS closed,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)"
-                "   AND i.deadline < :today) AS overdue FROM issue i"
-                " LEFT JOIN village v ON v.id = i.village_id"
-                " WHERE cardinality(CAST(:v AS text[])) = 0 OR v.code = ANY(:v)"
-            ),
-            {"today": today, "v": list(villages), "open": list(OPEN_STATUSES)},
-        )
-        .mappings()
-        .one()
-    )
+    counts = issue_reader.status_counts(conn, IssueFilter(villages=villages, as_of=today))
+    counts["villages"] = conn.execute(
+        text(
+            "SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
+            " OR v.code = ANY(:v)"
+        ),
+        {"v": list(villages)},
+    ).scalar_one()
     recheck_month = _next_month(month) if month else f"{today:%Y-%m}"
     recheck = [
         {
@@ -91,13 +79,18 @@ def dashboard(
             "overdue": sum(s.days_overdue > 0 for s in v.stops),
             "walk_m": v.walk_m,
         }
-        for v in recheck_list(conn, month=parse_month(recheck_month), villages=villages)
+        for v in recheck_list(
+            conn,
+            month=parse_month(recheck_month),
+            villages=villages,
+            metric_srid=request.app.state.settings.metric_srid,
+        )
     ]
     return render(
         request,
         "dashboard.html",
         lang,
-        status_label=_status_label(lang),
+        status_label=lambda s: status_label(s, lang),
         counts=counts,
         month=month,
         ranking=ranking,
@@ -118,11 +111,11 @@ def site_visit(
 ) -> HTMLResponse:
     """现场检查单: a village's map, due issues in walking order with photos, for printing.
 
-    Without a month, the latest round's month, else this month; a bad month is an error
-    page naming it."""
+    Without `month`, the latest round's month, else the current month; a bad month is an
+    error page naming it.
+    """
     village_scope(user, (code,))
-    if not month:
-        month = _latest_round_month(conn) or f"{date.today():%Y-%m}"
+    month = month or _latest_round_month(conn) or f"{date.today():%Y-%m}"
     village = (
         conn.execute(
             text(
@@ -136,21 +129,20 @@ def site_visit(
     )
     if village is None:
         raise NotFound(f"no village with code {code!r}", field="code")
-    due = recheck_list(conn, month=parse_month(month), villages=(code,))
+    due = recheck_list(
+        conn,
+        month=parse_month(month),
+        villages=(code,),
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     entry = due[0] if due else None
     stops = entry.stops if entry else []
-    photos: dict[Any, list[Any]] = {}
-    if stops:
-        for row in conn.execute(
-            text("SELECT issue_id, id FROM photo WHERE issue_id = ANY(:ids) ORDER BY uploaded_at"),
-            {"ids": [s.id for s in stops]},
-        ):
-            photos.setdefault(row.issue_id, []).append(row.id)
+    photos = issue_reader.photo_ids_by_issue(conn, [s.id for s in stops])
     return render(
         request,
         "visit.html",
         lang,
-        status_label=_status_label(lang),
+        status_label=lambda s: status_label(s, lang),
         village=village,
         month=month,
         stops=stops,

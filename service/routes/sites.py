@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
+from geo.maps.basemaps import BASEMAP_HELP, BasemapName
+from geo.vocab import SITE_NOTE_LEN
 from service.auth import Reader, require
 from service.deps import ConnDep
 from service.filters import check_known, split_values
 from service.geojson import GEOJSON, GeoJSONResponse
-from service.mapviews import MapOptions, sites_view
+from service.mapviews import map_options, sites_view
 
 router = APIRouter(prefix="/sites", tags=["sites 选址"])
 
@@ -28,7 +30,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: str = Field(..., pattern="^(chosen|rejected)$", description="chosen | rejected")
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=SITE_NOTE_LEN)
 
 
 def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
@@ -45,6 +47,7 @@ def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
     responses={200: {"content": {GEOJSON: {}}, "description": "ranked candidate sites"}},
 )
 def list_sites(
+    request: Request,
     conn: ConnDep,
     user: SiteReader,
     village: Villages = None,
@@ -57,7 +60,12 @@ def list_sites(
 
     del user
     codes = _villages(conn, village)
-    found = find_candidates(conn, villages=codes, include_rejected=include_rejected)
+    found = find_candidates(
+        conn,
+        villages=codes,
+        include_rejected=include_rejected,
+        srid=request.app.state.settings.metric_srid,
+    )
     if format == "xlsx":
         title = "小微景观点位候选（" + ("、".join(codes) or "全镇") + "）"
         return Response(
@@ -70,17 +78,17 @@ def list_sites(
 
 @router.get("/map", response_class=HTMLResponse)
 def sites_page(
+    request: Request,
     conn: ConnDep,
     user: SiteReader,
     village: Villages = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
-    basemap: Annotated[
-        str, Query(pattern="^(osm|tianditu|tianditu_img|gaode|gaode_img|plain)$")
-    ] = "osm",
+    basemap: Annotated[BasemapName, Query(description=BASEMAP_HELP)] = BasemapName.osm,
 ) -> HTMLResponse:
     """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
     del user
-    m = sites_view(conn, MapOptions(lang=lang, basemap=basemap), villages=_villages(conn, village))
+    options = map_options(request.app.state.settings, lang=lang, basemap=basemap.value)
+    m = sites_view(conn, options, villages=_villages(conn, village))
     return HTMLResponse(m.get_root().render())
 
 

@@ -6,25 +6,26 @@ import csv
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from geo.settings import get_settings
 from service.cli import app
+from tests.cli import runner_for
 
 from .conftest import count, village_frame
 
 
 @pytest.fixture
-def cli_db(town, fresh_url, monkeypatch):
+def cli_db(town):
+    """The test's database (the town), for the CLI."""
+    return town
+
+
+@pytest.fixture
+def runner(fresh_url):
     """The CLI pointed at the test's database."""
-    monkeypatch.setenv("DATABASE_URL", fresh_url)
-    get_settings.cache_clear()
-    yield town
-    get_settings.cache_clear()
+    return runner_for(fresh_url)
 
 
-def test_import_villages_then_bad_issues(cli_db, tmp_path):
-    runner = CliRunner()
+def test_import_villages_then_bad_issues(cli_db, runner, tmp_path):
     villages = tmp_path / "v.geojson"
     village_frame().to_file(villages, driver="GeoJSON")
     result = runner.invoke(app, ["import", "villages", str(villages)])
@@ -54,8 +55,7 @@ def test_import_villages_then_bad_issues(cli_db, tmp_path):
     assert count(cli_db, "issue") == 0
 
 
-def test_dry_run_and_encoding_hint(cli_db, tmp_path):
-    runner = CliRunner()
+def test_dry_run_and_encoding_hint(cli_db, runner, tmp_path):
     shp = tmp_path / "v.shp"
     village_frame().to_file(shp, encoding="GBK", engine="pyogrio")
     shp.with_suffix(".cpg").unlink()

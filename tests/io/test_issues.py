@@ -60,6 +60,11 @@ def test_csv_happy_path_assigns_villages_codes_and_events(town, tmp_path):
         ("V04-202403-0001", "waterbody_waste", "V04", "2024-03-08", "open"),
     ]
     assert [e.kind for e in events] == ["created"] * 4
+    with town.connect() as conn:
+        days = conn.execute(
+            text('SELECT i.found_on = e."on" FROM issue_event e JOIN issue i ON i.id = e.issue_id')
+        ).scalars()
+        assert list(days) == [True] * 4  # the file's dates, not the day of the import
     assert events[0].note.endswith("issues.csv row 2")
     # a second file continues the numbering
     GOOD.iloc[[0]].to_csv(path, index=False)

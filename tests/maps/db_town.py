@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 
 from sqlalchemy import Connection, text
 
@@ -73,16 +73,16 @@ def load_small_town(conn: Connection, *, issues: int = 40) -> None:
         )
     conn.execute(
         text(
-            "INSERT INTO issue_event (issue_id, kind, to_status, at)"
-            " SELECT id, 'created', 'open', found_on::timestamptz FROM issue"
+            'INSERT INTO issue_event (issue_id, kind, to_status, "on")'
+            " SELECT id, 'created', 'open', found_on FROM issue"
         )
     )
     conn.execute(
         text(
-            "INSERT INTO issue_event (issue_id, kind, from_status, to_status, at)"
-            " SELECT id, 'submitted', 'open', 'submitted', :at FROM issue WHERE status <> 'open'"
+            'INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on")'
+            " SELECT id, 'submitted', 'open', 'submitted', :on FROM issue WHERE status <> 'open'"
         ),
-        {"at": datetime(2024, 5, 1, tzinfo=UTC)},
+        {"on": date(2024, 5, 1)},
     )
     conn.execute(
         text(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,10 @@ from typer.testing import CliRunner
 from geo import frames
 from geo.errors import InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
-from geo.settings import get_settings
 from service.cli import maps as maps_cli
 from service.mapviews import ranking_frame_from_months
 from tests.browser import Browser
+from tests.cli import runner_for
 from tests.maps.db_town import load_small_town
 
 
@@ -83,14 +82,8 @@ def test_issues_with_history_photos_and_filters(conn):
 
 
 @pytest.fixture
-def cli(town_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", town_url)
-    monkeypatch.delenv("TIANDITU_KEY", raising=False)
-    get_settings.cache_clear()
-    try:
-        yield CliRunner()
-    finally:
-        get_settings.cache_clear()
+def cli(town_url: str) -> CliRunner:
+    return runner_for(town_url, tianditu_key=None)
 
 
 def _root() -> typer.Typer:

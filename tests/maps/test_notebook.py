@@ -8,25 +8,19 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from geo.settings import get_settings
-
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "town_overview.ipynb"
 
 
 def test_town_overview_notebook_runs(sample_url: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DATABASE_URL", sample_url)  # the kernel inherits this environment
-    get_settings.cache_clear()
-    try:
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        client = NotebookClient(
-            nb,
-            kernel_name="python3",
-            timeout=600,
-            resources={"metadata": {"path": str(NOTEBOOK.parents[1])}},
-        )
-        client.execute()
-    finally:
-        get_settings.cache_clear()
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=600,
+        resources={"metadata": {"path": str(NOTEBOOK.parents[1])}},
+    )
+    client.execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")

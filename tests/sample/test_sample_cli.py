@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from geo.sample.files import read_csv
 from geo.sample.generate import FILES
-from geo.settings import get_settings
 from service.cli import app
-
-
-@pytest.fixture
-def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """Point the CLI at a given database URL (DATABASE_URL) for one test."""
-
-    def use(url: str) -> None:
-        monkeypatch.setenv("DATABASE_URL", url)
-        get_settings.cache_clear()
-
-    yield use
-    get_settings.cache_clear()
+from tests.cli import runner_for
 
 
 def _villages(url: str) -> int:
@@ -45,10 +31,9 @@ def test_generate_writes_every_file_and_the_seed_matters(tmp_path: Path, generat
 
 
 def test_load_into_an_empty_database_then_if_empty_does_nothing(
-    fresh_url: str, use_database
+    fresh_url: str,
 ) -> None:
-    use_database(fresh_url)
-    runner = CliRunner()
+    runner = runner_for(fresh_url)
     result = runner.invoke(app, ["sample", "load", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "44 villages" in result.output and "synthetic" in result.output
@@ -61,18 +46,17 @@ def test_load_into_an_empty_database_then_if_empty_does_nothing(
 
 
 def test_load_from_a_folder_missing_files_fails_and_loads_nothing(
-    fresh_url: str, use_database, tmp_path: Path
+    fresh_url: str, tmp_path: Path
 ) -> None:
-    use_database(fresh_url)
     (tmp_path / "villages.csv").write_text("code,name,community\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["sample", "load", "--folder", str(tmp_path)])
+    result = runner_for(fresh_url).invoke(app, ["sample", "load", "--folder", str(tmp_path)])
     assert result.exit_code == 1
     assert "issues.csv" in result.output and "cunrong sample generate" in result.output
     assert _villages(fresh_url) == 0
 
 
 def test_an_issue_far_outside_the_town_rolls_the_whole_load_back(
-    fresh_url: str, use_database, tmp_path: Path, committed: Path
+    fresh_url: str, tmp_path: Path, committed: Path
 ) -> None:
     for name in FILES:
         (tmp_path / name).write_bytes((committed / name).read_bytes())
@@ -82,19 +66,18 @@ def test_an_issue_far_outside_the_town_rolls_the_whole_load_back(
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    use_database(fresh_url)
-    result = CliRunner().invoke(app, ["sample", "load", "--folder", str(tmp_path)])
+    result = runner_for(fresh_url).invoke(app, ["sample", "load", "--folder", str(tmp_path)])
     assert result.exit_code == 1
     assert "1 sample issues lie outside every village" in result.output
     assert _villages(fresh_url) == 0
 
 
-def test_an_unmigrated_database_gets_a_hint(pg_server, use_database) -> None:
+def test_an_unmigrated_database_gets_a_hint(pg_server) -> None:
     name = pg_server.create()
     try:
-        use_database(pg_server.url_of(name))
+        runner = runner_for(pg_server.url_of(name))
         for args in (["sample", "load", "--if-empty"], ["sample", "load"]):
-            result = CliRunner().invoke(app, args)
+            result = runner.invoke(app, args)
             assert result.exit_code == 1
             assert "cunrong db upgrade" in result.output
     finally:

@@ -109,7 +109,7 @@ def test_statuses_and_histories_in_the_database(db: Connection, committed: Path)
     mismatched = _scalar(
         db,
         "SELECT count(*) FROM issue i JOIN LATERAL (SELECT to_status FROM issue_event e"
-        " WHERE e.issue_id = i.id ORDER BY e.at DESC, e.id DESC LIMIT 1) last ON TRUE"
+        " WHERE e.issue_id = i.id ORDER BY e.on DESC, e.id DESC LIMIT 1) last ON TRUE"
         " WHERE last.to_status <> i.status",
     )
     assert mismatched == 0

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from scoring.sources import read_source
 from service.cli.score import app
+from tests.cli import runner_for
 
 # Five villages; V05 (中村) is never scored.
 SCENARIO = {
@@ -47,7 +48,7 @@ SCENARIO = {
         ["V04", "2024-08-08", "county_site_visit"],
     ],
 }
-# Worked by hand (DESIGN.md § Assessment rules, default rules):
+# Worked by hand (docs/rules.md, default rules):
 # M1  March: V01 (90 + 80) / 2 = 85, V02 70, V03 75, V04 60. April: V01 88, V02 72, V04 65.
 # M3  Four (then three) villages ranked: fewer than 10, so every ranked village is bottom ten.
 # M4  March: V01, V02, V03, V04 −3 each (分管领导). April: V01, V02, V04 were bottom ten in
@@ -161,7 +162,7 @@ def test_csv_folder_and_workbook_give_identical_results(folder: Path, tmp_path: 
 
 
 def test_database_source_and_its_export_match_the_files(
-    monkeypatch: pytest.MonkeyPatch, folder: Path, fresh_url: str, tmp_path: Path
+    folder: Path, fresh_url: str, tmp_path: Path
 ) -> None:
     # The same scenario stored in PostGIS gives the same year-end JSON as the CSV files,
     # and `score export` writes files that give it again.
@@ -174,7 +175,6 @@ def test_database_source_and_its_export_match_the_files(
         save_scores,
         save_third_party,
     )
-    from geo.settings import get_settings
     from tests.town import add_square_village
 
     data = read_source(folder)
@@ -211,13 +211,9 @@ def test_database_source_and_its_export_match_the_files(
         for honor in data.honors:
             add_honor(conn, village=honor.village, awarded_on=honor.date, kind=honor.kind)
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", fresh_url)
-    get_settings.cache_clear()
-    try:
-        from_db = json.loads(_ok(_run("year", "2024", "--format", "json")))
-        _ok(_run("export", "2024", tmp_path / "exported"))
-    finally:
-        get_settings.cache_clear()
+    db = runner_for(fresh_url)
+    from_db = json.loads(_ok(db.invoke(app, ["year", "2024", "--format", "json"])))
+    _ok(db.invoke(app, ["export", "2024", str(tmp_path / "exported")]))
     from_csv = json.loads(_ok(_run("year", "2024", "--from", folder, "--format", "json")))
     from_export = json.loads(
         _ok(_run("year", "2024", "--from", tmp_path / "exported", "--format", "json"))

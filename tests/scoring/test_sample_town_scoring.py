@@ -5,31 +5,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from geo.sample.load import sample_folder
-from geo.settings import get_settings
 from service.cli.score import app
+from tests.cli import runner_for
 
 
-def _json(*args: object) -> dict:
-    result = CliRunner().invoke(app, [str(a) for a in args])
+def _json(*args: object, runner: CliRunner | None = None) -> dict:
+    result = (runner or CliRunner()).invoke(app, [str(a) for a in args])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
-def test_year_end_from_database_export_and_files_agree(
-    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", sample_url)
-    get_settings.cache_clear()
-    try:
-        from_db = _json("year", "2024", "--format", "json")
-        CliRunner().invoke(app, ["export", "2024", str(tmp_path / "exported")])
-        month = _json("month", "2024-09", "--format", "json")
-    finally:
-        get_settings.cache_clear()
+def test_year_end_from_database_export_and_files_agree(sample_url: str, tmp_path: Path) -> None:
+    db = runner_for(sample_url)
+    from_db = _json("year", "2024", "--format", "json", runner=db)
+    db.invoke(app, ["export", "2024", str(tmp_path / "exported")])
+    month = _json("month", "2024-09", "--format", "json", runner=db)
     from_export = _json("year", "2024", "--from", tmp_path / "exported", "--format", "json")
     from_files = _json("year", "2024", "--from", sample_folder(), "--format", "json")
     assert from_db["villages"] == from_export["villages"] == from_files["villages"]

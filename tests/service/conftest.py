@@ -57,8 +57,7 @@ def two_villages_url(fresh_url: str) -> str:
 @pytest.fixture
 def client(two_villages_url: str, tmp_path) -> Iterator[TestClient]:
     """An API client on the two-village town (photos stored under tmp_path)."""
-    app = create_app(ServiceSettings(database_url=two_villages_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=two_villages_url, data_dir=tmp_path))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -31,11 +31,11 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 
-from geo.testing import PostgisServer
 from geo.users import create_user, deactivate_user
 from service.app import create_app
 from service.settings import ServiceSettings
 from service.web import is_page_path
+from tests.postgis import PostgisServer
 from tests.sites.village import SRID, X0, Y0, build_village, wkt_box
 
 CALLERS = ("none", "bad", "admin", "inspector", "own", "other", "leader", "planner")
@@ -199,7 +199,7 @@ def town_db(pg_server: PostgisServer, migrated_template: str) -> Iterator[TownDa
 
 @pytest.fixture(scope="module")
 def photo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the module's photos are stored."""
+    """The data folder of the module (its photos go to photos/ inside)."""
     return tmp_path_factory.mktemp("photos")
 
 
@@ -216,8 +216,7 @@ def town(town_db: TownDatabase, photo_root: Path) -> Iterator[Town]:
             ),
             {"x": X0 + 60, "y": Y0 + 60},
         ).one()
-    app = create_app(ServiceSettings(database_url=town_db.url))
-    app.state.photo_root = photo_root
+    app = create_app(ServiceSettings(database_url=town_db.url, data_dir=photo_root))
     with TestClient(app) as client:
         yield Town(client, engine, town_db.headers, (origin[0], origin[1]))
     engine.dispose()
@@ -554,8 +553,9 @@ def test_the_issue_creator_is_also_its_finder(town: Town) -> None:
 def test_without_anonymous_reads_every_read_needs_a_token(
     town: Town, town_db: TownDatabase, photo_root: Path
 ) -> None:
-    strict = create_app(ServiceSettings(database_url=town_db.url, anonymous_read=False))
-    strict.state.photo_root = photo_root
+    strict = create_app(
+        ServiceSettings(database_url=town_db.url, anonymous_read=False, data_dir=photo_root)
+    )
     got: dict[str, tuple[int, int, int]] = {}
     with TestClient(strict) as client:
         for route in READS:

@@ -4,7 +4,7 @@ April 2024: an inspector records issues in 一村 (V01) with before-photos; the 
 submits rectifications with after-photos. May: the recheck list of the next round, the
 inspector's outcomes, a rebound. Then the month's observation scores, third-party results
 and honors, the month and year rankings (numbers worked out by hand from the notice's
-rules, DESIGN.md § Assessment rules), the ledger and the GeoJSON export.
+rules, docs/rules.md), the ledger and the GeoJSON export.
 
 The town: squares of 0.01° (tests/town.py), four columns from 117.19 E.
 
@@ -23,7 +23,9 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,8 +97,7 @@ def town(fresh_url: str, tmp_path) -> Iterator[tuple[TestClient, dict[str, dict[
             _, token = create_user(conn, name=name, role=role, village_code=village)
             headers[who] = {"Authorization": f"Bearer {token}"}
     engine.dispose()
-    app = create_app(ServiceSettings(database_url=fresh_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path))
     with TestClient(app) as client:
         yield client, headers
 
@@ -120,39 +121,69 @@ def jpeg(colour: tuple[int, int, int], *, gps: tuple[float, float] | None = None
     return out.getvalue()
 
 
-def test_the_closed_loop_from_first_record_to_year_end(town):
-    client, headers = town
-    inspector, west, admin = headers["inspector"], headers["west"], headers["admin"]
+@dataclass
+class Loop:
+    """The client and one user per role, with the few requests every step makes."""
 
-    def record(body: dict, expected: int = 201) -> dict:
-        response = client.post("/issues", json=body, headers=inspector)
+    client: TestClient
+    headers: dict[str, dict[str, str]]
+
+    def record(self, body: dict, expected: int = 201) -> dict:
+        response = self.client.post("/issues", json=body, headers=self.headers["inspector"])
         assert response.status_code == expected, response.text
         return response.json()
 
-    def photo(issue: dict, kind: str, data: bytes, who: dict) -> dict:
-        response = client.post(
+    def photo(self, issue: dict, kind: str, data: bytes, who: str) -> dict:
+        response = self.client.post(
             f"/issues/{issue['id']}/photos",
             files={"file": (f"{kind}.jpg", data, "image/jpeg")},
             data={"kind": kind},
-            headers=who,
+            headers=self.headers[who],
         )
         assert response.status_code == 201, response.text
         return response.json()
 
-    def move(issue: dict, who: dict, **body) -> dict:
-        response = client.post(f"/issues/{issue['id']}/transitions", json=body, headers=who)
+    def post_move(self, issue: dict, who: str, **body) -> Any:
+        return self.client.post(
+            f"/issues/{issue['id']}/transitions", json=body, headers=self.headers[who]
+        )
+
+    def move(self, issue: dict, who: str, **body) -> dict:
+        response = self.post_move(issue, who, **body)
         assert response.status_code == 200, response.text
         return response.json()
 
-    def detail(issue: dict) -> dict:
-        response = client.get(f"/issues/{issue['id']}", headers=inspector)
+    def detail(self, issue: dict) -> dict:
+        response = self.client.get(f"/issues/{issue['id']}", headers=self.headers["inspector"])
         assert response.status_code == 200, response.text
         return response.json()
 
-    # ── April: the round is opened, the inspector records issues with before-photos ──
-    april = client.post("/rounds", json={"month": "2024-04"}, headers=inspector)
-    assert april.status_code == 201, april.text
-    april_round = april.json()["id"]
+    def open_round(self, body: dict) -> int:
+        response = self.client.post("/rounds", json=body, headers=self.headers["inspector"])
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+
+def test_the_closed_loop_from_first_record_to_year_end(town):
+    loop = Loop(*town)
+    issues = april_records(loop)
+    april_before_photos(loop, issues)
+    after = april_submissions(loop, issues)
+    may_round = may_recheck_list(loop, issues)
+    may_refusals(loop, issues)
+    may_outcomes(loop, issues, after, may_round)
+    issues.update(may_rebound(loop, issues))
+    enter_scores(loop)
+    leader = loop.headers["leader"]
+    check_april_ranking(loop.client.get("/rankings/month/2024-04", headers=leader))
+    check_may_ranking(loop.client.get("/rankings/month/2024-05", headers=leader))
+    check_year_ranking(loop.client.get("/rankings/year/2024", headers=leader))
+    check_exports(loop, issues)
+
+
+def april_records(loop: Loop) -> dict[str, dict]:
+    """April: the round is opened and the inspector records A–F (retries, lon/lat, 高德)."""
+    april_round = loop.open_round({"month": "2024-04"})
     a_body = {
         "id": str(uuid.uuid4()),
         "category": "clutter",
@@ -163,35 +194,23 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
         "responsible": "张三",
         "round_id": april_round,
     }
-    a = record(a_body)
+    a = loop.record(a_body)
     assert (a["code"], a["village"], a["created"]) == ("V01-202404-0001", "V01", True)
     assert a["possible_duplicates"] == [] and a["rebound_of"] is None
     # a retried create with the same client id gives the same issue, and nothing new
-    retry = record(a_body, expected=200)
+    retry = loop.record(a_body, expected=200)
     assert (retry["id"], retry["code"], retry["created"]) == (a["id"], a["code"], False)
-    reused = client.post("/issues", json={**a_body, "category": "weeds"}, headers=inspector)
+    reused = loop.client.post(
+        "/issues", json={**a_body, "category": "weeds"}, headers=loop.headers["inspector"]
+    )
     assert reused.status_code == 409 and reused.json()["field"] == "id"
     # lon/lat instead of a GeoJSON Point
-    b = record(
+    b = loop.record(
         {"category": "household_garbage", "lon": 117.195, "lat": 39.2855, "found_on": "2024-04-03"}
     )
-    # a point read off a 高德 map (GCJ-02) is stored in WGS-84
-    gcj_lon, gcj_lat = (float(v) for v in wgs84_to_gcj02(117.197, 39.286))
-    assert abs(gcj_lon - 117.197) + abs(gcj_lat - 39.286) > 0.003  # a shift of hundreds of m
-    c = record(
-        {
-            "category": "weeds",
-            "geometry": {"type": "Point", "coordinates": [gcj_lon, gcj_lat]},
-            "coords": "gcj02",
-            "found_on": "2024-04-08",
-        }
-    )
-    assert detail(c)["geometry"]["coordinates"] == [
-        pytest.approx(117.197, abs=1e-6),
-        pytest.approx(39.286, abs=1e-6),
-    ]
+    c = record_from_gaode(loop)
     # 0.00005° north of A (≈ 5.6 m), same category, A still open: a possible duplicate
-    d = record(
+    d = loop.record(
         {
             "category": "clutter",
             "geometry": {"type": "Point", "coordinates": [117.192, 39.28505]},
@@ -201,43 +220,65 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
     assert [(x["code"], x["status"]) for x in d["possible_duplicates"]] == [(a["code"], "open")]
     assert d["possible_duplicates"][0]["distance_m"] == pytest.approx(5.55, abs=0.3)
     assert d["warnings"] and a["code"] in d["warnings"][-1]
-    e = record(
+    e = loop.record(
         {"category": "tangled_wires", "lon": 117.198, "lat": 39.2845, "found_on": "2024-04-10"}
     )
-    f = record({"category": "clutter", "lon": 117.205, "lat": 39.285, "found_on": "2024-04-05"})
+    f = loop.record(
+        {"category": "clutter", "lon": 117.205, "lat": 39.285, "found_on": "2024-04-05"}
+    )
     assert [x["code"] for x in (b, c, d, e)] == [f"V01-202404-000{n}" for n in (2, 3, 4, 5)]
     assert (f["code"], f["village"]) == ("V02-202404-0001", "V02")
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f}
 
-    # before-photos; A's carries EXIF GPS 0.0001° east of A (≈ 8.6 m) and a capture time
-    before_a = photo(a, "before", jpeg((200, 120, 40), gps=(117.1921, 39.285)), inspector)
+
+def record_from_gaode(loop: Loop) -> dict:
+    """C: a point read off a 高德 map (GCJ-02) is stored in WGS-84."""
+    gcj_lon, gcj_lat = (float(v) for v in wgs84_to_gcj02(117.197, 39.286))
+    assert abs(gcj_lon - 117.197) + abs(gcj_lat - 39.286) > 0.003  # a shift of hundreds of m
+    c = loop.record(
+        {
+            "category": "weeds",
+            "geometry": {"type": "Point", "coordinates": [gcj_lon, gcj_lat]},
+            "coords": "gcj02",
+            "found_on": "2024-04-08",
+        }
+    )
+    assert loop.detail(c)["geometry"]["coordinates"] == [
+        pytest.approx(117.197, abs=1e-6),
+        pytest.approx(39.286, abs=1e-6),
+    ]
+    return c
+
+
+def april_before_photos(loop: Loop, issues: dict[str, dict]) -> None:
+    """Before-photos; A's carries EXIF GPS 0.0001° east of A (≈ 8.6 m) and a capture time."""
+    before_a = loop.photo(
+        issues["a"], "before", jpeg((200, 120, 40), gps=(117.1921, 39.285)), "inspector"
+    )
     assert before_a["distance_m"] == pytest.approx(8.6, abs=0.5) and before_a["warnings"] == []
     assert before_a["taken_at"].startswith("2024-04-03T09:30:00")
-    for n, issue in enumerate((b, c, d, e, f)):
-        photo(issue, "before", jpeg((180, 60 + 20 * n, 40)), inspector)
+    for n, key in enumerate("bcdef"):
+        loop.photo(issues[key], "before", jpeg((180, 60 + 20 * n, 40)), "inspector")
 
-    # ── April 20: the village uploads after-photos and submits its rectifications ──
-    assert (
-        client.post(
-            f"/issues/{a['id']}/transitions",
-            json={"action": "submit", "version": 1, "on": "2024-04-20"},
-            headers=west,
-        ).json()["field"]
-        == "photo_ids"
-    )  # no after-photo, no rectification
+
+def april_submissions(loop: Loop, issues: dict[str, dict]) -> dict[str, dict]:
+    """April 20: the village uploads after-photos and submits A–D; returns the photos."""
+    refused = loop.post_move(issues["a"], "west", action="submit", version=1, on="2024-04-20")
+    assert refused.json()["field"] == "photo_ids"  # no after-photo, no rectification
     after = {
-        "a": photo(a, "after", jpeg((90, 160, 90), gps=(117.192, 39.28502)), west),
-        "b": photo(b, "after", jpeg((90, 170, 90)), west),
+        "a": loop.photo(issues["a"], "after", jpeg((90, 160, 90), gps=(117.192, 39.28502)), "west"),
+        "b": loop.photo(issues["b"], "after", jpeg((90, 170, 90)), "west"),
         # taken 0.001° north of C: ≈ 111 m away, more than the 50 m allowed without a warning
-        "c": photo(c, "after", jpeg((90, 180, 90), gps=(117.197, 39.287)), west),
-        "d": photo(d, "after", jpeg((90, 190, 90)), west),
+        "c": loop.photo(issues["c"], "after", jpeg((90, 180, 90), gps=(117.197, 39.287)), "west"),
+        "d": loop.photo(issues["d"], "after", jpeg((90, 190, 90)), "west"),
     }
     assert after["a"]["warnings"] == [] and after["a"]["distance_m"] < 5
     assert after["c"]["distance_m"] == pytest.approx(111.1, abs=1.0)
     assert len(after["c"]["warnings"]) == 1 and "111 m" in after["c"]["warnings"][0]
-    for key, issue in (("a", a), ("b", b), ("c", c), ("d", d)):
-        done = move(
-            issue,
-            west,
+    for key in "abcd":
+        done = loop.move(
+            issues[key],
+            "west",
             action="submit",
             version=1,
             photo_ids=[after[key]["id"]],
@@ -246,22 +287,16 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
         )
         assert (done["status"], done["version"]) == ("submitted", 2)
     # the secretary of another village cannot touch V01's issues
-    assert (
-        client.post(
-            f"/issues/{e['id']}/transitions",
-            json={"action": "submit", "version": 1},
-            headers=headers["east"],
-        ).status_code
-        == 403
-    )
+    assert loop.post_move(issues["e"], "east", action="submit", version=1).status_code == 403
+    return after
 
-    # ── May: the recheck list of the next round ──
-    may = client.post(
-        "/rounds", json={"month": "2024-05", "started_on": "2024-05-06"}, headers=inspector
+
+def may_recheck_list(loop: Loop, issues: dict[str, dict]) -> int:
+    """May: the recheck list of the next round, in walking order; returns the round's id."""
+    may_round = loop.open_round({"month": "2024-05", "started_on": "2024-05-06"})
+    recheck = loop.client.get(
+        "/recheck", params={"month": "2024-05"}, headers=loop.headers["inspector"]
     )
-    assert may.status_code == 201, may.text
-    may_round = may.json()["id"]
-    recheck = client.get("/recheck", params={"month": "2024-05"}, headers=inspector)
     assert recheck.status_code == 200, recheck.text
     by_village = {v["village"]: v for v in recheck.json()}
     assert sorted(by_village) == ["V01", "V02"]
@@ -271,7 +306,7 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
     # D (172.4 m); D is 5.6 m north of A; then B (0.003° east, 0.00045° north: 263 m) before
     # C (444 m) and E (521 m); from B, C (0.002°/0.0005°: 181 m) before E (281 m); then E
     # (0.001° east, 0.0015° south: 188 m).
-    assert [s["code"] for s in stops] == [a["code"], d["code"], b["code"], c["code"], e["code"]]
+    assert [s["code"] for s in stops] == [issues[k]["code"] for k in "adbce"]
     assert [s["walk_m"] for s in stops] == [
         pytest.approx(172, abs=3),
         pytest.approx(6, abs=1),
@@ -282,46 +317,43 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
     assert [s["status"] for s in stops] == ["submitted"] * 4 + ["open"]
     # E was due 2024-04-25 (found 04-10 + 15 days): 6 days late on 2024-05-01
     assert [s["days_overdue"] for s in stops] == [0, 0, 0, 0, 6]
-    assert [s["code"] for s in by_village["V02"]["stops"]] == [f["code"]]
+    assert [s["code"] for s in by_village["V02"]["stops"]] == [issues["f"]["code"]]
     # the village secretary sees their own village's list only
-    own = client.get("/recheck", params={"month": "2024-05"}, headers=west).json()
-    assert [v["village"] for v in own] == ["V01"]
+    own = loop.client.get("/recheck", params={"month": "2024-05"}, headers=loop.headers["west"])
+    assert [v["village"] for v in own.json()] == ["V01"]
+    return may_round
 
-    # a stale version gives 409 and changes nothing
-    stale = client.post(
-        f"/issues/{b['id']}/transitions",
-        json={"action": "close", "version": 1, "on": "2024-05-06"},
-        headers=inspector,
-    )
+
+def may_refusals(loop: Loop, issues: dict[str, dict]) -> None:
+    """A stale version gives 409 and changes nothing; an open issue cannot be closed."""
+    b, e = issues["b"], issues["e"]
+    stale = loop.post_move(b, "inspector", action="close", version=1, on="2024-05-06")
     assert stale.status_code == 409 and stale.json()["field"] == "version"
-    unchanged = detail(b)["properties"]
+    unchanged = loop.detail(b)["properties"]
     assert (unchanged["status"], unchanged["version"]) == ("submitted", 2)
     assert [h["kind"] for h in unchanged["history"]] == ["created", "submitted"]
-    # an open issue cannot be closed without a rectification
-    assert (
-        client.post(
-            f"/issues/{e['id']}/transitions",
-            json={"action": "close", "version": 1, "on": "2024-05-06"},
-            headers=inspector,
-        ).status_code
-        == 409
-    )
+    closing = loop.post_move(e, "inspector", action="close", version=1, on="2024-05-06")
+    assert closing.status_code == 409
 
-    # the inspector's outcomes
+
+def may_outcomes(
+    loop: Loop, issues: dict[str, dict], after: dict[str, dict], may_round: int
+) -> None:
+    """The inspector's outcomes: A and D closed, B inadequate, C unrectified; each history."""
     outcome = {"version": 2, "on": "2024-05-06", "round_id": may_round}
-    move(a, inspector, action="close", **outcome)
-    move(d, inspector, action="close", **outcome)
-    move(b, inspector, action="inadequate", note="仍有残留", **outcome)
-    move(c, inspector, action="unrectified", note="照片不在现场", **outcome)
+    loop.move(issues["a"], "inspector", action="close", **outcome)
+    loop.move(issues["d"], "inspector", action="close", **outcome)
+    loop.move(issues["b"], "inspector", action="inadequate", note="仍有残留", **outcome)
+    loop.move(issues["c"], "inspector", action="unrectified", note="照片不在现场", **outcome)
     expected = {
-        "a": (a, "closed", "2024-05-06", ["created", "submitted", "closed"]),
-        "b": (b, "inadequate", None, ["created", "submitted", "inadequate"]),
-        "c": (c, "unrectified", None, ["created", "submitted", "unrectified"]),
-        "d": (d, "closed", "2024-05-06", ["created", "submitted", "closed"]),
-        "e": (e, "open", None, ["created"]),
+        "a": ("closed", "2024-05-06", ["created", "submitted", "closed"]),
+        "b": ("inadequate", None, ["created", "submitted", "inadequate"]),
+        "c": ("unrectified", None, ["created", "submitted", "unrectified"]),
+        "d": ("closed", "2024-05-06", ["created", "submitted", "closed"]),
+        "e": ("open", None, ["created"]),
     }
-    for key, (issue, status, closed_on, kinds) in expected.items():
-        props = detail(issue)["properties"]
+    for key, (status, closed_on, kinds) in expected.items():
+        props = loop.detail(issues[key])["properties"]
         assert (props["status"], props["closed_on"]) == (status, closed_on), key
         history = props["history"]
         assert [h["kind"] for h in history] == kinds, key
@@ -334,18 +366,25 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
                 label("inspector"),
                 "submitted",
             )
-    assert detail(b)["properties"]["history"][2]["note"] == "仍有残留"
-    assert {p["kind"] for p in detail(a)["properties"]["photos"]} == {"before", "after"}
+    assert loop.detail(issues["b"])["properties"]["history"][2]["note"] == "仍有残留"
+    assert {p["kind"] for p in loop.detail(issues["a"])["properties"]["photos"]} == {
+        "before",
+        "after",
+    }
     # B and C went back to the village: June's recheck list has them again, with E
-    june = client.get("/recheck", params={"month": "2024-06", "village": "V01"}).json()
+    june = loop.client.get("/recheck", params={"month": "2024-06", "village": "V01"}).json()
     assert {s["code"]: s["status"] for s in june[0]["stops"]} == {
-        b["code"]: "inadequate",
-        c["code"]: "unrectified",
-        e["code"]: "open",
+        issues["b"]["code"]: "inadequate",
+        issues["c"]["code"]: "unrectified",
+        issues["e"]["code"]: "open",
     }
 
-    # ── May 20: the same pile again, 0.00015° south of A (16.7 m; 22.2 m from D) ──
-    g = record(
+
+def may_rebound(loop: Loop, issues: dict[str, dict]) -> dict[str, dict]:
+    """May 20: the same pile again, 0.00015° south of A (16.7 m; 22.2 m from D): G is a
+    rebound of A; H, another category at the same spot, is not."""
+    a = issues["a"]
+    g = loop.record(
         {
             "category": "clutter",
             "geometry": {"type": "Point", "coordinates": [117.192, 39.28485]},
@@ -355,13 +394,19 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
     assert g["rebound_of"]["code"] == a["code"]
     assert g["rebound_of"]["distance_m"] == pytest.approx(16.7, abs=0.5)
     assert g["possible_duplicates"] == []  # A and D are closed
-    assert [h["kind"] for h in detail(g)["properties"]["history"]] == ["created", "rebound_linked"]
-    assert detail(g)["properties"]["rebound_of"] == a["id"]
-    # another category at the same spot is no rebound
-    h = record({"category": "weeds", "lon": 117.192, "lat": 39.28485, "found_on": "2024-05-20"})
+    g_detail = loop.detail(g)["properties"]
+    assert [h["kind"] for h in g_detail["history"]] == ["created", "rebound_linked"]
+    assert g_detail["rebound_of"] == a["id"]
+    h = loop.record(
+        {"category": "weeds", "lon": 117.192, "lat": 39.28485, "found_on": "2024-05-20"}
+    )
     assert h["rebound_of"] is None
+    return {"g": g, "h": h}
 
-    # ── observation scores (JSON for April, a CSV upload for May), third party, honors ──
+
+def enter_scores(loop: Loop) -> None:
+    """Observation scores (JSON for April, a CSV upload for May), third party, honors."""
+    client, admin = loop.client, loop.headers["admin"]
     april_scores = {code: [score] for code, score in zip(CODES, APRIL, strict=True)}
     april_scores["V01"] = [90, 86]  # M1: (90 + 86) / 2 = 88
     april_scores["V04"] = [91, 93]  # M1: 92, the same as V03
@@ -380,6 +425,15 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
         headers=admin,
     )
     assert upload.status_code == 201 and upload.json() == {"saved": 12}, upload.text
+    enter_third_party(loop)
+    for day, kind in (("2024-06-01", "model_village"), ("2024-09-01", "county_site_visit")):
+        honor = {"village": "V05", "awarded_on": day, "kind": kind}
+        assert client.post("/honors", json=honor, headers=admin).status_code == 201
+
+
+def enter_third_party(loop: Loop) -> None:
+    """Third-party results: V01 and V02 as JSON, V03 (not evaluated) from a workbook."""
+    client, admin = loop.client, loop.headers["admin"]
     third = [
         {"village": "V01", "evaluated": True, "problems_found": 5, "problems_unrectified": 1},
         {"village": "V02", "evaluated": True, "problems_found": 4, "problems_unrectified": 0},
@@ -397,19 +451,18 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
         headers=admin,
     )
     assert xlsx.status_code == 201 and xlsx.json() == {"saved": 1}, xlsx.text
-    for day, kind in (("2024-06-01", "model_village"), ("2024-09-01", "county_site_visit")):
-        honor = {"village": "V05", "awarded_on": day, "kind": kind}
-        assert client.post("/honors", json=honor, headers=admin).status_code == 201
 
-    # ── the rankings ──
-    check_april_ranking(client.get("/rankings/month/2024-04", headers=headers["leader"]))
-    check_may_ranking(client.get("/rankings/month/2024-05", headers=headers["leader"]))
-    check_year_ranking(client.get("/rankings/year/2024", headers=headers["leader"]))
 
-    # ── the ledger and the exports reflect all of it ──
-    codes = {k: x["code"] for k, x in zip("abcdefgh", (a, b, c, d, e, f, g, h), strict=True)}
-    check_ledger(client.get("/exports/ledger.xlsx?as_of=2024-05-31", headers=admin), codes)
-    scoped = ledger_rows(client.get("/exports/ledger.xlsx?as_of=2024-05-31", headers=west))
+def check_exports(loop: Loop, issues: dict[str, dict]) -> None:
+    """The ledger and the exports reflect all of it."""
+    client, headers = loop.client, loop.headers
+    codes = {k: issues[k]["code"] for k in "abcdefgh"}
+    check_ledger(
+        client.get("/exports/ledger.xlsx?as_of=2024-05-31", headers=headers["admin"]), codes
+    )
+    scoped = ledger_rows(
+        client.get("/exports/ledger.xlsx?as_of=2024-05-31", headers=headers["west"])
+    )
     assert sorted(scoped) == sorted(v for k, v in codes.items() if k != "f")
     exported = client.get("/exports/issues.geojson", headers=headers["leader"])
     assert exported.status_code == 200, exported.text
@@ -424,7 +477,7 @@ def test_the_closed_loop_from_first_record_to_year_end(town):
         codes["g"]: "open",
         codes["h"]: "open",
     }
-    assert features[codes["g"]]["properties"]["rebound_of"] == a["id"]
+    assert features[codes["g"]]["properties"]["rebound_of"] == issues["a"]["id"]
     assert features[codes["c"]]["geometry"]["coordinates"] == [
         pytest.approx(117.197, abs=1e-6),
         pytest.approx(39.286, abs=1e-6),
@@ -651,6 +704,11 @@ def check_ledger(response, codes: dict[str, str]) -> None:
         "镇整治办检查",
     )
     assert a["经纬度"] == "117.192000, 39.285000"
+    # 整改过程: the days the actions happened, in the ledger's words
+    assert a["整改过程"] == (
+        "2024-04-03 登记；2024-04-20 村委提交整改（已清理）；2024-05-06 检查员复核通过，销号"
+    )
+    assert rows[codes["c"]]["整改过程"].endswith("2024-05-06 检查员复核未整改（照片不在现场）")
     assert str(a["类别"]).startswith("乱堆乱放")
     assert (day(a["发现日期"]), day(a["整改时限"])) == (date(2024, 4, 3), date(2024, 4, 18))
     assert rows[codes["f"]]["村"] == "二村"
@@ -685,8 +743,7 @@ RECORD = '{"category": "clutter", "lon": 117.195, "lat": 39.2855, "found_on": "2
     ],
 )
 def test_a_bad_record_is_a_4xx_naming_the_field(two_villages_url, tokens, tmp_path, raw, fields):
-    app = create_app(ServiceSettings(database_url=two_villages_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=two_villages_url, data_dir=tmp_path))
     with TestClient(app, raise_server_exceptions=False) as client:
         headers = tokens["inspector"] | {"Content-Type": "application/json"}
         response = client.post("/issues", content=raw, headers=headers)
@@ -698,8 +755,7 @@ def test_a_bad_record_is_a_4xx_naming_the_field(two_villages_url, tokens, tmp_pa
 def test_a_recheck_in_an_unknown_round_is_a_4xx_and_changes_nothing(
     two_villages_url, tokens, tmp_path
 ):
-    app = create_app(ServiceSettings(database_url=two_villages_url))
-    app.state.photo_root = tmp_path / "photos"
+    app = create_app(ServiceSettings(database_url=two_villages_url, data_dir=tmp_path))
     with TestClient(app, raise_server_exceptions=False) as client:
         body = {"category": "clutter", "lon": 117.195, "lat": 39.2855, "found_on": "2024-05-06"}
         issue = client.post("/issues", json=body, headers=tokens["inspector"]).json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import date, timedelta
 
 import pytest
 from PIL import Image
@@ -60,6 +61,8 @@ def test_inspector_records_village_submits_inspector_closes(client, tokens):
     assert [e["kind"] for e in history] == ["created", "submitted", "closed"]
     assert history[1]["photo_ids"] == [photo.json()["id"]]
     assert history[1]["actor"] == "west (village)"
+    assert [e["on"] for e in (history[0], history[2])] == ["2024-05-06", "2024-06-03"]
+    assert all(e["recorded_at"] for e in history)
     assert client.get(detail["properties"]["photos"][0]["thumbnail_url"]).status_code == 200
     # a new pile 11 m away three weeks later is a rebound of the closed one
     again = new_issue(
@@ -69,6 +72,20 @@ def test_inspector_records_village_submits_inspector_closes(client, tokens):
         geometry={"type": "Point", "coordinates": [117.195, 39.2856]},
     )
     assert again.json()["rebound_of"]["code"] == issue["code"]
+
+
+def test_an_action_day_in_the_future_or_before_the_find_is_422_on_on(client, tokens):
+    issue = new_issue(client, tokens["inspector"]).json()
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    for on in (tomorrow, "2024-05-05"):
+        refused = client.post(
+            f"/issues/{issue['id']}/transitions",
+            json={"action": "unrectified", "version": 1, "on": on},
+            headers=tokens["inspector"],
+        )
+        assert refused.status_code == 422 and refused.json()["field"] == "on", refused.text
+    detail = client.get(f"/issues/{issue['id']}").json()["properties"]
+    assert (detail["status"], detail["version"], len(detail["history"])) == ("open", 1, 1)
 
 
 def test_stale_version_is_409_and_illegal_step_is_409(client, tokens):

@@ -23,8 +23,7 @@ def _free_port() -> int:
 @pytest.fixture
 def live_sample(sample_url: str, tmp_path) -> Iterator[str]:
     """The service on the sample town, on a local port, for the browser."""
-    app = create_app(ServiceSettings(database_url=sample_url))
-    app.state.photo_root = tmp_path
+    app = create_app(ServiceSettings(database_url=sample_url, data_dir=tmp_path))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -15,9 +15,8 @@ from service.settings import ServiceSettings
 
 
 def test_no_generated_input_causes_a_server_error(two_villages_url, tokens, tmp_path):
-    app = create_app(ServiceSettings(database_url=two_villages_url))
+    app = create_app(ServiceSettings(database_url=two_villages_url, data_dir=tmp_path))
     app.state.engine = create_engine(two_villages_url)
-    app.state.photo_root = tmp_path / "photos"
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     seen: list[int] = []

@@ -11,15 +11,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
 from geo.accounts import failure_delay
-from geo.settings import get_settings
 from geo.users import create_user, deactivate_user
 from service.app import create_app
 from service.auth import SESSION_COOKIE
 from service.cli import app as cli
 from service.settings import ServiceSettings
+from tests.cli import runner_for
 from tests.service.signin import PASSWORDS, csrf_of, login, page_token
 
 HOMES = {
@@ -327,21 +326,8 @@ def test_the_language_switch_is_remembered(strict):
     assert 'lang="zh-CN"' in strict.get("/?lang=zh").text
 
 
-@pytest.fixture
-def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    def use(url: str) -> None:
-        monkeypatch.setenv("DATABASE_URL", url)
-        get_settings.cache_clear()
-
-    yield use
-    get_settings.cache_clear()
-
-
-def test_cli_adds_a_user_with_a_password_and_sets_a_new_one(
-    two_villages_url, use_database, tmp_path
-):
-    use_database(two_villages_url)
-    runner = CliRunner()
+def test_cli_adds_a_user_with_a_password_and_sets_a_new_one(two_villages_url, tmp_path):
+    runner = runner_for(two_villages_url)
     added = runner.invoke(
         cli,
         ["user", "add", "王检查", "--role", "inspector", "--password"],
@@ -366,17 +352,15 @@ def test_cli_adds_a_user_with_a_password_and_sets_a_new_one(
     assert "王检查" in listed.output and "password" in listed.output
 
 
-def test_demo_users_are_made_only_in_development(sample_url, use_database, monkeypatch):
-    use_database(sample_url)
-    monkeypatch.setenv("CUNRONG_ENVIRONMENT", "production")
-    monkeypatch.setenv("CUNRONG_SECRET_KEY", "k" * 40)
-    refused = CliRunner().invoke(cli, ["sample", "users"])
+def test_demo_users_are_made_only_in_development(sample_url):
+    production = runner_for(sample_url, environment="production", secret_key="k" * 40)
+    refused = production.invoke(cli, ["sample", "users"])
     assert refused.exit_code == 1 and "development" in refused.output
     assert _scalar(sample_url, "SELECT count(*) FROM app_user") == 0
-    monkeypatch.setenv("CUNRONG_ENVIRONMENT", "development")
-    made = CliRunner().invoke(cli, ["sample", "users"])
+    development = runner_for(sample_url)
+    made = development.invoke(cli, ["sample", "users"])
     assert made.exit_code == 0, made.output
     assert "office" in made.output and "office-demo" in made.output
     assert _scalar(sample_url, "SELECT count(*) FROM app_user") == 5
-    again = CliRunner().invoke(cli, ["sample", "users"])  # idempotent
+    again = development.invoke(cli, ["sample", "users"])  # idempotent
     assert again.exit_code == 0 and _scalar(sample_url, "SELECT count(*) FROM app_user") == 5

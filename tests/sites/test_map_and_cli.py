@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,11 +14,11 @@ from typer.testing import CliRunner
 
 from geo.errors import InvalidInput
 from geo.maps.sites import add_chosen_sites, sites_map
-from geo.settings import get_settings
 from geo.sites import chosen_sites, find_candidates, mark_site
 from geo.sites.layers import site_map_layers
 from service.cli import sites as sites_cli
 from tests.browser import Browser
+from tests.cli import runner_for
 from tests.sites.village import HOMESTEAD, SRID
 
 HOMESTEAD_KEY = f"W01:micro_spot:issue:{HOMESTEAD}"
@@ -120,13 +119,8 @@ def test_map_refuses_bad_frames(village_engine):
 
 
 @pytest.fixture
-def cli(village_engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", village_engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    try:
-        yield CliRunner()
-    finally:
-        get_settings.cache_clear()
+def cli(village_engine) -> CliRunner:
+    return runner_for(village_engine.url.render_as_string(hide_password=False))
 
 
 def _root() -> typer.Typer:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -13,7 +14,6 @@ from sqlalchemy.engine import make_url
 
 from geo.cluster import LocalCluster
 from geo.migrate import upgrade
-from geo.settings import get_settings
 
 
 @dataclass
@@ -24,14 +24,13 @@ class PostgisServer:
     created: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls) -> PostgisServer:
-        """DATABASE_URL's server when set, else the local cluster (started if needed)."""
-        settings = get_settings()
-        if settings.database_url:
+    def start(cls, url: str | None, *, pgdata: Path) -> PostgisServer:
+        """The server of `url` when given, else the local cluster in `pgdata` (started)."""
+        if url:
             from geo.db import database_url
 
-            return cls(database_url(settings))
-        cluster = LocalCluster(settings.pgdata)
+            return cls(database_url(url, pgdata=pgdata))
+        cluster = LocalCluster(pgdata)
         cluster.start()
         return cls(cluster.url())
 

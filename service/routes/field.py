@@ -1,0 +1,444 @@
+"""Pages for the people in the loop: field capture, the village's page, the recheck walk.
+
+Each page is server-rendered (Jinja2) and drives the JSON API with a small plain script
+from service/static; nothing is built. The two JSON helpers here serve those scripts:
+`GET /locate` (which village and grid a point falls in) and `POST /issues/check` (the
+rebound and near-duplicate warnings of a report, before it is saved).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, text
+
+from geo.assign import locate
+from geo.categories import CATEGORIES
+from geo.errors import Forbidden, NotFound
+from geo.issue_filter import parse_month
+from geo.loop import Nearby, check_new_issue, check_point
+from geo.maps.basemaps import choose_basemap
+from geo.models import OPEN_STATUSES
+from geo.recheck import recheck_list
+from service.auth import Inspector, Reader
+from service.deps import ConnDep
+from service.filters import village_scope
+from service.routes.pages import Lang, _context, templates
+
+router = APIRouter(tags=["field pages 现场"])
+pages = APIRouter(include_in_schema=False)
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+CATEGORY_GLYPH = {
+    "household_garbage": "垃",
+    "clutter": "堆",
+    "weeds": "草",
+    "hanging_items": "挂",
+    "standing_water": "水",
+    "loose_livestock": "禽",
+    "illegal_structure": "建",
+    "zombie_facility": "僵",
+    "agri_waste": "膜",
+    "public_space_clutter": "物",
+    "tangled_wires": "线",
+    "street_sewage": "污",
+    "idle_homestead": "宅",
+    "waterbody_waste": "河",
+    "road_obstruction": "路",
+    "other": "他",
+}
+"""One character per category, drawn as a coloured badge: no icon font or emoji needed."""
+
+
+class PlaceOut(BaseModel):
+    """Where a point falls."""
+
+    village: str
+    village_name: str
+    grid: str | None
+    outside_m: float | None
+    boundary: dict[str, Any] | None = None
+    """The village's boundary (GeoJSON geometry), to draw under the pin."""
+
+
+class NearbyOut(BaseModel):
+    """An existing issue near a report, with a photo to compare."""
+
+    id: uuid.UUID
+    code: str
+    status: str
+    distance_m: float
+    description: str
+    thumbnail_url: str | None
+
+
+class CheckIn(BaseModel):
+    """A report as it stands before saving."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(..., min_length=1, max_length=40)
+    lon: float
+    lat: float
+    coords: str = "wgs84"
+    found_on: date | None = None
+
+
+class CheckOut(BaseModel):
+    """What saving the report would find."""
+
+    place: PlaceOut
+    rebound_of: NearbyOut | None
+    possible_duplicates: list[NearbyOut]
+
+
+def _outline(conn: Connection, code: str) -> dict[str, Any] | None:
+    """A village's boundary as a GeoJSON geometry (6 decimals, about 0.1 m)."""
+    found = conn.execute(
+        text("SELECT ST_AsGeoJSON(geom, 6)::json FROM village WHERE code = :c"), {"c": code}
+    ).scalar()
+    return dict(found) if found else None
+
+
+def _grid_name(conn: Connection, grid_id: int | None) -> str | None:
+    if grid_id is None:
+        return None
+    return conn.execute(text("SELECT name FROM grid WHERE id = :g"), {"g": grid_id}).scalar()
+
+
+@router.get("/locate", response_model=PlaceOut)
+def locate_point(
+    request: Request,
+    conn: ConnDep,
+    user: Reader,
+    lon: Annotated[float, Query(description="WGS-84 longitude")],
+    lat: Annotated[float, Query(description="WGS-84 latitude")],
+) -> PlaceOut:
+    """The village and grid a point falls in (422 when it lies outside the town)."""
+    check_point(lon, lat, field="lon")
+    where = locate(conn, lon=lon, lat=lat, **request.app.state.settings.placement())
+    return PlaceOut(
+        village=where.village_code,
+        village_name=where.village_name,
+        grid=_grid_name(conn, where.grid_id),
+        outside_m=where.outside_m,
+        boundary=_outline(conn, where.village_code),
+    )
+
+
+def _with_photos(conn: Connection, nearby: list[Nearby]) -> list[NearbyOut]:
+    if not nearby:
+        return []
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            text(
+                "SELECT i.id, i.description, (SELECT p.id FROM photo p WHERE p.issue_id = i.id"
+                " ORDER BY p.kind <> 'before', p.uploaded_at LIMIT 1) AS photo"
+                " FROM issue i WHERE i.id = ANY(:ids)"
+            ),
+            {"ids": [n.id for n in nearby]},
+        )
+    }
+    return [
+        NearbyOut(
+            id=n.id,
+            code=n.code,
+            status=n.status,
+            distance_m=n.distance_m,
+            description=rows[n.id].description or "",
+            thumbnail_url=f"/photos/{rows[n.id].photo}/thumbnail" if rows[n.id].photo else None,
+        )
+        for n in nearby
+    ]
+
+
+@router.post("/issues/check", response_model=CheckOut)
+def check_report(request: Request, body: CheckIn, conn: ConnDep, user: Inspector) -> CheckOut:
+    """Dry run of `POST /issues`: place, rebound and near duplicates; nothing is written."""
+    found = check_new_issue(
+        conn,
+        category=body.category,
+        lon=body.lon,
+        lat=body.lat,
+        found_on=body.found_on or date.today(),
+        coords=body.coords,
+        **request.app.state.settings.detection(),
+    )
+    where = found.location
+    return CheckOut(
+        place=PlaceOut(
+            village=where.village_code,
+            village_name=where.village_name,
+            grid=_grid_name(conn, where.grid_id),
+            outside_m=where.outside_m,
+        ),
+        rebound_of=(_with_photos(conn, [found.rebound_of])[0] if found.rebound_of else None),
+        possible_duplicates=_with_photos(conn, found.possible_duplicates),
+    )
+
+
+def _tiles(lang: str) -> list[dict[str, object]]:
+    """The tile sources of the default basemap (the only thing a page loads from outside)."""
+    active = [
+        b for b in choose_basemap("osm").layers("en" if lang == "en" else "zh") if b["active"]
+    ]
+    tiles = active[0]["tiles"] if active else []
+    return list(tiles) if isinstance(tiles, list) else []
+
+
+def _town_center(conn: Connection) -> list[float]:
+    row = conn.execute(
+        text(
+            "SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM"
+            " (SELECT ST_Centroid(ST_Extent(geom)) AS c FROM village) t"
+        )
+    ).first()
+    if row is None or row.lon is None:
+        return [117.2, 39.29]
+    return [row.lon, row.lat]
+
+
+@pages.get("/pages/report", response_class=HTMLResponse)
+def report_page(request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh") -> HTMLResponse:
+    """现场上报: photo, position, category and description, saved even without a connection."""
+    categories = [
+        {
+            "code": c.code,
+            "label": c.label_zh if lang == "zh" else c.label_en,
+            "label_en": c.label_en,
+            "glyph": CATEGORY_GLYPH.get(c.code, "•"),
+            "color": c.color,
+        }
+        for c in CATEGORIES
+    ]
+    return templates.TemplateResponse(
+        request,
+        "report.html",
+        _context(
+            request,
+            lang,
+            user=user,
+            categories=categories,
+            tiles=_tiles(lang),
+            center=_town_center(conn),
+        ),
+    )
+
+
+def _village_or_choice(conn: Connection, user: Any, village: str | None) -> str | None:
+    """The village a page is about: a village user's own; else the one asked for (or None)."""
+    if user is not None and user.role == "village":
+        village_scope(user, (village,) if village else ())
+        return str(user.village_code)
+    return village or None
+
+
+def _villages(conn: Connection) -> list[Any]:
+    return list(
+        conn.execute(
+            text(
+                "SELECT v.code, v.name, count(i.id) FILTER (WHERE i.status = ANY(:due)) AS due"
+                " FROM village v LEFT JOIN issue i ON i.village_id = v.id"
+                " GROUP BY v.code, v.name ORDER BY v.code"
+            ),
+            {"due": [*OPEN_STATUSES, "submitted"]},
+        ).mappings()
+    )
+
+
+def _village_row(conn: Connection, code: str) -> Any:
+    row = (
+        conn.execute(text("SELECT code, name FROM village WHERE code = :c"), {"c": code})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no village with code {code!r}", field="village")
+    return row
+
+
+def _photos_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
+    photos: dict[Any, list[Any]] = {}
+    if ids:
+        for row in conn.execute(
+            text(
+                "SELECT issue_id, id, kind, event_id FROM photo WHERE issue_id = ANY(:ids)"
+                " ORDER BY uploaded_at, id"
+            ),
+            {"ids": ids},
+        ).mappings():
+            photos.setdefault(row["issue_id"], []).append(row)
+    return photos
+
+
+def _verdicts_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
+    """Submissions and recheck outcomes of each issue, oldest first, with their photos."""
+    events: dict[Any, list[Any]] = {}
+    if ids:
+        for row in conn.execute(
+            text(
+                "SELECT e.issue_id, e.id, e.kind, e.to_status, e.on, e.recorded_at, e.actor,"
+                " e.note,"
+                " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
+                "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
+                " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
+                " WHERE e.issue_id = ANY(:ids)"
+                " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
+                " GROUP BY e.id ORDER BY e.recorded_at, e.id"
+            ),
+            {"ids": ids},
+        ).mappings():
+            events.setdefault(row["issue_id"], []).append(row)
+    return events
+
+
+@pages.get("/pages/my-village", response_class=HTMLResponse)
+def village_page(
+    request: Request,
+    conn: ConnDep,
+    user: Reader,
+    lang: Lang = "zh",
+    village: Annotated[
+        str | None, Query(description="village code (not for village users)")
+    ] = None,
+) -> HTMLResponse:
+    """本村整改: the village's open issues by deadline, with 提交整改 on each."""
+    code = _village_or_choice(conn, user, village)
+    if code is None:
+        return templates.TemplateResponse(
+            request,
+            "choose_village.html",
+            _context(request, lang, villages=_villages(conn), target="/pages/my-village"),
+        )
+    row = _village_row(conn, code)
+    today = date.today()
+    issues = list(
+        conn.execute(
+            text(
+                "SELECT i.id, i.code, i.category_code AS category, c.label_zh, c.label_en,"
+                " c.color, i.description, i.address, i.found_on, i.deadline, i.status,"
+                " i.version, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
+                " (i.status = ANY(:open) AND i.deadline < :today) AS overdue,"
+                " (:today - i.deadline) AS days_late"
+                " FROM issue i JOIN village v ON v.id = i.village_id"
+                " JOIN category c ON c.code = i.category_code"
+                " WHERE v.code = :v AND i.status = ANY(:shown)"
+                " ORDER BY i.status = 'submitted', i.deadline NULLS LAST, i.code"
+            ),
+            {
+                "v": code,
+                "open": list(OPEN_STATUSES),
+                "shown": [*OPEN_STATUSES, "submitted"],
+                "today": today,
+            },
+        ).mappings()
+    )
+    ids = [i["id"] for i in issues]
+    return templates.TemplateResponse(
+        request,
+        "my_village.html",
+        _context(
+            request,
+            lang,
+            user=user,
+            village=row,
+            issues=issues,
+            photos=_photos_of(conn, ids),
+            verdicts=_verdicts_of(conn, ids),
+            tiles=_tiles(lang),
+            outline=_outline(conn, code),
+            points=[
+                {
+                    "id": str(i["id"]),
+                    "code": i["code"],
+                    "lon": i["lon"],
+                    "lat": i["lat"],
+                    "overdue": bool(i["overdue"]),
+                    "color": i["color"],
+                }
+                for i in issues
+            ],
+            open_statuses=OPEN_STATUSES,
+        ),
+    )
+
+
+def _month_or_default(month: str | None) -> str:
+    if not month:
+        return f"{date.today():%Y-%m}"
+    parse_month(month)  # InvalidInput names the field and the expected form
+    return month
+
+
+@pages.get("/pages/recheck", response_class=HTMLResponse)
+def recheck_page(
+    request: Request,
+    conn: ConnDep,
+    user: Reader,
+    lang: Lang = "zh",
+    village: Annotated[str | None, Query(description="village code")] = None,
+    month: Annotated[str | None, Query(description="the round's month YYYY-MM")] = None,
+) -> HTMLResponse:
+    """复核: the month's due issues of a village in walking order, before/after side by side."""
+    round_month = _month_or_default(month)
+    if user is not None and user.role == "village":
+        raise Forbidden("the recheck is done by inspectors (复核由检查员进行)", field="role")
+    if not village:
+        return templates.TemplateResponse(
+            request,
+            "choose_village.html",
+            _context(request, lang, villages=_villages(conn), target="/pages/recheck"),
+        )
+    row = _village_row(conn, village)
+    due = recheck_list(conn, month=parse_month(round_month), villages=(village,))
+    stops = due[0].stops if due else []
+    ids = [s.id for s in stops]
+    versions: dict[Any, int] = dict(
+        conn.execute(text("SELECT id, version FROM issue WHERE id = ANY(:ids)"), {"ids": ids}).all()
+    )
+    return templates.TemplateResponse(
+        request,
+        "recheck.html",
+        _context(
+            request,
+            lang,
+            user=user,
+            village=row,
+            month=round_month,
+            stops=stops,
+            versions=versions,
+            photos=_photos_of(conn, ids),
+            verdicts=_verdicts_of(conn, ids),
+            walk_m=due[0].walk_m if due else 0.0,
+            tiles=_tiles(lang),
+            outline=_outline(conn, village),
+            points=[
+                {"id": str(s.id), "code": s.code, "order": s.order, "lon": s.lon, "lat": s.lat}
+                for s in stops
+            ],
+        ),
+    )
+
+
+@pages.get("/pages/sw.js")
+def service_worker() -> FileResponse:
+    """The service worker, served from /pages/ so that it may control the pages."""
+    return FileResponse(
+        STATIC / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/pages/"},
+    )
+
+
+@pages.get("/manifest.webmanifest")
+def manifest() -> FileResponse:
+    """The web app manifest (add to home screen)."""
+    return FileResponse(STATIC / "manifest.webmanifest", media_type="application/manifest+json")
