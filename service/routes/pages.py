@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
+from geo.assessment import publication_of
 from geo.errors import NotFound
 from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
@@ -97,6 +98,7 @@ def dashboard(
         bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
         recheck=recheck,
         recheck_month=recheck_month,
+        publication=publication_of(conn, month) if month else None,
     )
 
 

@@ -125,3 +125,62 @@ def test_sign_in_page_then_the_village_home_and_out_again(live_strict, browser, 
     assert "/login?next=/" in page.url
     assert browser.log(page).refused == [] and browser.log(page).errors == []
     browser.close_page(page)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, PC], ids=["phone", "pc"])
+def test_the_office_does_its_monthly_work_in_the_browser(live_strict, browser, tmp_path, viewport):
+    from tests.service.signin import PASSWORDS
+
+    width = viewport["width"]
+    page = browser.open(f"{live_strict}/login", viewport=viewport)
+    page.fill("#username", "office")
+    page.fill("#password", PASSWORDS["admin"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#month-status")
+    assert page.url.endswith("/pages/office/")
+    assert _fits(page) and _unlabelled(page) == []
+    browser.screenshot(page, tmp_path / f"office-home-{width}.png")
+
+    # 1. open the round of 2025-01
+    page.click("nav.steps >> text=开启检查")
+    page.fill("#month", "2025-01")
+    page.click("#round-form button[type=submit]")
+    page.wait_for_selector("#opened")
+    assert "2025-01" in page.locator("#rounds").inner_text()
+    assert _unlabelled(page) == []
+
+    # 2. scores: one bad cell is named and nothing is saved; corrected, all are saved
+    page.goto(f"{live_strict}/pages/office/scores?month=2025-01")
+    cells = page.locator("#score-grid input[type=text]")
+    assert cells.count() >= 44 * 2
+    cells.nth(0).fill("91")
+    cells.nth(1).fill("abc")
+    page.click("#score-grid button[type=submit]")
+    page.wait_for_selector("#grid-errors")
+    assert page.locator("td.badcell").count() == 1
+    assert _fits(page) and _unlabelled(page) == []
+    browser.screenshot(page, tmp_path / f"office-scores-{width}.png")
+    page.locator("td.badcell input").fill("87.5")
+    page.click("#score-grid button[type=submit]")
+    page.wait_for_selector("#saved")
+    assert "2" in page.locator("#saved").inner_text()
+
+    # 4. publish the month
+    page.goto(f"{live_strict}/pages/office/publish?month=2025-01")
+    page.click("#publish-form button[type=submit]")
+    page.wait_for_selector("#published")
+    assert page.locator("#ranking tbody tr").count() >= 1
+    browser.screenshot(page, tmp_path / f"office-publish-{width}.png")
+
+    # users: add an inspector who can then sign in
+    page.goto(f"{live_strict}/pages/office/users")
+    page.fill("#new-name", f"检查员{width}")
+    page.select_option("#new-role", "inspector")
+    page.fill("#new-password", "inspect-pass-9")
+    page.click("#add-user button[type=submit]")
+    page.wait_for_selector("#done")
+    assert page.locator(f"tr[data-user='检查员{width}']").count() == 1
+    assert _unlabelled(page) == []
+    browser.screenshot(page, tmp_path / f"office-users-{width}.png")
+    assert browser.log(page).refused == [] and browser.log(page).errors == []
+    browser.close_page(page)
