@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+M_PER_DEG_MIN = 70_000.0
+"""A distance in metres as a (generous) bound in degrees, for index pre-filters only: one
+degree of longitude is at least 70 km everywhere below 50°N. Exact tests are in metres."""
+
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as used by the GCJ-02 formula
 _EE = 0.00669342162296594323  # its first eccentricity squared
 

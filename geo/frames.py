@@ -16,42 +16,29 @@ import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    ScalarSelect,
     Select,
-    and_,
-    case,
     func,
-    literal,
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.functions import Function
 
+from geo import issue_reader
 from geo.errors import InvalidInput
-from geo.events import EVENT_WORDS
+from geo.geoframe import read_geoframe
 from geo.issue_filter import BBox, IssueFilter
-from geo.models import (
-    ROAD_KINDS,
-    Community,
-    Grid,
-    Issue,
-    IssueEvent,
-    Photo,
-    Road,
-    Village,
-)
+from geo.models import ROAD_KINDS, SRID, Community, Grid, Road, Village
 
 PHOTO_URL = "/photos/{id}/thumbnail"
 """Where the service serves a photo's thumbnail (see service/routes/loop.py)."""
 
 
 def _read(stmt: Select, conn: Connection) -> gpd.GeoDataFrame:
-    return gpd.read_postgis(stmt, conn, geom_col="geom", crs=4326).rename_geometry("geometry")
+    return read_geoframe(conn, stmt, crs=SRID)
 
 
 def _envelope(bbox: BBox) -> Function[Any]:
-    return func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
+    return func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, SRID)
 
 
 def _community_match(communities: Sequence[str]) -> ColumnElement[bool]:
@@ -181,20 +168,6 @@ def roads_frame(
     return _read(stmt, conn)
 
 
-def _history(lang: str) -> ScalarSelect[Any]:
-    labels = {kind: (w.zh if lang == "zh" else w.en) for kind, w in EVENT_WORDS.items()}
-    step = (
-        func.to_char(IssueEvent.on, "MM-DD")
-        + literal(" ")
-        + case(labels, value=IssueEvent.kind, else_=IssueEvent.kind)
-    )
-    return (
-        select(func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.id)))
-        .where(IssueEvent.issue_id == Issue.id)
-        .scalar_subquery()
-    )
-
-
 def issues_frame(
     conn: Connection,
     issue_filter: IssueFilter | None = None,
@@ -206,55 +179,24 @@ def issues_frame(
     lang: str = "zh",
 ) -> gpd.GeoDataFrame:
     """Issues as points with what the maps show: category, status, dates, village, grid,
-    rebound link, a one-line history (处理经过) and thumbnail URLs (`photo_url` with {id})."""
-    if found_from and found_to and found_from > found_to:
-        raise InvalidInput("expected found_from ≤ found_to", field="found_from")
-    grid_village = Village.__table__.alias("v")
-    columns = [
-        Issue.id,
-        Issue.code,
-        Issue.category_code.label("category"),
-        Issue.description,
-        Issue.status,
-        Issue.source,
-        Issue.found_on,
-        Issue.deadline,
-        Issue.closed_on,
-        Issue.rebound_of,
-        Issue.outside_m,
-        grid_village.c.code.label("village_code"),
-        grid_village.c.name.label("village_name"),
-        Grid.name.label("grid_name"),
-        func.ST_AsBinary(Issue.geom).label("geom"),
-    ]
+    rebound link, a one-line history (处理经过) and thumbnail URLs (`photo_url` with {id}).
+
+    Read by the one issue reader (geo.issue_reader)."""
+    properties = list(issue_reader.MAP_PROPERTIES)
     if history:
-        columns.append(_history(lang).label("history"))
+        properties.append("history")
     if photo_url:
-        columns.append(
-            select(func.array_agg(aggregate_order_by(Photo.id, Photo.uploaded_at, Photo.id)))
-            .where(Photo.issue_id == Issue.id)
-            .scalar_subquery()
-            .label("photo_ids")
-        )
-    stmt = (
-        select(*columns)
-        .outerjoin(grid_village, grid_village.c.id == Issue.village_id)
-        .outerjoin(Grid, Grid.id == Issue.grid_id)
-        .order_by(Issue.found_on, Issue.code)
+        properties.append("photo_ids")
+    query = issue_reader.IssueQuery(
+        selection=issue_filter or IssueFilter(),
+        found_from=found_from,
+        found_to=found_to,
+        lang=lang,
     )
-    conds = list((issue_filter or IssueFilter()).conditions())
-    if found_from:
-        conds.append(Issue.found_on >= found_from)
-    if found_to:
-        conds.append(Issue.found_on <= found_to)
-    if conds:
-        stmt = stmt.where(and_(*conds))
-    frame = _read(stmt, conn)
+    frame = issue_reader.frame(conn, query, properties=properties)
     if photo_url:
         frame["photos"] = [
             [photo_url.format(id=pid) for pid in ids] if isinstance(ids, list) else []
             for ids in frame.pop("photo_ids")
         ]
-    for col in ("found_on", "deadline", "closed_on"):
-        frame[col] = pd.to_datetime(frame[col]).dt.date
     return frame

@@ -9,7 +9,15 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from geo.errors import InvalidInput
-from geo.models import ISSUE_SOURCES, ISSUE_STATUSES, OPEN_STATUSES, Community, Issue, Village
+from geo.models import (
+    ISSUE_SOURCES,
+    ISSUE_STATUSES,
+    OPEN_STATUSES,
+    SRID,
+    Community,
+    Issue,
+    Village,
+)
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR, MONTH_PATTERN, next_month
 
 
@@ -136,6 +144,6 @@ class IssueFilter:
         if self.bbox is not None:
             b = self.bbox
             conds.append(
-                Issue.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326))
+                Issue.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, SRID))
             )
         return conds

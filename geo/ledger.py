@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection
 
+from geo import issue_reader
 from geo.events import Step, ledger_history, recheck_outcome
 from geo.issue_filter import IssueFilter
-from geo.models import Issue
+from geo.models import OPEN_STATUSES
 from geo.vocab import status_label
 from geo.xlsx import titled_table
 
@@ -49,45 +50,16 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """(key, Chinese header, column width)."""
 
-_ROWS = text(
-    """
-    SELECT i.id, i.code, v.name AS village, g.name AS grid, i.address,
-           round(ST_X(i.geom)::numeric, 6) || ', ' || round(ST_Y(i.geom)::numeric, 6) AS lonlat,
-           c.label_zh AS category, i.description, i.source, i.found_on, i.deadline,
-           i.responsible, i.status, i.closed_on, r.code AS rebound_of,
-           (SELECT count(*) FROM photo p WHERE p.issue_id = i.id) AS photos
-    FROM issue i
-    JOIN category c ON c.code = i.category_code
-    LEFT JOIN village v ON v.id = i.village_id
-    LEFT JOIN grid g ON g.id = i.grid_id
-    LEFT JOIN issue r ON r.id = i.rebound_of
-    WHERE i.id = ANY(:ids)
-    ORDER BY v.code, i.found_on, i.code
-    """
-)
-
-_STEPS = text(
-    'SELECT issue_id, "on", kind, note FROM issue_event WHERE issue_id = ANY(:ids)'
-    " ORDER BY issue_id, id"
-)
-
-
-def _steps(conn: Connection, ids: list[Any]) -> dict[Any, list[Step]]:
-    """Each issue's events in the order of the loop (the order they were recorded in)."""
-    steps: dict[Any, list[Step]] = {}
-    for r in conn.execute(_STEPS, {"ids": ids}):
-        steps.setdefault(r.issue_id, []).append(Step(r.on, r.kind, r.note))
-    return steps
-
 
 def ledger_rows(conn: Connection, selection: IssueFilter, *, as_of: date) -> list[dict[str, Any]]:
     """The ledger's rows for the selected issues, values already in Chinese."""
-    ids = list(conn.execute(select(Issue.id).where(*selection.conditions())).scalars())
-    rows = conn.execute(_ROWS, {"ids": ids}).mappings()
-    steps = _steps(conn, ids)
+    rows = issue_reader.ledger_records(conn, selection)
+    steps: dict[Any, list[Step]] = {}
+    for r in issue_reader.event_steps(conn, [row["id"] for row in rows]):
+        steps.setdefault(r.issue_id, []).append(Step(r.on, r.kind, r.note))
     out: list[dict[str, Any]] = []
     for r in rows:
-        open_now = r["status"] in ("open", "unrectified", "inadequate")
+        open_now = r["status"] in OPEN_STATUSES
         late = (as_of - r["deadline"]).days if open_now and r["deadline"] else 0
         out.append(
             {

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
-from geo.assign import Location, locate
-from geo.coords import gcj02_to_wgs84
+from geo.assign import GPS_TOLERANCE_M, Location, locate
+from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
+from geo.defaults import DUPLICATE_RADIUS_M, METRIC_SRID, REBOUND_DAYS, REBOUND_RADIUS_M
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
-from geo.models import ISSUE_SOURCES
-from geo.settings import GeoSettings, get_settings
+from geo.models import ISSUE_SOURCES, SRID
 from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 DEFAULT_DEADLINE_DAYS = 15
@@ -67,6 +67,8 @@ class CreatedIssue:
     outside_m: float | None
     rebound_of: Nearby | None = None
     possible_duplicates: list[Nearby] = field(default_factory=list)
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M
+    """The radius the duplicates were looked for within."""
 
 
 EARLIEST = date(2000, 1, 1)
@@ -112,7 +114,7 @@ def _swapped_hint(conn: Connection, lon: float, lat: float) -> str:
     inside = conn.execute(
         text(
             "SELECT EXISTS (SELECT 1 FROM village"
-            " WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lat, :lon), 4326)))"
+            f" WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lat, :lon), {SRID})))"
         ),
         {"lon": lon, "lat": lat},
     ).scalar_one()
@@ -121,6 +123,10 @@ def _swapped_hint(conn: Connection, lon: float, lat: float) -> str:
 
 def known_category(conn: Connection, code: str, *, field: str = "category") -> None:
     """Raise UnknownCategory with the closest codes when `code` is not a category."""
+    if conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM category WHERE code = :c)"), {"c": code}
+    ).scalar_one():
+        return
     codes = list(conn.execute(text("SELECT code FROM category ORDER BY sort_order")).scalars())
     if code not in codes:
         close = difflib.get_close_matches(code, codes, n=3, cutoff=0.4)
@@ -155,30 +161,60 @@ def check_new_issue(
     lat: float,
     found_on: date,
     coords: str = "wgs84",
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
+    rebound_radius_m: float = REBOUND_RADIUS_M,
+    rebound_days: int = REBOUND_DAYS,
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M,
 ) -> IssueCheck:
     """Dry run of `create_issue`: the village and grid, the rebound and near duplicates."""
     lon, lat = _wgs84(lon, lat, coords)
     known_category(conn, category)
     check_day(found_on, field="found_on")
     try:
-        where = locate(conn, lon=lon, lat=lat)
+        where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
     except InvalidInput as exc:
         raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
-    settings = get_settings()
-    probe = NewIssue(category=category, lon=lon, lat=lat, found_on=found_on)
     return IssueCheck(
         location=where,
-        rebound_of=_rebound_candidate(conn, lon=lon, lat=lat, new=probe, settings=settings),
+        rebound_of=_rebound_candidate(
+            conn,
+            lon=lon,
+            lat=lat,
+            category=category,
+            metric_srid=metric_srid,
+            found_on=found_on,
+            radius_m=rebound_radius_m,
+            days=rebound_days,
+        ),
         possible_duplicates=_nearby_open(
-            conn, lon=lon, lat=lat, category=category, settings=settings
+            conn,
+            lon=lon,
+            lat=lat,
+            category=category,
+            metric_srid=metric_srid,
+            radius_m=duplicate_radius_m,
         ),
     )
 
 
 def create_issue(
-    conn: Connection, new: NewIssue, *, actor: str, coords: str = "wgs84"
+    conn: Connection,
+    new: NewIssue,
+    *,
+    actor: str,
+    coords: str = "wgs84",
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
+    rebound_radius_m: float = REBOUND_RADIUS_M,
+    rebound_days: int = REBOUND_DAYS,
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M,
 ) -> CreatedIssue:
-    """Record an issue: validate, locate its village, link a rebound, warn of duplicates."""
+    """Record an issue: validate, locate its village, link a rebound, warn of duplicates.
+
+    Idempotent under concurrency: with a client id, a retry (even one racing its original)
+    gets the one stored issue back (`created=False`), never a second row or an error.
+    """
     lon, lat = _wgs84(new.lon, new.lat, coords)
     known_category(conn, new.category)
     check_day(new.found_on, field="found_on")
@@ -196,22 +232,37 @@ def create_issue(
     if new.id is not None and _exists(conn, new.id):
         return _replay(conn, new.id, lon, lat, new.category)
     try:
-        where = locate(conn, lon=lon, lat=lat)
+        where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
     except InvalidInput as exc:
         raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
-    settings = get_settings()
-    rebound = _rebound_candidate(conn, lon=lon, lat=lat, new=new, settings=settings)
-    duplicates = _nearby_open(conn, lon=lon, lat=lat, category=new.category, settings=settings)
+    rebound = _rebound_candidate(
+        conn,
+        lon=lon,
+        lat=lat,
+        category=new.category,
+        metric_srid=metric_srid,
+        found_on=new.found_on,
+        radius_m=rebound_radius_m,
+        days=rebound_days,
+    )
+    duplicates = _nearby_open(
+        conn,
+        lon=lon,
+        lat=lat,
+        category=new.category,
+        metric_srid=metric_srid,
+        radius_m=duplicate_radius_m,
+    )
     issue_id = new.id or uuid.uuid4()
     code = _next_code(conn, where.village_code, new.found_on)
-    conn.execute(
+    inserted = conn.execute(
         text(
             "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
             " grid_id, outside_m, source, found_on, found_by, deadline, responsible, status,"
             " round_id, rebound_of, version) VALUES (:id, :code, :category, :description,"
-            " :address, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :village_id, :grid_id,"
+            f" :address, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}), :village_id, :grid_id,"
             " :outside_m, :source, :found_on, :found_by, :deadline, :responsible, 'open',"
-            " :round_id, :rebound_of, 1)"
+            " :round_id, :rebound_of, 1) ON CONFLICT (id) DO NOTHING RETURNING id"
         ),
         {
             "id": issue_id,
@@ -232,10 +283,12 @@ def create_issue(
             "round_id": new.round_id,
             "rebound_of": rebound.id if rebound else None,
         },
-    )
+    ).first()
+    if inserted is None:  # the same client id, committed meanwhile by a racing request
+        return _replay(conn, issue_id, lon, lat, new.category)
     note = (
         f"GPS {where.outside_m:.0f} m outside {where.village_name}; assigned to nearest village"
-        if where.outside_m
+        if where.outside_m is not None
         else None
     )
     _event(conn, issue_id, "created", None, "open", actor, note, new.round_id, on=new.found_on)
@@ -248,7 +301,7 @@ def create_issue(
             "open",
             actor,
             f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
-            f"{settings.rebound_days} days",
+            f"{rebound_days} days",
             new.round_id,
             on=new.found_on,
         )
@@ -260,6 +313,7 @@ def create_issue(
         outside_m=where.outside_m,
         rebound_of=rebound,
         possible_duplicates=duplicates,
+        duplicate_radius_m=duplicate_radius_m,
     )
 
 
@@ -277,7 +331,7 @@ def _replay(
         conn.execute(
             text(
                 "SELECT i.code, i.category_code, v.code AS village, i.outside_m,"
-                " ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+                f" ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})"
                 "::geography) AS moved FROM issue i LEFT JOIN village v ON v.id = i.village_id"
                 " WHERE i.id = :id"
             ),
@@ -300,55 +354,108 @@ def _replay(
     )
 
 
+_NEAR_POINT = f"(SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g) p"
+_NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p.g, :metric_srid))"
+_NEAR_BOX = "i.geom && ST_Expand(p.g, :deg)"
+"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric."""
+
+REBOUND_SQL = text(
+    f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on, {_NEAR_DISTANCE} AS distance_m"
+    f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status = 'closed'"
+    " AND i.category_code = :category AND i.closed_on <= :found_on"
+    " AND i.closed_on >= CAST(:found_on AS date) - :days) c"
+    " WHERE c.distance_m <= :radius ORDER BY c.closed_on DESC, c.distance_m LIMIT 1"
+)
+"""The latest issue of the category closed within `days` before and `radius` metres of a
+new one (parameters lon, lat, category, metric_srid, radius, deg, found_on, days)."""
+
+NEARBY_OPEN_SQL = text(
+    f"SELECT * FROM (SELECT i.id, i.code, i.status, {_NEAR_DISTANCE} AS distance_m"
+    f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status <> 'closed'"
+    " AND i.category_code = :category) c WHERE c.distance_m <= :radius"
+    " ORDER BY c.distance_m, c.code"
+)
+"""Issues of the category not closed within `radius` metres of a new one."""
+
+
+def near_params(
+    *, lon: float, lat: float, category: str, radius_m: float, metric_srid: int
+) -> dict[str, object]:
+    """The parameters of REBOUND_SQL / NEARBY_OPEN_SQL (the box bound derived from the radius)."""
+    return {
+        "lon": lon,
+        "lat": lat,
+        "category": category,
+        "metric_srid": metric_srid,
+        "radius": radius_m,
+        "deg": radius_m / M_PER_DEG_MIN,
+    }
+
+
 def _rebound_candidate(
-    conn: Connection, *, lon: float, lat: float, new: NewIssue, settings: GeoSettings
+    conn: Connection,
+    *,
+    lon: float,
+    lat: float,
+    category: str,
+    metric_srid: int,
+    found_on: date,
+    radius_m: float,
+    days: int,
 ) -> Nearby | None:
-    row = (
-        conn.execute(
-            text(
-                "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"
-                " FROM issue i, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
-                " AS g) p WHERE i.status = 'closed' AND i.category_code = :category"
-                " AND ST_DWithin(i.geom::geography, p.g, :radius)"
-                " AND i.closed_on <= :found_on AND i.closed_on >= CAST(:found_on AS date) - :days"
-                " ORDER BY i.closed_on DESC, distance_m LIMIT 1"
-            ),
-            {
-                "lon": lon,
-                "lat": lat,
-                "category": new.category,
-                "radius": settings.rebound_radius_m,
-                "found_on": new.found_on,
-                "days": settings.rebound_days,
-            },
-        )
-        .mappings()
-        .first()
+    params = near_params(
+        lon=lon, lat=lat, category=category, radius_m=radius_m, metric_srid=metric_srid
     )
-    return Nearby(**row) if row else None
+    row = conn.execute(REBOUND_SQL, params | {"found_on": found_on, "days": days}).mappings()
+    found = row.first()
+    if found is None:
+        return None
+    return Nearby(
+        id=found["id"], code=found["code"], status=found["status"], distance_m=found["distance_m"]
+    )
 
 
 def _nearby_open(
-    conn: Connection, *, lon: float, lat: float, category: str, settings: GeoSettings
+    conn: Connection, *, lon: float, lat: float, category: str, metric_srid: int, radius_m: float
 ) -> list[Nearby]:
-    rows = conn.execute(
-        text(
-            "SELECT i.id, i.code, i.status, ST_Distance(i.geom::geography, p.g) AS distance_m"
-            " FROM issue i, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g) p"
-            " WHERE i.status <> 'closed' AND i.category_code = :category"
-            " AND ST_DWithin(i.geom::geography, p.g, :radius) ORDER BY distance_m"
-        ),
-        {"lon": lon, "lat": lat, "category": category, "radius": settings.duplicate_radius_m},
-    ).mappings()
-    return [Nearby(**r) for r in rows]
+    params = near_params(
+        lon=lon, lat=lat, category=category, radius_m=radius_m, metric_srid=metric_srid
+    )
+    return [Nearby(**r) for r in conn.execute(NEARBY_OPEN_SQL, params).mappings()]
+
+
+def _bytewise_collation(conn: Connection) -> bool:
+    """Whether the database sorts text by code point (cached per pooled connection)."""
+    if "bytewise_collation" not in conn.info:
+        conn.info["bytewise_collation"] = conn.execute(
+            text(
+                "SELECT datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') FROM pg_database"
+                " WHERE datname = current_database()"
+            )
+        ).scalar_one()
+    return bool(conn.info["bytewise_collation"])
+
+
+def last_code_sql(*, bytewise: bool) -> TextClause:
+    """The highest issue code starting with :like (bounded by :lo/:hi for the index)."""
+    bounds = " AND code >= :lo AND code < :hi" if bytewise else ""
+    return text(f"SELECT code FROM issue WHERE code LIKE :like{bounds} ORDER BY code DESC LIMIT 1")
+
+
+def last_code_params(prefix: str) -> dict[str, str]:
+    """Parameters of last_code_sql for a prefix ending in '-'."""
+    return {"lo": prefix, "hi": prefix[:-1] + ".", "like": prefix.replace("_", r"\_") + "%"}
 
 
 def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
     """`DZZ07-202404-0012`: village, month found, sequence within them."""
     prefix = f"{village_code}-{found_on.year:04d}{found_on.month:02d}-"
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": prefix})
+    # Under a bytewise collation (the local cluster's C.UTF-8) the range prefix ≤ code <
+    # prefix-with-'-'→'.' lets the unique index on code answer with one backward probe;
+    # LIKE keeps the match exact (and alone is right, if slower, under other collations).
     last = conn.execute(
-        text("SELECT max(code) FROM issue WHERE code LIKE :like"), {"like": prefix + "%"}
+        last_code_sql(bytewise=_bytewise_collation(conn)), last_code_params(prefix)
     ).scalar()
     seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
     return f"{prefix}{seq:04d}"

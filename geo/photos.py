@@ -17,6 +17,7 @@ from typing import Any
 from PIL import ExifTags, Image, UnidentifiedImageError
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.errors import InvalidInput, NotFound
 
 ALLOWED_FORMATS = {
@@ -118,10 +119,7 @@ def store_photo(
     """Check, store (by content hash) and record a photo of an issue."""
     if kind not in ("before", "after", "other"):
         raise InvalidInput("expected kind before, after or other", field="kind")
-    issue = conn.execute(
-        text("SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM issue WHERE id = :i"),
-        {"i": issue_id},
-    ).first()
+    issue = issue_reader.point_of(conn, issue_id)
     if issue is None:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     image = open_image(data)
@@ -148,7 +146,7 @@ def store_photo(
                 "SELECT ST_Distance(ST_SetSRID(ST_MakePoint(:a, :b), 4326)::geography,"
                 " ST_SetSRID(ST_MakePoint(:c, :d), 4326)::geography)"
             ),
-            {"a": lon, "b": lat, "c": issue.lon, "d": issue.lat},
+            {"a": lon, "b": lat, "c": issue[0], "d": issue[1]},
         ).scalar_one()
         if kind == "after" and distance > AFTER_PHOTO_MAX_DISTANCE_M:
             warnings.append(

@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from geo import issue_reader
 from geo.defaults import METRIC_SRID
 
 DUE_STATUSES = ("submitted", "open", "unrectified", "inadequate")
@@ -78,30 +79,9 @@ def recheck_list(
     metric_srid: int = METRIC_SRID,
 ) -> list[VillageRecheck]:
     """Due issues per village for the round of `month`, each village in walking order."""
-    srid = metric_srid
     as_of = as_of or month
-    rows = (
-        conn.execute(
-            text(
-                "SELECT v.code AS village, v.name AS village_name, i.id, i.code,"
-                " i.category_code AS category, c.label_zh AS category_zh, i.status, i.description,"
-                " i.found_on, i.deadline, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
-                " ST_X(ST_Transform(i.geom, :srid)) AS x, ST_Y(ST_Transform(i.geom, :srid)) AS y,"
-                " ST_X(ent.g) AS ex, ST_Y(ent.g) AS ey,"
-                " ST_X(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cx,"
-                " ST_Y(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cy"
-                " FROM issue i JOIN village v ON v.id = i.village_id"
-                " JOIN category c ON c.code = i.category_code"
-                " LEFT JOIN LATERAL (SELECT ST_Transform(e.geom, :srid) AS g FROM entrance e"
-                "  WHERE e.village_id = v.id ORDER BY e.id LIMIT 1) ent ON true"
-                " WHERE i.status = ANY(:due) AND i.found_on < :month"
-                " AND (cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages))"
-                " ORDER BY v.code, i.found_on, i.code"
-            ),
-            {"srid": srid, "due": list(DUE_STATUSES), "month": month, "villages": list(villages)},
-        )
-        .mappings()
-        .all()
+    rows = issue_reader.due_for_recheck(
+        conn, before=month, statuses=DUE_STATUSES, villages=villages, metric_srid=metric_srid
     )
     by_village: dict[str, list] = {}
     for row in rows:

@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import geo.maps
 from geo.db import make_engine
+from service.auth import csrf_protect
 from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.rankings import rules_for
 from service.routes import (
+    account,
     assessment,
     exports,
     field,
@@ -23,6 +25,7 @@ from service.routes import (
     issues,
     loop,
     maps,
+    office,
     pages,
     sites,
     villages,
@@ -49,6 +52,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -67,6 +71,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         imports,
         pages,
         field,
+        account,
+        office,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

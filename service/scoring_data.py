@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from scoring.indicators import VillageIssueCounts
 from scoring.inputs import Honor, ObservationScore, ScoringInput, ThirdPartyEvaluation, Village
 
@@ -72,46 +73,6 @@ def load_scoring_input(conn: Connection, year: int) -> ScoringInput:
     )
 
 
-_COUNTS = text(
-    """
-    WITH scope AS (
-        SELECT i.* FROM issue i
-        WHERE i.village_id IS NOT NULL
-          AND (CAST(:start AS date) IS NULL OR i.found_on >= :start)
-          AND (CAST(:end AS date) IS NULL OR i.found_on < :end)
-    ),
-    per_status AS (
-        SELECT village_id,
-               count(*) FILTER (WHERE status IN ('open', 'unrectified', 'inadequate')
-                                AND deadline < :as_of) AS overdue,
-               count(*) FILTER (WHERE rebound_of IS NOT NULL) AS rebounds,
-               coalesce(sum(closed_on - found_on) FILTER (WHERE status = 'closed'), 0) AS days
-        FROM scope GROUP BY village_id
-    ),
-    outcomes AS (
-        SELECT s.village_id,
-               count(*) FILTER (WHERE e.kind = 'unrectified') AS unrectified,
-               count(*) FILTER (WHERE e.kind = 'inadequate') AS inadequate
-        FROM issue_event e JOIN scope s ON s.id = e.issue_id GROUP BY s.village_id
-    )
-    SELECT v.code, v.households, ST_Area(v.geom::geography) / 1e6 AS area_km2,
-           coalesce(p.overdue, 0) AS overdue, coalesce(p.rebounds, 0) AS rebounds,
-           coalesce(p.days, 0) AS days, coalesce(o.unrectified, 0) AS unrectified,
-           coalesce(o.inadequate, 0) AS inadequate,
-           (SELECT coalesce(json_object_agg(category_code, n), '{}') FROM
-              (SELECT category_code, count(*) AS n FROM scope s WHERE s.village_id = v.id
-               GROUP BY category_code) c) AS by_category,
-           (SELECT coalesce(json_object_agg(status, n), '{}') FROM
-              (SELECT status, count(*) AS n FROM scope s WHERE s.village_id = v.id
-               GROUP BY status) c) AS by_status
-    FROM village v
-    LEFT JOIN per_status p ON p.village_id = v.id
-    LEFT JOIN outcomes o ON o.village_id = v.id
-    ORDER BY v.code
-    """
-)
-
-
 def village_issue_counts(
     conn: Connection,
     *,
@@ -120,21 +81,19 @@ def village_issue_counts(
     as_of: date | None = None,
 ) -> list[VillageIssueCounts]:
     """Per-village issue counts found in [start, end), aggregated in PostGIS."""
-    rows = conn.execute(_COUNTS, {"start": start, "end": end, "as_of": as_of or date.today()})
-    counts: list[VillageIssueCounts] = []
-    for r in rows:
-        counts.append(
-            VillageIssueCounts(
-                village=r.code,
-                by_category=dict(r.by_category),
-                by_status=dict(r.by_status),
-                households=r.households,
-                area_km2=float(r.area_km2),
-                overdue=r.overdue,
-                rebounds=r.rebounds,
-                unrectified=r.unrectified,
-                inadequate=r.inadequate,
-                closed_days_total=float(r.days),
-            )
+    rows = issue_reader.village_counts(conn, start=start, end=end, as_of=as_of or date.today())
+    return [
+        VillageIssueCounts(
+            village=r["code"],
+            by_category=dict(r["by_category"]),
+            by_status=dict(r["by_status"]),
+            households=r["households"],
+            area_km2=float(r["area_km2"]),
+            overdue=r["overdue"],
+            rebounds=r["rebounds"],
+            unrectified=r["unrectified"],
+            inadequate=r["inadequate"],
+            closed_days_total=float(r["days"]),
         )
-    return counts
+        for r in rows
+    ]

@@ -10,6 +10,7 @@ README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,13 +58,25 @@ class ServiceSettings(BaseSettings):
     environment: str = "development"
     """`development` allows the default secret; anything else requires CUNRONG_SECRET_KEY."""
     secret_key: str = DEVELOPMENT_SECRET
-    """Signs the sign-in sessions (cookies)."""
-    anonymous_read: bool = True
-    """Allow reads without a token (the demo); set CUNRONG_ANONYMOUS_READ=false in production."""
+    """Keys the sign-in sessions' stored hashes and the CSRF tokens (HMAC)."""
+    anonymous_read: bool | None = None
+    """Allow reads without signing in: on by default only when environment is development
+    (the demo); elsewhere off unless CUNRONG_ANONYMOUS_READ=true."""
     max_page_size: int = 50_000
     """The most issues one `GET /issues` page may return (`limit`)."""
     default_page_size: int = 5_000
     """The page size of `GET /issues` when the request gives no `limit`."""
+    session_hours: float = 12.0
+    """A sign-in lasts this long; then the browser must sign in again."""
+    login_max_failures: int = 10
+    """Failed sign-ins for one user name or one address within `login_window_minutes`
+    after which further attempts are refused until the window has passed."""
+    login_window_minutes: float = 15.0
+    """The window over which failed sign-ins are counted (and the lock-out lasts)."""
+    login_delay_seconds: float = 0.5
+    """Delay of an answer to a failed sign-in after the third failure; doubles per failure."""
+    login_delay_max_seconds: float = 4.0
+    """The longest such delay."""
     title: str = "村容 cunrong"
     """The service's name in the API docs."""
     rules_file: Path | None = None
@@ -77,6 +90,8 @@ class ServiceSettings(BaseSettings):
     def _no_default_secret_in_production(self) -> ServiceSettings:
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set CUNRONG_SECRET_KEY: the default secret is for development only")
+        if self.anonymous_read is None:
+            self.anonymous_read = self.environment == "development"
         if self.default_page_size > self.max_page_size:
             raise ValueError("CUNRONG_DEFAULT_PAGE_SIZE must not exceed CUNRONG_MAX_PAGE_SIZE")
         return self
@@ -94,3 +109,16 @@ class ServiceSettings(BaseSettings):
     def engine_url(self) -> str:
         """The SQLAlchemy URL of the database in use: DATABASE_URL, else the local cluster."""
         return resolve_database_url(self.database_url, pgdata=self.pgdata)
+
+    def placement(self) -> dict[str, Any]:
+        """Keyword arguments of the one placement rule (`geo.assign.locate` and friends)."""
+        return {"tolerance_m": self.gps_tolerance_m, "metric_srid": self.metric_srid}
+
+    def detection(self) -> dict[str, Any]:
+        """Keyword arguments of `geo.loop.create_issue` / `check_new_issue` beyond the point."""
+        return {
+            **self.placement(),
+            "rebound_radius_m": self.rebound_radius_m,
+            "rebound_days": self.rebound_days,
+            "duplicate_radius_m": self.duplicate_radius_m,
+        }

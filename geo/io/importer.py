@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, Transaction, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-from geo.defaults import GPS_TOLERANCE_M
+from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import InvalidInput
 from geo.io import issues
 from geo.io.checks import category_vocabulary
@@ -83,6 +83,7 @@ def import_file(
     dry_run: bool = False,
     progress: bool | None = None,
     tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> ImportReport:
     """Check a file and, when every row passes, write it in one transaction.
 
@@ -108,11 +109,20 @@ def import_file(
     report.unit, report.rows = table.unit, len(table.frame)
     for note in table.notes:
         report.add(note, level="warning")
-    tolerance = tolerance_m
     show = _wants_progress(progress, len(table.frame))
     with _transaction(target) as (conn, trans):
         try:
-            _run(conn, kind, table, report, crs=crs, coords=coords, tolerance=tolerance, show=show)
+            _run(
+                conn,
+                kind,
+                table,
+                report,
+                crs=crs,
+                coords=coords,
+                tolerance=tolerance_m,
+                metric_srid=metric_srid,
+                show=show,
+            )
         except ImportFailed:
             raise
         except InvalidInput as exc:
@@ -145,12 +155,21 @@ def _run(
     crs: str | None,
     coords: str,
     tolerance: float,
+    metric_srid: int,
     show: bool,
 ) -> None:
     town = town_of(conn)
     if kind == "issues":
         _run_issues(
-            conn, table, report, town=town, crs=crs, coords=coords, tolerance=tolerance, show=show
+            conn,
+            table,
+            report,
+            town=town,
+            crs=crs,
+            coords=coords,
+            tolerance=tolerance,
+            metric_srid=metric_srid,
+            show=show,
         )
         return
     loader = {
@@ -160,7 +179,12 @@ def _run(
         "entrances": load_entrances,
         "waterbodies": load_waterbodies,
     }[kind]
-    loader(conn, table, report, town=town, crs=crs, coords=coords, write=True)
+    placement = (
+        {"tolerance_m": tolerance, "metric_srid": metric_srid}
+        if kind in ("villages", "grids", "entrances")
+        else {}
+    )
+    loader(conn, table, report, town=town, crs=crs, coords=coords, write=True, **placement)
 
 
 def _run_issues(
@@ -172,6 +196,7 @@ def _run_issues(
     crs: str | None,
     coords: str,
     tolerance: float,
+    metric_srid: int,
     show: bool,
 ) -> None:
     categories = category_vocabulary(
@@ -192,7 +217,7 @@ def _run_issues(
         if "lon" in table.frame and "lat" in table.frame and not has_shapes
         else "geometry"
     )
-    issues.place_staged_issues(conn, tolerance_m=tolerance)
+    issues.place_staged_issues(conn, tolerance_m=tolerance, metric_srid=metric_srid)
     issues.report_placement(conn, report, tolerance_m=tolerance, field=where)
     issues.report_duplicates(conn, report, code=table.label("code"), id_=table.label("id"))
     if not report.ok:

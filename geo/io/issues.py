@@ -16,6 +16,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from geo.assign import (
+    GPS_TOLERANCE_M,
+    covered_sql,
+    grid_sql,
+    nearest_any_sql,
+    nearest_sql,
+    placement_params,
+    points_from,
+)
+from geo.defaults import METRIC_SRID
 from geo.io import bulk
 from geo.io.checks import (
     SOURCE_ALIASES,
@@ -31,6 +41,7 @@ from geo.io.checks import (
 from geo.io.coordinates import SWAPPED_HINT, Town, point_coordinates
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
+from geo.models import SRID
 from geo.vocab import ISSUE_CODE_LEN, NAME_LEN
 
 STAGING = "issue_import"
@@ -41,7 +52,6 @@ BULK_ROWS = 100_000
 INDEXED_STAGING_ROWS = 20_000
 """From this many staged points on, they get a GiST index before being placed."""
 
-_M_PER_DEG_MIN = 70_000.0
 _TEXT_LIMITS = {"code": ISSUE_CODE_LEN, "found_by": NAME_LEN, "responsible": NAME_LEN}
 ISSUE_FRAME_COLUMNS = (
     "row",
@@ -204,7 +214,7 @@ def create_issue_staging(conn: Connection) -> None:
         conn,
         STAGING,
         "row int, id uuid, code text, category_code text,"
-        " description text, address text, geom geometry(Point, 4326), source text,"
+        f" description text, address text, geom geometry(Point, {SRID}), source text,"
         " found_on date, found_by text, deadline date, responsible text, status text,"
         " closed_on date",
     )
@@ -254,9 +264,12 @@ def copy_issue_points(
     return bulk.copy_columns(conn, STAGING, columns, progress=progress)
 
 
-def place_staged_issues(conn: Connection, *, tolerance_m: float) -> Placement:
-    """Village, grid and GPS-tolerance distance of every staged point, set-based."""
-    params = {"tol": tolerance_m, "deg": tolerance_m / _M_PER_DEG_MIN}
+def place_staged_issues(
+    conn: Connection, *, tolerance_m: float = GPS_TOLERANCE_M, metric_srid: int = METRIC_SRID
+) -> Placement:
+    """Village, grid and GPS-tolerance distance of every staged point, set-based, by the one
+    placement rule of `geo.assign`."""
+    params = placement_params(tolerance_m=tolerance_m, metric_srid=metric_srid)
     conn.execute(text(f"DROP TABLE IF EXISTS {PLACES}"))
     conn.execute(text("SELECT set_config('jit', 'off', true)"))
     rows = conn.execute(text(f"SELECT count(*) FROM {STAGING}")).scalar_one()
@@ -265,22 +278,14 @@ def place_staged_issues(conn: Connection, *, tolerance_m: float) -> Placement:
         # so ST_Covers keeps one prepared polygon for thousands of points in a row.
         conn.execute(text(f"CREATE INDEX ON {STAGING} USING gist (geom)"))
     conn.execute(text(f"ANALYZE {STAGING}"))
-    conn.execute(
+    staged = points_from(f"{STAGING} s", "s.row")
+    covered = conn.execute(
         text(
-            f"CREATE TEMP TABLE {PLACES} ON COMMIT DROP AS"
-            " SELECT s.row, v.id AS village_id, NULL::int AS grid_id, NULL::float8 AS outside_m"
-            f" FROM {STAGING} s JOIN village v ON ST_Covers(v.geom, s.geom)"
-        )
-    )
-    twice = conn.execute(text(f"SELECT count(*) - count(DISTINCT row) FROM {PLACES}")).scalar_one()
-    if twice:  # on an edge shared by two villages: the lower village id wins
-        conn.execute(
-            text(
-                f"DELETE FROM {PLACES} p USING {PLACES} q"
-                " WHERE p.row = q.row AND p.village_id > q.village_id"
-            )
-        )
-    covered = conn.execute(text(f"SELECT count(*) FROM {PLACES}")).scalar_one()
+            f"CREATE TEMP TABLE {PLACES} ON COMMIT DROP AS SELECT c.key AS row, c.village_id,"
+            f" NULL::int AS grid_id, c.outside_m FROM ({covered_sql(staged)}) c"
+        ),
+        params,
+    ).rowcount
     conn.execute(text(f"DROP TABLE IF EXISTS {UNPLACED}"))
     conn.execute(
         text(
@@ -289,16 +294,11 @@ def place_staged_issues(conn: Connection, *, tolerance_m: float) -> Placement:
             " WHERE p.row = s.row)"
         )
     )
+    unplaced = points_from(f"{UNPLACED} u", "u.row")
     snapped = conn.execute(
         text(
             f"WITH snapped AS (INSERT INTO {PLACES} (row, village_id, outside_m)"
-            " SELECT s.row, near.village_id, near.distance"
-            f" FROM {UNPLACED} s CROSS JOIN LATERAL ("
-            "   SELECT v.id AS village_id,"
-            "          ST_Distance(v.geom::geography, s.geom::geography) AS distance"
-            "   FROM village v WHERE v.geom && ST_Expand(s.geom, :deg)"
-            "   ORDER BY distance LIMIT 1) near"
-            "  WHERE near.distance <= :tol RETURNING row)"
+            f" {nearest_sql(unplaced)} RETURNING row)"
             f" DELETE FROM {UNPLACED} u USING snapped WHERE u.row = snapped.row"
         ),
         params,
@@ -308,10 +308,10 @@ def place_staged_issues(conn: Connection, *, tolerance_m: float) -> Placement:
         conn.execute(text(f"CREATE INDEX ON {PLACES} (row)"))
         conn.execute(
             text(
-                f"UPDATE {PLACES} p SET grid_id = g.id FROM {STAGING} s, grid g"
-                " WHERE s.row = p.row AND g.village_id = p.village_id AND g.geom IS NOT NULL"
-                " AND ST_Covers(g.geom, s.geom)"
-            )
+                f"UPDATE {PLACES} p SET grid_id = g.grid_id FROM ({grid_sql(staged)}) g"
+                " WHERE g.key = p.row AND g.village_id = p.village_id"
+            ),
+            params,
         )
     outside = conn.execute(text(f"SELECT count(*) FROM {UNPLACED}")).scalar_one()
     return Placement(covered=covered, snapped=snapped, outside=outside)
@@ -329,18 +329,14 @@ def report_placement(
             field=field,
         )
         return
+    swapped_point = f"ST_SetSRID(ST_MakePoint(ST_Y(s.geom), ST_X(s.geom)), {SRID})"
     far = conn.execute(
         text(
             "SELECT s.row, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, near.code, near.name,"
-            "  ST_Distance(near.geom::geography, s.geom::geography) AS distance,"
-            "  swap.distance AS swapped_distance"
+            "  near.distance, swap.distance AS swapped_distance"
             f" FROM {UNPLACED} s"
-            " CROSS JOIN LATERAL (SELECT v.code, v.name, v.geom FROM village v"
-            "   ORDER BY v.geom <-> s.geom LIMIT 1) near"
-            " CROSS JOIN LATERAL (SELECT ST_Distance(v.geom::geography,"
-            "   ST_SetSRID(ST_MakePoint(ST_Y(s.geom), ST_X(s.geom)), 4326)::geography) AS distance"
-            "   FROM village v ORDER BY v.geom <->"
-            "   ST_SetSRID(ST_MakePoint(ST_Y(s.geom), ST_X(s.geom)), 4326) LIMIT 1) swap"
+            f" {nearest_any_sql('s.geom')}"
+            f" {nearest_any_sql(swapped_point, 'swap')}"
             " ORDER BY s.row LIMIT :limit"
         ),
         {"limit": limit},

@@ -11,7 +11,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.assign import assign_issues
+from geo.assign import GPS_TOLERANCE_M, assign_issues, placed_sql, placement_params, points_from
+from geo.defaults import METRIC_SRID
 from geo.io import bulk
 from geo.io.checks import (
     ROAD_KIND_ALIASES,
@@ -26,7 +27,6 @@ from geo.io.checks import (
 from geo.io.coordinates import Town, geometries, point_coordinates, shapes_to_wgs84
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
-from geo.settings import get_settings
 from geo.vocab import CODE_LEN, LONG_CODE_LEN, NAME_LEN, PERSON_LEN
 
 
@@ -156,6 +156,8 @@ def load_villages(
     crs: str | None,
     coords: str,
     write: bool,
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> None:
     """Check village rows; when `write`, upsert them by code and reassign every issue."""
     rows = table.frame["row"].to_numpy()
@@ -220,7 +222,7 @@ def load_villages(
     ).scalars()
     report.inserted, report.updated = _upsert_counts(list(fresh))
     _report_overlaps(conn, report)
-    report.assignment = assign_issues(conn)
+    report.assignment = assign_issues(conn, tolerance_m=tolerance_m, metric_srid=metric_srid)
     if report.assignment.unassigned:
         report.add(
             f"{report.assignment.unassigned} issue(s) now lie outside every village boundary "
@@ -260,6 +262,8 @@ def load_grids(
     crs: str | None,
     coords: str,
     write: bool,
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> None:
     """Check grid rows (village by code or name); when `write`, upsert by code, reassign issues."""
     rows = table.frame["row"].to_numpy()
@@ -341,7 +345,7 @@ def load_grids(
         )
     ).scalars()
     report.inserted, report.updated = _upsert_counts(list(fresh))
-    report.assignment = assign_issues(conn)
+    report.assignment = assign_issues(conn, tolerance_m=tolerance_m, metric_srid=metric_srid)
 
 
 def load_roads(
@@ -418,6 +422,8 @@ def load_entrances(
     crs: str | None,
     coords: str,
     write: bool,
+    tolerance_m: float = GPS_TOLERANCE_M,
+    metric_srid: int = METRIC_SRID,
 ) -> None:
     """Check 卡口 points (name, village optional); when `write`, they replace the town's set.
 
@@ -443,23 +449,20 @@ def load_entrances(
             bulk.point_column("geom", lon, lat),
         ],
     )
-    tolerance = get_settings().gps_tolerance_m
+    unplaced = points_from("entrance_import s", "s.row", "s.village_id IS NULL")
     conn.execute(
         text(
-            "UPDATE entrance_import s SET village_id = ("
-            " SELECT v.id FROM village v"
-            " WHERE ST_DWithin(v.geom::geography, s.geom::geography, :tol)"
-            " ORDER BY ST_Distance(v.geom::geography, s.geom::geography), v.id LIMIT 1)"
-            " WHERE s.village_id IS NULL"
+            f"UPDATE entrance_import s SET village_id = p.village_id FROM ({placed_sql(unplaced)})"
+            " p WHERE p.key = s.row"
         ),
-        {"tol": tolerance},
+        placement_params(tolerance_m=tolerance_m, metric_srid=metric_srid),
     )
     lost = conn.execute(
         text("SELECT row FROM entrance_import WHERE village_id IS NULL ORDER BY row")
     ).scalars()
     for row in lost:
         report.add(
-            f"the entrance is farther than {tolerance:.0f} m from every village",
+            f"the entrance is farther than {tolerance_m:.0f} m from every village",
             row=row,
             field="geometry",
         )

@@ -11,18 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import shapely
 from sqlalchemy import Connection, Row, TextClause, text
 
+from geo import issue_reader
+from geo.coords import M_PER_DEG_MIN
 from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
+from geo.geoframe import geoframe
 
 MARGIN_M = 200.0
 """Roads, water and issues this far outside the selected villages are read too (a main road
 just across the boundary still makes a site visible; an open issue there still blocks it)."""
-
-# A margin in metres as a generous bound in degrees, for the index pre-filter only.
-_M_PER_DEG_MIN = 70_000.0
 
 
 @dataclass(frozen=True)
@@ -63,17 +62,10 @@ _WATER = text(
     "SELECT id, kind, name, ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM waterbody"
     " WHERE geom && CAST(:box AS geometry) ORDER BY id"
 )
-_ISSUES = text(
-    "SELECT id, code, category_code, status, closed_on, village_id,"
-    " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue"
-    " WHERE geom && CAST(:box AS geometry) ORDER BY code"
-)
 
 
 def _frame(rows: Sequence[Row[Any]], columns: Sequence[str], srid: int) -> gpd.GeoDataFrame:
-    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    geoms = shapely.from_wkb([bytes(r[len(columns)]) for r in rows]) if rows else []
-    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=srid)
+    return geoframe(rows, [*columns, "geom"], crs=srid)
 
 
 def load_site_inputs(
@@ -95,18 +87,22 @@ def load_site_inputs(
     ids = [int(i) for i in village_frame["id"]]
     box = None
     if ids:
-        box = conn.execute(_EXTENT, {"ids": ids, "deg": margin_m / _M_PER_DEG_MIN}).scalar_one()
+        box = conn.execute(_EXTENT, {"ids": ids, "deg": margin_m / M_PER_DEG_MIN}).scalar_one()
     params = {"srid": srid, "box": box, "ids": ids}
 
     def read(query: TextClause, columns: Sequence[str]) -> gpd.GeoDataFrame:
         found_rows = conn.execute(query, params).all() if ids else []
         return _frame(found_rows, columns, srid)
 
+    issue_rows = issue_reader.in_box_metric(conn, box=box, metric_srid=srid) if ids else []
+
     return SiteInputs(
         villages=village_frame,
         roads=read(_ROADS, ("id", "code", "kind", "name")),
         entrances=read(_ENTRANCES, ("id", "village_id", "road_id", "name")),
         water=read(_WATER, ("id", "kind", "name")),
-        issues=read(_ISSUES, ("id", "code", "category_code", "status", "closed_on", "village_id")),
+        issues=_frame(
+            issue_rows, ("id", "code", "category_code", "status", "closed_on", "village_id"), srid
+        ),
         srid=srid,
     )

@@ -9,6 +9,7 @@ import geopandas as gpd
 from sqlalchemy import Connection, Select, func, select
 
 from geo.frames import roads_frame, villages_frame
+from geo.geoframe import read_geoframe
 from geo.issue_filter import BBox
 from geo.models import Entrance, Village, Waterbody
 
@@ -27,7 +28,7 @@ class SiteLayers:
 
 
 def _read(stmt: Select, conn: Connection) -> gpd.GeoDataFrame:
-    return gpd.read_postgis(stmt, conn, geom_col="geom", crs=4326).rename_geometry("geometry")
+    return read_geoframe(conn, stmt)
 
 
 def site_map_layers(conn: Connection, *, villages: Sequence[str] = ()) -> SiteLayers:

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.errors import InvalidInput, NotFound
-from geo.models import Village
+from geo.geoframe import geoframe
+from geo.models import SRID, Village
 from geo.sites.config import SiteConfig
 from geo.sites.decisions import SiteDecision, decision_of
 from geo.sites.finder import candidate_by_key
@@ -137,10 +138,9 @@ def site_choices(
         "score",
         "reasons_zh",
     )
-    data: dict[str, list[Any]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    data["kind_label"] = [kind_label(k) for k in data["kind"]]
-    geoms = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else []
-    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=4326)
+    frame = geoframe(rows, [*columns, "geom"], crs=SRID)
+    frame.insert(len(columns), "kind_label", [kind_label(k) for k in frame["kind"]])
+    return frame
 
 
 def chosen_sites(conn: Connection, *, villages: Sequence[str] = ()) -> gpd.GeoDataFrame:

@@ -88,6 +88,7 @@ def _run(
             dry_run=dry_run,
             progress=progress,
             tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
         )
     except ImportFailed as exc:
         for line in exc.report.lines():

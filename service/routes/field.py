@@ -115,6 +115,7 @@ def _grid_name(conn: Connection, grid_id: int | None) -> str | None:
 
 @router.get("/locate", response_model=PlaceOut)
 def locate_point(
+    request: Request,
     conn: ConnDep,
     user: Reader,
     lon: Annotated[float, Query(description="WGS-84 longitude")],
@@ -122,7 +123,7 @@ def locate_point(
 ) -> PlaceOut:
     """The village and grid a point falls in (422 when it lies outside the town)."""
     check_point(lon, lat, field="lon")
-    where = locate(conn, lon=lon, lat=lat)
+    where = locate(conn, lon=lon, lat=lat, **request.app.state.settings.placement())
     return PlaceOut(
         village=where.village_code,
         village_name=where.village_name,
@@ -160,7 +161,7 @@ def _with_photos(conn: Connection, nearby: list[Nearby]) -> list[NearbyOut]:
 
 
 @router.post("/issues/check", response_model=CheckOut)
-def check_report(body: CheckIn, conn: ConnDep, user: Inspector) -> CheckOut:
+def check_report(request: Request, body: CheckIn, conn: ConnDep, user: Inspector) -> CheckOut:
     """Dry run of `POST /issues`: place, rebound and near duplicates; nothing is written."""
     found = check_new_issue(
         conn,
@@ -169,6 +170,7 @@ def check_report(body: CheckIn, conn: ConnDep, user: Inspector) -> CheckOut:
         lat=body.lat,
         found_on=body.found_on or date.today(),
         coords=body.coords,
+        **request.app.state.settings.detection(),
     )
     where = found.location
     return CheckOut(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
 
 from geo.errors import InvalidInput
@@ -59,6 +59,7 @@ def _unpack(data: bytes, filename: str, folder: Path) -> Path:
 
 @router.post("/import/{kind}")
 async def import_upload(
+    request: Request,
     conn: ConnDep,
     user: Admin,
     kind: Annotated[
@@ -76,11 +77,20 @@ async def import_upload(
 ) -> dict[str, Any]:
     """Check and load a file, all or nothing; villages re-assign every issue afterwards."""
     del user
+    settings = request.app.state.settings
     data = await file.read(MAX_IMPORT_BYTES + 1)
     with tempfile.TemporaryDirectory() as folder:
         path = _unpack(data, file.filename or "upload", Path(folder))
         report = import_file(
-            conn, kind, path, encoding=encoding, crs=crs, coords=coords, dry_run=dry_run
+            conn,
+            kind,
+            path,
+            encoding=encoding,
+            crs=crs,
+            coords=coords,
+            dry_run=dry_run,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
         )
     return {
         "summary": report.summary(),

@@ -1,14 +1,12 @@
-"""Issues as GeoJSON, filtered in PostGIS."""
+"""Issues as GeoJSON, filtered in PostGIS (by the one issue reader, geo.issue_reader)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
-from sqlalchemy import ColumnClause, Text, func, literal_column, select
+from fastapi import APIRouter, Query, Request
 
-from geo.models import OPEN_STATUSES, Category, Grid, Issue, Village
+from geo import issue_reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, PageLimitDep
 from service.geojson import GEOJSON, GeoJSONResponse
@@ -22,6 +20,7 @@ router = APIRouter(tags=["issues 问题"])
     responses={200: {"content": {GEOJSON: {}}, "description": "问题点位 issue points"}},
 )
 def list_issues(
+    request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     limit: PageLimitDep,
@@ -31,52 +30,14 @@ def list_issues(
 
     Pages with `limit`/`offset`; the header `X-Total-Count` gives the number of matches.
     """
-    today = selection.as_of or date.today()
-    rows = (
-        select(
-            Issue.id,
-            Issue.code,
-            Issue.category_code.label("category"),
-            Category.label_zh.label("category_zh"),
-            Category.label_en.label("category_en"),
-            Issue.description,
-            Village.code.label("village"),
-            Village.name.label("village_name"),
-            Grid.name.label("grid"),
-            Issue.source,
-            Issue.found_on,
-            Issue.found_by,
-            Issue.deadline,
-            Issue.status,
-            Issue.closed_on,
-            (Issue.status.in_(OPEN_STATUSES) & (Issue.deadline < today)).label("overdue"),
-            Issue.rebound_of,
-            Issue.outside_m,
-            Issue.version,
-            Issue.geom,
-        )
-        .join(Category, Category.code == Issue.category_code)
-        .outerjoin(Village, Village.id == Issue.village_id)
-        .outerjoin(Grid, Grid.id == Issue.grid_id)
-        .where(*selection.conditions())
-        .order_by(Issue.found_on.desc(), Issue.code)
-        .limit(limit)
-        .offset(offset)
-        .subquery("t")
+    collection, total = issue_reader.geojson(
+        conn,
+        issue_reader.IssueQuery(
+            selection=selection, sort=("-found_on", "code"), limit=limit, offset=offset
+        ),
+        max_page_size=request.app.state.settings.max_page_size,
     )
-    feature: ColumnClause[Any] = literal_column("ST_AsGeoJSON(t.*, 'geom', 7)::json")
-    collection = select(
-        func.json_build_object(
-            "type",
-            "FeatureCollection",
-            "features",
-            func.coalesce(func.json_agg(feature), literal_column("'[]'::json")),
-        ).cast(Text)
-    ).select_from(rows)
-    total = conn.execute(
-        select(func.count()).select_from(Issue).where(*selection.conditions())
-    ).scalar_one()
     return GeoJSONResponse(
-        conn.execute(collection).scalar_one(),
+        collection,
         headers={"X-Total-Count": str(total), "Access-Control-Expose-Headers": "X-Total-Count"},
     )

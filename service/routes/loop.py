@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from geo import issue_reader
 from geo.errors import Forbidden, NotFound
 from geo.loop import NewIssue, create_issue, transition
 from geo.photos import MAX_BYTES, store_photo, thumbnail_path
@@ -33,15 +34,10 @@ router = APIRouter(tags=["closed loop 闭环"])
 
 
 def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
-    row = conn.execute(
-        text(
-            "SELECT v.code FROM issue i LEFT JOIN village v ON v.id = i.village_id WHERE i.id = :i"
-        ),
-        {"i": issue_id},
-    ).first()
-    if row is None:
+    found, village = issue_reader.village_of(conn, issue_id)
+    if not found:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
-    return row.code
+    return village
 
 
 @router.post(
@@ -53,6 +49,7 @@ def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
 def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspector) -> Any:
     """Record a new issue (inspector/admin). Rebounds are linked, near duplicates listed."""
     lon, lat = body.point()
+    settings = request.app.state.settings
     created = create_issue(
         conn,
         NewIssue(
@@ -71,6 +68,7 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         ),
         actor=user.label,
         coords=body.coords,
+        **settings.detection(),
     )
     warnings = []
     if created.outside_m:
@@ -82,8 +80,9 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         warnings.append(f"反弹 / rebound of {created.rebound_of.code}")
     if created.possible_duplicates:
         codes = ", ".join(d.code for d in created.possible_duplicates)
+        radius = f"{created.duplicate_radius_m:g} m"
         warnings.append(
-            f"10 m 内有同类未销号问题 / open issue of this category within 10 m: {codes}"
+            f"{radius} 内有同类未销号问题 / open issue of this category within {radius}: {codes}"
         )
     out = IssueCreated(
         id=created.id,
@@ -163,13 +162,7 @@ async def upload_photo(
 
 
 def _photo_row(conn: Connection, photo_id: uuid.UUID, user: User | None) -> Any:
-    row = conn.execute(
-        text(
-            "SELECT p.sha256, p.path, p.mime, v.code AS village FROM photo p JOIN issue i"
-            " ON i.id = p.issue_id LEFT JOIN village v ON v.id = i.village_id WHERE p.id = :p"
-        ),
-        {"p": photo_id},
-    ).first()
+    row = issue_reader.photo_record(conn, photo_id)
     if row is None:
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     check_village_scope(user, row.village)
@@ -202,36 +195,11 @@ def get_thumbnail(
 def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """One issue as a GeoJSON Feature, with its full history and photos."""
     check_village_scope(user, _issue_village(conn, issue_id))
-    feature = conn.execute(
-        text(
-            "SELECT ST_AsGeoJSON(t.*, 'geom', 7)::json FROM (SELECT i.id, i.code,"
-            " i.category_code AS category, c.label_zh AS category_zh, c.label_en AS category_en,"
-            " i.description, i.address, v.code AS village, v.name AS village_name,"
-            " g.name AS grid, i.source, i.found_on, i.found_by, i.deadline, i.responsible,"
-            " i.status, i.closed_on, i.rebound_of, i.outside_m, i.version, i.geom"
-            " FROM issue i JOIN category c ON c.code = i.category_code"
-            " LEFT JOIN village v ON v.id = i.village_id LEFT JOIN grid g ON g.id = i.grid_id"
-            " WHERE i.id = :i) t"
-        ),
-        {"i": issue_id},
-    ).scalar_one()
-    events = conn.execute(
-        text(
-            "SELECT e.id, e.kind, e.from_status, e.to_status, e.on, e.recorded_at, e.actor,"
-            " e.note,"
-            " coalesce(array_agg(p.id) FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
-            " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id WHERE e.issue_id = :i"
-            " GROUP BY e.id ORDER BY e.id"
-        ),
-        {"i": issue_id},
-    ).mappings()
-    photos = conn.execute(
-        text(
-            "SELECT id, kind, sha256, mime, width, height, taken_at FROM photo"
-            " WHERE issue_id = :i ORDER BY uploaded_at, id"
-        ),
-        {"i": issue_id},
-    ).mappings()
+    feature = issue_reader.feature(conn, issue_id)
+    if feature is None:
+        raise NotFound(f"no issue {issue_id}", field="issue_id")
+    events = issue_reader.events(conn, issue_id)
+    photos = issue_reader.photos(conn, issue_id)
     feature["properties"]["history"] = [EventPublic(**e).model_dump(mode="json") for e in events]
     feature["properties"]["photos"] = [
         PhotoPublic(

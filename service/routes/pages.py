@@ -3,45 +3,39 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.errors import NotFound
-from geo.issue_filter import parse_month
-from geo.models import OPEN_STATUSES
+from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
 from geo.vocab import status_label
 from scoring.inputs import next_month
-from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.rankings import month_ranking
+from service.web import PageLang, PageReader, page_context, render, templates
 
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+__all__ = ["Lang", "_context", "router", "templates"]
 
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh | en")]
 
 
 def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
-    def t(zh: str, en: str) -> str:
-        return zh if lang == "zh" else en
+    """The shared page context (service.web.page_context) plus `status_label`."""
+    return page_context(
+        request, lang, **({"status_label": lambda s: status_label(s, lang)} | values)
+    )
 
-    query = dict(request.query_params) | {"lang": "en" if lang == "zh" else "zh"}
-    return {
-        "request": request,
-        "lang": lang,
-        "t": t,
-        "status_label": lambda s: status_label(s, lang),
-        "other_lang_query": urlencode(query),
-        **values,
-    }
+
+def _latest_round_month(conn: Connection) -> str | None:
+    latest = conn.execute(text("SELECT max(month) FROM inspection_round")).scalar()
+    return f"{latest:%Y-%m}" if latest else None
 
 
 def _latest_scored_month(conn: Connection) -> str | None:
@@ -55,7 +49,7 @@ def _next_month(month: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh", month: str | None = None
+    request: Request, conn: ConnDep, user: PageReader, lang: PageLang, month: str | None = None
 ) -> HTMLResponse:
     """总览: counts, maps, this month's bottom ten with interviews, the recheck list."""
     month = month or _latest_scored_month(conn)
@@ -67,24 +61,14 @@ def dashboard(
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
-    counts = (
-        conn.execute(
-            text(
-                "SELECT (SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
-                "   OR v.code = ANY(:v)) AS villages, count(*) AS issues,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)) AS open,"
-                " count(*) FILTER (WHERE i.status = 'submitted') AS submitted,"
-                " count(*) FILTER (WHERE i.status = 'closed') AS closed,"
-                " count(*) FILTER (WHERE i.status = ANY(:open)"
-                "   AND i.deadline < :today) AS overdue FROM issue i"
-                " LEFT JOIN village v ON v.id = i.village_id"
-                " WHERE cardinality(CAST(:v AS text[])) = 0 OR v.code = ANY(:v)"
-            ),
-            {"today": today, "v": list(villages), "open": list(OPEN_STATUSES)},
-        )
-        .mappings()
-        .one()
-    )
+    counts = issue_reader.status_counts(conn, IssueFilter(villages=villages, as_of=today))
+    counts["villages"] = conn.execute(
+        text(
+            "SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
+            " OR v.code = ANY(:v)"
+        ),
+        {"v": list(villages)},
+    ).scalar_one()
     recheck_month = _next_month(month) if month else f"{today:%Y-%m}"
     recheck = [
         {
@@ -102,19 +86,17 @@ def dashboard(
             metric_srid=request.app.state.settings.metric_srid,
         )
     ]
-    return templates.TemplateResponse(
+    return render(
         request,
         "dashboard.html",
-        _context(
-            request,
-            lang,
-            counts=counts,
-            month=month,
-            ranking=ranking,
-            bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
-            recheck=recheck,
-            recheck_month=recheck_month,
-        ),
+        lang,
+        status_label=lambda s: status_label(s, lang),
+        counts=counts,
+        month=month,
+        ranking=ranking,
+        bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
+        recheck=recheck,
+        recheck_month=recheck_month,
     )
 
 
@@ -123,16 +105,17 @@ def site_visit(
     code: str,
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    lang: Lang = "zh",
+    user: PageReader,
+    lang: PageLang,
     month: Annotated[str | None, Query(description="the round's month, YYYY-MM")] = None,
 ) -> HTMLResponse:
     """现场检查单: a village's map, due issues in walking order with photos, for printing.
 
-    Without `month`, the round of the current month.
+    Without `month`, the latest round's month, else the current month; a bad month is an
+    error page naming it.
     """
-    month = month or f"{date.today():%Y-%m}"
     village_scope(user, (code,))
+    month = month or _latest_round_month(conn) or f"{date.today():%Y-%m}"
     village = (
         conn.execute(
             text(
@@ -154,23 +137,15 @@ def site_visit(
     )
     entry = due[0] if due else None
     stops = entry.stops if entry else []
-    photos: dict[Any, list[Any]] = {}
-    if stops:
-        for row in conn.execute(
-            text("SELECT issue_id, id FROM photo WHERE issue_id = ANY(:ids) ORDER BY uploaded_at"),
-            {"ids": [s.id for s in stops]},
-        ):
-            photos.setdefault(row.issue_id, []).append(row.id)
-    return templates.TemplateResponse(
+    photos = issue_reader.photo_ids_by_issue(conn, [s.id for s in stops])
+    return render(
         request,
         "visit.html",
-        _context(
-            request,
-            lang,
-            village=village,
-            month=month,
-            stops=stops,
-            photos=photos,
-            walk_m=entry.walk_m if entry else 0.0,
-        ),
+        lang,
+        status_label=lambda s: status_label(s, lang),
+        village=village,
+        month=month,
+        stops=stops,
+        photos=photos,
+        walk_m=entry.walk_m if entry else 0.0,
     )

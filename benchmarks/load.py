@@ -1,0 +1,334 @@
+"""Benchmark: 50 concurrent reporters recording issues over HTTP, with a database restart.
+
+Run by hand (never in the tests), loopback only, bounded in time and count:
+
+    .venv/bin/python benchmarks/load.py [--sizes 10000,1000000] [--seconds 40]
+                                        [--reporters 50] [--workers 2]
+
+For each table size it builds a throwaway database in its own local cluster
+(data/bench-pgdata, never yours): the sample town, then issues bulk-loaded through the
+importer's path (COPY → place → INSERT) up to the size; it starts the service with uvicorn on
+127.0.0.1 and runs the reporters for `--seconds`, restarting PostgreSQL once half-way.
+Every reporter retries a failed create with the same client id (idempotent), so nothing
+is recorded twice. It prints creates/s and p50/p95 latency (steady state, before the
+restart), the number of creates acknowledged (200/201) but missing from the database
+(must be 0), and the seconds from the database being back to the first success.
+
+Targets at 1,000,000 issues on a 2-core machine: ≥ 200 creates/s and p95 ≤ 250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import random_points, timed
+
+from geo.cluster import PORT, LocalCluster
+from geo.io import issues
+from geo.migrate import upgrade
+from geo.sample.load import load_sample_town
+from geo.users import create_user
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+DB = "cunrong_load"
+MAX_CREATES = 200_000
+"""Hard bound on the creates of one run, whatever the duration."""
+
+
+def fresh_database(cluster: LocalCluster) -> str:
+    """A new, migrated database holding the sample town; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(
+        host=str(cluster.socket_dir), port=PORT, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (DB,)
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB}"')
+    cluster.create_database(DB)
+    url = cluster.url(DB)
+    upgrade(url)
+    load_sample_town(url)
+    return url
+
+
+def fill(url: str, size: int) -> int:
+    """Bulk-load issues (the importer's COPY path) until the table holds `size` rows."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        have = conn.execute(text("SELECT count(*) FROM issue")).scalar_one()
+    n = max(size - have, 0)
+    if n:
+        frame = random_points(engine, n)
+        with engine.connect() as conn, conn.begin():
+            issues.copy_issue_points(conn, frame)
+            issues.place_staged_issues(conn, tolerance_m=30.0)
+            issues.load_staged_issues(conn, rows=n, note="load benchmark row ")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE issue"))
+        conn.commit()
+        total = conn.execute(text("SELECT count(*) FROM issue")).scalar_one()
+    engine.dispose()
+    return total
+
+
+def reporter_points(url: str, n: int = 20_000) -> list[tuple[float, float]]:
+    """Points inside the villages for the reporters to record."""
+    engine = create_engine(url)
+    frame = random_points(engine, n, seed=7)
+    engine.dispose()
+    return list(zip(frame["lon"].to_numpy(), frame["lat"].to_numpy(), strict=True))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """uvicorn on the loopback, in its own process group."""
+    env = os.environ | {"DATABASE_URL": url, "CUNRONG_DATABASE_URL": url}
+    log = (ROOT / "data" / "load-service.log").open("ab")
+    print(f"  service on http://{HOST}:{port} ({workers} workers); its log: {log.name}")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    stop_service(proc)
+    raise RuntimeError("the service did not start")
+
+
+def stop_service(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@dataclass
+class Run:
+    """What the reporters saw."""
+
+    started: float = field(default_factory=time.monotonic)
+    latencies: list[tuple[float, float]] = field(default_factory=list)
+    """(finish time, seconds) of each acknowledged create."""
+    acknowledged: set[uuid.UUID] = field(default_factory=set)
+    failures: dict[str, int] = field(default_factory=dict)
+    restart_at: float | None = None
+    back_at: float | None = None
+    first_success_after: float | None = None
+    done: int = 0
+
+
+async def reporter(
+    client: httpx.AsyncClient,
+    token: str,
+    points: list[tuple[float, float]],
+    categories: list[str],
+    run: Run,
+    until: float,
+) -> None:
+    rng = random.Random()
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() < until and run.done < MAX_CREATES:
+        lon, lat = rng.choice(points)
+        body = {
+            "id": str(uuid.uuid4()),
+            "category": rng.choice(categories),
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "found_on": "2024-11-20",
+        }
+        while time.monotonic() < until:  # retry the same id until it is acknowledged
+            start = time.monotonic()
+            try:
+                r = await client.post("/issues", json=body, headers=headers)
+                status = str(r.status_code)
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            end = time.monotonic()
+            if status in ("200", "201"):
+                run.latencies.append((end, end - start))
+                run.acknowledged.add(uuid.UUID(body["id"]))
+                run.done += 1
+                if run.back_at is not None and run.first_success_after is None:
+                    run.first_success_after = end - run.back_at
+                break
+            run.failures[status] = run.failures.get(status, 0) + 1
+            if status.startswith("4"):
+                print(f"    refused: {r.status_code} {r.text[:200]}")
+                break
+            await asyncio.sleep(0.05)
+
+
+async def drive(
+    port: int,
+    token: str,
+    points: list[tuple[float, float]],
+    categories: list[str],
+    *,
+    reporters: int,
+    seconds: float,
+    restart: LocalCluster | None,
+) -> Run:
+    run = Run()
+    until = run.started + seconds
+    limits = httpx.Limits(max_connections=reporters, max_keepalive_connections=reporters)
+    async with httpx.AsyncClient(
+        base_url=f"http://{HOST}:{port}", timeout=30, limits=limits
+    ) as client:
+        tasks = [
+            asyncio.create_task(reporter(client, token, points, categories, run, until))
+            for _ in range(reporters)
+        ]
+        if restart is not None:
+            await asyncio.sleep(seconds / 2)
+            run.restart_at = time.monotonic()
+            await asyncio.to_thread(restart.stop)
+            await asyncio.to_thread(restart.start)
+            run.back_at = time.monotonic()
+        await asyncio.gather(*tasks)
+    return run
+
+
+def missing(url: str, acknowledged: set[uuid.UUID]) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT count(*) FROM issue WHERE id = ANY(:ids)"), {"ids": list(acknowledged)}
+        ).scalar_one()
+    engine.dispose()
+    return len(acknowledged) - found
+
+
+def report(size: int, run: Run, lost: int) -> dict[str, float]:
+    cut = run.restart_at or (run.started + 1e9)
+    steady = [s for t, s in run.latencies if t < cut]
+    span = (cut if run.restart_at else max(t for t, _ in run.latencies)) - run.started
+    rate = len(steady) / span if span > 0 else 0.0
+    p50 = statistics.median(steady) * 1000 if steady else float("nan")
+    p95 = float(np.percentile(steady, 95)) * 1000 if steady else float("nan")
+    total_span = max(t for t, _ in run.latencies) - run.started if run.latencies else 0
+    print(f"  table size            {size:>12,} issues")
+    print(f"  creates (steady)      {rate:>12.1f} /s   ({len(steady):,} in {span:.1f} s)")
+    print(f"  latency p50 / p95     {p50:>8.0f} / {p95:.0f} ms")
+    print(f"  creates (whole run)   {len(run.latencies) / total_span:>12.1f} /s (with the restart)")
+    print(f"  failed attempts       {sum(run.failures.values()):>12,}   {run.failures}")
+    print(f"  acknowledged          {len(run.acknowledged):>12,}")
+    print(f"  acknowledged-missing  {lost:>12,}   (must be 0)")
+    if run.restart_at is not None and run.back_at is not None:
+        print(f"  database down         {run.back_at - run.restart_at:>12.2f} s (stop + start)")
+        first = run.first_success_after
+        print(
+            "  first success after   "
+            + (f"{first:>12.2f} s after the database was back" if first is not None else "never")
+        )
+    return {"rate": rate, "p50": p50, "p95": p95}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--reporters", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-restart", action="store_true")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 600 or not 1 <= args.reporters <= 200:
+        parser.error("--seconds within 1..600 and --reporters within 1..200")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if max(sizes) > 2_000_000:
+        parser.error("sizes up to 2,000,000")
+
+    cluster = LocalCluster(ROOT / "data" / "bench-pgdata")
+    cluster.start()
+    results = {}
+    for size in sizes:
+        print(f"\n== {size:,} issues, {args.reporters} reporters, {args.seconds:.0f} s", flush=True)
+        _, url = timed("fresh database with the sample town", lambda: fresh_database(cluster))
+        _, total = timed(
+            f"bulk-load to {size:,} issues (COPY path)", lambda u=url, n=size: fill(u, n)
+        )
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            _, token = create_user(conn, name="load-inspector", role="inspector")
+            categories = list(conn.execute(text("SELECT code FROM category")).scalars())
+        engine.dispose()
+        points = reporter_points(url)
+        port = free_port()
+        service = start_service(url, port, args.workers)
+        try:
+            run = asyncio.run(
+                drive(
+                    port,
+                    token,
+                    points,
+                    categories,
+                    reporters=args.reporters,
+                    seconds=args.seconds,
+                    restart=None if args.no_restart else cluster,
+                )
+            )
+        finally:
+            stop_service(service)
+        lost = missing(url, run.acknowledged)
+        results[size] = report(total, run, lost)
+    if len(results) > 1:
+        small, large = min(results), max(results)
+        print("\nSummary")
+        for size, r in results.items():
+            print(f"  {size:>10,}: {r['rate']:7.1f} creates/s, p95 {r['p95']:5.0f} ms")
+        ratio = results[large]["rate"] / results[small]["rate"] if results[small]["rate"] else 0
+        print(f"  rate at {large:,} / rate at {small:,} = {ratio:.2f}")
+        print("  targets at 1,000,000: ≥ 200 creates/s, p95 ≤ 250 ms")
+
+
+if __name__ == "__main__":
+    main()

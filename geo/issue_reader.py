@@ -1,0 +1,593 @@
+"""The one reader of issues: every read of `issue` (and its events and photos) goes here.
+
+Built the way tipg's `PgCollection.features` is: the count and the page are assembled from
+the same clause builders —
+
+- `_where`: the filter (IssueFilter, ids, found_from/found_to) as SQL conditions;
+- `_order`: a sort list such as ("-found_on", "code");
+- `_paging`: limit/offset, bounded by the caller's `max_page_size`;
+- `_columns`: the named properties, from one catalogue (PROPERTIES);
+- geometry: GeoJSON built in PostGIS (`ST_AsGeoJSON`, 7 decimals) for the API, WKB decoded
+  by `geo.geoframe` for GeoDataFrames (maps, exports, analyses).
+
+Outputs: `geojson` (a FeatureCollection as text, with the total), `feature` (one issue as
+a GeoJSON dict), `frame` (a GeoDataFrame), and the aggregates the pages and scoring need
+(`status_counts`, `village_counts`). Writers (geo.loop, the importers, geo.assign) write
+their own SQL; nothing else reads issues.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from geo.errors import InvalidInput
+from geo.events import EVENT_WORDS
+from geo.geoframe import read_geoframe
+from geo.issue_filter import IssueFilter
+from geo.models import (
+    OPEN_STATUSES,
+    SRID,
+    Category,
+    Grid,
+    Issue,
+    IssueEvent,
+    Photo,
+    Village,
+)
+
+GEOJSON_DECIMALS = 7
+"""Coordinates in GeoJSON output: 7 decimals of a degree ≈ 1 cm."""
+
+
+@dataclass(frozen=True)
+class IssueQuery:
+    """Which issues, in which order, which page."""
+
+    selection: IssueFilter = field(default_factory=IssueFilter)
+    ids: Sequence[uuid.UUID] | None = None
+    found_from: date | None = None
+    found_to: date | None = None
+    sort: Sequence[str] = ("found_on", "code")
+    """Property names; a leading '-' sorts descending."""
+    limit: int | None = None
+    offset: int = 0
+    lang: str = "zh"
+    """Language of computed labels (the one-line history)."""
+
+    @property
+    def today(self) -> date:
+        """The date 'overdue' is judged on."""
+        return self.selection.as_of or date.today()
+
+
+_village = Village.__table__.alias("v")
+_grid = Grid.__table__.alias("g")
+_category = Category.__table__.alias("c")
+
+
+def _history(q: IssueQuery) -> ColumnElement[Any]:
+    labels = {kind: (w.zh if q.lang == "zh" else w.en) for kind, w in EVENT_WORDS.items()}
+    step = (
+        func.to_char(IssueEvent.on, "MM-DD")
+        + literal(" ")
+        + case(labels, value=IssueEvent.kind, else_=IssueEvent.kind)
+    )
+    return (
+        select(func.string_agg(step, aggregate_order_by(literal(" → "), IssueEvent.id)))
+        .where(IssueEvent.issue_id == Issue.id)
+        .scalar_subquery()
+    )
+
+
+def _photo_ids(q: IssueQuery) -> ColumnElement[Any]:
+    del q
+    return (
+        select(func.array_agg(aggregate_order_by(Photo.id, Photo.uploaded_at, Photo.id)))
+        .where(Photo.issue_id == Issue.id)
+        .scalar_subquery()
+    )
+
+
+def _overdue(q: IssueQuery) -> ColumnElement[Any]:
+    return Issue.status.in_(OPEN_STATUSES) & (Issue.deadline < q.today)
+
+
+PROPERTIES: dict[str, Callable[[IssueQuery], Any]] = {
+    "id": lambda q: Issue.id,
+    "code": lambda q: Issue.code,
+    "category": lambda q: Issue.category_code,
+    "category_zh": lambda q: _category.c.label_zh,
+    "category_en": lambda q: _category.c.label_en,
+    "description": lambda q: Issue.description,
+    "address": lambda q: Issue.address,
+    "village": lambda q: _village.c.code,
+    "village_code": lambda q: _village.c.code,
+    "village_name": lambda q: _village.c.name,
+    "grid": lambda q: _grid.c.name,
+    "grid_name": lambda q: _grid.c.name,
+    "source": lambda q: Issue.source,
+    "found_on": lambda q: Issue.found_on,
+    "found_by": lambda q: Issue.found_by,
+    "deadline": lambda q: Issue.deadline,
+    "responsible": lambda q: Issue.responsible,
+    "status": lambda q: Issue.status,
+    "closed_on": lambda q: Issue.closed_on,
+    "overdue": _overdue,
+    "rebound_of": lambda q: Issue.rebound_of,
+    "outside_m": lambda q: Issue.outside_m,
+    "version": lambda q: Issue.version,
+    "history": _history,
+    "photo_ids": _photo_ids,
+}
+"""Every property an issue can be read with: name → SQL expression."""
+
+LIST_PROPERTIES = (
+    "id",
+    "code",
+    "category",
+    "category_zh",
+    "category_en",
+    "description",
+    "village",
+    "village_name",
+    "grid",
+    "source",
+    "found_on",
+    "found_by",
+    "deadline",
+    "status",
+    "closed_on",
+    "overdue",
+    "rebound_of",
+    "outside_m",
+    "version",
+)
+"""The properties of `GET /issues`."""
+
+DETAIL_PROPERTIES = (
+    "id",
+    "code",
+    "category",
+    "category_zh",
+    "category_en",
+    "description",
+    "address",
+    "village",
+    "village_name",
+    "grid",
+    "source",
+    "found_on",
+    "found_by",
+    "deadline",
+    "responsible",
+    "status",
+    "closed_on",
+    "rebound_of",
+    "outside_m",
+    "version",
+)
+"""The properties of `GET /issues/{id}`."""
+
+MAP_PROPERTIES = (
+    "id",
+    "code",
+    "category",
+    "description",
+    "status",
+    "source",
+    "found_on",
+    "deadline",
+    "closed_on",
+    "rebound_of",
+    "outside_m",
+    "village_code",
+    "village_name",
+    "grid_name",
+)
+"""The properties maps and exports start from (history and photos added on request)."""
+
+_SORTABLE = {"found_on", "code", "deadline", "closed_on", "status", "village", "category"}
+
+
+def _where(q: IssueQuery) -> list[ColumnElement[bool]]:
+    """The filter as conditions on `issue` alone (shared by count and page)."""
+    if q.found_from and q.found_to and q.found_from > q.found_to:
+        raise InvalidInput("expected found_from ≤ found_to", field="found_from")
+    conds = list(q.selection.conditions())
+    if q.ids is not None:
+        conds.append(Issue.id.in_(list(q.ids)))
+    if q.found_from:
+        conds.append(Issue.found_on >= q.found_from)
+    if q.found_to:
+        conds.append(Issue.found_on <= q.found_to)
+    return conds
+
+
+def _order(q: IssueQuery) -> list[Any]:
+    out: list[Any] = []
+    for key in q.sort:
+        name = key.lstrip("-")
+        if name not in _SORTABLE:
+            raise InvalidInput(
+                f"cannot sort by {name!r}; expected one of {', '.join(sorted(_SORTABLE))}",
+                field="sortby",
+            )
+        column = PROPERTIES[name](q)
+        out.append(column.desc() if key.startswith("-") else column)
+    return out
+
+
+def _paging(stmt: Select[Any], q: IssueQuery, max_page_size: int | None) -> Select[Any]:
+    limit = q.limit
+    if max_page_size is not None:
+        if limit is not None and limit > max_page_size:
+            raise InvalidInput(
+                f"expected limit ≤ {max_page_size} (the page size limit), got {limit}",
+                field="limit",
+            )
+        limit = max_page_size if limit is None else limit
+    if q.offset < 0:
+        raise InvalidInput(f"expected offset ≥ 0, got {q.offset}", field="offset")
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return stmt.offset(q.offset) if q.offset else stmt
+
+
+def _columns(q: IssueQuery, properties: Sequence[str]) -> list[ColumnElement[Any]]:
+    unknown = [p for p in properties if p not in PROPERTIES]
+    if unknown:
+        raise InvalidInput(f"unknown issue properties: {', '.join(unknown)}", field="properties")
+    return [PROPERTIES[p](q).label(p) for p in properties]
+
+
+def _select(q: IssueQuery, columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(Issue)
+        .join(_category, _category.c.code == Issue.category_code)
+        .outerjoin(_village, _village.c.id == Issue.village_id)
+        .outerjoin(_grid, _grid.c.id == Issue.grid_id)
+        .where(*_where(q))
+        .order_by(*_order(q))
+    )
+
+
+def count(conn: Connection, q: IssueQuery | None = None) -> int:
+    """How many issues match (ignoring paging)."""
+    q = q or IssueQuery()
+    return conn.execute(select(func.count()).select_from(Issue).where(*_where(q))).scalar_one()
+
+
+def geojson(
+    conn: Connection,
+    q: IssueQuery,
+    *,
+    properties: Sequence[str] = LIST_PROPERTIES,
+    max_page_size: int | None,
+) -> tuple[str, int]:
+    """One page of issues as a GeoJSON FeatureCollection (text, built in PostGIS) and the
+    number of matches over all pages."""
+    page = _paging(
+        _select(q, [*_columns(q, properties), Issue.geom.label("geom")]), q, max_page_size
+    ).subquery("t")
+    as_feature: Any = literal_column(f"ST_AsGeoJSON(t.*, 'geom', {GEOJSON_DECIMALS})::json")
+    collection = select(
+        func.json_build_object(
+            "type",
+            "FeatureCollection",
+            "features",
+            func.coalesce(func.json_agg(as_feature), literal_column("'[]'::json")),
+        ).cast(Text)
+    ).select_from(page)
+    return conn.execute(collection).scalar_one(), count(conn, q)
+
+
+def feature(
+    conn: Connection, issue_id: uuid.UUID, *, properties: Sequence[str] = DETAIL_PROPERTIES
+) -> dict[str, Any] | None:
+    """One issue as a GeoJSON Feature dict, or None."""
+    text_, _ = geojson(conn, IssueQuery(ids=[issue_id]), properties=properties, max_page_size=None)
+    features = json.loads(text_)["features"]
+    return features[0] if features else None
+
+
+def frame(
+    conn: Connection,
+    q: IssueQuery | None = None,
+    *,
+    properties: Sequence[str] = MAP_PROPERTIES,
+    max_page_size: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Issues as a GeoDataFrame (EPSG:4326, `geometry`), dates as `date` objects."""
+    q = q or IssueQuery()
+    stmt = _paging(
+        _select(q, [*_columns(q, properties), func.ST_AsBinary(Issue.geom).label("geom")]),
+        q,
+        max_page_size,
+    )
+    out = read_geoframe(conn, stmt, crs=SRID)
+    for col in ("found_on", "deadline", "closed_on"):
+        if col in out:
+            out[col] = pd.to_datetime(out[col]).dt.date
+    return out
+
+
+# -- one issue: its village, history, photos -------------------------------------------------
+
+
+def village_of(conn: Connection, issue_id: uuid.UUID) -> tuple[bool, str | None]:
+    """(whether the issue exists, its village code)."""
+    row = conn.execute(
+        select(_village.c.code)
+        .select_from(Issue)
+        .outerjoin(_village, _village.c.id == Issue.village_id)
+        .where(Issue.id == issue_id)
+    ).first()
+    return (row is not None, row[0] if row else None)
+
+
+def point_of(conn: Connection, issue_id: uuid.UUID) -> tuple[float, float] | None:
+    """The issue's lon/lat, or None when there is no such issue."""
+    row = conn.execute(
+        select(func.ST_X(Issue.geom), func.ST_Y(Issue.geom)).where(Issue.id == issue_id)
+    ).first()
+    return (float(row[0]), float(row[1])) if row else None
+
+
+def events(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The issue's events in order, each with the ids of the photos attached to it."""
+    photo_ids = func.coalesce(
+        func.array_agg(Photo.id).filter(Photo.id.is_not(None)),
+        literal_column("'{}'::uuid[]"),
+    )
+    rows = conn.execute(
+        select(
+            IssueEvent.id,
+            IssueEvent.kind,
+            IssueEvent.from_status,
+            IssueEvent.to_status,
+            IssueEvent.on,
+            IssueEvent.recorded_at,
+            IssueEvent.actor,
+            IssueEvent.note,
+            photo_ids.label("photo_ids"),
+        )
+        .outerjoin(Photo, Photo.event_id == IssueEvent.id)
+        .where(IssueEvent.issue_id == issue_id)
+        .group_by(IssueEvent.id)
+        .order_by(IssueEvent.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def photos(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The issue's photos in upload order."""
+    rows = conn.execute(
+        select(
+            Photo.id,
+            Photo.kind,
+            Photo.sha256,
+            Photo.mime,
+            Photo.width,
+            Photo.height,
+            Photo.taken_at,
+        )
+        .where(Photo.issue_id == issue_id)
+        .order_by(Photo.uploaded_at, Photo.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def photo_ids_by_issue(
+    conn: Connection, issue_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """issue id → its photo ids in upload order."""
+    out: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if not issue_ids:
+        return out
+    rows = conn.execute(
+        select(Photo.issue_id, Photo.id)
+        .where(Photo.issue_id.in_(list(issue_ids)))
+        .order_by(Photo.uploaded_at, Photo.id)
+    )
+    for issue_id, photo_id in rows:
+        out.setdefault(issue_id, []).append(photo_id)
+    return out
+
+
+def photo_record(conn: Connection, photo_id: uuid.UUID) -> Any:
+    """A stored photo (sha256, path, mime) with its issue's village code, or None."""
+    return conn.execute(
+        select(Photo.sha256, Photo.path, Photo.mime, _village.c.code.label("village"))
+        .join(Issue, Issue.id == Photo.issue_id)
+        .outerjoin(_village, _village.c.id == Issue.village_id)
+        .where(Photo.id == photo_id)
+    ).first()
+
+
+# -- aggregates ------------------------------------------------------------------------------
+
+
+def status_counts(conn: Connection, selection: IssueFilter) -> dict[str, int]:
+    """issues, open, submitted, closed and overdue among the selected issues."""
+    q = IssueQuery(selection=selection)
+    is_open = Issue.status.in_(OPEN_STATUSES)
+    row = (
+        conn.execute(
+            select(
+                func.count().label("issues"),
+                func.count().filter(is_open).label("open"),
+                func.count().filter(Issue.status == "submitted").label("submitted"),
+                func.count().filter(Issue.status == "closed").label("closed"),
+                func.count().filter(_overdue(q)).label("overdue"),
+            )
+            .select_from(Issue)
+            .where(*_where(q))
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row)
+
+
+_VILLAGE_COUNTS = text(
+    """
+    WITH scope AS (
+        SELECT i.* FROM issue i
+        WHERE i.village_id IS NOT NULL
+          AND (CAST(:start AS date) IS NULL OR i.found_on >= :start)
+          AND (CAST(:end AS date) IS NULL OR i.found_on < :end)
+    ),
+    per_status AS (
+        SELECT village_id,
+               count(*) FILTER (WHERE status = ANY(:open) AND deadline < :as_of) AS overdue,
+               count(*) FILTER (WHERE rebound_of IS NOT NULL) AS rebounds,
+               coalesce(sum(closed_on - found_on) FILTER (WHERE status = 'closed'), 0) AS days
+        FROM scope GROUP BY village_id
+    ),
+    outcomes AS (
+        SELECT s.village_id,
+               count(*) FILTER (WHERE e.kind = 'unrectified') AS unrectified,
+               count(*) FILTER (WHERE e.kind = 'inadequate') AS inadequate
+        FROM issue_event e JOIN scope s ON s.id = e.issue_id GROUP BY s.village_id
+    )
+    SELECT v.code, v.households, ST_Area(v.geom::geography) / 1e6 AS area_km2,
+           coalesce(p.overdue, 0) AS overdue, coalesce(p.rebounds, 0) AS rebounds,
+           coalesce(p.days, 0) AS days, coalesce(o.unrectified, 0) AS unrectified,
+           coalesce(o.inadequate, 0) AS inadequate,
+           (SELECT coalesce(json_object_agg(category_code, n), '{}') FROM
+              (SELECT category_code, count(*) AS n FROM scope s WHERE s.village_id = v.id
+               GROUP BY category_code) c) AS by_category,
+           (SELECT coalesce(json_object_agg(status, n), '{}') FROM
+              (SELECT status, count(*) AS n FROM scope s WHERE s.village_id = v.id
+               GROUP BY status) c) AS by_status
+    FROM village v
+    LEFT JOIN per_status p ON p.village_id = v.id
+    LEFT JOIN outcomes o ON o.village_id = v.id
+    ORDER BY v.code
+    """
+)
+
+
+def village_counts(
+    conn: Connection, *, start: date | None, end: date | None, as_of: date
+) -> list[dict[str, Any]]:
+    """Per village (every village, by code): issues found in [start, end) counted by
+    category and status, overdue on `as_of`, rebounds, recheck outcomes, days to close."""
+    rows = conn.execute(
+        _VILLAGE_COUNTS,
+        {"start": start, "end": end, "as_of": as_of, "open": list(OPEN_STATUSES)},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def due_for_recheck(
+    conn: Connection,
+    *,
+    before: date,
+    statuses: Sequence[str],
+    villages: Sequence[str] = (),
+    metric_srid: int,
+) -> list[Any]:
+    """Issues in `statuses` found before `before`, with their village, lon/lat, metric x/y,
+    and the village's first entrance (ex, ey) and inner point (cx, cy) in the metric CRS."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT v.code AS village, v.name AS village_name, i.id, i.code,"
+                " i.category_code AS category, c.label_zh AS category_zh, i.status, i.description,"
+                " i.found_on, i.deadline, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
+                " ST_X(ST_Transform(i.geom, :srid)) AS x, ST_Y(ST_Transform(i.geom, :srid)) AS y,"
+                " ST_X(ent.g) AS ex, ST_Y(ent.g) AS ey,"
+                " ST_X(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cx,"
+                " ST_Y(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cy"
+                " FROM issue i JOIN village v ON v.id = i.village_id"
+                " JOIN category c ON c.code = i.category_code"
+                " LEFT JOIN LATERAL (SELECT ST_Transform(e.geom, :srid) AS g FROM entrance e"
+                "  WHERE e.village_id = v.id ORDER BY e.id LIMIT 1) ent ON true"
+                " WHERE i.status = ANY(:due) AND i.found_on < :month"
+                " AND (cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages))"
+                " ORDER BY v.code, i.found_on, i.code"
+            ),
+            {
+                "srid": metric_srid,
+                "due": list(statuses),
+                "month": before,
+                "villages": list(villages),
+            },
+        )
+        .mappings()
+        .all()
+    )
+
+
+def in_box_metric(conn: Connection, *, box: Any, metric_srid: int) -> list[Any]:
+    """Issues whose point lies in `box` (a geometry in EPSG:4326): id, code, category_code,
+    status, closed_on, village_id and the point as WKB in the metric CRS, by code."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, code, category_code, status, closed_on, village_id,"
+                " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue"
+                " WHERE geom && CAST(:box AS geometry) ORDER BY code"
+            ),
+            {"srid": metric_srid, "box": box},
+        ).all()
+    )
+
+
+_LEDGER = text(
+    """
+    SELECT i.id, i.code, v.name AS village, g.name AS grid, i.address,
+           round(ST_X(i.geom)::numeric, 6) || ', ' || round(ST_Y(i.geom)::numeric, 6) AS lonlat,
+           c.label_zh AS category, i.description, i.source, i.found_on, i.deadline,
+           i.responsible, i.status, i.closed_on, r.code AS rebound_of,
+           (SELECT count(*) FROM photo p WHERE p.issue_id = i.id) AS photos
+    FROM issue i
+    JOIN category c ON c.code = i.category_code
+    LEFT JOIN village v ON v.id = i.village_id
+    LEFT JOIN grid g ON g.id = i.grid_id
+    LEFT JOIN issue r ON r.id = i.rebound_of
+    WHERE i.id = ANY(:ids)
+    ORDER BY v.code, i.found_on, i.code
+    """
+)
+
+_STEPS = text(
+    'SELECT issue_id, "on", kind, note FROM issue_event WHERE issue_id = ANY(:ids)'
+    " ORDER BY issue_id, id"
+)
+
+
+def event_steps(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """(issue_id, on, kind, note) of the issues' events, per issue in the order recorded."""
+    return list(conn.execute(_STEPS, {"ids": list(issue_ids)}))
+
+
+def ledger_records(conn: Connection, selection: IssueFilter) -> list[Any]:
+    """The ledger's columns (台账) for the selected issues, by village, date found, code."""
+    ids = list(
+        conn.execute(select(Issue.id).where(*_where(IssueQuery(selection=selection)))).scalars()
+    )
+    return list(conn.execute(_LEDGER, {"ids": ids}).mappings())
