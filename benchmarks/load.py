@@ -2,7 +2,7 @@
 
 Run by hand (never in the tests), loopback only, bounded in time and count:
 
-    .venv/bin/python benchmarks/load.py [--sizes 10000,1000000] [--seconds 40]
+    .venv/bin/python -m benchmarks.load [--sizes 10000,1000000] [--seconds 40]
                                         [--reporters 50] [--workers 2]
 
 For each table size it builds a throwaway database in its own local cluster
@@ -37,9 +37,7 @@ import httpx
 import numpy as np
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import random_points, timed
-
+from benchmarks.ingest import random_points, timed
 from geo.cluster import PORT, LocalCluster
 from geo.io import issues
 from geo.migrate import upgrade

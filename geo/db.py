@@ -18,6 +18,17 @@ def database_url(url: str | None, *, pgdata: Path) -> str:
     return LocalCluster(pgdata).url()
 
 
+CONNECT_TIMEOUT_S = 5
+"""How long a new connection may take before the database counts as unavailable."""
+
+
 def make_engine(url: str) -> Engine:
-    """A pooled engine for a PostGIS database (connections checked before use: pre-ping)."""
-    return create_engine(url, pool_pre_ping=True, future=True)
+    """A pooled engine for a PostGIS database.
+
+    Connections are checked before use (pre-ping), so after a database restart the pool
+    replaces its dead connections by itself; a connection attempt gives up after
+    CONNECT_TIMEOUT_S seconds instead of hanging the request.
+    """
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )

@@ -287,7 +287,7 @@ def create_issue(
     if inserted is None:  # the same client id, committed meanwhile by a racing request
         return _replay(conn, issue_id, lon, lat, new.category)
     note = (
-        f"GPS {where.outside_m:.0f} m outside {where.village_name}; assigned to nearest village"
+        f"GPS 点位在{where.village_name}边界外 {where.outside_m:.0f} m，已归入最近的村"
         if where.outside_m is not None
         else None
     )
@@ -300,8 +300,7 @@ def create_issue(
             "open",
             "open",
             actor,
-            f"反弹: {rebound.distance_m:.0f} m from {rebound.code}, closed within "
-            f"{rebound_days} days",
+            f"距 {rebound.code} {rebound.distance_m:.0f} m，该问题销号未满 {rebound_days} 天",
             new.round_id,
             on=new.found_on,
         )

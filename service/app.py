@@ -11,9 +11,12 @@ from fastapi.staticfiles import StaticFiles
 
 import geo.maps
 from geo.db import make_engine
+from geo.maps.basemaps import tile_origins
 from service.auth import csrf_protect
 from service.docs import install_docs
-from service.errors import install_error_handlers
+from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.logs import configure_logging
+from service.middleware import RequestContext, content_security_policy
 from service.rankings import rules_for
 from service.routes import (
     account,
@@ -36,6 +39,7 @@ from service.settings import ServiceSettings
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """Build the app; the engine is made at start-up and disposed at shutdown."""
     settings = settings or ServiceSettings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,12 +54,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description="农村人居环境整治提升 — issues, closed loop, rankings and maps of a town.",
         version="0.1.0",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     install_error_handlers(app)
+    csp = content_security_policy(tile_origins(tianditu_key=settings.tianditu_key))
+    app.add_middleware(RequestContext, csp=csp)
     install_docs(app)
     app.state.photo_root = settings.photo_dir
     app.state.rules = rules_for(settings.rules_file)

@@ -6,7 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from geo.vocab import (
     ADDRESS_LEN,
@@ -30,20 +31,46 @@ def _plausible(day: date) -> date:
 Day = Annotated[date, AfterValidator(_plausible)]
 """A date of the campaign's records (years 2000–2100): every date the API accepts."""
 
+INT_MAX = 2**31 - 1
+"""The largest PostgreSQL `integer`: ids, versions and counts the API accepts stay below."""
+Id = Annotated[int, Field(ge=1, le=INT_MAX)]
+"""A row id (an inspection round's, an event's)."""
+Count = Annotated[int, Field(ge=0, le=INT_MAX)]
+"""A count that is stored."""
+YearPath = Annotated[
+    int, Path(ge=EARLIEST_YEAR, le=LATEST_YEAR, description="the assessment year, e.g. 2024")
+]
+"""An assessment year in a route's path."""
 
-class PointGeometry(BaseModel):
-    """A GeoJSON Point in WGS-84 (or GCJ-02 with coords=gcj02): [lon, lat]."""
+
+def _no_nul(value: object) -> object:
+    texts = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields refused, texts free of NUL characters
+    (PostgreSQL cannot store them), so a bad value is a 422 naming its field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return _no_nul(value)
+
+
+class PointGeometry(RequestModel):
+    """A GeoJSON Point in WGS-84 (or GCJ-02 with coords=gcj02): [lon, lat]."""
 
     type: Literal["Point"]
     coordinates: tuple[float, float]
 
 
-class IssueCreate(BaseModel):
+class IssueCreate(RequestModel):
     """What an inspector sends to record an issue (a GeoJSON Point or lon/lat)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID | None = Field(None, description="client UUID: a retry never duplicates")
     category: str = Field(..., min_length=1, max_length=CATEGORY_CODE_LEN, examples=["clutter"])
@@ -57,7 +84,7 @@ class IssueCreate(BaseModel):
     source: str = "inspection"
     address: str | None = Field(None, max_length=ADDRESS_LEN)
     responsible: str | None = Field(None, max_length=NAME_LEN)
-    round_id: int | None = None
+    round_id: Id | None = None
 
     @model_validator(mode="after")
     def _one_location(self) -> IssueCreate:
@@ -100,13 +127,11 @@ class IssueCreated(BaseModel):
     warnings: list[str] = []
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(RequestModel):
     """One step of the loop, with the version the client last saw."""
 
-    model_config = ConfigDict(extra="forbid")
-
     action: Action
-    version: int = Field(..., ge=1)
+    version: int = Field(..., ge=1, le=INT_MAX)
     note: str | None = Field(None, max_length=NOTE_LEN)
     photo_ids: list[uuid.UUID] = []
     on: Day | None = Field(
@@ -114,7 +139,7 @@ class TransitionIn(BaseModel):
         description="the day the action happened (办理日期): default today; not in the future,"
         " not before the issue was found",
     )
-    round_id: int | None = None
+    round_id: Id | None = None
 
 
 class TransitionOut(BaseModel):

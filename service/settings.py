@@ -77,6 +77,8 @@ class ServiceSettings(BaseSettings):
     """Delay of an answer to a failed sign-in after the third failure; doubles per failure."""
     login_delay_max_seconds: float = 4.0
     """The longest such delay."""
+    log_level: str = "INFO"
+    """Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR)."""
     title: str = "村容 cunrong"
     """The service's name in the API docs."""
     rules_file: Path | None = None

@@ -65,6 +65,9 @@ def test_ledger_of_a_closed_issue_and_its_rebound(session):
     )
     assert closed["lonlat"] == "117.195000, 39.285000"
     assert closed["photos"] == 1 and "已清运" in closed["history"]
+    assert rebound["history"] == (
+        f"2024-05-06 登记；2024-05-06 认定为反弹（距 {closed['code']} 11 m，该问题销号未满 90 天）"
+    )
     # found 2024-05-06, default deadline +15 days = 2024-05-21; 11 days late on 2024-06-01
     assert (rebound["rebound"], rebound["rebound_of"], rebound["days_overdue"]) == (
         "是",

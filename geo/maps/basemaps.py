@@ -157,3 +157,17 @@ def choose_basemap(name: str = "osm", *, tianditu_key: str | None = None) -> Bas
             field="basemap",
         )
     return Basemap(name, tianditu_key)
+
+
+def tile_origins(*, tianditu_key: str | None = None) -> tuple[str, ...]:
+    """Every origin (scheme and host) the offered basemaps fetch tiles from, for a page's CSP."""
+    origins: set[str] = set()
+    for name in (BasemapName.osm, BasemapName.gaode):
+        for layer in Basemap(name.value, tianditu_key).layers("zh"):
+            for tile in layer["tiles"]:  # type: ignore[attr-defined]
+                url = str(tile["url"])
+                scheme, rest = url.split("://", 1)
+                host = rest.split("/", 1)[0]
+                for sub in str(tile["subdomains"]) or " ":
+                    origins.add(f"{scheme}://{host.replace('{s}', sub.strip())}")
+    return tuple(sorted(origins))

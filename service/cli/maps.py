@@ -86,7 +86,7 @@ def _options(
 def _write(m: folium.Map, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(output))
-    typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)")
+    typer.echo(f"wrote {output} ({output.stat().st_size / 2**20:.2f} MiB)")
 
 
 @app.command("issues")

@@ -37,7 +37,7 @@ def generate(
     typer.echo(
         f"wrote {summary.folder}: {summary.villages} villages, {summary.grids} grids, "
         f"{summary.issues} issues, {summary.events} events, {summary.scores} scores "
-        f"({summary.bytes / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)"
+        f"({summary.bytes / 2**20:.1f} MiB, {time.perf_counter() - started:.1f} s)"
     )
 
 

@@ -16,4 +16,5 @@ def register(app: typer.Typer) -> None:
         from service.app import create_app
         from service.cli.common import settings_of
 
-        uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
+        # access lines come from the service's own JSON log (service.middleware)
+        uvicorn.run(create_app(settings_of(ctx)), host=host, port=port, access_log=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import text
 
 from geo.assessment import (
@@ -19,12 +19,21 @@ from geo.assessment import (
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
 from geo.vocab import NAME_LEN, NOTE_LEN
-from scoring.indicators import town_indicators
+from scoring.indicators import VillageIndicators, town_indicators
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.rankings import month_ranking_dict, year_ranking_dict
-from service.schemas import Day
+from service.responses import (
+    Created,
+    MonthReport,
+    RoundOpened,
+    RoundOut,
+    Saved,
+    VillageRecheckOut,
+    YearReport,
+)
+from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import village_issue_counts
 from service.uploads import (
     MAX_UPLOAD_BYTES,
@@ -36,10 +45,8 @@ from service.uploads import (
 router = APIRouter(tags=["assessment 考核"])
 
 
-class RoundCreate(BaseModel):
+class RoundCreate(RequestModel):
     """A monthly inspection round (月度检查)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     month: str = Field(..., examples=["2024-05"])
     team: str = Field("整治办", max_length=NAME_LEN)
@@ -49,10 +56,8 @@ class RoundCreate(BaseModel):
     note: str | None = Field(None, max_length=NOTE_LEN)
 
 
-class ScoreIn(BaseModel):
+class ScoreIn(RequestModel):
     """观摩打分: one scoring group's score (0–100) for a village in a month."""
-
-    model_config = ConfigDict(extra="forbid")
 
     month: str = Field(..., examples=["2024-05"])
     village: str
@@ -60,21 +65,17 @@ class ScoreIn(BaseModel):
     score: float = Field(..., ge=0, le=100)
 
 
-class ThirdPartyIn(BaseModel):
+class ThirdPartyIn(RequestModel):
     """市第三方测评 of one village."""
-
-    model_config = ConfigDict(extra="forbid")
 
     village: str
     evaluated: bool = True
-    problems_found: int = Field(0, ge=0)
-    problems_unrectified: int = Field(0, ge=0)
+    problems_found: Count = 0
+    problems_unrectified: Count = 0
 
 
-class HonorIn(BaseModel):
+class HonorIn(RequestModel):
     """形成典型 (model_village) or 承担县现场观摩点评 (county_site_visit)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     village: str
     awarded_on: Day
@@ -82,14 +83,14 @@ class HonorIn(BaseModel):
     note: str | None = None
 
 
-@router.post("/rounds", status_code=201)
+@router.post("/rounds", status_code=201, response_model=RoundOpened)
 def open_round(body: RoundCreate, conn: ConnDep, user: Inspector) -> dict[str, Any]:
     """Open a monthly round for the given (default: all) villages."""
     round_id = create_round(conn, **body.model_dump())
     return {"id": round_id, "month": body.month, "team": body.team, "opened_by": user.name}
 
 
-@router.get("/rounds")
+@router.get("/rounds", response_model=list[RoundOut])
 def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
     """Every round with the number of villages it visits."""
     del user
@@ -103,7 +104,7 @@ def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-@router.get("/recheck")
+@router.get("/recheck", response_model=list[VillageRecheckOut])
 def get_recheck_list(
     request: Request,
     conn: ConnDep,
@@ -130,14 +131,14 @@ def get_recheck_list(
     ]
 
 
-@router.post("/scores", status_code=201)
+@router.post("/scores", status_code=201, response_model=Saved)
 def enter_scores(body: list[ScoreIn], conn: ConnDep, user: Admin) -> dict[str, int]:
     """Enter (or correct) observation scores; all or nothing."""
     records = [ScoreRecord(s.month, s.village, s.group, s.score) for s in body]
     return {"saved": save_scores(conn, records, actor=user.label)}
 
 
-@router.post("/scores/upload", status_code=201)
+@router.post("/scores/upload", status_code=201, response_model=Saved)
 async def upload_scores(
     conn: ConnDep,
     user: Admin,
@@ -149,9 +150,9 @@ async def upload_scores(
     return {"saved": save_scores(conn, records, actor=user.label)}
 
 
-@router.post("/third-party/{year}", status_code=201)
+@router.post("/third-party/{year}", status_code=201, response_model=Saved)
 def enter_third_party(
-    year: int, body: list[ThirdPartyIn], conn: ConnDep, user: Admin
+    year: YearPath, body: list[ThirdPartyIn], conn: ConnDep, user: Admin
 ) -> dict[str, int]:
     """Enter the city's evaluation of villages in `year`; all or nothing."""
     del user
@@ -159,9 +160,9 @@ def enter_third_party(
     return {"saved": save_third_party(conn, year, records)}
 
 
-@router.post("/third-party/{year}/upload", status_code=201)
+@router.post("/third-party/{year}/upload", status_code=201, response_model=Saved)
 async def upload_third_party(
-    year: int,
+    year: YearPath,
     conn: ConnDep,
     user: Admin,
     file: Annotated[
@@ -179,14 +180,14 @@ async def upload_third_party(
     return {"saved": save_third_party(conn, year, records)}
 
 
-@router.post("/honors", status_code=201)
+@router.post("/honors", status_code=201, response_model=Created)
 def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
     """Record an honor (counts +5 once per village and year)."""
     del user
     return {"id": add_honor(conn, **body.model_dump())}
 
 
-@router.post("/honors/upload", status_code=201)
+@router.post("/honors/upload", status_code=201, response_model=Saved)
 async def upload_honors(
     conn: ConnDep,
     user: Admin,
@@ -200,21 +201,23 @@ async def upload_honors(
     return {"saved": len(rows)}
 
 
-@router.get("/rankings/month/{month}")
+@router.get("/rankings/month/{month}", response_model=MonthReport)
 def get_month_ranking(month: str, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
     """月度排名: scores (M1), ranks (M2), bottom ten (M3), interviews and penalties (M4)."""
     del user
     return month_ranking_dict(conn, month, rules=request.app.state.rules)
 
 
-@router.get("/rankings/year/{year}")
-def get_year_ranking(year: int, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
+@router.get("/rankings/year/{year}", response_model=YearReport)
+def get_year_ranking(
+    year: YearPath, request: Request, conn: ConnDep, user: Reader
+) -> dict[str, Any]:
     """年度考核: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards, deductions."""
     del user
     return year_ranking_dict(conn, year, rules=request.app.state.rules)
 
 
-@router.get("/indicators")
+@router.get("/indicators", response_model=list[VillageIndicators])
 def get_indicators(
     conn: ConnDep,
     user: Reader,

@@ -23,6 +23,7 @@ from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep
 from service.rankings import year_ranking
+from service.schemas import YearPath
 
 router = APIRouter(prefix="/exports", tags=["exports 导出"])
 
@@ -85,7 +86,7 @@ def export_ledger(conn: ConnDep, selection: IssueFilterDep) -> Response:
 
 
 @router.get("/year/{year}.xlsx", response_class=Response)
-def export_year(year: int, request: Request, conn: ConnDep, user: Reader) -> Response:
+def export_year(year: YearPath, request: Request, conn: ConnDep, user: Reader) -> Response:
     """年度考核结果: ranking, line items, monthly rankings, villages not scored."""
     del user
     result = year_ranking(conn, year, rules=request.app.state.rules)

@@ -15,6 +15,7 @@ from geo.errors import InvalidInput
 from geo.io import import_file
 from service.auth import Admin
 from service.deps import ConnDep
+from service.responses import ImportResult
 
 router = APIRouter(tags=["import 导入"])
 
@@ -57,7 +58,7 @@ def _unpack(data: bytes, filename: str, folder: Path) -> Path:
     return path
 
 
-@router.post("/import/{kind}")
+@router.post("/import/{kind}", response_model=ImportResult)
 async def import_upload(
     request: Request,
     conn: ConnDep,

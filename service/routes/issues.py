@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from geo import issue_reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, PageLimitDep
-from service.geojson import GEOJSON, GeoJSONResponse
+from service.geojson import GeoJSONResponse, geojson_responses
+from service.schemas import INT_MAX
 
 router = APIRouter(tags=["issues 问题"])
 
@@ -17,14 +18,14 @@ router = APIRouter(tags=["issues 问题"])
 @router.get(
     "/issues",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "问题点位 issue points"}},
+    responses=geojson_responses("问题点位 issue points"),
 )
 def list_issues(
     request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
     limit: PageLimitDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> GeoJSONResponse:
     """Issues matching every given filter, newest first, as a GeoJSON FeatureCollection.
 

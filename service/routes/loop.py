@@ -19,7 +19,7 @@ from geo.users import User
 from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
 from service.auth import Inspector, Reader, Writer, check_village_scope
 from service.deps import ConnDep
-from service.geojson import GEOJSON, GeoJSONResponse
+from service.geojson import GeoJSONResponse, geojson_responses
 from service.schemas import (
     EventPublic,
     IssueCreate,
@@ -190,7 +190,7 @@ def get_thumbnail(
 @router.get(
     "/issues/{issue_id}",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "one issue with its history"}},
+    responses=geojson_responses("one issue with its history", single=True),
 )
 def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """One issue as a GeoJSON Feature, with its full history and photos."""

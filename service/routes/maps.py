@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from geo.issue_filter import parse_month
 from geo.maps.basemaps import BASEMAP_HELP, BasemapName
 from geo.vocab import TITLE_LEN
+from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, split_values
@@ -107,7 +108,10 @@ def ranking_page(
     conn: ConnDep,
     user: Reader,
     month: Annotated[str | None, Query(description="YYYY-MM (default: latest scored)")] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="year-end instead")] = None,
+    year: Annotated[
+        int | None,
+        Query(ge=EARLIEST_YEAR, le=LATEST_YEAR, description="year-end instead"),
+    ] = None,
     community: Annotated[list[str] | None, Query()] = None,
     lang: LangQ = "zh",
     basemap: BasemapQ = BasemapName.osm,

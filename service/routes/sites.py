@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import Connection
 
 from geo.maps.basemaps import BASEMAP_HELP, BasemapName
@@ -14,8 +14,10 @@ from geo.vocab import SITE_NOTE_LEN
 from service.auth import Reader, require
 from service.deps import ConnDep
 from service.filters import check_known, split_values
-from service.geojson import GEOJSON, GeoJSONResponse
+from service.geojson import GeoJSONResponse, geojson_responses
 from service.mapviews import map_options, sites_view
+from service.responses import SiteDecisionOut
+from service.schemas import RequestModel
 
 router = APIRouter(prefix="/sites", tags=["sites 选址"])
 
@@ -24,10 +26,8 @@ Planner = Annotated[Any, Depends(require("planner", "admin"))]
 Villages = Annotated[list[str] | None, Query(description="village code(s)")]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     """A planner's decision on a candidate site."""
-
-    model_config = ConfigDict(extra="forbid")
 
     decision: str = Field(..., pattern="^(chosen|rejected)$", description="chosen | rejected")
     note: str | None = Field(None, max_length=SITE_NOTE_LEN)
@@ -44,7 +44,7 @@ def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
 @router.get(
     "",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "ranked candidate sites"}},
+    responses=geojson_responses("ranked candidate sites"),
 )
 def list_sites(
     request: Request,
@@ -92,7 +92,7 @@ def sites_page(
     return HTMLResponse(m.get_root().render())
 
 
-@router.put("/{candidate_key}/decision")
+@router.put("/{candidate_key}/decision", response_model=SiteDecisionOut)
 def decide_site(
     candidate_key: str, body: DecisionIn, conn: ConnDep, user: Planner
 ) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def decide_site(
 @router.get(
     "/chosen",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "sites chosen by planners"}},
+    responses=geojson_responses("sites chosen by planners"),
 )
 def chosen(conn: ConnDep, user: Reader, village: Villages = None) -> GeoJSONResponse:
     """Sites planners have chosen, for the ranking and issue maps."""

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
-from service.geojson import GEOJSON, GeoJSONResponse
+from service.geojson import GeoJSONResponse, geojson_responses
 
 router = APIRouter(tags=["villages 村"])
 
@@ -27,7 +27,7 @@ _VILLAGES = text(
 @router.get(
     "/villages",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "村界 village boundaries"}},
+    responses=geojson_responses("村界 village boundaries"),
 )
 def list_villages(conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """All villages with their boundaries (EPSG:4326) as a GeoJSON FeatureCollection."""
@@ -56,7 +56,7 @@ _GRIDS = text(
 @router.get(
     "/communities",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "党建共同体 with their villages"}},
+    responses=geojson_responses("党建共同体 with their villages"),
 )
 def list_communities(conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """Communities (党建共同体) with secretaries and the union of their villages."""
@@ -67,7 +67,7 @@ def list_communities(conn: ConnDep, user: Reader) -> GeoJSONResponse:
 @router.get(
     "/grids",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "网格 with grid leaders"}},
+    responses=geojson_responses("网格 with grid leaders"),
 )
 def list_grids(
     conn: ConnDep, user: Reader, village: Annotated[list[str] | None, Query()] = None

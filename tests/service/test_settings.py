@@ -90,3 +90,14 @@ def test_nothing_below_service_reads_the_environment_or_global_settings():
         if re.search(r"os\.environ|getenv\(|get_settings|geo\.settings", source):
             offenders.append(rel)
     assert offenders == []
+
+
+def test_every_setting_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip().strip("`")
+        for line in readme.splitlines()
+        if line.startswith("| `")
+    }
+    missing = [name for name in ServiceSettings.model_fields if name not in rows]
+    assert missing == []

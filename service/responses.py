@@ -1,0 +1,180 @@
+"""Response models of the JSON routes that answer with records of their own (not GeoJSON).
+
+They give OpenAPI the shapes (and FastAPI checks every answer against them). The rankings
+follow `scoring.export` — the JSON `cunrong score … --format json` writes — field for field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel
+
+from geo.io.report import Problem
+
+
+class Saved(BaseModel):
+    """How many records were stored (all or nothing)."""
+
+    saved: int
+
+
+class Created(BaseModel):
+    """The id of the record stored."""
+
+    id: int
+
+
+class RoundOpened(BaseModel):
+    """A new inspection round."""
+
+    id: int
+    month: str
+    team: str
+    opened_by: str
+
+
+class RoundOut(BaseModel):
+    """An inspection round and how many villages it visits."""
+
+    id: int
+    month: str
+    team: str
+    started_on: date | None
+    ended_on: date | None
+    note: str | None
+    villages: int
+
+
+class RecheckStopOut(BaseModel):
+    """One issue to look at, in walking order."""
+
+    order: int
+    id: uuid.UUID
+    code: str
+    category: str
+    category_zh: str
+    status: str
+    description: str
+    found_on: date
+    deadline: date | None
+    days_overdue: int
+    lon: float
+    lat: float
+    walk_m: int
+    """Metres from the previous stop (or from the village entrance)."""
+
+
+class VillageRecheckOut(BaseModel):
+    """A village's part of the recheck round."""
+
+    village: str
+    name: str
+    walk_m: int
+    stops: list[RecheckStopOut]
+
+
+class LineItemOut(BaseModel):
+    """One line item: the rule's id, the month, the points and why."""
+
+    rule: str
+    month: str | None
+    points: float
+    reason: str
+
+
+class RulesOut(BaseModel):
+    """Which rules file was applied."""
+
+    year: int
+    source: str
+    document: str
+    streak_mode: str
+
+
+class StandingOut(BaseModel):
+    """A village's line of a monthly ranking."""
+
+    village: str
+    name: str
+    score: float
+    rank: int
+    bottom_ten: bool
+    streak: bool
+    interview: str | None
+    points: float
+    groups: int
+    items: list[LineItemOut]
+
+
+class NotScored(BaseModel):
+    """A village without a score that month."""
+
+    village: str
+    name: str
+
+
+class MonthOut(BaseModel):
+    """A month's ranking (M1–M4)."""
+
+    month: str
+    ranking: list[StandingOut]
+    bottom_ten: list[str]
+    not_scored: list[NotScored]
+
+
+class MonthReport(MonthOut):
+    """A month's ranking with the rules applied."""
+
+    year: int
+    rules: RulesOut
+
+
+class VillageYearOut(BaseModel):
+    """A village's year-end result with its line items."""
+
+    village: str
+    name: str
+    community: str
+    total: float | None
+    rank: int | None
+    ranked: bool
+    reward_yuan: int
+    pay_deduction: bool
+    base: float | None
+    third_party: float
+    honors: float
+    penalties: float
+    months_scored: int
+    note: str | None
+    items: list[LineItemOut]
+
+
+class YearReport(BaseModel):
+    """The year-end results (Y1–Y3), with every month's ranking."""
+
+    year: int
+    rules: RulesOut
+    third_party_mean: float | None
+    villages: list[VillageYearOut]
+    months: list[MonthOut]
+
+
+class ImportResult(BaseModel):
+    """What an import did (errors are a 422 with `problems`)."""
+
+    summary: str
+    rows: int
+    inserted: int
+    updated: int
+    dry_run: bool
+    warnings: list[Problem]
+
+
+class SiteDecisionOut(BaseModel):
+    """A planner's decision as stored."""
+
+    candidate_key: str
+    decision: str
+    note: str | None

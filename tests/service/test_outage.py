@@ -1,0 +1,124 @@
+"""A real database outage: the server of a cluster of the test's own is stopped and started.
+
+While it is down every request gets a 503 in the error shape with Retry-After, on a
+keep-alive connection that stays open; /health names the part that is down; once the
+server is back the same app answers again without a restart (the pool pre-pings).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import logging
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from geo.cluster import LocalCluster
+from geo.migrate import upgrade
+from service.app import create_app
+from service.logs import json_handler
+from service.settings import ServiceSettings
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[LocalCluster]:
+    """A migrated PostGIS cluster nobody else uses (stopping it disturbs no other test)."""
+    base = Path(tempfile.mkdtemp(prefix="cunrong-outage-", dir="/tmp"))
+    base.chmod(0o755)  # the server may run as the postgres user
+    cluster = LocalCluster(base / "pgdata")
+    try:
+        cluster.start()
+        upgrade(cluster.url())
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def served(own_cluster: LocalCluster, tmp_path: Path) -> Iterator[int]:
+    """The service on that cluster, on a local port (a real HTTP server, keep-alive on)."""
+    app = create_app(ServiceSettings(database_url=own_cluster.url(), data_dir=tmp_path))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.05)
+    yield port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, Message, dict]:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = json.loads(response.read())
+    return response.status, response.headers, body
+
+
+def test_outage_is_a_503_on_a_kept_connection_and_the_pool_recovers(
+    own_cluster: LocalCluster, served: int
+) -> None:
+    errors = io.StringIO()
+    handler = json_handler(errors)
+    logging.getLogger("cunrong").addHandler(handler)
+    conn = http.client.HTTPConnection("127.0.0.1", served, timeout=30)
+    try:
+        status, _, body = _get(conn, "/health")
+        assert status == 200 and body["parts"]["database"] == "ok"
+        assert _get(conn, "/issues")[0] == 200
+        socket_before = conn.sock
+
+        own_cluster.stop()
+        status, headers, body = _get(conn, "/issues")
+        assert status == 503
+        assert headers["Retry-After"] == "5"
+        assert body["error"] == "unavailable" and body["request_id"] == headers["X-Request-ID"]
+        assert "try again" in body["message"]
+        status, headers, body = _get(conn, "/health")
+        assert status == 503 and headers["Retry-After"] == "5"
+        assert body["parts"] == {
+            "service": "ok",
+            "database": "down",
+            "postgis": "unknown",
+            "schema": "unknown",
+        }
+        assert conn.sock is socket_before  # the same keep-alive connection throughout
+
+        own_cluster.start()
+        status, _, body = _get(conn, "/issues")
+        assert status == 200 and body["type"] == "FeatureCollection"
+        status, _, body = _get(conn, "/health")
+        assert status == 200 and set(body["parts"].values()) == {"ok"}
+        assert conn.sock is socket_before
+    finally:
+        conn.close()
+        logging.getLogger("cunrong").removeHandler(handler)
+    logged = [json.loads(line) for line in errors.getvalue().splitlines()]
+    assert any(
+        line["logger"] == "cunrong.errors" and "database unavailable" in line["message"]
+        for line in logged
+    )
+    assert [line["status"] for line in logged if line["logger"] == "cunrong.access"] == [
+        200,
+        200,
+        503,
+        503,
+        200,
+        200,
+    ]
