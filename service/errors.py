@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound
+from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound, TooLarge
 from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
 from service.auth import Unauthorized
@@ -39,6 +39,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     CunrongError: 400,
     ScoringError: 422,
     RequestValidationError: 422,
@@ -176,10 +177,10 @@ def _handler(table: Mapping[type[Exception], int]) -> Callable[[Request, Excepti
         if status == 503:
             log.warning("database unavailable: %s", type(exc).__name__)
         if is_page_path(request.url.path):  # people get a page, never JSON
-            if status == 401:  # nobody signed in (or a bad token): sign in first
-                return login_redirect(request)
+            if status == 401:
+                return login_redirect(request)  # nobody signed in: to the sign-in page
             page = error_page(request, status, message, field=field)
-            page.headers.update(headers)
+            page.headers.update({k: v for k, v in headers.items() if k != "WWW-Authenticate"})
             return page
         extra = None
         if isinstance(exc, ImportFailed):

@@ -34,9 +34,9 @@ from geo.errors import InvalidInput, NotFound
 from geo.issue_filter import parse_month
 from geo.models import HONOR_KINDS, USER_ROLES
 from geo.users import User, create_user, deactivate_user, list_users
-from service.deps import ConnDep
+from service.deps import ConnDep, FormDep
 from service.rankings import month_ranking
-from service.uploads import MAX_UPLOAD_BYTES, preview_score_upload
+from service.uploads import UploadLimits, preview_score_upload
 from service.web import ROLE_LABELS, PageLang, page_user, render
 
 router = APIRouter(prefix="/pages/office", tags=["pages 页面"], include_in_schema=False)
@@ -263,11 +263,10 @@ def scores_page(
 
 
 @router.post("/scores", response_class=HTMLResponse, response_model=None)
-async def scores_submit(
-    request: Request, conn: ConnDep, lang: PageLang, user: Office
+def scores_submit(
+    request: Request, conn: ConnDep, form: FormDep, lang: PageLang, user: Office
 ) -> HTMLResponse | RedirectResponse:
     """Save the grid: every cell is checked first; a bad one is named and nothing is saved."""
-    form = await request.form()
     month = str(form.get("month") or "")
     parse_month(month)
     groups = [str(form.get(f"group_{i}") or "").strip() for i in range(_count(form, "group_"))]
@@ -326,7 +325,7 @@ def _t(lang: str, zh: str, en: str) -> str:
 
 
 @router.post("/scores/upload", response_class=HTMLResponse)
-async def scores_upload_preview(
+def scores_upload_preview(
     request: Request,
     conn: ConnDep,
     lang: PageLang,
@@ -335,8 +334,8 @@ async def scores_upload_preview(
 ) -> HTMLResponse:
     """Preview an uploaded sheet: every row, bad cells marked; nothing is saved yet."""
     del user
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    preview = preview_score_upload(conn, data, file.filename or "")
+    limits = UploadLimits.from_settings(request.app.state.settings, sheet=True)
+    preview = preview_score_upload(conn, file, limits)
     payload = json.dumps(
         [[s.month, s.village, s.group, s.score] for _, s in preview.rows], ensure_ascii=False
     )
@@ -422,10 +421,9 @@ def third_party_page(
 
 
 @router.post("/third-party")
-async def third_party_submit(request: Request, conn: ConnDep, user: Office) -> RedirectResponse:
+def third_party_submit(conn: ConnDep, form: FormDep, user: Office) -> RedirectResponse:
     """Save the year's evaluation grid (villages ticked as evaluated, or with counts)."""
     del user
-    form = await request.form()
     try:
         year = int(str(form.get("year") or ""))
     except ValueError:
