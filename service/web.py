@@ -14,7 +14,7 @@ For page routes (here and in other modules):
 - `render` fills the context every template of base.html expects: `t(zh, en)`, `lang`,
   `user`, `csrf_token` (also in `<meta name="csrf-token">` for fetch), `csrf_input` (the
   hidden form field, write `{{ csrf_input }}` in every form), `nav`; and remembers a
-  `?lang=` choice in a cookie. base.html's blocks: `title`, `head`, `main`, `body_end`.
+  `?lang=` choice in a cookie. base.html's blocks: `title`, `head`, `main`, `scripts`.
 - A page never answers with JSON: errors raised on a page path become `error.html`
   (see `is_page_path`; wired in service.errors).
 """
