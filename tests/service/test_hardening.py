@@ -53,6 +53,7 @@ def test_edge_months_are_422_naming_the_month(client, tokens, path, month):
     response = client.get(path.format(m=month), headers=tokens["admin"])
     assert response.status_code == 422, response.text
     if is_page_path(path.split("?")[0]):  # a page: the error page names it for people
+        assert response.headers["content-type"].startswith("text/html")
         assert "month" in response.text and "2000-01" in response.text
         return
     body = response.json()
@@ -74,6 +75,10 @@ def test_edge_months_are_422_naming_the_month(client, tokens, path, month):
 def test_every_bad_parameter_is_a_422_naming_it(client, tokens, path, field):
     response = client.get(path, headers=tokens["admin"])
     assert response.status_code == 422, response.text
+    if path.startswith("/maps/"):  # a map is a page: an error page naming the parameter
+        assert response.headers["content-type"].startswith("text/html")
+        assert field in response.text and 'id="error"' in response.text
+        return
     assert response.json()["field"] == field
     assert response.json()["error"] == "invalid_input"
 
