@@ -1,4 +1,4 @@
-"""What would it take (W1–W3): the points a village lacks, and what they mean in the notice's terms.
+"""What would it take (W1–W3): the points a village lacks, in the notice's own terms.
 
 Pure arithmetic on a `YearResult` (and the `ScoringInput` it came from), as docs/rules.md
 states it under W1–W3. Every comparison is the ranking's own: values rounded to
@@ -46,8 +46,7 @@ def _dec(value: float, decimals: int) -> Decimal:
 
 def _text(value: Decimal) -> str:
     """`59.8000` → `59.8`, `71.0001` stays."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def _step(decimals: int) -> Decimal:
