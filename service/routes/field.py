@@ -13,23 +13,26 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.assign import locate
 from geo.categories import CATEGORIES
-from geo.errors import Forbidden, NotFound
+from geo.errors import NotFound
 from geo.issue_filter import parse_month
 from geo.loop import Nearby, check_new_issue, check_point
 from geo.maps.basemaps import choose_basemap
 from geo.models import OPEN_STATUSES
 from geo.recheck import recheck_list
+from geo.users import User
 from service.auth import Inspector, Reader
 from service.deps import ConnDep
 from service.filters import village_scope
-from service.routes.pages import Lang, _context, templates
+from service.routes.pages import _context, templates
+from service.web import PageLang, finish, page_user
 
 router = APIRouter(tags=["field pages 现场"])
 pages = APIRouter(include_in_schema=False)
@@ -107,6 +110,11 @@ def _outline(conn: Connection, code: str) -> dict[str, Any] | None:
     return dict(found) if found else None
 
 
+def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
+    """A page with the shared context's cookies and headers (service.web.finish)."""
+    return finish(request, templates.TemplateResponse(request, template, context))
+
+
 def _grid_name(conn: Connection, grid_id: int | None) -> str | None:
     if grid_id is None:
         return None
@@ -136,17 +144,7 @@ def locate_point(
 def _with_photos(conn: Connection, nearby: list[Nearby]) -> list[NearbyOut]:
     if not nearby:
         return []
-    rows = {
-        r.id: r
-        for r in conn.execute(
-            text(
-                "SELECT i.id, i.description, (SELECT p.id FROM photo p WHERE p.issue_id = i.id"
-                " ORDER BY p.kind <> 'before', p.uploaded_at LIMIT 1) AS photo"
-                " FROM issue i WHERE i.id = ANY(:ids)"
-            ),
-            {"ids": [n.id for n in nearby]},
-        )
-    }
+    rows = {r.id: r for r in issue_reader.descriptions_with_photo(conn, [n.id for n in nearby])}
     return [
         NearbyOut(
             id=n.id,
@@ -206,8 +204,16 @@ def _town_center(conn: Connection) -> list[float]:
     return [row.lon, row.lat]
 
 
+FieldInspector = Annotated[User, Depends(page_user("inspector", "admin"))]
+"""Capture and recheck: inspectors (and the office)."""
+SignedIn = Annotated[User, Depends(page_user())]
+"""The village's page: a village user sees their own; others choose a village."""
+
+
 @pages.get("/pages/report", response_class=HTMLResponse)
-def report_page(request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh") -> HTMLResponse:
+def report_page(
+    request: Request, conn: ConnDep, user: FieldInspector, lang: PageLang
+) -> HTMLResponse:
     """现场上报: photo, position, category and description, saved even without a connection."""
     categories = [
         {
@@ -219,7 +225,7 @@ def report_page(request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh"
         }
         for c in CATEGORIES
     ]
-    return templates.TemplateResponse(
+    return _page(
         request,
         "report.html",
         _context(
@@ -242,16 +248,7 @@ def _village_or_choice(conn: Connection, user: Any, village: str | None) -> str 
 
 
 def _villages(conn: Connection) -> list[Any]:
-    return list(
-        conn.execute(
-            text(
-                "SELECT v.code, v.name, count(i.id) FILTER (WHERE i.status = ANY(:due)) AS due"
-                " FROM village v LEFT JOIN issue i ON i.village_id = v.id"
-                " GROUP BY v.code, v.name ORDER BY v.code"
-            ),
-            {"due": [*OPEN_STATUSES, "submitted"]},
-        ).mappings()
-    )
+    return issue_reader.due_per_village(conn, statuses=[*OPEN_STATUSES, "submitted"])
 
 
 def _village_row(conn: Connection, code: str) -> Any:
@@ -267,36 +264,16 @@ def _village_row(conn: Connection, code: str) -> Any:
 
 def _photos_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
     photos: dict[Any, list[Any]] = {}
-    if ids:
-        for row in conn.execute(
-            text(
-                "SELECT issue_id, id, kind, event_id FROM photo WHERE issue_id = ANY(:ids)"
-                " ORDER BY uploaded_at, id"
-            ),
-            {"ids": ids},
-        ).mappings():
-            photos.setdefault(row["issue_id"], []).append(row)
+    for row in issue_reader.photo_rows(conn, ids):
+        photos.setdefault(row["issue_id"], []).append(row)
     return photos
 
 
 def _verdicts_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
     """Submissions and recheck outcomes of each issue, oldest first, with their photos."""
     events: dict[Any, list[Any]] = {}
-    if ids:
-        for row in conn.execute(
-            text(
-                "SELECT e.issue_id, e.id, e.kind, e.to_status, e.on, e.recorded_at, e.actor,"
-                " e.note,"
-                " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
-                "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
-                " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
-                " WHERE e.issue_id = ANY(:ids)"
-                " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
-                " GROUP BY e.id ORDER BY e.recorded_at, e.id"
-            ),
-            {"ids": ids},
-        ).mappings():
-            events.setdefault(row["issue_id"], []).append(row)
+    for row in issue_reader.verdict_events(conn, ids):
+        events.setdefault(row["issue_id"], []).append(row)
     return events
 
 
@@ -304,8 +281,8 @@ def _verdicts_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
 def village_page(
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    lang: Lang = "zh",
+    user: SignedIn,
+    lang: PageLang,
     village: Annotated[
         str | None, Query(description="village code (not for village users)")
     ] = None,
@@ -313,36 +290,18 @@ def village_page(
     """本村整改: the village's open issues by deadline, with 提交整改 on each."""
     code = _village_or_choice(conn, user, village)
     if code is None:
-        return templates.TemplateResponse(
+        return _page(
             request,
             "choose_village.html",
             _context(request, lang, villages=_villages(conn), target="/pages/my-village"),
         )
     row = _village_row(conn, code)
     today = date.today()
-    issues = list(
-        conn.execute(
-            text(
-                "SELECT i.id, i.code, i.category_code AS category, c.label_zh, c.label_en,"
-                " c.color, i.description, i.address, i.found_on, i.deadline, i.status,"
-                " i.version, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
-                " (i.status = ANY(:open) AND i.deadline < :today) AS overdue,"
-                " (:today - i.deadline) AS days_late"
-                " FROM issue i JOIN village v ON v.id = i.village_id"
-                " JOIN category c ON c.code = i.category_code"
-                " WHERE v.code = :v AND i.status = ANY(:shown)"
-                " ORDER BY i.status = 'submitted', i.deadline NULLS LAST, i.code"
-            ),
-            {
-                "v": code,
-                "open": list(OPEN_STATUSES),
-                "shown": [*OPEN_STATUSES, "submitted"],
-                "today": today,
-            },
-        ).mappings()
+    issues = issue_reader.village_worklist(
+        conn, village=code, shown=[*OPEN_STATUSES, "submitted"], today=today
     )
     ids = [i["id"] for i in issues]
-    return templates.TemplateResponse(
+    return _page(
         request,
         "my_village.html",
         _context(
@@ -382,29 +341,30 @@ def _month_or_default(month: str | None) -> str:
 def recheck_page(
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    lang: Lang = "zh",
+    user: FieldInspector,
+    lang: PageLang,
     village: Annotated[str | None, Query(description="village code")] = None,
     month: Annotated[str | None, Query(description="the round's month YYYY-MM")] = None,
 ) -> HTMLResponse:
     """复核: the month's due issues of a village in walking order, before/after side by side."""
     round_month = _month_or_default(month)
-    if user is not None and user.role == "village":
-        raise Forbidden("the recheck is done by inspectors (复核由检查员进行)", field="role")
     if not village:
-        return templates.TemplateResponse(
+        return _page(
             request,
             "choose_village.html",
             _context(request, lang, villages=_villages(conn), target="/pages/recheck"),
         )
     row = _village_row(conn, village)
-    due = recheck_list(conn, month=parse_month(round_month), villages=(village,))
+    due = recheck_list(
+        conn,
+        month=parse_month(round_month),
+        villages=(village,),
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     stops = due[0].stops if due else []
     ids = [s.id for s in stops]
-    versions: dict[Any, int] = dict(
-        conn.execute(text("SELECT id, version FROM issue WHERE id = ANY(:ids)"), {"ids": ids}).all()
-    )
-    return templates.TemplateResponse(
+    versions: dict[Any, int] = issue_reader.versions(conn, ids)
+    return _page(
         request,
         "recheck.html",
         _context(
