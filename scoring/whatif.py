@@ -343,7 +343,8 @@ def _problems_fewer(
         float(per * count),
         found,
         f"市第三方测评少发现{count}个问题（{found}→{found - count}个，每个{float(per):g}分）"
-        f" — {count} third-party problems fewer ({found} → {found - count})",
+        f" — {count} third-party problem{'' if count == 1 else 's'} fewer"
+        f" ({found} → {found - count})",
     )
 
 
