@@ -14,6 +14,14 @@ from scoring.errors import RulesError
 STREAK_MODES = ("replace", "add")
 """replace: a streak month costs streak_penalty; add: bottom_penalty plus streak_penalty."""
 
+MISSING_SCORE_MODES = ("skip", "lowest", "error")
+"""What a village without a score in a month that has scores means (docs/rules.md, M1a).
+
+skip: left out of that month's ranking, bottom ten and year base (listed as 未评分);
+lowest: scored as that month's lowest monthly score and ranked as if it had it;
+error: the result is refused, naming the village and the month.
+"""
+
 
 @dataclass(frozen=True)
 class MonthlyRules:
@@ -24,6 +32,7 @@ class MonthlyRules:
     bottom_penalty: float
     streak_penalty: float
     streak_mode: str
+    missing_score: str = "skip"
 
 
 @dataclass(frozen=True)
@@ -114,8 +123,11 @@ class _Section:
             raise self.error(key, f"expected a number >= 0, got {value}")
         return float(value)
 
-    def text(self, key: str, *, choices: tuple[str, ...] = ()) -> str:
-        """A string, one of `choices` when given."""
+    def text(self, key: str, *, choices: tuple[str, ...] = (), default: str | None = None) -> str:
+        """A string, one of `choices` when given; `default` when the key is absent."""
+        if default is not None and key not in self.table:
+            self.read.add(key)
+            return default
         value = self._value(key)
         if not isinstance(value, str):
             raise self.error(key, f"expected a string, got {value!r}")
@@ -156,6 +168,9 @@ def parse_rules(data: Mapping[str, Any], *, source: str) -> Rules:
             bottom_penalty=monthly.number("bottom_penalty"),
             streak_penalty=monthly.number("streak_penalty"),
             streak_mode=monthly.text("streak_mode", choices=STREAK_MODES),
+            missing_score=monthly.text(
+                "missing_score", choices=MISSING_SCORE_MODES, default="skip"
+            ),
         ),
         honors=HonorRules(
             bonus=honors.number("bonus"),

@@ -45,10 +45,40 @@ def streak_reason(previous: str, month: str, rank: int, points: float, *, interv
     )
 
 
-def base_reason(year: int, monthly: Sequence[tuple[str, float]], base: float) -> str:
-    """Y1 reason: the months and scores averaged."""
-    listed = "、".join(f"{int(m[5:7])}月{score:.2f}" for m, score in monthly)
-    return f"{year}年月度观摩平均分：{len(monthly)}个月（{listed}），平均{base:.4f}分"
+NOT_SCORED = "未评分"
+NOT_SCORED_EN = "not scored"
+IMPUTED = "未评分，按当月最低分计"
+IMPUTED_EN = "not scored; ranked at the month's lowest score"
+
+
+def base_reason(
+    year: int,
+    monthly: Sequence[tuple[str, float]],
+    base: float,
+    *,
+    imputed: Sequence[str] = (),
+    skipped: Sequence[str] = (),
+) -> str:
+    """Y1 reason: the months and scores averaged, and the months not scored (未评分)."""
+    listed = "、".join(
+        f"{int(m[5:7])}月{score:.2f}" + ("（未评分，按最低分）" if m in imputed else "")
+        for m, score in monthly
+    )
+    text = f"{year}年月度观摩平均分：{len(monthly)}个月（{listed}），平均{base:.4f}分"
+    if skipped:
+        months = "、".join(f"{int(m[5:7])}月" for m in skipped)
+        text += f"；{months}未评分，不计入"
+    return text
+
+
+def missing_warning(month: str, villages: Sequence[str], *, mode: str, lowest: float) -> str:
+    """The warning line of a month with villages not scored (未评分)."""
+    listed = "、".join(villages)
+    if mode == "lowest":
+        treated = f"按当月最低分{points_text(lowest)}计入排名 — scored as the month's lowest score"
+    else:
+        treated = "未计入当月排名、后十名和全年平均分 — left out of the ranking and the year base"
+    return f'{month_label(month)}未评分 not scored: {listed}；{treated} (missing_score = "{mode}")'
 
 
 def third_party_reason(

@@ -12,9 +12,23 @@ from scoring.errors import ScoringError
 from scoring.export import month_report_to_dict, to_json, year_to_dict
 from scoring.inputs import ScoringInput, check_input, is_month
 from scoring.monthly import monthly_result
-from scoring.report import Sheet, month_sheets, render_text, write_xlsx, year_sheets
+from scoring.report import (
+    Sheet,
+    month_sheets,
+    month_what_if_sheets,
+    render_text,
+    write_xlsx,
+    year_sheets,
+    year_what_if_sheets,
+)
 from scoring.rules import Rules, load_rules
 from scoring.sources import read_source
+from scoring.whatif import (
+    month_what_if,
+    month_what_if_to_dict,
+    year_what_if,
+    year_what_if_to_dict,
+)
 from scoring.yearly import year_result
 from service.cli.common import settings_of
 from service.settings import ServiceSettings
@@ -33,6 +47,13 @@ class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     xlsx = "xlsx"
+
+
+class WhatIfFormat(StrEnum):
+    """How a what-if answer is written."""
+
+    table = "table"
+    json = "json"
 
 
 SourceOption = Annotated[
@@ -95,20 +116,28 @@ def _rules(path: Path | None, year: int) -> Rules:
     return rules
 
 
+def _warn(warnings: tuple[str, ...], output: Path | None) -> None:
+    """Warning lines go into the output itself; when it is a file, also to standard error."""
+    if output is None:
+        return
+    for line in warnings:
+        typer.echo(f"warning: {line}", err=True)
+
+
 def _write(
     *,
-    output_format: OutputFormat,
+    output_format: OutputFormat | WhatIfFormat,
     output: Path | None,
     payload: dict[str, Any],
     sheets: dict[str, Sheet],
 ) -> None:
     try:
-        if output_format is OutputFormat.xlsx:
+        if output_format == OutputFormat.xlsx:
             if output is None:
                 _fail("--format xlsx needs -o FILE.xlsx")
             write_xlsx(sheets, output)
         else:
-            if output_format is OutputFormat.json:
+            if output_format == OutputFormat.json:
                 text = to_json(payload) + "\n"
             else:
                 text = render_text(sheets)
@@ -140,6 +169,7 @@ def score_month(
     except ScoringError as exc:
         _fail(str(exc))
     names = data.village_names()
+    _warn(result.warnings, output)
     _write(
         output_format=output_format,
         output=output,
@@ -166,12 +196,51 @@ def score_year(
         _fail(str(exc))
     if not result.months:
         _fail(f"{data.origin}: no observation score in {year}")
+    _warn(result.warnings, output)
     _write(
         output_format=output_format,
         output=output,
         payload=year_to_dict(result),
         sheets=year_sheets(result),
     )
+
+
+@app.command("what-if")
+def score_what_if(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
+    village: Annotated[str, typer.Argument(help="The village code, e.g. V03.")],
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="A month of YEAR (YYYY-MM): the score it needed that month."),
+    ] = None,
+    source: SourceOption = DATABASE,
+    rules_file: RulesOption = None,
+    output_format: Annotated[
+        WhatIfFormat, typer.Option("--format", help="table or json.")
+    ] = WhatIfFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """What would it take: points lacked to enter the top 5 / leave the bottom 5 (W1–W3)."""
+    if month is not None and (not is_month(month) or int(month[:4]) != year):
+        _fail(f"--month: expected a month of {year} written YYYY-MM, got {month!r}")
+    try:
+        rules = _rules(rules_file, year)
+        data = _load(settings_of(ctx), source, year)
+        if month is not None:
+            answer = month_what_if(data, rules, month, village)
+            payload = month_what_if_to_dict(answer)
+            sheets = month_what_if_sheets(answer)
+        else:
+            if not year_result(data, rules, year).months:
+                _fail(f"{data.origin}: no observation score in {year}")
+            year_answer = year_what_if(data, rules, year, village)
+            payload = year_what_if_to_dict(year_answer)
+            sheets = year_what_if_sheets(year_answer)
+    except ScoringError as exc:
+        _fail(str(exc))
+    _warn(tuple(payload["warnings"]), output)
+    _write(output_format=output_format, output=output, payload=payload, sheets=sheets)
 
 
 @app.command("export")

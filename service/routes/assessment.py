@@ -23,15 +23,17 @@ from scoring.indicators import VillageIndicators, town_indicators
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
-from service.rankings import month_ranking_dict, year_ranking_dict
+from service.rankings import month_ranking_dict, what_if_dict, year_ranking_dict
 from service.responses import (
     Created,
     MonthReport,
+    MonthWhatIfOut,
     RoundOpened,
     RoundOut,
     Saved,
     VillageRecheckOut,
     YearReport,
+    YearWhatIfOut,
 )
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import village_issue_counts
@@ -222,6 +224,27 @@ def get_year_ranking(
     """年度考核: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards, deductions."""
     del user
     return year_ranking_dict(conn, year, rules=request.app.state.rules)
+
+
+@router.get("/rankings/year/{year}/what-if", response_model=YearWhatIfOut | MonthWhatIfOut)
+def get_what_if(
+    year: YearPath,
+    request: Request,
+    conn: ConnDep,
+    user: Reader,
+    village: Annotated[str, Query(min_length=1, max_length=NAME_LEN, description="village code")],
+    month: Annotated[
+        str | None, Query(description="a month of the year, YYYY-MM: the score it needed")
+    ] = None,
+) -> dict[str, Any]:
+    """What would it take (W1–W3): points lacked to enter the top 5 and leave the bottom 5.
+
+    Also as third-party problems fewer (T1) and months out of the bottom ten (M4); with
+    `month`, the monthly score that would have kept the village out of the bottom ten.
+    The other villages are held as they are (docs/rules.md).
+    """
+    del user
+    return what_if_dict(conn, year, village=village, month=month, rules=request.app.state.rules)
 
 
 @router.get("/indicators", response_model=list[VillageIndicators])

@@ -546,8 +546,13 @@ def check_may_ranking(response) -> None:
         ("V09", 84, 9),
         ("V10", 83, 10),
         ("V11", 82, 11),
+        ("V12", None, None),  # M1a: listed, score null, 未评分 (missing_score = "skip")
     ]
-    assert month["not_scored"] == [{"village": "V12", "name": "十二村"}]
+    assert month["ranking"][-1]["reason"] == "未评分"
+    assert month["not_scored"] == [
+        {"village": "V12", "name": "十二村", "reason": "未评分", "ranked": False}
+    ]
+    assert len(month["warnings"]) == 1 and "V12 十二村" in month["warnings"][0]
     lines = {r["village"]: r for r in month["ranking"]}
     assert (lines["V01"]["bottom_ten"], lines["V01"]["points"]) == (False, 0)
     # V02 was not in April's bottom ten: a first month, −3
