@@ -23,7 +23,7 @@ MAX_IMPORT_BYTES = 200 * 1024 * 1024
 SINGLE_FILES = {".geojson", ".json", ".gpkg", ".kml", ".kmz", ".csv", ".xlsx"}
 
 
-def _unpack(data: bytes, filename: str, folder: Path) -> Path:
+def unpack_upload(data: bytes, filename: str, folder: Path) -> Path:
     """Write the upload; a .zip (e.g. a Shapefile's .shp/.dbf/.shx/.prj/.cpg) is unpacked."""
     suffix = Path(filename).suffix.lower()
     if len(data) > MAX_IMPORT_BYTES:
@@ -81,7 +81,7 @@ async def import_upload(
     settings = request.app.state.settings
     data = await file.read(MAX_IMPORT_BYTES + 1)
     with tempfile.TemporaryDirectory() as folder:
-        path = _unpack(data, file.filename or "upload", Path(folder))
+        path = unpack_upload(data, file.filename or "upload", Path(folder))
         report = import_file(
             conn,
             kind,
@@ -92,6 +92,7 @@ async def import_upload(
             dry_run=dry_run,
             tolerance_m=settings.gps_tolerance_m,
             metric_srid=settings.metric_srid,
+            deadline=request.app.state.rules.loop.deadline,
         )
     return {
         "summary": report.summary(),
