@@ -47,6 +47,9 @@ def create_batch(
     note: str | None = None,
 ) -> int:
     """Record a batch; `clean_villages` were evaluated and nothing was found there."""
+    for field, value in (("name", name), ("note", note or "")):
+        if "\x00" in value:
+            raise InvalidInput("contains a NUL character", field=field)
     name = name.strip()
     if not name:
         raise InvalidInput("the batch needs a name (e.g. 2024年市第三方测评)", field="name")
