@@ -141,6 +141,24 @@ class Category(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CategorySynonym(Base):
+    """同义词: a word the town writes for a category (生活垃圾 → household_garbage); editable.
+
+    Every importer resolves categories through these before the labels' own words; a code
+    always means itself, so a synonym cannot redefine one.
+    """
+
+    __tablename__ = "category_synonym"
+    __table_args__ = (CheckConstraint("length(btrim(synonym)) > 0", name="synonym_not_blank"),)
+
+    synonym: Mapped[str] = mapped_column(String(100), primary_key=True)
+    category_code: Mapped[str] = mapped_column(
+        String(40), ForeignKey("category.code", ondelete="CASCADE")
+    )
+    added_by: Mapped[str | None] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class InspectionRound(Base):
     """月度检查: one month's inspection by a team of the town office / law enforcement."""
 

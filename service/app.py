@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 import geo.maps
 from geo.db import make_engine
 from geo.maps.basemaps import tile_origins
+from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.logs import configure_logging
@@ -19,6 +21,7 @@ from service.middleware import RequestContext, content_security_policy
 from service.rankings import rules_for
 from service.routes import (
     assessment,
+    categories,
     exports,
     field,
     health,
@@ -32,11 +35,20 @@ from service.routes import (
 )
 from service.settings import ServiceSettings
 
+GIL_SWITCH_INTERVAL_S = 0.001
+"""How long a busy thread may keep the interpreter lock before another gets it (default 5 ms).
+
+Imports, photo re-encoding and score uploads run in the threadpool; each request the event
+loop serves meanwhile needs the lock a dozen times (socket reads, database round trips), so
+a shorter interval keeps /health and page loads fast while a big upload is processed.
+"""
+
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """Build the app; the engine is made at start-up and disposed at shutdown."""
     settings = settings or ServiceSettings()
     configure_logging(settings.log_level)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +69,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes(settings))
     csp = content_security_policy(tile_origins(tianditu_key=settings.tianditu_key))
     app.add_middleware(RequestContext, csp=csp)
     install_docs(app)
@@ -68,6 +81,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         issues,
         loop,
         assessment,
+        categories,
         exports,
         maps,
         sites,

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound
+from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound, TooLarge
 from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
 from service.auth import Unauthorized
@@ -38,6 +38,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     CunrongError: 400,
     ScoringError: 422,
     RequestValidationError: 422,

@@ -76,6 +76,29 @@ class ServiceSettings(BaseSettings):
     )
     """天地图 API key, for the tianditu basemaps (read from `TIANDITU_KEY`)."""
 
+    # Limits on what one request may make the server read, unpack, decode or store. Each
+    # refusal is a 413 naming the setting (CUNRONG_<NAME>), and nothing is stored.
+    max_upload_mib: float = 100.0
+    """Largest file accepted by an admin import (POST /import/…), in MiB."""
+    max_sheet_mib: float = 5.0
+    """Largest score / third-party / honor sheet (CSV or XLSX) upload, in MiB."""
+    max_photo_mib: float = 15.0
+    """Largest photo upload, in MiB."""
+    max_unzipped_mib: float = 256.0
+    """Total uncompressed size of the members of an uploaded .zip, in MiB."""
+    max_zip_member_mib: float = 256.0
+    """Uncompressed size of any one member of an uploaded .zip, in MiB."""
+    max_zip_members: int = 50
+    """Number of files in an uploaded .zip (a Shapefile is 3–7)."""
+    max_polygon_vertices: int = 100_000
+    """Vertices of one imported geometry (a village boundary traced by hand has a few thousand)."""
+    max_file_vertices: int = 2_000_000
+    """Vertices of all the geometries of one imported file."""
+    max_image_pixels: int = 40_000_000
+    """Pixels (width × height) of a photo, checked from its header before it is decoded."""
+    max_upload_rows: int = 1_000_000
+    """Rows (or features) of one uploaded file: imports and score / honor sheets."""
+
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:

@@ -86,10 +86,17 @@ def _run(
     batch: dict[str, Any] | None = None,
 ) -> None:
     from geo.db import make_engine
-    from geo.errors import CunrongError
+    from geo.errors import CunrongError, TooLarge
     from geo.io import ImportFailed, import_file
+    from geo.io.limits import ImportLimits
     from geo.third_party import import_third_party
 
+    # The vertex limits protect the maps drawn later, so they hold for the CLI too; rows
+    # are not limited here (the CLI is how large histories are loaded).
+    limits = ImportLimits(
+        max_polygon_vertices=settings.max_polygon_vertices,
+        max_file_vertices=settings.max_file_vertices,
+    )
     options: dict[str, Any] = {
         "layer": layer,
         "encoding": encoding,
@@ -99,6 +106,7 @@ def _run(
         "progress": progress,
         "tolerance_m": settings.gps_tolerance_m,
         "metric_srid": settings.metric_srid,
+        "limits": limits,
         "deadline": _deadline_rule(settings),
     }
     engine = make_engine(settings.engine_url())
@@ -109,6 +117,9 @@ def _run(
             with engine.connect() as conn:
                 batch_id, report = import_third_party(conn, path, **batch, **options)
             typer.echo(f"third-party batch {batch['name']} ({batch['year']}): id {batch_id}")
+    except TooLarge as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except ImportFailed as exc:
         for line in exc.report.lines():
             typer.echo(line, err=True)

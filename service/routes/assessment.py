@@ -19,6 +19,7 @@ from geo.assessment import (
     save_scores,
     save_third_party,
 )
+from geo.io.limits import ImportLimits
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
 from geo.third_party import create_batch, import_third_party, list_batches
@@ -39,11 +40,11 @@ from service.responses import (
     VillageRecheckOut,
     YearReport,
 )
-from service.routes.imports import MAX_IMPORT_BYTES, unpack_upload
+from service.routes.imports import unpack_upload
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import village_issue_counts
 from service.uploads import (
-    MAX_UPLOAD_BYTES,
+    UploadLimits,
     read_honor_upload,
     read_score_upload,
     read_third_party_upload,
@@ -145,14 +146,19 @@ def enter_scores(body: list[ScoreIn], conn: ConnDep, user: Admin) -> dict[str, i
     return {"saved": save_scores(conn, records, actor=user.label)}
 
 
+def _sheet_limits(request: Request) -> UploadLimits:
+    return UploadLimits.from_settings(request.app.state.settings, sheet=True)
+
+
 @router.post("/scores/upload", status_code=201, response_model=Saved)
-async def upload_scores(
+def upload_scores(
+    request: Request,
     conn: ConnDep,
     user: Admin,
     file: Annotated[UploadFile, File(description="CSV or XLSX: month, village, group, score")],
 ) -> dict[str, int]:
     """Bulk upload of observation scores (sheet `observation_scores`); all or nothing."""
-    rows = read_score_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    rows = read_score_upload(conn, file, _sheet_limits(request))
     records = [ScoreRecord(r.month, r.village, r.group, r.score) for r in rows]
     return {"saved": save_scores(conn, records, actor=user.label)}
 
@@ -168,7 +174,8 @@ def enter_third_party(
 
 
 @router.post("/third-party/{year}/upload", status_code=201, response_model=Saved)
-async def upload_third_party(
+def upload_third_party(
+    request: Request,
     year: YearPath,
     conn: ConnDep,
     user: Admin,
@@ -179,7 +186,7 @@ async def upload_third_party(
 ) -> dict[str, int]:
     """Bulk upload of third-party results (sheet `third_party`); all or nothing."""
     del user
-    rows = read_third_party_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    rows = read_third_party_upload(conn, file, _sheet_limits(request))
     records = [
         ThirdPartyRecord(r.village, r.evaluated, r.problems_found, r.problems_unrectified)
         for r in rows
@@ -213,7 +220,7 @@ def get_batches(year: YearPath, conn: ConnDep, user: Reader) -> list[dict[str, A
 
 
 @router.post("/third-party/{year}/batches/upload", status_code=201, response_model=BatchImported)
-async def upload_batch(
+def upload_batch(
     year: YearPath,
     request: Request,
     conn: ConnDep,
@@ -227,12 +234,12 @@ async def upload_batch(
     clean_villages: Annotated[str, Form(description="comma-separated village codes")] = "",
     coords: Annotated[str, Form(pattern="^(wgs84|gcj02)$")] = "wgs84",
 ) -> dict[str, Any]:
-    """Create a batch and import the evaluator's file into it, all or nothing."""
+    """Create a batch and import the evaluator's file into it, all or nothing (the limits
+    of `POST /import/issues` apply)."""
     del user
     settings = request.app.state.settings
-    data = await file.read(MAX_IMPORT_BYTES + 1)
     with tempfile.TemporaryDirectory() as folder:
-        path = unpack_upload(data, file.filename or "upload", Path(folder))
+        path = unpack_upload(file, Path(folder), UploadLimits.from_settings(settings))
         batch_id, report = import_third_party(
             conn,
             path,
@@ -244,6 +251,11 @@ async def upload_batch(
             tolerance_m=settings.gps_tolerance_m,
             metric_srid=settings.metric_srid,
             deadline=request.app.state.rules.loop.deadline,
+            limits=ImportLimits(
+                max_rows=settings.max_upload_rows,
+                max_polygon_vertices=settings.max_polygon_vertices,
+                max_file_vertices=settings.max_file_vertices,
+            ),
         )
     return {
         "batch_id": batch_id,
@@ -264,14 +276,15 @@ def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
 
 
 @router.post("/honors/upload", status_code=201, response_model=Saved)
-async def upload_honors(
+def upload_honors(
+    request: Request,
     conn: ConnDep,
     user: Admin,
     file: Annotated[UploadFile, File(description="CSV or XLSX: village, date, kind")],
 ) -> dict[str, int]:
     """Bulk upload of honors (sheet `honors`); all or nothing."""
     del user
-    rows = read_honor_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    rows = read_honor_upload(conn, file, _sheet_limits(request))
     for row in rows:
         add_honor(conn, village=row.village, awarded_on=row.date, kind=row.kind)
     return {"saved": len(rows)}
