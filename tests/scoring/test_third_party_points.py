@@ -291,3 +291,55 @@ def test_points_and_typed_counts_of_one_village_are_refused_both_ways(
             ).scalar_one()
             == "third_party"
         )
+
+
+def test_the_evaluators_file_uploaded_through_the_api(
+    town: Engine, fresh_url: str, tmp_path: Path
+) -> None:
+    from geo.users import create_user
+
+    with town.begin() as conn:
+        _, token = create_user(conn, name="admin", role="admin", village_code=None)
+    headers = {"Authorization": f"Bearer {token}"}
+    path = _evaluator_file(tmp_path / "测评.csv", [_row("W01", 1), _row("W02", 1), _row("W02", 2)])
+    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path))
+    form = {"name": BATCH, "evaluated_on": "2024-09-20", "clean_villages": "W04,W05"}
+    with TestClient(app) as client:
+        with path.open("rb") as f:
+            done = client.post(
+                "/third-party/2024/batches/upload",
+                data=form,
+                files={"file": ("测评.csv", f, "text/csv")},
+                headers=headers,
+            )
+        assert done.status_code == 201, done.text
+        assert done.json()["inserted"] == 3
+        # the same name again in 2024: 409, and its rows are not written
+        with path.open("rb") as f:
+            again = client.post(
+                "/third-party/2024/batches/upload",
+                data=form,
+                files={"file": ("测评.csv", f, "text/csv")},
+                headers=headers,
+            )
+        assert again.status_code == 409 and BATCH in again.text
+        # a date outside the year: 422 naming evaluated_on
+        wrong = client.post(
+            "/third-party/2023/batches",
+            json={"name": "复测", "evaluated_on": "2024-01-05"},
+            headers=headers,
+        )
+        assert wrong.status_code == 422 and "evaluated_on" in wrong.text
+        listed = client.get("/third-party/2024/batches", headers=headers).json()
+        assert [(b["issues"], b["villages"], b["clean_villages"]) for b in listed] == [
+            (3, 2, ["W04", "W05"])
+        ]
+        ranking = client.get("/rankings/year/2024", headers=headers)
+        assert ranking.status_code == 200, ranking.text
+        t1 = {v["village"]: v["third_party"] for v in ranking.json()["villages"]}
+    # W01: 0.1 × (8 − 1) = 0.7 (its point still open, deadline 10-31 passed on 12-31: −0.5)
+    #   → 0.7 − 0.5 = 0.2; W02: 0.1 × (8 − 2) − 0.5 × 2 = −0.4; W04, W05 clean: 0.8;
+    # W03 typed: −0.2.
+    assert t1 == {"W01": 0.2, "W02": -0.4, "W03": -0.2, "W04": 0.8, "W05": 0.8}
+    with town.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM issue")).scalar_one() == 3
