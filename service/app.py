@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import geo.maps
 from geo.db import make_engine
 from geo.maps.basemaps import tile_origins
+from service.auth import csrf_protect
 from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
 from service.errors import ERROR_RESPONSES, install_error_handlers
@@ -20,6 +21,7 @@ from service.logs import configure_logging
 from service.middleware import RequestContext, content_security_policy
 from service.rankings import rules_for
 from service.routes import (
+    account,
     assessment,
     categories,
     exports,
@@ -29,6 +31,7 @@ from service.routes import (
     issues,
     loop,
     maps,
+    office,
     pages,
     sites,
     villages,
@@ -66,6 +69,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -88,6 +92,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         imports,
         pages,
         field,
+        account,
+        office,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

@@ -58,13 +58,25 @@ class ServiceSettings(BaseSettings):
     environment: str = "development"
     """`development` allows the default secret; anything else requires CUNRONG_SECRET_KEY."""
     secret_key: str = DEVELOPMENT_SECRET
-    """Signs the sign-in sessions (cookies)."""
-    anonymous_read: bool = True
-    """Allow reads without a token (the demo); set CUNRONG_ANONYMOUS_READ=false in production."""
+    """Keys the sign-in sessions' stored hashes and the CSRF tokens (HMAC)."""
+    anonymous_read: bool | None = None
+    """Allow reads without signing in: on by default only when environment is development
+    (the demo); elsewhere off unless CUNRONG_ANONYMOUS_READ=true."""
     max_page_size: int = 50_000
     """The most issues one `GET /issues` page may return (`limit`)."""
     default_page_size: int = 5_000
     """The page size of `GET /issues` when the request gives no `limit`."""
+    session_hours: float = 12.0
+    """A sign-in lasts this long; then the browser must sign in again."""
+    login_max_failures: int = 10
+    """Failed sign-ins for one user name or one address within `login_window_minutes`
+    after which further attempts are refused until the window has passed."""
+    login_window_minutes: float = 15.0
+    """The window over which failed sign-ins are counted (and the lock-out lasts)."""
+    login_delay_seconds: float = 0.5
+    """Delay of an answer to a failed sign-in after the third failure; doubles per failure."""
+    login_delay_max_seconds: float = 4.0
+    """The longest such delay."""
     log_level: str = "INFO"
     """Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR)."""
     title: str = "村容 cunrong"
@@ -103,6 +115,8 @@ class ServiceSettings(BaseSettings):
     def _no_default_secret_in_production(self) -> ServiceSettings:
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set CUNRONG_SECRET_KEY: the default secret is for development only")
+        if self.anonymous_read is None:
+            self.anonymous_read = self.environment == "development"
         if self.default_page_size > self.max_page_size:
             raise ValueError("CUNRONG_DEFAULT_PAGE_SIZE must not exceed CUNRONG_MAX_PAGE_SIZE")
         return self

@@ -18,6 +18,7 @@ from fastapi import UploadFile
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, TooLarge, mib
+from scoring.errors import SourceError
 from scoring.inputs import Honor, ObservationScore, ThirdPartyEvaluation
 from scoring.sources import parse_honors, parse_observation_scores, parse_third_party
 from scoring.tables import Table, read_csv_table, read_workbook_tables
@@ -229,3 +230,60 @@ def read_honor_upload(
 ) -> tuple[Honor, ...]:
     """Rows village, date, kind (`honors`)."""
     return parse_honors(_table(file, "honors", limits), _codes(conn))
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A bad cell of an uploaded sheet: spreadsheet row (header = 1), column, what is wrong."""
+
+    row: int
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ScorePreview:
+    """What an uploaded score sheet would save, and every bad cell in it."""
+
+    rows: tuple[tuple[int, ObservationScore], ...]
+    problems: tuple[CellProblem, ...]
+    raw: tuple[tuple[int, dict[str, str]], ...]
+
+    def bad(self, row: int, field: str) -> str | None:
+        """The problem of one cell, if any."""
+        return next((p.message for p in self.problems if p.row == row and p.field == field), None)
+
+
+def preview_score_upload(conn: Connection, file: UploadFile, limits: UploadLimits) -> ScorePreview:
+    """Check every row of an uploaded score sheet without saving anything; unlike the
+    all-or-nothing upload, every bad cell is named, not only the first."""
+    table = _table(file, "observation_scores", limits)
+    codes = _codes(conn)
+    try:
+        parse_observation_scores(Table(table.source, table.columns, ()), codes)
+    except SourceError as exc:  # a missing column: nothing else can be checked
+        return ScorePreview((), (CellProblem(exc.row or 1, exc.field, exc.problem),), ())
+    rows: list[tuple[int, ObservationScore]] = []
+    problems: list[CellProblem] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for number, cells in table.rows:
+        single = Table(table.source, table.columns, ((number, cells),))
+        try:
+            parsed = parse_observation_scores(single, codes)
+        except SourceError as exc:
+            problems.append(CellProblem(number, exc.field, exc.problem))
+            continue
+        for score in parsed:
+            key = (score.month, score.village, score.group)
+            if key in seen:
+                problems.append(
+                    CellProblem(number, "village", f"second score of {key} (also row {seen[key]})")
+                )
+                continue
+            seen[key] = number
+            rows.append((number, score))
+    raw = tuple(
+        (number, {c: "" if v is None else str(v) for c, v in cells.items()})
+        for number, cells in table.rows
+    )
+    return ScorePreview(tuple(rows), tuple(problems), raw)
