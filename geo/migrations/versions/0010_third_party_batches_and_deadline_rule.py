@@ -1,7 +1,7 @@
 """third-party batches (市第三方测评 as points) and provisional deadlines
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30 06:00:00
 
 - `third_party_batch`: a named evaluation of a year (name, year, date it was done, and the
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
