@@ -82,9 +82,21 @@ def missing_warning(month: str, villages: Sequence[str], *, mode: str, lowest: f
 
 
 def third_party_reason(
-    year: int, *, found: int, unrectified: int, baseline: float, points: float
+    year: int,
+    *,
+    found: int,
+    unrectified: int,
+    baseline: float,
+    points: float,
+    found_issues: Sequence[str] = (),
+    unrectified_issues: Sequence[str] = (),
+    per_problem: float = 0.1,
+    per_unrectified: float = 0.5,
 ) -> str:
-    """T1 reason for an evaluated village."""
+    """T1 reason for an evaluated village; from points, the issues behind each 0.1 and 0.5.
+
+    With more problems than the baseline, the problems beyond it (in code order) each cost
+    0.1; with fewer, no issue is behind the bonus. Each unrectified problem costs 0.5."""
     difference = baseline - found
     if difference > 0:
         compared = f"比基数{points_text(baseline)}个少{points_text(difference)}个"
@@ -92,10 +104,21 @@ def third_party_reason(
         compared = f"比基数{points_text(baseline)}个多{points_text(-difference)}个"
     else:
         compared = f"与基数{points_text(baseline)}个持平"
-    return (
+    text = (
         f"{year}年市第三方测评发现问题{found}个（{compared}），"
         f"不整改或整改不到位{unrectified}个，计{points_text(points)}分"
     )
+    if not found_issues:
+        return text
+    parts = [f"问题：{'、'.join(found_issues)}"]
+    beyond = list(found_issues)[int(baseline) :] if difference < 0 else []
+    if beyond:
+        parts.append(f"超出基数各扣{points_text(per_problem)}分：{'、'.join(beyond)}")
+    if unrectified_issues:
+        parts.append(
+            f"不整改或整改不到位各扣{points_text(per_unrectified)}分：{'、'.join(unrectified_issues)}"
+        )
+    return f"{text}（{'；'.join(parts)}）"
 
 
 def not_evaluated_reason(year: int, *, evaluated_count: int, points: float) -> str:

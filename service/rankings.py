@@ -44,7 +44,7 @@ def year_ranking(conn: Connection, year: int, *, rules: Rules) -> YearResult:
     """The year-end result (Y1–Y3) of `year`; NotFound when nobody was scored all year."""
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"expected a year like 2024, got {year}", field="year")
-    data = load_scoring_input(conn, year)
+    data = load_scoring_input(conn, year, third_party_cutoff=rules.third_party.cutoff_date(year))
     try:
         result = year_result(data, rules, year)
     except NoScoresError as exc:

@@ -27,6 +27,19 @@ class Created(BaseModel):
     id: int
 
 
+class BatchOut(BaseModel):
+    """A third-party evaluation (市第三方测评) as a batch of points."""
+
+    id: int
+    year: int
+    name: str
+    evaluated_on: date
+    clean_villages: list[str]
+    issues: int
+    villages: int
+    note: str | None = None
+
+
 class RoundOpened(BaseModel):
     """A new inspection round."""
 
@@ -180,6 +193,12 @@ class ImportResult(BaseModel):
     updated: int
     dry_run: bool
     warnings: list[Problem]
+
+
+class BatchImported(ImportResult):
+    """A third-party batch created with its points imported (all or nothing)."""
+
+    batch_id: int
 
 
 class SiteDecisionOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -79,22 +80,27 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
-def _read_database(settings: ServiceSettings, year: int) -> ScoringInput:
-    """The scoring input of `year` from the configured database (DATABASE_URL or local)."""
+def _read_database(
+    settings: ServiceSettings, year: int, *, cutoff: date | None = None
+) -> ScoringInput:
+    """The scoring input of `year` from the configured database (DATABASE_URL or local);
+    third-party points are judged on `cutoff` (the rules' cut-off day)."""
     from geo.db import make_engine
     from service.scoring_data import load_scoring_input
 
     engine = make_engine(settings.engine_url())
     try:
         with engine.connect() as connection:
-            return load_scoring_input(connection, year)
+            return load_scoring_input(connection, year, third_party_cutoff=cutoff)
     finally:
         engine.dispose()
 
 
-def _load_database(settings: ServiceSettings, year: int) -> ScoringInput:
+def _load_database(
+    settings: ServiceSettings, year: int, *, cutoff: date | None = None
+) -> ScoringInput:
     try:
-        data = _read_database(settings, year)
+        data = _read_database(settings, year, cutoff=cutoff)
     except ScoringError:
         raise
     except Exception as exc:  # a database failure must read as one line, not a traceback
@@ -103,8 +109,13 @@ def _load_database(settings: ServiceSettings, year: int) -> ScoringInput:
     return data
 
 
-def _load(settings: ServiceSettings, source: str, year: int) -> ScoringInput:
-    return _load_database(settings, year) if source == DATABASE else read_source(source)
+def _load(
+    settings: ServiceSettings, source: str, year: int, *, rules: Rules | None = None
+) -> ScoringInput:
+    if source != DATABASE:
+        return read_source(source)
+    cutoff = rules.third_party.cutoff_date(year) if rules is not None else None
+    return _load_database(settings, year, cutoff=cutoff)
 
 
 def _rules(path: Path | None, year: int) -> Rules:
@@ -190,7 +201,7 @@ def score_year(
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
     try:
         rules = _rules(rules_file, year)
-        data = _load(settings_of(ctx), source, year)
+        data = _load(settings_of(ctx), source, year, rules=rules)
         result = year_result(data, rules, year)
     except ScoringError as exc:
         _fail(str(exc))

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,7 +98,11 @@ def town(fresh_url: str, tmp_path) -> Iterator[tuple[TestClient, dict[str, dict[
             _, token = create_user(conn, name=name, role=role, village_code=village)
             headers[who] = {"Authorization": f"Bearer {token}"}
     engine.dispose()
-    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path))
+    # This town's rules file sets a 15-day deadline instead of the default next round.
+    rules = tmp_path / "rules.toml"
+    default = (Path(__file__).parents[2] / "scoring" / "rules.toml").read_text(encoding="utf-8")
+    rules.write_text(default.replace('deadline = "next_round"', "deadline = 15"), encoding="utf-8")
+    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path, rules_file=rules))
     with TestClient(app) as client:
         yield client, headers
 
