@@ -52,8 +52,10 @@ sample: db
 	$(CUNRONG) sample load --if-empty
 
 demo: sample
+	@CUNRONG_ENVIRONMENT=development $(CUNRONG) sample users
 	@echo ""
 	@echo "村容 cunrong — sample town 大张庄镇 (synthetic data)"
+	@echo "  sign in    http://127.0.0.1:8000/login   (demo users above; reading is open in development)"
 	@echo "  dashboard  http://127.0.0.1:8000/"
 	@echo "  ranking    http://127.0.0.1:8000/maps/ranking"
 	@echo "  issue map  http://127.0.0.1:8000/maps/issues?village=DZZ07"
@@ -62,7 +64,7 @@ demo: sample
 	@echo "  villages   http://127.0.0.1:8000/villages"
 	@echo "  issues     http://127.0.0.1:8000/issues?status=open&village=DZZ01"
 	@echo ""
-	$(CUNRONG) serve --host 127.0.0.1 --port 8000
+	CUNRONG_ENVIRONMENT=development $(CUNRONG) serve --host 127.0.0.1 --port 8000
 
 test: system browser venv
 	@if [ -z "$$DATABASE_URL" ]; then $(CUNRONG) db start; fi

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection, text
 
@@ -172,3 +172,40 @@ def create_round(
         [{"r": round_id, "v": _village_id(ids, c, row=None)} for c in codes],
     )
     return round_id
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A month's ranking made public by the town office (发布)."""
+
+    month: str
+    published_at: datetime
+    published_by: str
+    note: str | None
+
+
+def publish_ranking(conn: Connection, month: str, *, actor: str, note: str | None = None) -> None:
+    """Publish `month`'s ranking (again: who and when are updated)."""
+    first = parse_month(month)
+    scored = conn.execute(
+        text("SELECT count(*) FROM observation_score WHERE month = :m"), {"m": first}
+    ).scalar_one()
+    if not scored:
+        raise InvalidInput(f"no observation score in {month}: nothing to publish", field="month")
+    conn.execute(
+        text(
+            "INSERT INTO ranking_publication (month, published_by, note) VALUES (:m, :a, :n)"
+            " ON CONFLICT (month) DO UPDATE SET published_at = now(),"
+            " published_by = EXCLUDED.published_by, note = EXCLUDED.note"
+        ),
+        {"m": first, "a": actor, "n": note},
+    )
+
+
+def publication_of(conn: Connection, month: str) -> Publication | None:
+    """Whether and when `month`'s ranking was published."""
+    row = conn.execute(
+        text("SELECT published_at, published_by, note FROM ranking_publication WHERE month = :m"),
+        {"m": parse_month(month)},
+    ).first()
+    return Publication(month, row.published_at, row.published_by, row.note) if row else None

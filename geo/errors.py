@@ -57,3 +57,29 @@ class Forbidden(CunrongError):
     """The user may not do this."""
 
     code = "forbidden"
+
+
+class TooLarge(CunrongError):
+    """Input over one of the configured limits (bytes, unpacked bytes, vertices, pixels, rows).
+
+    `limit` names the setting (e.g. CUNRONG_MAX_UPLOAD_MIB) so the reader knows what to
+    change or how to split the input.
+    """
+
+    code = "too_large"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str,
+        field: str | None = None,
+        row: int | None = None,
+    ):
+        super().__init__(f"{message} (limit {limit})", field=field, row=row)
+        self.limit = limit
+
+
+def mib(n_bytes: float) -> str:
+    """A byte count in MiB for messages (one decimal, never MB)."""
+    return f"{n_bytes / 2**20:.1f} MiB"

@@ -381,8 +381,15 @@ def events(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def photos(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The issue's photos in upload order."""
+def photos(
+    conn: Connection, issue_id: uuid.UUID, *, with_position: bool = False
+) -> list[dict[str, Any]]:
+    """The issue's photos in upload order (with where each was taken, `lon`/`lat`, if asked)."""
+    position = (
+        [func.ST_X(Photo.geom).label("lon"), func.ST_Y(Photo.geom).label("lat")]
+        if with_position
+        else []
+    )
     rows = conn.execute(
         select(
             Photo.id,
@@ -392,6 +399,7 @@ def photos(conn: Connection, issue_id: uuid.UUID) -> list[dict[str, Any]]:
             Photo.width,
             Photo.height,
             Photo.taken_at,
+            *position,
         )
         .where(Photo.issue_id == issue_id)
         .order_by(Photo.uploaded_at, Photo.id)
@@ -642,3 +650,104 @@ def ledger_records(conn: Connection, selection: IssueFilter) -> list[Any]:
         conn.execute(select(Issue.id).where(*_where(IssueQuery(selection=selection)))).scalars()
     )
     return list(conn.execute(_LEDGER, {"ids": ids}).mappings())
+
+
+# -- the field pages -------------------------------------------------------------------------
+
+
+def descriptions_with_photo(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """(id, description, photo): each issue's description and first photo (before-photos
+    first) — for near-duplicate cards."""
+    if not issue_ids:
+        return []
+    return list(
+        conn.execute(
+            text(
+                "SELECT i.id, i.description, (SELECT p.id FROM photo p WHERE p.issue_id = i.id"
+                " ORDER BY p.kind <> 'before', p.uploaded_at LIMIT 1) AS photo"
+                " FROM issue i WHERE i.id = ANY(:ids)"
+            ),
+            {"ids": list(issue_ids)},
+        )
+    )
+
+
+def due_per_village(conn: Connection, *, statuses: Sequence[str]) -> list[Any]:
+    """Every village (code, name) with its number of issues in `statuses` (due)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT v.code, v.name, count(i.id) FILTER (WHERE i.status = ANY(:due)) AS due"
+                " FROM village v LEFT JOIN issue i ON i.village_id = v.id"
+                " GROUP BY v.code, v.name ORDER BY v.code"
+            ),
+            {"due": list(statuses)},
+        ).mappings()
+    )
+
+
+def photo_rows(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """(issue_id, id, kind, event_id) of the issues' photos in upload order."""
+    if not issue_ids:
+        return []
+    return list(
+        conn.execute(
+            text(
+                "SELECT issue_id, id, kind, event_id FROM photo WHERE issue_id = ANY(:ids)"
+                " ORDER BY uploaded_at, id"
+            ),
+            {"ids": list(issue_ids)},
+        ).mappings()
+    )
+
+
+def verdict_events(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """Submissions and recheck outcomes of the issues, oldest first, with their photo ids."""
+    if not issue_ids:
+        return []
+    return list(
+        conn.execute(
+            text(
+                'SELECT e.issue_id, e.id, e.kind, e.to_status, e."on", e.recorded_at, e.actor,'
+                " e.note,"
+                " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
+                "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
+                " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
+                " WHERE e.issue_id = ANY(:ids)"
+                " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
+                " GROUP BY e.id ORDER BY e.recorded_at, e.id"
+            ),
+            {"ids": list(issue_ids)},
+        ).mappings()
+    )
+
+
+def village_worklist(
+    conn: Connection, *, village: str, shown: Sequence[str], today: date
+) -> list[Any]:
+    """A village's issues in `shown` statuses for its own page: submitted last, then by
+    deadline; with category labels and colour, lon/lat, overdue and days late."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT i.id, i.code, i.category_code AS category, c.label_zh, c.label_en,"
+                " c.color, i.description, i.address, i.found_on, i.deadline, i.status,"
+                " i.version, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
+                " (i.status = ANY(:open) AND i.deadline < :today) AS overdue,"
+                " (:today - i.deadline) AS days_late"
+                " FROM issue i JOIN village v ON v.id = i.village_id"
+                " JOIN category c ON c.code = i.category_code"
+                " WHERE v.code = :v AND i.status = ANY(:shown)"
+                " ORDER BY i.status = 'submitted', i.deadline NULLS LAST, i.code"
+            ),
+            {"v": village, "open": list(OPEN_STATUSES), "shown": list(shown), "today": today},
+        ).mappings()
+    )
+
+
+def versions(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> dict[Any, int]:
+    """issue id → its version (for the optimistic lock of the next transition)."""
+    if not issue_ids:
+        return {}
+    rows = conn.execute(select(Issue.id, Issue.version).where(Issue.id.in_(list(issue_ids)))).all()
+    return {r[0]: r[1] for r in rows}

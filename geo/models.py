@@ -146,6 +146,24 @@ class Category(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CategorySynonym(Base):
+    """同义词: a word the town writes for a category (生活垃圾 → household_garbage); editable.
+
+    Every importer resolves categories through these before the labels' own words; a code
+    always means itself, so a synonym cannot redefine one.
+    """
+
+    __tablename__ = "category_synonym"
+    __table_args__ = (CheckConstraint("length(btrim(synonym)) > 0", name="synonym_not_blank"),)
+
+    synonym: Mapped[str] = mapped_column(String(100), primary_key=True)
+    category_code: Mapped[str] = mapped_column(
+        String(40), ForeignKey("category.code", ondelete="CASCADE")
+    )
+    added_by: Mapped[str | None] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class InspectionRound(Base):
     """月度检查: one month's inspection by a team of the town office / law enforcement."""
 
@@ -436,6 +454,55 @@ class AppUser(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    """argon2id hash of the sign-in password (None: this user signs in with a token only)."""
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A browser's sign-in: only a keyed hash of the cookie's session id is stored."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("user_session_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class LoginAttempt(Base):
+    """Every sign-in attempt, to slow down and lock out guessing (and for the record)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("login_attempt_name_at", "username", "at"),
+        Index("login_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    username: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    """ok · bad_password · unknown_user · no_password · inactive · locked."""
+
+
+class RankingPublication(Base):
+    """发布: the office publishes a month's ranking (once; re-publishing updates who and when)."""
+
+    __tablename__ = "ranking_publication"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    published_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditLog(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.models import USER_ROLES
+from geo.passwords import check_password, hash_password
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,24 @@ def hash_token(token: str) -> str:
 
 
 def create_user(
-    conn: Connection, *, name: str, role: str, village_code: str | None = None
+    conn: Connection,
+    *,
+    name: str,
+    role: str,
+    village_code: str | None = None,
+    password: str | None = None,
 ) -> tuple[User, str]:
-    """Create a user and return it with its new token (shown once)."""
+    """Create a user and return it with its new token (shown once); with `password`, the
+    user can also sign in on the pages."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("the user name is empty", field="name")
+    if len(name) > 100:
+        raise InvalidInput("a user name has at most 100 characters", field="name")
+    password_hash = None
+    if password is not None:
+        check_password(password, name=name)
+        password_hash = hash_password(password)
     if role not in USER_ROLES:
         raise InvalidInput(
             f"unknown role {role!r}; expected one of {', '.join(USER_ROLES)}", field="role"
@@ -58,10 +74,11 @@ def create_user(
         with conn.begin_nested():
             user_id = conn.execute(
                 text(
-                    "INSERT INTO app_user (name, role, village_id, token_hash)"
-                    " VALUES (:n, :r, :v, :h) RETURNING id"
+                    "INSERT INTO app_user (name, role, village_id, token_hash, password_hash,"
+                    " password_changed_at) VALUES (:n, :r, :v, :h, :p,"
+                    " CASE WHEN CAST(:p AS text) IS NULL THEN NULL ELSE now() END) RETURNING id"
                 ),
-                {"n": name, "r": role, "v": village_id, "h": hash_token(token)},
+                {"n": name, "r": role, "v": village_id, "h": hash_token(token), "p": password_hash},
             ).scalar_one()
     except IntegrityError:
         raise Conflict(f"a user named {name!r} exists already", field="name") from None
@@ -82,18 +99,27 @@ def user_for_token(conn: Connection, token: str) -> User | None:
 
 
 def deactivate_user(conn: Connection, name: str) -> None:
-    """Revoke a user's token (the user row stays for the history)."""
-    if not conn.execute(
+    """Revoke a user: their token stops working and every sign-in session ends (the user
+    row stays for the history)."""
+    row = conn.execute(
         text("UPDATE app_user SET active = false WHERE name = :n RETURNING id"), {"n": name}
-    ).first():
+    ).first()
+    if not row:
         raise NotFound(f"no user named {name!r}", field="name")
+    conn.execute(
+        text(
+            "UPDATE user_session SET revoked_at = now() WHERE user_id = :id AND revoked_at IS NULL"
+        ),
+        {"id": row.id},
+    )
 
 
 def list_users(conn: Connection) -> list[dict[str, object]]:
     """Every user with role, village and state (never the token)."""
     rows = conn.execute(
         text(
-            "SELECT u.name, u.role, v.code AS village, u.active, u.created_at FROM app_user u"
+            "SELECT u.name, u.role, v.code AS village, u.active, u.created_at,"
+            " u.password_hash IS NOT NULL AS can_sign_in FROM app_user u"
             " LEFT JOIN village v ON v.id = u.village_id ORDER BY u.name"
         )
     ).mappings()

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import geo.maps
 from geo.db import make_engine
 from geo.maps.basemaps import tile_origins
+from service.auth import csrf_protect
+from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.logs import configure_logging
 from service.middleware import RequestContext, content_security_policy
 from service.rankings import rules_for
 from service.routes import (
+    account,
     assessment,
+    categories,
     exports,
     field,
     health,
@@ -27,17 +32,27 @@ from service.routes import (
     issues,
     loop,
     maps,
+    office,
     pages,
     sites,
     villages,
 )
 from service.settings import ServiceSettings
 
+GIL_SWITCH_INTERVAL_S = 0.001
+"""How long a busy thread may keep the interpreter lock before another gets it (default 5 ms).
+
+Imports, photo re-encoding and score uploads run in the threadpool; each request the event
+loop serves meanwhile needs the lock a dozen times (socket reads, database round trips), so
+a shorter interval keeps /health and page loads fast while a big upload is processed.
+"""
+
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """Build the app; the engine is made at start-up and disposed at shutdown."""
     settings = settings or ServiceSettings()
     configure_logging(settings.log_level)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,9 +70,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes(settings))
     csp = content_security_policy(tile_origins(tianditu_key=settings.tianditu_key))
     app.add_middleware(RequestContext, csp=csp)
     install_docs(app)
@@ -70,12 +87,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         loop,
         assessment,
         interviews,
+        categories,
         exports,
         maps,
         sites,
         imports,
         pages,
         field,
+        account,
+        office,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

@@ -1,24 +1,116 @@
-"""Who is calling: bearer tokens → users, and the role checks routes declare."""
+"""Who is calling: bearer tokens or a sign-in session cookie → users; CSRF; role checks.
+
+Two ways in, one `optional_user`:
+
+- `Authorization: Bearer <token>` (scripts, the API; tokens from `cunrong user add`). No
+  CSRF token is needed: a browser never adds this header to a cross-site request.
+- the `cunrong_session` cookie set by `POST /login` (people, on the pages). Every unsafe
+  request (POST, PUT, PATCH, DELETE) that rides on the cookie must prove it comes from one
+  of our pages with the CSRF token (see `csrf_protect`).
+"""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from geo.accounts import keyed_hash, user_for_session
 from geo.errors import CunrongError, Forbidden
 from geo.users import User, user_for_token
 from service.deps import ConnDep
 
 _bearer = HTTPBearer(auto_error=False, description="token from `cunrong user add`")
 
+SESSION_COOKIE = "cunrong_session"
+"""The sign-in session's id (HttpOnly, SameSite=Lax, Secure over https)."""
+ANON_COOKIE = "cunrong_csrf"
+"""A random value that anchors the CSRF token of the sign-in form before anyone signs in."""
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 class Unauthorized(CunrongError):
-    """No valid token."""
+    """No valid token or session."""
 
     code = "unauthorized"
+
+
+class CsrfRefused(Forbidden):
+    """An unsafe request on the session cookie without the page's CSRF token."""
+
+    code = "csrf_failed"
+
+
+def csrf_anchor(request: Request) -> str | None:
+    """The cookie value the CSRF token is derived from: the session, else the anonymous one."""
+    return request.cookies.get(SESSION_COOKIE) or request.cookies.get(ANON_COOKIE)
+
+
+def csrf_for(secret: str, anchor: str) -> str:
+    """The CSRF token that goes with a cookie value (an HMAC under `secret_key`)."""
+    return keyed_hash(secret, anchor, purpose="csrf")
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse (403 `csrf_failed`) an unsafe request that rides on our cookies without the
+    CSRF token of the page it came from. Installed for every route of the app.
+
+    The token is bound to the session: ``HMAC(secret_key, session cookie)``; before signing
+    in, to the random ``cunrong_csrf`` cookie. Pages get it as ``csrf_token`` in the
+    template context (``service.web.page_context``), also in
+    ``<meta name="csrf-token" content="…">`` of base.html.
+
+    How to send it:
+
+    - an HTML form: the hidden field ``csrf_token``; templates write ``{{ csrf_input }}``
+      inside every ``<form method="post">``;
+    - ``fetch``/XHR from a page with the session cookie (JSON API calls, photo uploads with
+      FormData): the header ``X-CSRF-Token: <token>``, e.g.
+      ``headers: {"X-CSRF-Token": document.querySelector('meta[name=csrf-token]').content}``.
+      A multipart body may carry the ``csrf_token`` field instead of the header.
+    - a service worker replaying queued posts later: store the token with the queued item
+      and send the header; if the session changed meanwhile the post is refused (403) and
+      must be re-tokened from a fresh page.
+
+    Requests with ``Authorization: Bearer …`` (scripts) need no CSRF token; nor do API
+    requests without our cookies (they carry no credential a browser adds by itself). A
+    form post to a page (``/login``, ``/logout``, ``/pages/…``) always needs one, so the
+    sign-in form cannot be posted from another site either.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    anchor = csrf_anchor(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_form = content_type in FORM_TYPES
+    if request.cookies.get(SESSION_COOKIE) is None and not (
+        is_form and _is_page_path(request.url.path)
+    ):
+        return  # no credential rides along: the route's own checks answer (401 and so on)
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent and is_form:
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    secret = request.app.state.settings.secret_key
+    if not sent or anchor is None or not hmac.compare_digest(sent, csrf_for(secret, anchor)):
+        raise CsrfRefused(
+            "this form or request lacks a valid CSRF token; reload the page and try again"
+            f" (send the page's token as the '{CSRF_FIELD}' field or the {CSRF_HEADER} header)",
+            field=CSRF_FIELD,
+        )
+
+
+def _is_page_path(path: str) -> bool:
+    from service.web import is_page_path
+
+    return is_page_path(path)
 
 
 def optional_user(
@@ -26,21 +118,31 @@ def optional_user(
     conn: ConnDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
-    """The caller, or None when no token was sent; a bad token is always refused."""
-    if credentials is None:
-        return None
-    user = user_for_token(conn, credentials.credentials)
-    if user is None:
-        raise Unauthorized("the token is unknown or revoked", field="Authorization")
-    request.state.user = user
-    return user
+    """The caller, or None for nobody. A bearer token wins and a bad one is always refused;
+    else a live session cookie names the user (an expired or revoked one counts as nobody)."""
+    if credentials is not None:
+        user = user_for_token(conn, credentials.credentials)
+        if user is None:
+            raise Unauthorized("the token is unknown or revoked", field="Authorization")
+        request.state.user = user
+        request.state.auth = "bearer"
+        return user
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        user = user_for_session(conn, session_id, secret=request.app.state.settings.secret_key)
+        if user is not None:
+            request.state.user = user
+            request.state.auth = "session"
+            return user
+    return None
 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The caller; 401 without a token."""
     if user is None:
         raise Unauthorized(
-            "send 'Authorization: Bearer <token>' (create one with `cunrong user add`)",
+            "sign in at /login, or send 'Authorization: Bearer <token>'"
+            " (create one with `cunrong user add`)",
             field="Authorization",
         )
     return user

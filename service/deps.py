@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection
+from starlette.datastructures import FormData
 
 from service.audit import record_write
 
@@ -24,3 +25,12 @@ def get_connection(request: Request) -> Iterator[Connection]:
 
 
 ConnDep = Annotated[Connection, Depends(get_connection, scope="function")]
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the route itself can be a plain `def`
+    (run in the threadpool) and keep its SQL off the loop."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]

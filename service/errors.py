@@ -15,16 +15,17 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound
+from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound, TooLarge
 from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
 from service.auth import Unauthorized
+from service.web import error_page, is_page_path, login_redirect
 
 log = logging.getLogger("cunrong.errors")
 
@@ -38,6 +39,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     CunrongError: 400,
     ScoringError: 422,
     RequestValidationError: 422,
@@ -85,50 +87,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 """The error responses every route may give, for OpenAPI (set on the app)."""
-
-
-PAGE_PREFIXES = ("/pages/", "/pages")
-"""Paths answered to people: an error there is an HTML page, never JSON."""
-
-_TITLES = {
-    400: ("请求有误", "Bad request"),
-    401: ("请先登录", "Please sign in"),
-    403: ("无权访问", "Not allowed"),
-    404: ("未找到", "Not found"),
-    409: ("已被他人修改", "Changed by someone else"),
-    422: ("参数有误", "Please correct the address"),
-}
-
-
-def is_page(request: Request) -> bool:
-    """Whether the request is for a page a person reads (the dashboard or /pages/…)."""
-    path = request.url.path
-    return path == "/" or path.startswith(PAGE_PREFIXES)
-
-
-def error_page(
-    request: Request, status: int, message: str, field: str | None = None
-) -> HTMLResponse:
-    """An error in the pages' own style, saying what to fix (Chinese first, `lang=en`)."""
-    from service.routes.pages import templates
-
-    lang = "en" if request.query_params.get("lang") == "en" else "zh"
-    zh, en = _TITLES.get(status, ("出错了", "Something went wrong"))
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {
-            "request": request,
-            "lang": lang,
-            "t": lambda z, e: z if lang == "zh" else e,
-            "other_lang_query": "lang=" + ("en" if lang == "zh" else "zh"),
-            "status": status,
-            "title": zh if lang == "zh" else en,
-            "message": message,
-            "field": field,
-        },
-        status_code=status,
-    )
 
 
 def request_id_of(request: Request) -> str | None:
@@ -208,7 +166,7 @@ def _describe(exc: Exception, status: int) -> tuple[str, str, str | None, dict[s
 
 
 def _handler(table: Mapping[type[Exception], int]) -> Callable[[Request, Exception], Any]:
-    async def handle(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
+    async def handle(request: Request, exc: Exception) -> Response:
         status = _status(exc, table)
         if isinstance(exc, StarletteHTTPException):
             # FastAPI's only 400 is a body it cannot parse: invalid input like any other.
@@ -218,8 +176,10 @@ def _handler(table: Mapping[type[Exception], int]) -> Callable[[Request, Excepti
             field = "request"
         if status == 503:
             log.warning("database unavailable: %s", type(exc).__name__)
-        if is_page(request):  # people get the pages' own error page, not JSON
-            page = error_page(request, status, message, field)
+        if is_page_path(request.url.path):  # people get a page, never JSON
+            if status == 401:  # nobody signed in (or a bad token): sign in first
+                return login_redirect(request)
+            page = error_page(request, status, message, field=field)
             page.headers.update(headers)
             return page
         extra = None

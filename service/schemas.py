@@ -163,6 +163,9 @@ class PhotoPublic(BaseModel):
     height: int | None
     taken_at: datetime | None
     distance_m: float | None = None
+    lon: float | None = None
+    """Where it was taken (EXIF GPS, WGS-84); shown to admins and inspectors only."""
+    lat: float | None = None
     url: str
     thumbnail_url: str
     warnings: list[str] = []

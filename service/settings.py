@@ -58,13 +58,25 @@ class ServiceSettings(BaseSettings):
     environment: str = "development"
     """`development` allows the default secret; anything else requires CUNRONG_SECRET_KEY."""
     secret_key: str = DEVELOPMENT_SECRET
-    """Signs the sign-in sessions (cookies)."""
-    anonymous_read: bool = True
-    """Allow reads without a token (the demo); set CUNRONG_ANONYMOUS_READ=false in production."""
+    """Keys the sign-in sessions' stored hashes and the CSRF tokens (HMAC)."""
+    anonymous_read: bool | None = None
+    """Allow reads without signing in: on by default only when environment is development
+    (the demo); elsewhere off unless CUNRONG_ANONYMOUS_READ=true."""
     max_page_size: int = 50_000
     """The most issues one `GET /issues` page may return (`limit`)."""
     default_page_size: int = 5_000
     """The page size of `GET /issues` when the request gives no `limit`."""
+    session_hours: float = 12.0
+    """A sign-in lasts this long; then the browser must sign in again."""
+    login_max_failures: int = 10
+    """Failed sign-ins for one user name or one address within `login_window_minutes`
+    after which further attempts are refused until the window has passed."""
+    login_window_minutes: float = 15.0
+    """The window over which failed sign-ins are counted (and the lock-out lasts)."""
+    login_delay_seconds: float = 0.5
+    """Delay of an answer to a failed sign-in after the third failure; doubles per failure."""
+    login_delay_max_seconds: float = 4.0
+    """The longest such delay."""
     log_level: str = "INFO"
     """Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR)."""
     title: str = "村容 cunrong"
@@ -78,10 +90,35 @@ class ServiceSettings(BaseSettings):
     )
     """天地图 API key, for the tianditu basemaps (read from `TIANDITU_KEY`)."""
 
+    # Limits on what one request may make the server read, unpack, decode or store. Each
+    # refusal is a 413 naming the setting (CUNRONG_<NAME>), and nothing is stored.
+    max_upload_mib: float = 100.0
+    """Largest file accepted by an admin import (POST /import/…), in MiB."""
+    max_sheet_mib: float = 5.0
+    """Largest score / third-party / honor sheet (CSV or XLSX) upload, in MiB."""
+    max_photo_mib: float = 15.0
+    """Largest photo upload, in MiB."""
+    max_unzipped_mib: float = 256.0
+    """Total uncompressed size of the members of an uploaded .zip, in MiB."""
+    max_zip_member_mib: float = 256.0
+    """Uncompressed size of any one member of an uploaded .zip, in MiB."""
+    max_zip_members: int = 50
+    """Number of files in an uploaded .zip (a Shapefile is 3–7)."""
+    max_polygon_vertices: int = 100_000
+    """Vertices of one imported geometry (a village boundary traced by hand has a few thousand)."""
+    max_file_vertices: int = 2_000_000
+    """Vertices of all the geometries of one imported file."""
+    max_image_pixels: int = 40_000_000
+    """Pixels (width × height) of a photo, checked from its header before it is decoded."""
+    max_upload_rows: int = 1_000_000
+    """Rows (or features) of one uploaded file: imports and score / honor sheets."""
+
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set CUNRONG_SECRET_KEY: the default secret is for development only")
+        if self.anonymous_read is None:
+            self.anonymous_read = self.environment == "development"
         if self.default_page_size > self.max_page_size:
             raise ValueError("CUNRONG_DEFAULT_PAGE_SIZE must not exceed CUNRONG_MAX_PAGE_SIZE")
         return self

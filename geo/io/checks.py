@@ -278,8 +278,14 @@ def _key(value: str) -> str:
     return re.sub(r"[\s\"'“”‘’]+", "", value).lower()
 
 
-def category_vocabulary(rows: Sequence[tuple[str, str, str]]) -> Vocabulary:
-    """Categories by code, Chinese label, English label and the parts of the Chinese label."""
+def category_vocabulary(
+    rows: Sequence[tuple[str, str, str]], synonyms: Sequence[tuple[str, str]] = ()
+) -> Vocabulary:
+    """Categories by code, the town's synonyms, the labels and the parts of the Chinese label.
+
+    `synonyms` (word, code) come from the `category_synonym` table; they win over the words
+    derived from the labels, and a code always means itself.
+    """
     aliases: dict[str, str] = {}
     ambiguous: set[str] = set()
 
@@ -300,6 +306,10 @@ def category_vocabulary(rows: Sequence[tuple[str, str, str]]) -> Vocabulary:
             add(part, code)
     for key in ambiguous:
         del aliases[key]
+    known = {code for code, _, _ in rows}
+    for word, code in synonyms:
+        if code in known and _key(word):
+            aliases[_key(word)] = code
     for code, _, _ in rows:  # a code always means itself
         aliases[_key(code)] = code
     return Vocabulary(tuple(code for code, _, _ in rows), aliases, "category")

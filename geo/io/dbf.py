@@ -2,8 +2,9 @@
 
 Without a .cpg (and with no code page byte in the .dbf header) GDAL decodes the text as
 Latin-1, so GBK names turn silently into mojibake. This module reads the .dbf bytes itself
-to tell ASCII (nothing to decide), UTF-8 (safe to read as UTF-8) and anything else (the
-person must say which encoding; for Chinese files it is nearly always GBK).
+to tell ASCII (nothing to decide), UTF-8 (safe to read as UTF-8), GBK (every non-ASCII
+text decodes cleanly as GBK: read as GBK, with a warning in the report) and anything else
+(the person must say which encoding).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class DbfEncoding:
     ascii_only: bool
     utf8: bool
     first_undecodable: UndecodableText | None = None
+    gbk: bool = False
+    """Not UTF-8, but every field name and text decodes cleanly as GBK."""
 
 
 def _field_specs(header: bytes) -> list[tuple[str, bytes, int, int]]:
@@ -81,7 +84,8 @@ def inspect_dbf(shp: Path) -> DbfEncoding:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
-            return DbfEncoding(False, False, False, UndecodableText(None, name, _gbk(raw)))
+            found = UndecodableText(None, name, _gbk(raw))
+            return DbfEncoding(False, False, False, found, _all_gbk(specs, body))
     for name, raw_name, offset, length in specs:
         column = body[:, offset : offset + length]
         suspicious = np.flatnonzero((column >= 0x80).any(axis=1))
@@ -91,7 +95,18 @@ def inspect_dbf(shp: Path) -> DbfEncoding:
                 raw.rstrip(b" \0").decode("utf-8")
             except UnicodeDecodeError:
                 field = _gbk(raw_name) or name
-                return DbfEncoding(
-                    False, False, False, UndecodableText(int(index) + 1, field, _gbk(raw))
-                )
+                found = UndecodableText(int(index) + 1, field, _gbk(raw))
+                return DbfEncoding(False, False, False, found, _all_gbk(specs, body))
     return DbfEncoding(declared=False, ascii_only=False, utf8=True)
+
+
+def _all_gbk(specs: list[tuple[str, bytes, int, int]], body: np.ndarray) -> bool:
+    """Whether every field name and every non-ASCII text decodes cleanly as GBK."""
+    if any(_gbk(raw) is None for _, raw, _, _ in specs):
+        return False
+    for _, _, offset, length in specs:
+        column = body[:, offset : offset + length]
+        for index in np.flatnonzero((column >= 0x80).any(axis=1)):
+            if _gbk(column[index].tobytes().rstrip(b" \0")) is None:
+                return False
+    return True

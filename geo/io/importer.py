@@ -14,9 +14,10 @@ from tqdm import tqdm
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import InvalidInput
 from geo.io import issues
-from geo.io.checks import category_vocabulary
+from geo.io.checks import Vocabulary, category_vocabulary
 from geo.io.columns import KINDS
 from geo.io.coordinates import Town, check_coords_option, parse_crs
+from geo.io.limits import ImportLimits, check_size
 from geo.io.load import (
     load_entrances,
     load_grids,
@@ -84,12 +85,14 @@ def import_file(
     progress: bool | None = None,
     tolerance_m: float = GPS_TOLERANCE_M,
     metric_srid: int = METRIC_SRID,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     """Check a file and, when every row passes, write it in one transaction.
 
     `target` is an engine, a database URL, or a connection (then a savepoint is used).
     Raises ImportFailed (an InvalidInput) carrying the full report when any row has an
     error; nothing is changed then. With `dry_run` everything is checked and rolled back.
+    A file over one of `limits` (rows, vertices) raises TooLarge before anything is written.
     """
     if kind not in KINDS:
         raise InvalidInput(
@@ -106,6 +109,8 @@ def import_file(
     except InvalidInput as exc:
         report.add(exc.message, row=exc.row, field=exc.field)
         raise ImportFailed(report) from exc
+    if limits is not None:
+        check_size(table.frame["row"].to_numpy(), table.geometry, limits, unit=table.unit)
     report.unit, report.rows = table.unit, len(table.frame)
     for note in table.notes:
         report.add(note, level="warning")
@@ -138,6 +143,17 @@ def import_file(
         else:
             trans.commit()
     return report
+
+
+def load_category_vocabulary(conn: Connection) -> Vocabulary:
+    """The categories and the town's synonyms for them, as every importer resolves them."""
+    rows = conn.execute(
+        text("SELECT code, label_zh, label_en FROM category ORDER BY sort_order")
+    ).all()
+    synonyms = conn.execute(
+        text("SELECT synonym, category_code FROM category_synonym ORDER BY synonym")
+    ).all()
+    return category_vocabulary([(r[0], r[1], r[2]) for r in rows], [(w[0], w[1]) for w in synonyms])
 
 
 def _wants_progress(progress: bool | None, rows: int) -> bool:
@@ -199,11 +215,7 @@ def _run_issues(
     metric_srid: int,
     show: bool,
 ) -> None:
-    categories = category_vocabulary(
-        conn.execute(
-            text("SELECT code, label_zh, label_en FROM category ORDER BY sort_order")
-        ).all()
-    )
+    categories = load_category_vocabulary(conn)
     frame = issues.issue_frame(
         table, report, town=town, categories=categories, crs=crs, coords=coords
     )

@@ -228,8 +228,12 @@ def _ogr_path(path: Path) -> str:
     return f"/vsizip/{path}/{shps[0]}"
 
 
-def _shapefile_encoding(path: Path) -> str | None:
-    """The encoding to read a .dbf without .cpg with, or an error saying to pass one."""
+def _shapefile_encoding(path: Path, notes: list[str]) -> str | None:
+    """The encoding to read a .dbf without .cpg with, or an error saying to pass one.
+
+    Not UTF-8 but cleanly GBK (the usual case for Chinese files from ArcGIS/older QGIS):
+    read as GBK, and say so in the report's warnings.
+    """
     if path.suffix.lower() == ".zip":
         return None
     found = inspect_dbf(path)
@@ -238,6 +242,14 @@ def _shapefile_encoding(path: Path) -> str | None:
     if found.utf8:
         return "UTF-8"
     bad = found.first_undecodable
+    if found.gbk:
+        sample = f" (e.g. {bad.as_gbk!r})" if bad and bad.as_gbk else ""
+        notes.append(
+            "the .dbf has no .cpg and is not UTF-8; its text decodes cleanly as GBK, so it was"
+            f" read as GBK{sample}; pass --encoding to choose another /"
+            " 缺少 .cpg 文件, 已按 GBK 读取"
+        )
+        return "GBK"
     where = f"row {bad.row}" if bad and bad.row else "a field name"
     preview = f" (as GBK it reads {bad.as_gbk!r})" if bad and bad.as_gbk else ""
     raise InvalidInput(
@@ -252,8 +264,9 @@ def _shapefile_encoding(path: Path) -> str | None:
 def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> SourceTable:
     source = _ogr_path(path)
     suffix = path.suffix.lower()
+    notes: list[str] = []
     if encoding is None and suffix == ".shp":
-        encoding = _shapefile_encoding(path)
+        encoding = _shapefile_encoding(path, notes)
     layers = _layers(source)
     if layer is not None and layer not in {name for name, _ in layers}:
         names = ", ".join(name for name, _ in layers)
@@ -291,7 +304,7 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
         extras = [c for c in _KML_EXTRAS if c in attrs and attrs[c].isna().all()]
         attrs = attrs.drop(columns=extras)
     attrs["row"] = np.arange(len(attrs)) + 1
-    return SourceTable(attrs, geometry, crs, "feature", False)
+    return SourceTable(attrs, geometry, crs, "feature", False, notes=notes)
 
 
 def _count(source: str, layer: str) -> int:

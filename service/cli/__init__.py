@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from service.cli import categories as category_cli
 from service.cli import db as db_cli
 from service.cli import imports as import_cli
 from service.cli import maps as maps_cli
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_cli.app, name="db")
+app.add_typer(category_cli.app, name="category")
 app.add_typer(import_cli.app, name="import")
 app.add_typer(maps_cli.app, name="map")
 app.add_typer(sample_cli.app, name="sample")

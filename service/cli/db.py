@@ -71,10 +71,13 @@ def url(ctx: typer.Context) -> None:
 @app.command()
 def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     """Migrate the schema to the latest revision (or REVISION)."""
+    from geo.migrate import PostgisMissing
     from geo.migrate import upgrade as run_upgrade
 
     try:
         run_upgrade(settings_of(ctx).engine_url(), revision=revision)
+    except PostgisMissing as exc:
+        raise _fail(exc) from None
     except Exception as exc:
         raise _fail(exc) from exc
     typer.echo(f"schema at {revision}")

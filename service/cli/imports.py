@@ -73,8 +73,16 @@ def _run(
     progress: bool | None,
 ) -> None:
     from geo.db import make_engine
+    from geo.errors import TooLarge
     from geo.io import ImportFailed, import_file
+    from geo.io.limits import ImportLimits
 
+    # The vertex limits protect the maps drawn later, so they hold for the CLI too; rows
+    # are not limited here (the CLI is how large histories are loaded).
+    limits = ImportLimits(
+        max_polygon_vertices=settings.max_polygon_vertices,
+        max_file_vertices=settings.max_file_vertices,
+    )
     engine = make_engine(settings.engine_url())
     try:
         report = import_file(
@@ -89,7 +97,11 @@ def _run(
             progress=progress,
             tolerance_m=settings.gps_tolerance_m,
             metric_srid=settings.metric_srid,
+            limits=limits,
         )
+    except TooLarge as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except ImportFailed as exc:
         for line in exc.report.lines():
             typer.echo(line, err=True)

@@ -85,6 +85,61 @@ def load(
     )
 
 
+DEMO_USERS = (
+    ("office", "admin", None, "office-demo"),
+    ("inspector", "inspector", None, "inspector-demo"),
+    ("DZZ07", "village", "DZZ07", "village-demo"),
+    ("leader", "leader", None, "leader-demo"),
+    ("planner", "planner", None, "planner-demo"),
+)
+"""示例用户 of the sample town: name, role, village, password (development only)."""
+
+
+@app.command()
+def users(ctx: typer.Context) -> None:
+    """示例用户: create (or reset) the sample town's demo users and print their passwords.
+
+    Refused outside CUNRONG_ENVIRONMENT=development: known passwords are for the demo only.
+    """
+    from sqlalchemy import text
+
+    from geo.accounts import reactivate_user, set_password
+    from geo.db import make_engine
+    from geo.users import create_user
+
+    settings = settings_of(ctx)
+    if settings.environment != "development":
+        typer.secho(
+            "error: demo users have known passwords; they are made only when"
+            " CUNRONG_ENVIRONMENT=development",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+    engine = make_engine(settings.engine_url())
+    try:
+        with engine.begin() as conn:
+            for name, role, village, password in DEMO_USERS:
+                exists = conn.execute(
+                    text("SELECT 1 FROM app_user WHERE name = :n"), {"n": name}
+                ).first()
+                if exists:
+                    set_password(conn, name, password)
+                    reactivate_user(conn, name)
+                else:
+                    create_user(conn, name=name, role=role, village_code=village, password=password)
+    except CunrongError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from exc
+    finally:
+        engine.dispose()
+    typer.echo("demo users 示例用户 (sign in at /login; synthetic town, development only):")
+    for name, role, village, password in DEMO_USERS:
+        typer.echo(f"  {name:<10} {password:<15} {role}{' ' + village if village else ''}")
+
+
 def _database_error(exc: SQLAlchemyError) -> typer.Exit:
     """Say what went wrong with the database, and the usual fix."""
     first = str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -38,7 +38,7 @@ from service.responses import (
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import unit_indicator_rows
 from service.uploads import (
-    MAX_UPLOAD_BYTES,
+    UploadLimits,
     read_honor_upload,
     read_score_upload,
     read_third_party_upload,
@@ -140,14 +140,19 @@ def enter_scores(body: list[ScoreIn], conn: ConnDep, user: Admin) -> dict[str, i
     return {"saved": save_scores(conn, records, actor=user.label)}
 
 
+def _sheet_limits(request: Request) -> UploadLimits:
+    return UploadLimits.from_settings(request.app.state.settings, sheet=True)
+
+
 @router.post("/scores/upload", status_code=201, response_model=Saved)
-async def upload_scores(
+def upload_scores(
+    request: Request,
     conn: ConnDep,
     user: Admin,
     file: Annotated[UploadFile, File(description="CSV or XLSX: month, village, group, score")],
 ) -> dict[str, int]:
     """Bulk upload of observation scores (sheet `observation_scores`); all or nothing."""
-    rows = read_score_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    rows = read_score_upload(conn, file, _sheet_limits(request))
     records = [ScoreRecord(r.month, r.village, r.group, r.score) for r in rows]
     return {"saved": save_scores(conn, records, actor=user.label)}
 
@@ -163,7 +168,8 @@ def enter_third_party(
 
 
 @router.post("/third-party/{year}/upload", status_code=201, response_model=Saved)
-async def upload_third_party(
+def upload_third_party(
+    request: Request,
     year: YearPath,
     conn: ConnDep,
     user: Admin,
@@ -174,7 +180,7 @@ async def upload_third_party(
 ) -> dict[str, int]:
     """Bulk upload of third-party results (sheet `third_party`); all or nothing."""
     del user
-    rows = read_third_party_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    rows = read_third_party_upload(conn, file, _sheet_limits(request))
     records = [
         ThirdPartyRecord(r.village, r.evaluated, r.problems_found, r.problems_unrectified)
         for r in rows
@@ -190,14 +196,15 @@ def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
 
 
 @router.post("/honors/upload", status_code=201, response_model=Saved)
-async def upload_honors(
+def upload_honors(
+    request: Request,
     conn: ConnDep,
     user: Admin,
     file: Annotated[UploadFile, File(description="CSV or XLSX: village, date, kind")],
 ) -> dict[str, int]:
     """Bulk upload of honors (sheet `honors`); all or nothing."""
     del user
-    rows = read_honor_upload(conn, await file.read(MAX_UPLOAD_BYTES + 1), file.filename or "")
+    rows = read_honor_upload(conn, file, _sheet_limits(request))
     for row in rows:
         add_honor(conn, village=row.village, awarded_on=row.date, kind=row.kind)
     return {"saved": len(rows)}

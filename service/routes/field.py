@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, text
 
+from geo import issue_reader
 from geo.assign import locate
 from geo.categories import CATEGORIES
 from geo.errors import Forbidden, NotFound
@@ -136,17 +137,7 @@ def locate_point(
 def _with_photos(conn: Connection, nearby: list[Nearby]) -> list[NearbyOut]:
     if not nearby:
         return []
-    rows = {
-        r.id: r
-        for r in conn.execute(
-            text(
-                "SELECT i.id, i.description, (SELECT p.id FROM photo p WHERE p.issue_id = i.id"
-                " ORDER BY p.kind <> 'before', p.uploaded_at LIMIT 1) AS photo"
-                " FROM issue i WHERE i.id = ANY(:ids)"
-            ),
-            {"ids": [n.id for n in nearby]},
-        )
-    }
+    rows = {r.id: r for r in issue_reader.descriptions_with_photo(conn, [n.id for n in nearby])}
     return [
         NearbyOut(
             id=n.id,
@@ -242,16 +233,7 @@ def _village_or_choice(conn: Connection, user: Any, village: str | None) -> str 
 
 
 def _villages(conn: Connection) -> list[Any]:
-    return list(
-        conn.execute(
-            text(
-                "SELECT v.code, v.name, count(i.id) FILTER (WHERE i.status = ANY(:due)) AS due"
-                " FROM village v LEFT JOIN issue i ON i.village_id = v.id"
-                " GROUP BY v.code, v.name ORDER BY v.code"
-            ),
-            {"due": [*OPEN_STATUSES, "submitted"]},
-        ).mappings()
-    )
+    return issue_reader.due_per_village(conn, statuses=[*OPEN_STATUSES, "submitted"])
 
 
 def _village_row(conn: Connection, code: str) -> Any:
@@ -267,36 +249,16 @@ def _village_row(conn: Connection, code: str) -> Any:
 
 def _photos_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
     photos: dict[Any, list[Any]] = {}
-    if ids:
-        for row in conn.execute(
-            text(
-                "SELECT issue_id, id, kind, event_id FROM photo WHERE issue_id = ANY(:ids)"
-                " ORDER BY uploaded_at, id"
-            ),
-            {"ids": ids},
-        ).mappings():
-            photos.setdefault(row["issue_id"], []).append(row)
+    for row in issue_reader.photo_rows(conn, ids):
+        photos.setdefault(row["issue_id"], []).append(row)
     return photos
 
 
 def _verdicts_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
     """Submissions and recheck outcomes of each issue, oldest first, with their photos."""
     events: dict[Any, list[Any]] = {}
-    if ids:
-        for row in conn.execute(
-            text(
-                "SELECT e.issue_id, e.id, e.kind, e.to_status, e.on, e.recorded_at, e.actor,"
-                " e.note,"
-                " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
-                "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
-                " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
-                " WHERE e.issue_id = ANY(:ids)"
-                " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
-                " GROUP BY e.id ORDER BY e.recorded_at, e.id"
-            ),
-            {"ids": ids},
-        ).mappings():
-            events.setdefault(row["issue_id"], []).append(row)
+    for row in issue_reader.verdict_events(conn, ids):
+        events.setdefault(row["issue_id"], []).append(row)
     return events
 
 
@@ -320,26 +282,8 @@ def village_page(
         )
     row = _village_row(conn, code)
     today = date.today()
-    issues = list(
-        conn.execute(
-            text(
-                "SELECT i.id, i.code, i.category_code AS category, c.label_zh, c.label_en,"
-                " c.color, i.description, i.address, i.found_on, i.deadline, i.status,"
-                " i.version, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
-                " (i.status = ANY(:open) AND i.deadline < :today) AS overdue,"
-                " (:today - i.deadline) AS days_late"
-                " FROM issue i JOIN village v ON v.id = i.village_id"
-                " JOIN category c ON c.code = i.category_code"
-                " WHERE v.code = :v AND i.status = ANY(:shown)"
-                " ORDER BY i.status = 'submitted', i.deadline NULLS LAST, i.code"
-            ),
-            {
-                "v": code,
-                "open": list(OPEN_STATUSES),
-                "shown": [*OPEN_STATUSES, "submitted"],
-                "today": today,
-            },
-        ).mappings()
+    issues = issue_reader.village_worklist(
+        conn, village=code, shown=[*OPEN_STATUSES, "submitted"], today=today
     )
     ids = [i["id"] for i in issues]
     return templates.TemplateResponse(
@@ -398,12 +342,15 @@ def recheck_page(
             _context(request, lang, villages=_villages(conn), target="/pages/recheck"),
         )
     row = _village_row(conn, village)
-    due = recheck_list(conn, month=parse_month(round_month), villages=(village,))
+    due = recheck_list(
+        conn,
+        month=parse_month(round_month),
+        villages=(village,),
+        metric_srid=request.app.state.settings.metric_srid,
+    )
     stops = due[0].stops if due else []
     ids = [s.id for s in stops]
-    versions: dict[Any, int] = dict(
-        conn.execute(text("SELECT id, version FROM issue WHERE id = ANY(:ids)"), {"ids": ids}).all()
-    )
+    versions: dict[Any, int] = issue_reader.versions(conn, ids)
     return templates.TemplateResponse(
         request,
         "recheck.html",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,53 +12,58 @@ from fastapi import Path as PathParam
 
 from geo.errors import InvalidInput
 from geo.io import import_file
+from geo.io.limits import ImportLimits
 from service.auth import Admin
 from service.deps import ConnDep
 from service.responses import ImportResult
+from service.uploads import UploadLimits, check_workbook, save_upload, unpack_zip
 
 router = APIRouter(tags=["import 导入"])
 
-MAX_IMPORT_BYTES = 200 * 1024 * 1024
 SINGLE_FILES = {".geojson", ".json", ".gpkg", ".kml", ".kmz", ".csv", ".xlsx"}
 
 
-def _unpack(data: bytes, filename: str, folder: Path) -> Path:
-    """Write the upload; a .zip (e.g. a Shapefile's .shp/.dbf/.shx/.prj/.cpg) is unpacked."""
+def _unpack(file: UploadFile, folder: Path, limits: UploadLimits) -> Path:
+    """Copy the upload to disk; a .zip (e.g. a Shapefile's .shp/.dbf/.shx/.prj/.cpg) is unpacked.
+
+    Both steps stream in chunks and stop at the limits (upload size, unpacked size, member
+    count), so a zip bomb costs at most the limits in disk and never its size in memory.
+    """
+    filename = file.filename or "upload"
     suffix = Path(filename).suffix.lower()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput("the file is larger than 200 MB", field="file")
-    if suffix == ".zip":
-        archive = folder / "upload.zip"
-        archive.write_bytes(data)
-        try:
-            with zipfile.ZipFile(archive) as zipped:
-                for member in zipped.infolist():
-                    name = Path(member.filename).name
-                    if member.is_dir() or not name or name.startswith("."):
-                        continue
-                    (folder / name).write_bytes(zipped.read(member))
-        except zipfile.BadZipFile:
-            raise InvalidInput("not a valid .zip archive", field="file") from None
-        for pattern in ("*.shp", "*.gpkg", "*.geojson", "*.kml", "*.csv", "*.xlsx"):
-            found = sorted(folder.glob(pattern))
-            if found:
-                return found[0]
-        raise InvalidInput(
-            "the .zip holds no .shp, .gpkg, .geojson, .kml, .csv or .xlsx", field="file"
-        )
-    if suffix not in SINGLE_FILES:
+    if suffix != ".zip" and suffix not in SINGLE_FILES:
         raise InvalidInput(
             f"expected one of {', '.join(sorted(SINGLE_FILES | {'.zip'}))}, got {filename!r}; "
             "send a Shapefile as a .zip of its files",
             field="file",
         )
-    path = folder / Path(filename).name
-    path.write_bytes(data)
+    if suffix == ".zip":
+        archive = save_upload(
+            file, folder / "upload.zip", max_mib=limits.max_mib, setting=limits.size_setting
+        )
+        unpacked = folder / "unpacked"
+        unpacked.mkdir()
+        unpack_zip(archive, unpacked, limits)
+        archive.unlink()
+        for pattern in ("*.shp", "*.gpkg", "*.geojson", "*.kml", "*.csv", "*.xlsx"):
+            found = sorted(unpacked.glob(pattern))
+            if found:
+                if found[0].suffix.lower() in (".xlsx", ".kmz"):
+                    check_workbook(found[0], limits)
+                return found[0]
+        raise InvalidInput(
+            "the .zip holds no .shp, .gpkg, .geojson, .kml, .csv or .xlsx", field="file"
+        )
+    path = save_upload(
+        file, folder / Path(filename).name, max_mib=limits.max_mib, setting=limits.size_setting
+    )
+    if suffix in (".xlsx", ".kmz"):
+        check_workbook(path, limits)
     return path
 
 
 @router.post("/import/{kind}", response_model=ImportResult)
-async def import_upload(
+def import_upload(
     request: Request,
     conn: ConnDep,
     user: Admin,
@@ -76,12 +80,17 @@ async def import_upload(
     coords: Annotated[str, Form(pattern="^(wgs84|gcj02)$")] = "wgs84",
     dry_run: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
-    """Check and load a file, all or nothing; villages re-assign every issue afterwards."""
+    """Check and load a file, all or nothing; villages re-assign every issue afterwards.
+
+    A plain `def`: reading, unpacking and importing run in the threadpool, never on the
+    event loop. Files over the limits (CUNRONG_MAX_UPLOAD_MIB, …_UNZIPPED_MIB,
+    …_ZIP_MEMBERS, …_POLYGON_VERTICES, …_FILE_VERTICES, …_UPLOAD_ROWS) get a 413.
+    """
     del user
     settings = request.app.state.settings
-    data = await file.read(MAX_IMPORT_BYTES + 1)
+    limits = UploadLimits.from_settings(settings)
     with tempfile.TemporaryDirectory() as folder:
-        path = _unpack(data, file.filename or "upload", Path(folder))
+        path = _unpack(file, Path(folder), limits)
         report = import_file(
             conn,
             kind,
@@ -92,6 +101,11 @@ async def import_upload(
             dry_run=dry_run,
             tolerance_m=settings.gps_tolerance_m,
             metric_srid=settings.metric_srid,
+            limits=ImportLimits(
+                max_rows=settings.max_upload_rows,
+                max_polygon_vertices=settings.max_polygon_vertices,
+                max_file_vertices=settings.max_file_vertices,
+            ),
         )
     return {
         "summary": report.summary(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -14,7 +15,12 @@ from sqlalchemy import Connection
 from geo import issue_reader
 from geo.errors import Forbidden, NotFound
 from geo.loop import NewIssue, create_issue, transition
-from geo.photos import MAX_BYTES, store_photo, thumbnail_path
+from geo.photos import (
+    ensure_public_copies,
+    public_path,
+    store_photo,
+    thumbnail_path,
+)
 from geo.users import User
 from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
 from service.auth import Inspector, Reader, Writer, check_village_scope
@@ -29,6 +35,7 @@ from service.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from service.uploads import read_upload
 
 router = APIRouter(tags=["closed loop 闭环"])
 
@@ -126,27 +133,55 @@ def move_issue(
     return TransitionOut(**done.__dict__)
 
 
-@router.post("/issues/{issue_id}/photos", status_code=201, response_model=PhotoPublic)
-async def upload_photo(
+GPS_ROLES = {"admin", "inspector"}
+"""Roles shown where a photo was taken (EXIF GPS); others see photos without position."""
+
+
+def sees_gps(user: User | None) -> bool:
+    """Whether this user is shown photo positions."""
+    return user is not None and user.role in GPS_ROLES
+
+
+@router.post(
+    "/issues/{issue_id}/photos",
+    status_code=201,
+    response_model=PhotoPublic,
+    responses={
+        200: {"model": PhotoPublic, "description": "a retry: these bytes are already stored"},
+        413: {"description": "over CUNRONG_MAX_PHOTO_MIB or CUNRONG_MAX_IMAGE_PIXELS"},
+    },
+)
+def upload_photo(
     request: Request,
     issue_id: uuid.UUID,
     conn: ConnDep,
     user: Writer,
-    file: Annotated[
-        UploadFile, File(description=f"JPEG, PNG or WebP, at most {MAX_BYTES // 2**20} MB")
-    ],
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP (CUNRONG_MAX_PHOTO_MIB)")],
     kind: Annotated[str, Form(description="before | after | other")] = "before",
-) -> PhotoPublic:
-    """Upload a photo of an issue; villages upload after-photos of their own issues only."""
+) -> Any:
+    """Upload a photo of an issue; villages upload after-photos of their own issues only.
+
+    Idempotent: the same bytes again for the same issue return the stored photo (200).
+    A plain `def`: reading, decoding and re-encoding run in the threadpool.
+    """
     check_village_scope(user, _issue_village(conn, issue_id))
     if user.role == "village" and kind != "after":
         raise Forbidden("a village uploads after-photos (整改后照片) only", field="kind")
-    data = await file.read(MAX_BYTES + 1)
+    settings = request.app.state.settings
+    data = read_upload(file, max_mib=settings.max_photo_mib, setting="CUNRONG_MAX_PHOTO_MIB")
     root = request.app.state.photo_root
     stored = store_photo(
-        conn, root=root, issue_id=issue_id, data=data, kind=kind, uploaded_by=user.label
+        conn,
+        root=root,
+        issue_id=issue_id,
+        data=data,
+        kind=kind,
+        uploaded_by=user.label,
+        max_bytes=int(settings.max_photo_mib * 2**20),
+        max_pixels=settings.max_image_pixels,
     )
-    return PhotoPublic(
+    gps = sees_gps(user)
+    out = PhotoPublic(
         id=stored.id,
         kind=kind,
         sha256=stored.sha256,
@@ -155,10 +190,14 @@ async def upload_photo(
         height=stored.height,
         taken_at=stored.taken_at,
         distance_m=stored.distance_m,
+        lon=stored.lon if gps else None,
+        lat=stored.lat if gps else None,
         url=f"/photos/{stored.id}",
         thumbnail_url=f"/photos/{stored.id}/thumbnail",
         warnings=list(stored.warnings),
     )
+    request.state.status_code = 201 if stored.created else 200
+    return JSONResponse(out.model_dump(mode="json"), status_code=request.state.status_code)
 
 
 def _photo_row(conn: Connection, photo_id: uuid.UUID, user: User | None) -> Any:
@@ -169,22 +208,45 @@ def _photo_row(conn: Connection, photo_id: uuid.UUID, user: User | None) -> Any:
     return row
 
 
+def _public_copies(request: Request, row: Any) -> tuple[Path, Path]:
+    """The public copy and thumbnail of a photo, made now for a photo stored before them."""
+    root: Path = request.app.state.photo_root
+    original = root / row.path
+    ensure_public_copies(root, row.sha256, original)
+    return public_path(root, row.sha256, original.suffix.lstrip(".")), thumbnail_path(
+        root, row.sha256
+    )
+
+
 @router.get("/photos/{photo_id}", response_class=FileResponse)
 def get_photo(request: Request, photo_id: uuid.UUID, conn: ConnDep, user: Reader) -> FileResponse:
-    """The original photo."""
+    """The photo, re-encoded without EXIF (no position, no camera serial)."""
     row = _photo_row(conn, photo_id, user)
-    return FileResponse(request.app.state.photo_root / row.path, media_type=row.mime)
+    public, _ = _public_copies(request, row)
+    return FileResponse(public, media_type=row.mime)
 
 
 @router.get("/photos/{photo_id}/thumbnail", response_class=FileResponse)
 def get_thumbnail(
     request: Request, photo_id: uuid.UUID, conn: ConnDep, user: Reader
 ) -> FileResponse:
-    """A 320-pixel JPEG thumbnail."""
+    """A 320-pixel JPEG thumbnail (without EXIF)."""
     row = _photo_row(conn, photo_id, user)
-    return FileResponse(
-        thumbnail_path(request.app.state.photo_root, row.sha256), media_type="image/jpeg"
-    )
+    _, thumb = _public_copies(request, row)
+    return FileResponse(thumb, media_type="image/jpeg")
+
+
+@router.get("/photos/{photo_id}/original", response_class=FileResponse)
+def get_original(
+    request: Request, photo_id: uuid.UUID, conn: ConnDep, user: Inspector
+) -> FileResponse:
+    """The photo exactly as uploaded, EXIF included (admin and inspector only)."""
+    row = _photo_row(conn, photo_id, user)
+    root: Path = request.app.state.photo_root
+    original = root / row.path
+    if not original.exists():
+        raise NotFound(f"the file of photo {photo_id} is missing from storage", field="photo_id")
+    return FileResponse(original, media_type=row.mime)
 
 
 @router.get(
@@ -199,7 +261,7 @@ def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONRespon
     if feature is None:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     events = issue_reader.events(conn, issue_id)
-    photos = issue_reader.photos(conn, issue_id)
+    photos = issue_reader.photos(conn, issue_id, with_position=sees_gps(user))
     feature["properties"]["history"] = [EventPublic(**e).model_dump(mode="json") for e in events]
     feature["properties"]["photos"] = [
         PhotoPublic(

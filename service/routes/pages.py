@@ -3,45 +3,40 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
+from geo.assessment import publication_of
 from geo.errors import NotFound
 from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
 from geo.vocab import status_label
 from scoring.inputs import next_month
-from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.rankings import month_ranking
+from service.web import PageLang, PageReader, page_context, render, templates
 
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+__all__ = ["Lang", "_context", "router", "templates"]
 
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh | en")]
 
 
 def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
-    def t(zh: str, en: str) -> str:
-        return zh if lang == "zh" else en
+    """The shared page context (service.web.page_context) plus `status_label`."""
+    return page_context(
+        request, lang, **({"status_label": lambda s: status_label(s, lang)} | values)
+    )
 
-    query = dict(request.query_params) | {"lang": "en" if lang == "zh" else "zh"}
-    return {
-        "request": request,
-        "lang": lang,
-        "t": t,
-        "status_label": lambda s: status_label(s, lang),
-        "other_lang_query": urlencode(query),
-        **values,
-    }
+
+def _latest_round_month(conn: Connection) -> str | None:
+    latest = conn.execute(text("SELECT max(month) FROM inspection_round")).scalar()
+    return f"{latest:%Y-%m}" if latest else None
 
 
 def _latest_scored_month(conn: Connection) -> str | None:
@@ -55,7 +50,7 @@ def _next_month(month: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh", month: str | None = None
+    request: Request, conn: ConnDep, user: PageReader, lang: PageLang, month: str | None = None
 ) -> HTMLResponse:
     """总览: counts, maps, this month's bottom ten with interviews, the recheck list."""
     month = month or _latest_scored_month(conn)
@@ -92,19 +87,18 @@ def dashboard(
             metric_srid=request.app.state.settings.metric_srid,
         )
     ]
-    return templates.TemplateResponse(
+    return render(
         request,
         "dashboard.html",
-        _context(
-            request,
-            lang,
-            counts=counts,
-            month=month,
-            ranking=ranking,
-            bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
-            recheck=recheck,
-            recheck_month=recheck_month,
-        ),
+        lang,
+        status_label=lambda s: status_label(s, lang),
+        counts=counts,
+        month=month,
+        ranking=ranking,
+        bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
+        recheck=recheck,
+        recheck_month=recheck_month,
+        publication=publication_of(conn, month) if month else None,
     )
 
 
@@ -113,16 +107,17 @@ def site_visit(
     code: str,
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    lang: Lang = "zh",
+    user: PageReader,
+    lang: PageLang,
     month: Annotated[str | None, Query(description="the round's month, YYYY-MM")] = None,
 ) -> HTMLResponse:
     """现场检查单: a village's map, due issues in walking order with photos, for printing.
 
-    Without `month`, the round of the current month.
+    Without `month`, the latest round's month, else the current month; a bad month is an
+    error page naming it.
     """
-    month = month or f"{date.today():%Y-%m}"
     village_scope(user, (code,))
+    month = month or _latest_round_month(conn) or f"{date.today():%Y-%m}"
     village = (
         conn.execute(
             text(
@@ -145,16 +140,14 @@ def site_visit(
     entry = due[0] if due else None
     stops = entry.stops if entry else []
     photos = issue_reader.photo_ids_by_issue(conn, [s.id for s in stops])
-    return templates.TemplateResponse(
+    return render(
         request,
         "visit.html",
-        _context(
-            request,
-            lang,
-            village=village,
-            month=month,
-            stops=stops,
-            photos=photos,
-            walk_m=entry.walk_m if entry else 0.0,
-        ),
+        lang,
+        status_label=lambda s: status_label(s, lang),
+        village=village,
+        month=month,
+        stops=stops,
+        photos=photos,
+        walk_m=entry.walk_m if entry else 0.0,
     )

@@ -84,3 +84,14 @@ def add_issue(engine: Engine, code: str, lon: float, lat: float) -> None:
             ),
             {"code": code, "lon": lon, "lat": lat},
         )
+
+
+def undecodable_shapefile(path, codes=("V01", "V02", "V03", "V04")):
+    """The villages as a Latin-1 Shapefile without .cpg: its text is neither UTF-8 nor GBK."""
+    frame = village_frame(codes).rename(
+        columns={"编码": "code", "村名": "name", "共同体": "community", "户数": "households"}
+    )
+    frame["name"] = [f"Caf\u00e9 {c}" for c in codes]  # E9 20: no GBK character
+    frame["community"] = "East"
+    frame.to_file(path, encoding="ISO-8859-1", engine="pyogrio")
+    path.with_suffix(".cpg").unlink()

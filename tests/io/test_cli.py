@@ -10,7 +10,7 @@ import pytest
 from service.cli import app
 from tests.cli import runner_for
 
-from .conftest import count, village_frame
+from .conftest import count, undecodable_shapefile, village_frame
 
 
 @pytest.fixture
@@ -57,9 +57,20 @@ def test_import_villages_then_bad_issues(cli_db, runner, tmp_path):
 
 def test_dry_run_and_encoding_hint(cli_db, runner, tmp_path):
     shp = tmp_path / "v.shp"
+    undecodable_shapefile(shp)
+    result = runner.invoke(app, ["import", "villages", str(shp)])
+    assert result.exit_code == 1 and "--encoding GBK" in result.output
+    result = runner.invoke(
+        app, ["import", "villages", str(shp), "--encoding", "ISO-8859-1", "--dry-run"]
+    )
+    assert result.exit_code == 0 and "would import" in result.output
+
+
+def test_gbk_dbf_without_cpg_is_imported_with_a_warning(cli_db, runner, tmp_path):
+    shp = tmp_path / "v.shp"
     village_frame().to_file(shp, encoding="GBK", engine="pyogrio")
     shp.with_suffix(".cpg").unlink()
     result = runner.invoke(app, ["import", "villages", str(shp)])
-    assert result.exit_code == 1 and "--encoding GBK" in result.output
-    result = runner.invoke(app, ["import", "villages", str(shp), "--encoding", "GBK", "--dry-run"])
-    assert result.exit_code == 0 and "would import" in result.output
+    assert result.exit_code == 0, result.output
+    assert "read as GBK" in result.output
+    assert count(cli_db, "village") == 4

@@ -10,7 +10,15 @@ from sqlalchemy import text
 from geo.io import ImportFailed, import_file
 from geo.io.coordinates import SWAPPED_HINT
 
-from .conftest import NAMES, SQUARES, add_issue, count, square_wkt, village_frame
+from .conftest import (
+    NAMES,
+    SQUARES,
+    add_issue,
+    count,
+    square_wkt,
+    undecodable_shapefile,
+    village_frame,
+)
 
 
 def _errors(exc: ImportFailed) -> list[tuple[int | None, str | None, str, str | None]]:
@@ -103,19 +111,15 @@ def test_reimport_moves_issues_to_the_new_boundaries(town, tmp_path):
     assert village == "V02"
 
 
-def test_gbk_shapefile_in_gauss_kruger_without_cpg(db, tmp_path):
+def test_gbk_shapefile_in_gauss_kruger_without_cpg_is_read_as_gbk_with_a_warning(db, tmp_path):
     frame = village_frame().to_crs(4527)
     path = tmp_path / "村界.shp"
     frame.to_file(path, encoding="GBK", engine="pyogrio")
     path.with_suffix(".cpg").unlink()
-    with pytest.raises(ImportFailed) as failed:
-        import_file(db, "villages", path)
-    ((_row, field, message, _),) = _errors(failed.value)
-    assert field == "--encoding" and "--encoding GBK" in message
-    assert count(db, "village") == 0
-
-    report = import_file(db, "villages", path, encoding="GBK")
+    report = import_file(db, "villages", path)
     assert report.inserted == 4
+    (warning,) = [w for w in report.warnings if "GBK" in w.message]
+    assert "no .cpg" in warning.message
     with db.connect() as conn:
         name, lon, lat = conn.execute(
             text(
@@ -125,6 +129,20 @@ def test_gbk_shapefile_in_gauss_kruger_without_cpg(db, tmp_path):
         ).one()
     assert name == NAMES["V01"]
     assert lon == pytest.approx(117.195, abs=1e-6) and lat == pytest.approx(39.285, abs=1e-6)
+
+
+def test_dbf_without_cpg_that_is_neither_utf8_nor_gbk_asks_for_the_encoding(db, tmp_path):
+    path = tmp_path / "latin.shp"
+    undecodable_shapefile(path, ("V01",))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(db, "villages", path)
+    ((_row, field, message, _),) = _errors(failed.value)
+    assert field == "--encoding" and "--encoding GBK" in message
+    assert count(db, "village") == 0
+    report = import_file(db, "villages", path, encoding="ISO-8859-1")
+    assert report.inserted == 1
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT name FROM village")).scalar_one() == "Caf\u00e9 V01"
 
 
 def test_utf8_shapefile_without_cpg_is_read_as_utf8(db, tmp_path):

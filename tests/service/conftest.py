@@ -82,3 +82,38 @@ def tokens(two_villages_url: str) -> dict[str, dict[str, str]]:
             headers[name] = {"Authorization": f"Bearer {token}"}
     engine.dispose()
     return headers
+
+
+@pytest.fixture(scope="session")
+def password_hashes() -> dict[str, str]:
+    """argon2 hashes of tests.service.signin.PASSWORDS, made once per run (each takes ~0.5 s)."""
+    from geo.passwords import hash_password
+    from tests.service.signin import PASSWORDS
+
+    return {name: hash_password(password) for name, password in PASSWORDS.items()}
+
+
+@pytest.fixture
+def people(two_villages_url: str, password_hashes: dict[str, str]) -> dict[str, str]:
+    """One user per role with a sign-in password (tests.service.signin.PASSWORDS); the
+    village user `west` belongs to W01, `east` to E01. Returns name → role."""
+    from geo.users import create_user
+
+    roles = {
+        "admin": ("admin", None),
+        "inspector": ("inspector", None),
+        "west": ("village", "W01"),
+        "east": ("village", "E01"),
+        "leader": ("leader", None),
+        "planner": ("planner", None),
+    }
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        for name, (role, village) in roles.items():
+            create_user(conn, name=name, role=role, village_code=village)
+            conn.execute(
+                text("UPDATE app_user SET password_hash = :h WHERE name = :n"),
+                {"h": password_hashes[name], "n": name},
+            )
+    engine.dispose()
+    return {name: role for name, (role, _) in roles.items()}

@@ -103,3 +103,33 @@ def test_self_intersecting_village_is_repaired_and_reported(client, tokens):
         "make_valid" in w["message"] or "repair" in w["message"].lower()
         for w in response.json()["warnings"]
     )
+
+
+def test_admin_adds_a_category_synonym_that_imports_then_understand(client, tokens):
+    assert {"synonym": "蜘蛛网", "category": "tangled_wires", "added_by": "seed"} in client.get(
+        "/categories/synonyms?category=tangled_wires"
+    ).json()
+    body = {"synonym": "电线乱拉", "category": "tangled_wires"}
+    assert (
+        client.post("/categories/synonyms", json=body, headers=tokens["inspector"]).status_code
+        == 403
+    )
+    added = client.post("/categories/synonyms", json=body, headers=tokens["admin"])
+    assert added.status_code == 201, added.text
+    bad = client.post(
+        "/categories/synonyms", json={**body, "category": "wires"}, headers=tokens["admin"]
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "category"
+    csv = "类别,经度,纬度,发现日期\n电线乱拉,117.205,39.285,2024-03-05\n"
+    imported = client.post(
+        "/import/issues",
+        files={"file": ("issues.csv", csv.encode(), "text/csv")},
+        headers=tokens["admin"],
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["inserted"] == 1
+    gone = client.delete("/categories/synonyms/电线乱拉", headers=tokens["admin"])
+    assert gone.status_code == 204
+    assert (
+        client.delete("/categories/synonyms/电线乱拉", headers=tokens["admin"]).status_code == 404
+    )

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,6 +34,7 @@ from sqlalchemy import Engine, create_engine, text
 from geo.users import create_user, deactivate_user
 from service.app import create_app
 from service.settings import ServiceSettings
+from service.web import is_page_path
 from tests.postgis import PostgisServer
 from tests.sites.village import SRID, X0, Y0, build_village, wkt_box
 
@@ -84,7 +86,13 @@ class Town:
 
     def send(self, caller: str, req: Req) -> Response:
         """Send `req` as `caller`."""
-        return self.client.request(req.method, req.path, headers=self.headers[caller], **req.kwargs)
+        return self.client.request(
+            req.method,
+            req.path,
+            headers=self.headers[caller],
+            follow_redirects=False,
+            **req.kwargs,
+        )
 
     def as_admin(self, method: str, path: str, **kwargs: Any) -> Response:
         """A request of the scene-setting admin, which must succeed."""
@@ -366,16 +374,16 @@ MATRIX: dict[str, str] = {
     "GET /exports/issues.csv":             "200  401  200  200  200  403  200  200",
     "GET /exports/ledger.xlsx":            "200  401  200  200  200  403  200  200",
     "GET /exports/year/{year}.xlsx":       "200  401  200  200  200  200  200  200",
-    "GET /maps/issues":                    "200  401  200  200  200  403  200  200",
-    "GET /maps/status":                    "200  401  200  200  200  403  200  200",
-    "GET /maps/hotspots":                  "200  401  200  200  200  403  200  200",
-    "GET /maps/ranking":                   "200  401  200  200  200  200  200  200",
+    "GET /maps/issues":                    "200  303  200  200  200  403  200  200",
+    "GET /maps/status":                    "200  303  200  200  200  403  200  200",
+    "GET /maps/hotspots":                  "200  303  200  200  200  403  200  200",
+    "GET /maps/ranking":                   "200  303  200  200  200  200  200  200",
     # the sites are the planners' (and leaders') tool: a token is needed even to read them
     "GET /sites":                          "401  401  200  403  403  403  200  200",
-    "GET /sites/map":                      "401  401  200  403  403  403  200  200",
+    "GET /sites/map":                      "303  303  200  403  403  403  200  200",
     "GET /sites/chosen":                   "200  401  200  200  200  200  200  200",
-    "GET / (dashboard)":                   "200  401  200  200  200  200  200  200",
-    "GET /pages/villages/W01/visit":       "200  401  200  200  200  403  200  200",
+    "GET / (dashboard)":                   "200  303  200  200  200  200  200  200",
+    "GET /pages/villages/W01/visit":       "200  303  200  200  200  403  200  200",
 }
 # fmt: on
 
@@ -446,10 +454,14 @@ def test_authorization_matrix(town: Town, route: str) -> None:
     for caller in CALLERS:
         response = town.send(caller, shared or prepare(town))
         got[caller] = response.status_code
-        if response.status_code in ERROR_CODES and "text/html" in response.headers["content-type"]:
-            # pages answer people with a page, never with JSON
-            bodies[caller] = response.text[:300]
-            assert "<html" in response.text.lower(), (caller, response.text[:300])
+        if response.status_code in ERROR_CODES and is_page_path(response.request.url.path):
+            # a person gets a page, never JSON
+            assert "<html" in response.text and "无权访问" in response.text, (caller, route)
+            bodies[caller] = "403 page"
+        elif response.status_code == 303:
+            # pages send nobody (or a bad token) to sign in first
+            assert response.headers["location"].startswith("/login?next="), (caller, route)
+            bodies[caller] = response.headers["location"]
         elif response.status_code in ERROR_CODES:
             # one error model for refusals too
             body = response.json()
@@ -550,13 +562,22 @@ def test_without_anonymous_reads_every_read_needs_a_token(
             req = PREPARE[route](town)
             got[route] = tuple(  # type: ignore[assignment]
                 client.request(
-                    req.method, req.path, headers=town.headers[caller], **req.kwargs
+                    req.method,
+                    req.path,
+                    headers=town.headers[caller],
+                    follow_redirects=False,
+                    **req.kwargs,
                 ).status_code
                 for caller in ("none", "bad", "admin")
             )
         write = record_issue(town)
         no_token = client.request(write.method, write.path, **write.kwargs)
-    assert got == {route: (401, 401, 200) for route in READS}
+    assert got == {
+        route: (303, 303, 200)
+        if is_page_path(urlparse(PREPARE[route](town).path).path)
+        else (401, 401, 200)
+        for route in READS
+    }
     assert no_token.status_code == 401 and no_token.json()["error"] == "unauthorized"
 
 

@@ -109,7 +109,7 @@ def test_outage_is_a_503_on_a_kept_connection_and_the_pool_recovers(
     finally:
         conn.close()
         logging.getLogger("cunrong").removeHandler(handler)
-    logged = [json.loads(line) for line in errors.getvalue().splitlines()]
+    logged = _access_logged(errors, count=6)
     assert any(
         line["logger"] == "cunrong.errors" and "database unavailable" in line["message"]
         for line in logged
@@ -122,3 +122,15 @@ def test_outage_is_a_503_on_a_kept_connection_and_the_pool_recovers(
         200,
         200,
     ]
+
+
+def _access_logged(stream: io.StringIO, *, count: int, wait_s: float = 10.0) -> list[dict]:
+    """The log lines, once `count` access lines are in: a request's access line is written
+    just after its response is sent, so the last one may trail the client by a moment."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+        access = [line for line in logged if line["logger"] == "cunrong.access"]
+        if len(access) >= count or time.monotonic() > deadline:
+            return logged
+        time.sleep(0.05)

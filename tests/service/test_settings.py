@@ -78,7 +78,8 @@ def test_the_tianditu_key_reaches_the_map_through_the_settings(two_villages_url,
     bare = ServiceSettings(database_url=two_villages_url, data_dir=tmp_path, tianditu_key=None)
     with TestClient(create_app(bare)) as client:
         refused = client.get("/maps/issues?basemap=tianditu")
-    assert refused.status_code == 422 and "TIANDITU_KEY" in refused.json()["message"]
+    assert refused.status_code == 422 and "TIANDITU_KEY" in refused.text
+    assert refused.headers["content-type"].startswith("text/html")  # a map is a page
 
 
 def test_nothing_below_service_reads_the_environment_or_global_settings():

@@ -1,0 +1,278 @@
+"""What every HTML page shares: templates, language, the signed-in user, CSRF, errors.
+
+For page routes (here and in other modules):
+
+    from service.web import PageLang, page_user, render
+
+    @router.get("/pages/thing", response_class=HTMLResponse)
+    def thing(request: Request, lang: PageLang, user: Annotated[User, Depends(page_user("admin"))]):
+        return render(request, "thing.html", lang, title_zh="…", rows=…)
+
+- `page_user(*roles)`: the signed-in user; nobody signed in → 303 to `/login?next=…`,
+  a role not listed → the 403 page. `page_reader`: also lets anonymous readers in while
+  anonymous reads are on (the demo).
+- `render` fills the context every template of base.html expects: `t(zh, en)`, `lang`,
+  `user`, `csrf_token` (also in `<meta name="csrf-token">` for fetch), `csrf_input` (the
+  hidden form field, write `{{ csrf_input }}` in every form), `nav`; and remembers a
+  `?lang=` choice in a cookie. base.html's blocks: `title`, `head`, `main`, `scripts`.
+- A page never answers with JSON: errors raised on a page path become `error.html`
+  (see `is_page_path`; wired in service.errors).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from geo.errors import Forbidden
+from geo.users import User
+from service.auth import (
+    ANON_COOKIE,
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Unauthorized,
+    csrf_for,
+    optional_user,
+)
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+LANG_COOKIE = "cunrong_lang"
+LANGS = ("zh", "en")
+
+HOME = {
+    "admin": "/pages/office/",
+    "inspector": "/pages/report",
+    "village": "/pages/my-village",
+    "leader": "/",
+    "planner": "/sites/map",
+}
+"""Where each role lands after signing in."""
+
+ROLE_LABELS = {
+    "admin": ("整治办", "town office"),
+    "inspector": ("检查员", "inspector"),
+    "village": ("村", "village"),
+    "leader": ("领导", "leader"),
+    "planner": ("规划", "planner"),
+}
+
+NAV: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "admin": (
+        ("/pages/office/", "月度工作", "Monthly work"),
+        ("/", "总览", "Overview"),
+        ("/pages/report", "现场登记", "Report"),
+        ("/pages/recheck", "复核", "Recheck"),
+        ("/maps/ranking", "排名图", "Ranking map"),
+        ("/pages/office/users", "用户", "Users"),
+    ),
+    "inspector": (
+        ("/pages/report", "现场登记", "Report"),
+        ("/pages/recheck", "复核", "Recheck"),
+        ("/", "总览", "Overview"),
+    ),
+    "village": (
+        ("/pages/my-village", "本村整改", "My village"),
+        ("/", "总览", "Overview"),
+    ),
+    "leader": (
+        ("/", "总览", "Overview"),
+        ("/maps/ranking", "排名图", "Ranking map"),
+        ("/maps/status", "整改情况", "Rectification"),
+    ),
+    "planner": (
+        ("/sites/map", "选址", "Sites"),
+        ("/", "总览", "Overview"),
+    ),
+}
+ANON_NAV = (("/", "总览", "Overview"),)
+
+PAGE_PREFIXES = ("/pages/", "/maps/", "/account/")
+PAGE_PATHS = frozenset({"/", "/login", "/logout", "/pages", "/sites/map"})
+
+
+def is_page_path(path: str) -> bool:
+    """Whether a path is a page for people (HTML, never JSON) rather than the API."""
+    return path in PAGE_PATHS or path.startswith(PAGE_PREFIXES)
+
+
+def home_of(user: User) -> str:
+    """The page a user lands on after signing in."""
+    return HOME.get(user.role, "/")
+
+
+def safe_next(value: str | None) -> str | None:
+    """A local path to return to after signing in (never another site)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if value.startswith(("/login", "/logout")):
+        return None
+    return value
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """303 to the sign-in page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        here = request.headers.get("referer") or "/"
+        here = safe_next(here) or "/"
+    return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+
+
+def page_lang(request: Request) -> str:
+    """zh (default) or en: the `lang` query parameter, else the remembered choice."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    remembered = request.cookies.get(LANG_COOKIE)
+    return remembered if remembered in LANGS else "zh"
+
+
+PageLang = Annotated[str, Depends(page_lang)]
+
+
+def is_secure(request: Request) -> bool:
+    """Served over https, directly or behind a proxy that says so (X-Forwarded-Proto)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for forms and fetches of this page (see service.auth.csrf_protect).
+
+    Before anyone signs in it is anchored on a random cookie, set here if missing (and by
+    `render` on the response)."""
+    session = request.cookies.get(SESSION_COOKIE)
+    anchor: str | None
+    if session and getattr(request.state, "auth", None) == "session":
+        anchor = session
+    else:
+        anchor = request.cookies.get(ANON_COOKIE) or getattr(request.state, "new_anchor", None)
+        if anchor is None:
+            anchor = secrets.token_urlsafe(24)
+            request.state.new_anchor = anchor
+    return csrf_for(request.app.state.settings.secret_key, str(anchor))
+
+
+def page_user(*roles: str) -> Callable[..., User]:
+    """A page dependency: the signed-in user (of one of `roles`, when given)."""
+
+    def dependency(user: Annotated[User | None, Depends(optional_user)]) -> User:
+        if user is None:
+            raise Unauthorized("sign in to see this page", field="session")
+        if roles and user.role not in roles:
+            raise Forbidden(
+                f"this page is for {', '.join(roles)}; you are signed in as {user.role}",
+                field="role",
+            )
+        return user
+
+    return dependency
+
+
+def page_reader(
+    request: Request, user: Annotated[User | None, Depends(optional_user)]
+) -> User | None:
+    """A page dependency: anyone while anonymous reads are on, else a signed-in user."""
+    if user is None and not request.app.state.settings.anonymous_read:
+        raise Unauthorized("sign in to see this page", field="session")
+    return user
+
+
+PageReader = Annotated[User | None, Depends(page_reader)]
+
+
+def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
+    """The context base.html needs, plus `values`."""
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en
+
+    user: User | None = getattr(request.state, "user", None)
+    query = dict(request.query_params) | {"lang": "en" if lang == "zh" else "zh"}
+    nav = NAV.get(user.role, ANON_NAV) if user else ANON_NAV
+    token = csrf_token(request)
+    return {
+        "request": request,
+        "lang": lang,
+        "t": t,
+        "user": user,
+        "role_label": (lambda r: t(*ROLE_LABELS.get(r, (r, r)))),
+        "nav": [(href, t(zh, en)) for href, zh, en in nav],
+        "current_path": request.url.path,
+        "other_lang_query": urlencode(query),
+        "csrf_token": token,
+        "csrf_input": Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">'),
+        "anonymous_read": request.app.state.settings.anonymous_read,
+        **values,
+    }
+
+
+def finish(request: Request, response: HTMLResponse) -> HTMLResponse:
+    """Set the cookies a page needs: the remembered language, the anonymous CSRF anchor."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
+        response.set_cookie(
+            LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax", secure=is_secure(request)
+        )
+    anchor = getattr(request.state, "new_anchor", None)
+    if anchor:
+        response.set_cookie(
+            ANON_COOKIE, anchor, httponly=True, samesite="lax", secure=is_secure(request)
+        )
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def render(
+    request: Request, template: str, lang: str, *, status_code: int = 200, **values: Any
+) -> HTMLResponse:
+    """A page from `template` with the shared context."""
+    response = templates.TemplateResponse(
+        request, template, page_context(request, lang, **values), status_code=status_code
+    )
+    return finish(request, response)
+
+
+ERROR_TITLES = {
+    400: ("请求有误", "Bad request"),
+    401: ("请先登录", "Please sign in"),
+    403: ("无权访问", "Not allowed"),
+    404: ("未找到", "Not found"),
+    405: ("不支持的操作", "Method not allowed"),
+    409: ("数据已被他人修改", "Changed meanwhile"),
+    422: ("输入有误", "Please check the input"),
+    429: ("尝试次数过多", "Too many attempts"),
+}
+
+
+def error_page(
+    request: Request, status: int, message: str, *, field: str | None = None
+) -> HTMLResponse:
+    """An error for a person: same layout as every page, what went wrong and what to do."""
+    title = ERROR_TITLES.get(status, ("出错了", "Something went wrong"))
+    lang = page_lang(request)
+    if status == 403 and field == "csrf_token":
+        title = ("页面已过期", "The page has expired")
+    return render(
+        request,
+        "error.html",
+        lang,
+        status_code=status,
+        status=status,
+        title_zh=title[0],
+        title_en=title[1],
+        message=message,
+        field=field,
+        back=request.headers.get("referer") if request.method == "GET" else None,
+    )
