@@ -23,9 +23,10 @@ from geo.interviews import (
     deadline_of,
     month_interviews,
 )
-from scoring import Rules
+from scoring import Rules, monthly_results
 from scoring.results import MonthlyResult
 from service.rankings import month_ranking
+from service.scoring_data import load_scoring_input
 
 
 def bottom_of(result: MonthlyResult) -> list[BottomVillage]:
@@ -90,3 +91,36 @@ def month_summary(month: str, items: list[Interview], *, late_days: int) -> dict
         "late": sum(i.status == "late" for i in items),
         "interviews": [interview_out(i) for i in items],
     }
+
+
+def interviews_before(
+    conn: Connection,
+    month: str,
+    *,
+    rules: Rules,
+    late_days: int = DEFAULT_LATE_DAYS,
+    today: date | None = None,
+    villages: Sequence[str] = (),
+) -> list[Interview]:
+    """The interviews of the months of `month`'s year before it that are still not held
+    and late (what the leader's dashboard lists as outstanding), oldest first."""
+    year = int(month[:4])
+    data = load_scoring_input(conn, year)
+    months = sorted(
+        {s.month for s in data.observation_scores if s.month[:4] == str(year) and s.month < month}
+    )
+    if not months:
+        return []
+    out: list[Interview] = []
+    for result in monthly_results(data, rules, months=months):
+        items = due_interviews(
+            conn,
+            result.month,
+            rules=rules,
+            late_days=late_days,
+            today=today,
+            villages=villages,
+            result=result,
+        )
+        out.extend(i for i in items if i.status == "late")
+    return out
