@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo import defaults
-from geo.errors import InvalidInput, NotFound
+from geo.errors import InvalidInput, NotFound, TooLarge, mib
 from geo.issue_filter import parse_month
 from geo.models import INTERVIEW_LEVELS
-from geo.photos import ALLOWED_FORMATS, MAX_BYTES, open_image
+from geo.photos import ALLOWED_FORMATS, MAX_BYTES, MAX_PIXELS, open_image
 from geo.vocab import NOTE_LEN, PERSON_LEN
 
 INTERVIEWERS = {
@@ -278,20 +278,27 @@ def record_held(
     )
 
 
-def scan_kind(data: bytes) -> tuple[str, str]:
-    """(mime, extension) of a scan: a PDF (by its header and end marker) or a photo's format."""
+def scan_kind(
+    data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
+) -> tuple[str, str]:
+    """(mime, extension) of a scan: a PDF (by its header and end marker) or a photo's format,
+    within the photos' limits."""
     if not data:
         raise InvalidInput("the file is empty", field="file")
-    if len(data) > MAX_BYTES:
-        raise InvalidInput(
-            f"the scan is {len(data) / 1e6:.1f} MB; at most {MAX_BYTES / 1e6:.0f} MB", field="file"
+    if len(data) > max_bytes:
+        raise TooLarge(
+            f"the scan is {mib(len(data))}; at most {mib(max_bytes)}",
+            limit="CUNRONG_MAX_PHOTO_MIB",
+            field="file",
         )
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-2048:]:
             raise InvalidInput("the PDF is cut short (no %%EOF at its end)", field="file")
         return PDF_MIME, "pdf"
     try:
-        image = open_image(data)
+        image = open_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    except TooLarge:
+        raise
     except InvalidInput:
         raise InvalidInput(
             "expected a PDF or an image (JPEG, PNG or WebP) of the signed record", field="file"
@@ -299,7 +306,16 @@ def scan_kind(data: bytes) -> tuple[str, str]:
     return ALLOWED_FORMATS[image.format or ""]
 
 
-def store_scan(conn: Connection, *, root: Path, month: str, village: str, data: bytes) -> str:
+def store_scan(
+    conn: Connection,
+    *,
+    root: Path,
+    month: str,
+    village: str,
+    data: bytes,
+    max_bytes: int = MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> str:
     """Check and store the scan of a held interview (by content hash under `root`/scans)."""
     first = parse_month(month)
     exists = conn.execute(
@@ -314,7 +330,7 @@ def store_scan(conn: Connection, *, root: Path, month: str, village: str, data: 
             f"no interview of {village} in {month} on record: record it as held first",
             field="village",
         )
-    mime, ext = scan_kind(data)
+    mime, ext = scan_kind(data, max_bytes=max_bytes, max_pixels=max_pixels)
     sha = hashlib.sha256(data).hexdigest()
     relative = Path("scans") / sha[:2] / f"{sha}.{ext}"
     path = root / relative

@@ -12,13 +12,13 @@ from pydantic import BaseModel, Field
 from geo.errors import NotFound
 from geo.interviews import Interview, record_held, scan_of, store_scan
 from geo.issue_filter import parse_month
-from geo.photos import MAX_BYTES
 from geo.vocab import NOTE_LEN, PERSON_LEN
 from service.auth import OfficeOrLeader, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.interviews import due_interviews, interview_out, month_summary
 from service.schemas import Day, RequestModel
+from service.uploads import read_upload
 
 router = APIRouter(tags=["interviews 约谈"])
 
@@ -144,7 +144,7 @@ def record_interview(
 
 
 @router.post("/interviews/{month}/{village}/scan", status_code=201, response_model=InterviewOut)
-async def upload_interview_scan(
+def upload_interview_scan(
     month: str,
     village: str,
     request: Request,
@@ -152,14 +152,26 @@ async def upload_interview_scan(
     user: OfficeOrLeader,
     file: Annotated[
         UploadFile,
-        File(description=f"PDF, JPEG, PNG or WebP of the signed record, ≤ {MAX_BYTES // 2**20} MB"),
+        File(description="PDF, JPEG, PNG or WebP of the signed record (the photos' size limit)"),
     ],
 ) -> dict[str, Any]:
-    """Attach the scan of the signed interview record (约谈记录扫描件) to an interview held."""
+    """Attach the scan of the signed interview record (约谈记录扫描件) to an interview held.
+
+    Within the photos' limits (CUNRONG_MAX_PHOTO_MIB, CUNRONG_MAX_IMAGE_PIXELS).
+    """
     del user
     parse_month(month)
-    data = await file.read(MAX_BYTES + 1)
-    store_scan(conn, root=request.app.state.photo_root, month=month, village=village, data=data)
+    settings = request.app.state.settings
+    data = read_upload(file, max_mib=settings.max_photo_mib, setting="CUNRONG_MAX_PHOTO_MIB")
+    store_scan(
+        conn,
+        root=request.app.state.photo_root,
+        month=month,
+        village=village,
+        data=data,
+        max_bytes=int(settings.max_photo_mib * 2**20),
+        max_pixels=settings.max_image_pixels,
+    )
     items = due_interviews(
         conn,
         month,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
+from PIL import Image
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -146,6 +147,16 @@ def test_a_scan_of_the_signed_record_is_stored_and_served(client, tokens, scored
     assert served.status_code == 200 and served.content == PDF
     assert served.headers["content-type"] == "application/pdf"
     assert client.get("/interviews/2024-03/E01/scan").status_code == 404
+    # a photographed record (PNG) replaces the PDF
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(image, "PNG")
+    png = client.post(
+        "/interviews/2024-03/W01/scan",
+        files={"file": ("record.png", image.getvalue(), "image/png")},
+        headers=tokens["admin"],
+    )
+    assert png.status_code == 201
+    assert client.get(url).headers["content-type"] == "image/png"
 
 
 def test_village_users_see_their_own_interviews(client, tokens, scored):
