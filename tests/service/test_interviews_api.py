@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from PIL import Image
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, text
 
 
