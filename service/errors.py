@@ -177,10 +177,10 @@ def _handler(table: Mapping[type[Exception], int]) -> Callable[[Request, Excepti
         if status == 503:
             log.warning("database unavailable: %s", type(exc).__name__)
         if is_page_path(request.url.path):  # people get a page, never JSON
-            if status == 401:  # nobody signed in (or a bad token): sign in first
-                return login_redirect(request)
+            if status == 401:
+                return login_redirect(request)  # nobody signed in: to the sign-in page
             page = error_page(request, status, message, field=field)
-            page.headers.update(headers)
+            page.headers.update({k: v for k, v in headers.items() if k != "WWW-Authenticate"})
             return page
         extra = None
         if isinstance(exc, ImportFailed):

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, text
@@ -21,16 +21,18 @@ from sqlalchemy import Connection, text
 from geo import issue_reader
 from geo.assign import locate
 from geo.categories import CATEGORIES
-from geo.errors import Forbidden, NotFound
+from geo.errors import NotFound
 from geo.issue_filter import parse_month
 from geo.loop import Nearby, check_new_issue, check_point
 from geo.maps.basemaps import choose_basemap
 from geo.models import OPEN_STATUSES
 from geo.recheck import recheck_list
+from geo.users import User
 from service.auth import Inspector, Reader
 from service.deps import ConnDep
 from service.filters import village_scope
-from service.routes.pages import Lang, _context, templates
+from service.routes.pages import _context, templates
+from service.web import PageLang, finish, page_user
 
 router = APIRouter(tags=["field pages 现场"])
 pages = APIRouter(include_in_schema=False)
@@ -106,6 +108,11 @@ def _outline(conn: Connection, code: str) -> dict[str, Any] | None:
         text("SELECT ST_AsGeoJSON(geom, 6)::json FROM village WHERE code = :c"), {"c": code}
     ).scalar()
     return dict(found) if found else None
+
+
+def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
+    """A page with the shared context's cookies and headers (service.web.finish)."""
+    return finish(request, templates.TemplateResponse(request, template, context))
 
 
 def _grid_name(conn: Connection, grid_id: int | None) -> str | None:
@@ -197,8 +204,16 @@ def _town_center(conn: Connection) -> list[float]:
     return [row.lon, row.lat]
 
 
+FieldInspector = Annotated[User, Depends(page_user("inspector", "admin"))]
+"""Capture and recheck: inspectors (and the office)."""
+SignedIn = Annotated[User, Depends(page_user())]
+"""The village's page: a village user sees their own; others choose a village."""
+
+
 @pages.get("/pages/report", response_class=HTMLResponse)
-def report_page(request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh") -> HTMLResponse:
+def report_page(
+    request: Request, conn: ConnDep, user: FieldInspector, lang: PageLang
+) -> HTMLResponse:
     """现场上报: photo, position, category and description, saved even without a connection."""
     categories = [
         {
@@ -210,7 +225,7 @@ def report_page(request: Request, conn: ConnDep, user: Reader, lang: Lang = "zh"
         }
         for c in CATEGORIES
     ]
-    return templates.TemplateResponse(
+    return _page(
         request,
         "report.html",
         _context(
@@ -266,8 +281,8 @@ def _verdicts_of(conn: Connection, ids: list[Any]) -> dict[Any, list[Any]]:
 def village_page(
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    lang: Lang = "zh",
+    user: SignedIn,
+    lang: PageLang,
     village: Annotated[
         str | None, Query(description="village code (not for village users)")
     ] = None,
@@ -275,7 +290,7 @@ def village_page(
     """本村整改: the village's open issues by deadline, with 提交整改 on each."""
     code = _village_or_choice(conn, user, village)
     if code is None:
-        return templates.TemplateResponse(
+        return _page(
             request,
             "choose_village.html",
             _context(request, lang, villages=_villages(conn), target="/pages/my-village"),
@@ -286,7 +301,7 @@ def village_page(
         conn, village=code, shown=[*OPEN_STATUSES, "submitted"], today=today
     )
     ids = [i["id"] for i in issues]
-    return templates.TemplateResponse(
+    return _page(
         request,
         "my_village.html",
         _context(
@@ -326,17 +341,15 @@ def _month_or_default(month: str | None) -> str:
 def recheck_page(
     request: Request,
     conn: ConnDep,
-    user: Reader,
-    lang: Lang = "zh",
+    user: FieldInspector,
+    lang: PageLang,
     village: Annotated[str | None, Query(description="village code")] = None,
     month: Annotated[str | None, Query(description="the round's month YYYY-MM")] = None,
 ) -> HTMLResponse:
     """复核: the month's due issues of a village in walking order, before/after side by side."""
     round_month = _month_or_default(month)
-    if user is not None and user.role == "village":
-        raise Forbidden("the recheck is done by inspectors (复核由检查员进行)", field="role")
     if not village:
-        return templates.TemplateResponse(
+        return _page(
             request,
             "choose_village.html",
             _context(request, lang, villages=_villages(conn), target="/pages/recheck"),
@@ -351,7 +364,7 @@ def recheck_page(
     stops = due[0].stops if due else []
     ids = [s.id for s in stops]
     versions: dict[Any, int] = issue_reader.versions(conn, ids)
-    return templates.TemplateResponse(
+    return _page(
         request,
         "recheck.html",
         _context(

@@ -35,7 +35,9 @@
   function failure(res) {
     var e = new Error(C.errorText(res));
     // Worth retrying later: not signed in (yet), rate-limited, or a server fault.
-    e.retry = res.status === 401 || res.status === 408 || res.status === 429 || res.status >= 500;
+    // A stale CSRF token (the page is old; it is fresh after a reload) is retried too.
+    var stale = res.status === 403 && res.data && res.data.error === "csrf_failed";
+    e.retry = stale || res.status === 401 || res.status === 408 || res.status === 429 || res.status >= 500;
     return e;
   }
 

@@ -456,6 +456,7 @@ def test_authorization_matrix(town: Town, route: str) -> None:
         got[caller] = response.status_code
         if response.status_code in ERROR_CODES and is_page_path(response.request.url.path):
             # a person gets a page, never JSON
+            assert "text/html" in response.headers["content-type"], (caller, route)
             assert "<html" in response.text and "无权访问" in response.text, (caller, route)
             bodies[caller] = "403 page"
         elif response.status_code == 303:

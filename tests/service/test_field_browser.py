@@ -46,8 +46,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
-    """The service on the sample town, on a local port."""
-    app = create_app(ServiceSettings(database_url=sample_url))
+    """The service on the sample town as deployed (anonymous reads off), on a local port."""
+    app = create_app(
+        ServiceSettings(
+            database_url=sample_url,
+            environment="production",  # anonymous reads off: every page needs a sign-in
+            secret_key="f" * 40,
+            login_delay_seconds=0.0,
+        )
+    )
     app.state.photo_root = tmp_path / "photos"
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -89,13 +96,44 @@ def photo(
 
 
 def add_user(url: str, name: str, role: str, village: str | None = None) -> str:
-    """`cunrong user add` as the admin runs it; returns the token it prints."""
-    args = ["user", "add", name, "--role", role] + (["--village", village] if village else [])
-    result = runner_for(url).invoke(cli, args)
+    """`cunrong user add NAME --role … --password` as the office runs it; returns the token."""
+    args = ["user", "add", name, "--role", role, "--password"]
+    args += ["--village", village] if village else []
+    password = PASSWORD[name]
+    result = runner_for(url).invoke(cli, args, input=f"{password}\n{password}\n")
     assert result.exit_code == 0, result.output
     match = re.search(r"token: (\S+)", result.output)
     assert match, result.output
     return match.group(1)
+
+
+PASSWORD = {
+    name: f"{name}-field-pass"
+    for name in ("office", "insp-wang", "insp-li", "insp-zhao", "insp-sun", "village")
+}
+
+
+def sign_in(browser, base: str, name: str, path: str, **options):
+    """A person opens `path`, is sent to the sign-in page, signs in and comes back."""
+    page = browser.open(f"{base}{path}", **options)
+    assert "/login?next=" in page.url
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD[name])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{path}")
+    assert name in page.locator("#signed-in").inner_text()
+    return page
+
+
+def unlabelled(page) -> list[str]:
+    """Visible form controls without a label a screen reader would read."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea, button')]
+          .filter(e => e.type !== 'hidden')
+          .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                       && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+          .map(e => e.outerHTML.slice(0, 120))"""
+    )
 
 
 def pick_spot(url: str) -> tuple[str, str, float, float]:
@@ -154,7 +192,7 @@ def next_month() -> str:
 
 
 def dashboard_counts(browser, base: str) -> dict[str, int]:
-    page = browser.open(f"{base}/", viewport=PC)
+    page = sign_in(browser, base, "office", "/", viewport=PC)
     counts = {k: int(page.locator(f"#n-{k}").inner_text()) for k in ("issues", "open", "closed")}
     browser.close_page(page)
     return counts
@@ -168,21 +206,25 @@ def fits(page, width: int) -> None:
 def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     shots = shots_dir(tmp_path)
     code, name, lon, lat = pick_spot(sample_url)
-    insp = add_user(sample_url, "insp-wang", "inspector")
+    add_user(sample_url, "office", "admin")  # the town office, who adds the others
+    add_user(sample_url, "insp-wang", "inspector")
     insp2 = add_user(sample_url, "insp-li", "inspector")
-    village = add_user(sample_url, "cun-" + code.lower(), "village", code)
+    add_user(sample_url, "village", "village", code)
     before = dashboard_counts(browser, live)
 
-    # The inspector, on a phone, with the phone's position.
-    page = browser.open(
-        f"{live}/pages/report",
+    # The inspector signs in on a phone, with the phone's position.
+    page = sign_in(
+        browser,
+        live,
+        "insp-wang",
+        "/pages/report",
         viewport=PHONE,
         geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
         permissions=["geolocation"],
-        extra_http_headers={"Authorization": f"Bearer {insp}"},
     )
     context = page.context
     page.wait_for_function("() => window.cunrongReady === true")
+    assert unlabelled(page) == []
     page.wait_for_selector("#place.ok")
     assert "±8 m" in page.locator("#pos-status").inner_text()
     assert name in page.locator("#place").inner_text()
@@ -236,9 +278,9 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     browser.close_page(page)
 
     # The village sees its own village only, and submits with an after-photo.
-    as_village = {"extra_http_headers": {"Authorization": f"Bearer {village}"}}
-    page = browser.open(f"{live}/pages/my-village", viewport=PHONE, **as_village)
+    page = sign_in(browser, live, "village", "/pages/my-village", viewport=PHONE)
     page.wait_for_function("() => window.cunrongReady === true")
+    assert unlabelled(page) == []
     assert name in page.locator("#village-name").inner_text()
     cards = page.locator("#issues section.issue")
     assert cards.count() >= 2
@@ -255,9 +297,12 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     assert card.locator(".status").inner_text() == "已整改待复核"
     other = page.goto(f"{live}/pages/my-village?village=ZZ-OTHER")
     assert other is not None and other.status == 403
-    assert code in page.locator("#error-message").inner_text()  # an error page, not JSON
-    browser.close_page(page)
-    page = browser.open(f"{live}/pages/my-village", viewport=PC, **as_village)
+    assert code in page.locator("#error .error-box").inner_text()  # an error page, not JSON
+    refused = page.goto(f"{live}/pages/recheck?village={code}")  # inspectors' page
+    assert refused is not None and refused.status == 403
+    page.goto(f"{live}/pages/my-village")
+    assert browser.log(page).errors == []
+    page.set_viewport_size(PC)
     page.wait_for_function("() => window.cunrongReady === true")
     fits(page, PC["width"])
     browser.screenshot(page, shots / "field-village-1366.png")
@@ -265,12 +310,18 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
 
     # Next month's round: the inspector rechecks, closes one; a stale step says who moved it.
     engine_ids = {c[0] for c in reports}
-    page = browser.open(
-        f"{live}/pages/recheck?village={code}&month={next_month()}",
+    recheck = f"/pages/recheck?village={code}&month={next_month()}"
+    page = sign_in(
+        browser,
+        live,
+        "insp-wang",
+        recheck,
         viewport=PHONE,
-        extra_http_headers={"Authorization": f"Bearer {insp}"},
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+        permissions=["geolocation"],
     )
     page.wait_for_function("() => window.cunrongReady === true")
+    assert unlabelled(page) == []
     listed = page.locator("#stops section.stop").evaluate_all("l => l.map(s => s.dataset.code)")
     assert engine_ids <= set(listed)
     submitted = page.locator(f'section.stop[data-code="{reports[0][0]}"]')
@@ -297,24 +348,12 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     stale.wait_for()
     assert "insp-li" in stale.inner_text() and "未整改" in stale.inner_text()
     assert browser.log(page).errors == []
-    browser.close_page(page)
-    page = browser.open(
-        f"{live}/pages/recheck?village={code}&month={next_month()}",
-        viewport=PC,
-        extra_http_headers={"Authorization": f"Bearer {insp}"},
-    )
+    page.set_viewport_size(PC)
+    page.reload()
     page.wait_for_function("() => window.cunrongReady === true")
     fits(page, PC["width"])
     browser.screenshot(page, shots / "field-recheck-1366.png")
-    browser.close_page(page)
-
-    page = browser.open(
-        f"{live}/pages/report",
-        viewport=PC,
-        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
-        permissions=["geolocation"],
-        extra_http_headers={"Authorization": f"Bearer {insp}"},
-    )
+    page.goto(f"{live}/pages/report")
     page.wait_for_selector("#place.ok")
     fits(page, PC["width"])
     browser.screenshot(page, shots / "field-report-1366.png")
@@ -329,13 +368,15 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
 def test_a_lost_answer_never_makes_a_second_issue_or_photo(live, sample_url, browser, tmp_path):
     """The server stores the photo but the phone never hears back: the resend skips it."""
     _, _, lon, lat = pick_spot(sample_url)
-    insp = add_user(sample_url, "insp-zhao", "inspector")
-    page = browser.open(
-        f"{live}/pages/report",
+    add_user(sample_url, "insp-zhao", "inspector")
+    page = sign_in(
+        browser,
+        live,
+        "insp-zhao",
+        "/pages/report",
         viewport=PHONE,
         geolocation={"longitude": lon, "latitude": lat, "accuracy": 20},
         permissions=["geolocation"],
-        extra_http_headers={"Authorization": f"Bearer {insp}"},
     )
     page.wait_for_selector("#place.ok")
     lost: list[str] = []
@@ -380,12 +421,8 @@ def test_without_phone_position_the_photo_exif_places_the_report(
 ):
     """Geolocation refused: the position comes from the photo's EXIF GPS, then the pin."""
     code, _, lon, lat = pick_spot(sample_url)
-    insp = add_user(sample_url, "insp-sun", "inspector")
-    page = browser.open(
-        f"{live}/pages/report?lang=en",
-        viewport=PHONE,
-        extra_http_headers={"Authorization": f"Bearer {insp}"},
-    )
+    add_user(sample_url, "insp-sun", "inspector")
+    page = sign_in(browser, live, "insp-sun", "/pages/report?lang=en", viewport=PHONE)
     page.wait_for_function(
         "() => /Cannot locate/.test(document.getElementById('pos-status').textContent)"
     )

@@ -92,8 +92,8 @@ def test_check_refuses_villages_and_bad_input(client, tokens):
     assert out.status_code == 422
 
 
-def test_report_page_has_every_category_labelled_and_the_app_shell(client):
-    page = client.get("/pages/report")
+def test_report_page_has_every_category_labelled_and_the_app_shell(client, tokens):
+    page = client.get("/pages/report", headers=tokens["inspector"])
     assert page.status_code == 200
     html = page.text
     assert html.count('class="cat"') == 16
@@ -108,7 +108,19 @@ def test_report_page_has_every_category_labelled_and_the_app_shell(client):
     assert manifest.json()["start_url"] == "/pages/report"
     sw = client.get("/pages/sw.js")
     assert sw.headers["service-worker-allowed"] == "/pages/"
-    assert "Report an issue" in client.get("/pages/report?lang=en").text
+    english = client.get("/pages/report?lang=en", headers=tokens["inspector"])
+    assert "Report an issue" in english.text
+
+
+def test_field_pages_need_a_sign_in_and_the_right_role(client, tokens):
+    for path in ("/pages/report", "/pages/my-village", "/pages/recheck?village=W01"):
+        away = client.get(path, follow_redirects=False)
+        assert away.status_code == 303
+        assert away.headers["location"].startswith("/login?next=")
+    for path in ("/pages/report", "/pages/recheck?village=W01"):
+        refused = client.get(path, headers=tokens["west"])
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("text/html")
 
 
 def test_village_page_lists_open_issues_with_submit_and_scope(client, tokens):
@@ -143,21 +155,21 @@ def test_recheck_page_in_walking_order_with_buttons(client, tokens):
     [
         ("/pages/recheck?village=NOPE", 404, "NOPE"),
         ("/pages/recheck?village=W01&month=2024-13", 422, "month"),
+        ("/pages/recheck?village=W01&month=soon", 422, "month"),
         ("/pages/my-village?village=ZZ9", 404, "ZZ9"),
-        ("/pages/report?lang=fr", 422, "lang"),
         ("/pages/nowhere", 404, "未找到"),
     ],
 )
-def test_pages_answer_people_with_an_error_page_not_json(client, path, status, says):
-    got = client.get(path)
+def test_pages_answer_people_with_an_error_page_not_json(client, tokens, path, status, says):
+    got = client.get(path, headers=tokens["inspector"])
     assert got.status_code == status
     assert got.headers["content-type"].startswith("text/html")
     assert says in got.text and 'id="error"' in got.text
     assert not got.text.lstrip().startswith("{")
 
 
-def test_site_visit_without_month_defaults_to_this_month(client):
-    got = client.get("/pages/villages/W01/visit")
+def test_site_visit_without_month_defaults_to_this_month(client, tokens):
+    got = client.get("/pages/villages/W01/visit", headers=tokens["inspector"])
     assert got.status_code == 200
     assert got.headers["content-type"].startswith("text/html")
     assert 'id="stops"' in got.text or "W01" in got.text
