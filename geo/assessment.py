@@ -12,9 +12,11 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, text
 
+from geo.deadlines import refresh_provisional
 from geo.errors import InvalidInput
 from geo.issue_filter import parse_month
 from geo.models import HONOR_KINDS
+from geo.third_party import refuse_counts_over_points
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,9 @@ def save_scores(conn: Connection, records: Sequence[ScoreRecord], *, actor: str)
 
 
 def save_third_party(conn: Connection, year: int, records: Sequence[ThirdPartyRecord]) -> int:
-    """Insert or replace the city's evaluation of villages in `year`."""
+    """Insert or replace the city's evaluation of villages in `year`.
+
+    Refused (Conflict, naming the village) for a village with third-party points that year."""
     ids = village_ids(conn)
     rows = []
     for n, record in enumerate(records, start=1):
@@ -106,6 +110,7 @@ def save_third_party(conn: Connection, year: int, records: Sequence[ThirdPartyRe
                 "unrectified": record.problems_unrectified,
             }
         )
+    refuse_counts_over_points(conn, year, [r.village for r in records])
     if rows:
         conn.execute(
             text(
@@ -148,7 +153,10 @@ def create_round(
     villages: Iterable[str] = (),
     note: str | None = None,
 ) -> int:
-    """Open a monthly inspection round (月度检查) and list the villages it visits."""
+    """Open a monthly inspection round (月度检查) and list the villages it visits.
+
+    Issues waiting for this round (a provisional next-round deadline, `geo.deadlines`) get
+    its date as their deadline."""
     first = parse_month(month)
     if started_on and ended_on and ended_on < started_on:
         raise InvalidInput("the round ends before it starts", field="ended_on")
@@ -171,6 +179,7 @@ def create_round(
         text("INSERT INTO round_village (round_id, village_id) VALUES (:r, :v)"),
         [{"r": round_id, "v": _village_id(ids, c, row=None)} for c in codes],
     )
+    refresh_provisional(conn)
     return round_id
 
 

@@ -751,3 +751,34 @@ def versions(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> dict[Any, int]
         return {}
     rows = conn.execute(select(Issue.id, Issue.version).where(Issue.id.in_(list(issue_ids)))).all()
     return {r[0]: r[1] for r in rows}
+
+
+_THIRD_PARTY_POINTS = text(
+    """
+    SELECT v.code AS village, i.code, i.deadline, i.status,
+           (SELECT e.to_status FROM issue_event e
+             WHERE e.issue_id = i.id AND e.to_status IS NOT NULL AND e."on" <= :cutoff
+             ORDER BY e."on" DESC, e.id DESC LIMIT 1) AS status_at_cutoff
+    FROM issue i
+    JOIN third_party_batch b ON b.id = i.third_party_batch_id
+    JOIN village v ON v.id = i.village_id
+    WHERE b.year = :year
+    ORDER BY v.code, i.code
+    """
+)
+
+
+def third_party_points(conn: Connection, *, year: int, cutoff: date) -> list[Any]:
+    """The issues of `year`'s third-party batches: village code, issue code, deadline, status
+    now, and status on `cutoff` (from the events dated up to it; None before its first)."""
+    return list(conn.execute(_THIRD_PARTY_POINTS, {"year": year, "cutoff": cutoff}))
+
+
+def third_party_clean_villages(conn: Connection, *, year: int) -> set[str]:
+    """Villages `year`'s batches evaluated without finding a problem."""
+    return set(
+        conn.execute(
+            text("SELECT DISTINCT unnest(clean_villages) FROM third_party_batch WHERE year = :y"),
+            {"y": year},
+        ).scalars()
+    )

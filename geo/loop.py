@@ -13,18 +13,24 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Connection, TextClause, text
 
 from geo.assign import GPS_TOLERANCE_M, Location, locate
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
-from geo.defaults import DUPLICATE_RADIUS_M, METRIC_SRID, REBOUND_DAYS, REBOUND_RADIUS_M
+from geo.deadlines import DeadlineRule, deadline_for, deadline_rule
+from geo.defaults import (
+    DEADLINE_RULE,
+    DUPLICATE_RADIUS_M,
+    METRIC_SRID,
+    REBOUND_DAYS,
+    REBOUND_RADIUS_M,
+)
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
 from geo.models import ISSUE_SOURCES, SRID
+from geo.third_party import batch_year, refuse_points_over_counts
 from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
-
-DEFAULT_DEADLINE_DAYS = 15
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class NewIssue:
     round_id: int | None = None
     id: uuid.UUID | None = None
     """Client-supplied id: a retried request with the same id never creates a duplicate."""
+    third_party_batch_id: int | None = None
+    """The third-party evaluation (市第三方测评) that found it; the source is then third_party."""
 
 
 @dataclass(frozen=True)
@@ -209,12 +217,15 @@ def create_issue(
     rebound_radius_m: float = REBOUND_RADIUS_M,
     rebound_days: int = REBOUND_DAYS,
     duplicate_radius_m: float = DUPLICATE_RADIUS_M,
+    deadline: str | int | DeadlineRule = DEADLINE_RULE,
 ) -> CreatedIssue:
     """Record an issue: validate, locate its village, link a rebound, warn of duplicates.
 
     Idempotent under concurrency: with a client id, a retry (even one racing its original)
     gets the one stored issue back (`created=False`), never a second row or an error.
+    Without a deadline in `new`, the town's `deadline` rule sets it (`geo.deadlines`).
     """
+    rule = deadline_rule(deadline)
     lon, lat = _wgs84(new.lon, new.lat, coords)
     known_category(conn, new.category)
     check_day(new.found_on, field="found_on")
@@ -226,9 +237,11 @@ def create_issue(
             f"unknown source {new.source!r}; expected one of {', '.join(ISSUE_SOURCES)}",
             field="source",
         )
-    deadline = new.deadline or new.found_on + timedelta(days=DEFAULT_DEADLINE_DAYS)
-    if deadline < new.found_on:
+    if new.deadline is not None and new.deadline < new.found_on:
         raise InvalidInput("the deadline is before the date found", field="deadline")
+    source = new.source
+    if new.third_party_batch_id is not None:
+        source = _check_batch(conn, new.third_party_batch_id, new.source)
     if new.id is not None and _exists(conn, new.id):
         return _replay(conn, new.id, lon, lat, new.category)
     try:
@@ -253,16 +266,27 @@ def create_issue(
         metric_srid=metric_srid,
         radius_m=duplicate_radius_m,
     )
+    if new.third_party_batch_id is not None:
+        refuse_points_over_counts(
+            conn, batch_year(conn, new.third_party_batch_id), [where.village_code]
+        )
     issue_id = new.id or uuid.uuid4()
+    if new.deadline is not None:
+        due, provisional = new.deadline, False
+    else:
+        due, provisional = deadline_for(
+            conn, rule, village_id=where.village_id, found_on=new.found_on
+        )
     code = _next_code(conn, where.village_code, new.found_on)
     inserted = conn.execute(
         text(
             "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
-            " grid_id, outside_m, source, found_on, found_by, deadline, responsible, status,"
-            " round_id, rebound_of, version) VALUES (:id, :code, :category, :description,"
+            " grid_id, outside_m, source, found_on, found_by, deadline, deadline_provisional,"
+            " responsible, status, round_id, rebound_of, third_party_batch_id, version)"
+            " VALUES (:id, :code, :category, :description,"
             f" :address, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}), :village_id, :grid_id,"
-            " :outside_m, :source, :found_on, :found_by, :deadline, :responsible, 'open',"
-            " :round_id, :rebound_of, 1) ON CONFLICT (id) DO NOTHING RETURNING id"
+            " :outside_m, :source, :found_on, :found_by, :deadline, :provisional, :responsible,"
+            " 'open', :round_id, :rebound_of, :batch, 1) ON CONFLICT (id) DO NOTHING RETURNING id"
         ),
         {
             "id": issue_id,
@@ -275,10 +299,12 @@ def create_issue(
             "village_id": where.village_id,
             "grid_id": where.grid_id,
             "outside_m": where.outside_m,
-            "source": new.source,
+            "source": source,
             "found_on": new.found_on,
             "found_by": new.found_by or actor,
-            "deadline": deadline,
+            "deadline": due,
+            "provisional": provisional,
+            "batch": new.third_party_batch_id,
             "responsible": new.responsible,
             "round_id": new.round_id,
             "rebound_of": rebound.id if rebound else None,
@@ -314,6 +340,21 @@ def create_issue(
         possible_duplicates=duplicates,
         duplicate_radius_m=duplicate_radius_m,
     )
+
+
+def _check_batch(conn: Connection, batch_id: int, source: str) -> str:
+    """An issue of a third-party batch has source third_party (the default source is
+    taken to mean "not said"); another source given explicitly is refused."""
+    try:
+        batch_year(conn, batch_id)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, field="batch_id") from None
+    if source not in ("third_party", "inspection"):
+        raise InvalidInput(
+            f"an issue of a third-party batch has source third_party, not {source!r}",
+            field="source",
+        )
+    return "third_party"
 
 
 def _exists(conn: Connection, issue_id: uuid.UUID) -> bool:

@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from geo.vocab import (
@@ -202,7 +202,11 @@ class Issue(Base):
         CheckConstraint("closed_on IS NULL OR closed_on >= found_on", name="closed_after_found"),
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "third_party_batch_id IS NULL OR source = 'third_party'", name="batch_is_third_party"
+        ),
         Index("issue_found_on", "found_on"),
+        Index("issue_third_party_batch", "third_party_batch_id"),
         {"postgresql_with": {"fillfactor": 50}},
     )
 
@@ -229,12 +233,21 @@ class Issue(Base):
     found_on: Mapped[date] = mapped_column(Date)
     found_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     deadline: Mapped[date | None] = mapped_column(Date)
+    deadline_provisional: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    """The deadline is the next-round rule's fallback (no round of the next month yet);
+    creating that round replaces it (`geo.deadlines`)."""
     responsible: Mapped[str | None] = mapped_column(String(NAME_LEN))
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     closed_on: Mapped[date | None] = mapped_column(Date)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
     rebound_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("issue.id"))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    third_party_batch_id: Mapped[int | None] = mapped_column(ForeignKey("third_party_batch.id"))
+    """The third-party evaluation (市第三方测评) this issue was found by, if any."""
+    photo_names: Mapped[str | None] = mapped_column(Text)
+    """Names of the photos an imported row came with (e.g. the evaluator's file), as given."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -332,6 +345,29 @@ class ThirdPartyEvaluation(Base):
     evaluated: Mapped[bool] = mapped_column(Boolean, default=True)
     problems_found: Mapped[int] = mapped_column(Integer, default=0)
     problems_unrectified: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ThirdPartyBatch(Base):
+    """市第三方测评 as points: a named evaluation of a year; its issues point at it."""
+
+    __tablename__ = "third_party_batch"
+    __table_args__ = (
+        UniqueConstraint("year", "name", name="third_party_batch_year_name"),
+        CheckConstraint(
+            "extract(year FROM evaluated_on) = year", name="third_party_batch_date_in_year"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    clean_villages: Mapped[list[str]] = mapped_column(
+        ARRAY(String(CODE_LEN)), default=list, server_default=text("'{}'::varchar[]")
+    )
+    """Codes of villages evaluated without any problem found (no point to count them by)."""
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Honor(Base):

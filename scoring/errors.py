@@ -38,3 +38,19 @@ class SourceError(ScoringError):
 
 class NoScoresError(ScoringError):
     """There is nothing to rank: no observation score in the month or year asked for."""
+
+
+class MissingScoreError(ScoringError):
+    """A village has no score in a month others were scored, and the rules say "error"."""
+
+    def __init__(self, month: str, villages: list[tuple[str, str]], source: str) -> None:
+        self.month = month
+        self.villages = villages
+        self.field = "village"
+        listed = ", ".join(f"{code} ({name})" for code, name in villages)
+        which = f"village {listed} has" if len(villages) == 1 else f"villages {listed} have"
+        super().__init__(
+            f"{month}: {which} no observation score while other villages were"
+            f' scored (未评分); the rules file {source} says missing_score = "error":'
+            ' enter its score, or set missing_score to "skip" or "lowest"'
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from scoring import wording
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding, VillageYearResult, YearResult
 from scoring.rules import Rules
 
@@ -42,16 +43,54 @@ def standing_to_dict(standing: MonthlyStanding) -> dict[str, Any]:
         "points": number(sum(i.points for i in standing.items)),
         "groups": standing.group_count,
         "items": [item_to_dict(i) for i in standing.items],
+        "scored": not standing.imputed,
+        "reason": wording.IMPUTED if standing.imputed else None,
+        "reason_en": wording.IMPUTED_EN if standing.imputed else None,
+    }
+
+
+def skipped_to_dict(village: str, name: str) -> dict[str, Any]:
+    """A village not scored and left out of the month's ranking: `score` null, 未评分."""
+    return {
+        "village": village,
+        "name": name,
+        "score": None,
+        "rank": None,
+        "bottom_ten": False,
+        "streak": False,
+        "interview": None,
+        "points": 0,
+        "groups": 0,
+        "items": [],
+        "scored": False,
+        "reason": wording.NOT_SCORED,
+        "reason_en": wording.NOT_SCORED_EN,
     }
 
 
 def month_to_dict(result: MonthlyResult, names: dict[str, str]) -> dict[str, Any]:
-    """`{"month", "ranking": [...], "bottom_ten": [codes], "not_scored": [...]}`."""
+    """`{"month", "ranking": [...], "bottom_ten", "not_scored", "warnings"}`.
+
+    `ranking` lists the ranked villages best first, then those not scored and left out
+    (score null, reason 未评分); `not_scored` lists every village without a score.
+    """
+    imputed = {s.village for s in result.ranking if s.imputed}
     return {
         "month": result.month,
-        "ranking": [standing_to_dict(s) for s in result.ranking],
+        "ranking": [standing_to_dict(s) for s in result.ranking]
+        + [skipped_to_dict(c, names.get(c, c)) for c in result.skipped],
         "bottom_ten": list(result.bottom_ten),
-        "not_scored": [{"village": c, "name": names.get(c, c)} for c in result.not_scored],
+        "not_scored": [
+            {
+                "village": c,
+                "name": names.get(c, c),
+                "reason": wording.IMPUTED if c in imputed else wording.NOT_SCORED,
+                "ranked": c in imputed,
+            }
+            for c in result.not_scored
+        ],
+        "missing_score": result.missing_score,
+        "warnings": list(result.warnings),
     }
 
 
@@ -62,6 +101,7 @@ def rules_to_dict(rules: Rules) -> dict[str, Any]:
         "source": rules.source,
         "document": rules.document,
         "streak_mode": rules.monthly.streak_mode,
+        "missing_score": rules.monthly.missing_score,
     }
 
 
@@ -98,6 +138,7 @@ def year_to_dict(result: YearResult) -> dict[str, Any]:
             for v in result.villages
         ],
         "months": [month_to_dict(m, names) for m in result.months],
+        "warnings": list(result.warnings),
     }
 
 

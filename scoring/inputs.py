@@ -43,12 +43,17 @@ class ThirdPartyEvaluation:
 
     `problems_unrectified` counts problems not rectified or inadequately rectified.
     A village with no record, or with `evaluated=False`, was not evaluated (T2).
+    When the evaluation came as points, `found_issues` and `unrectified_issues` hold the
+    codes of the issues counted (their lengths are the two counts); typed counts leave
+    them empty.
     """
 
     village: str
     evaluated: bool
     problems_found: int = 0
     problems_unrectified: int = 0
+    found_issues: tuple[str, ...] = ()
+    unrectified_issues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

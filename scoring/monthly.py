@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from scoring import wording
-from scoring.errors import NoScoresError
+from scoring.errors import MissingScoreError, NoScoresError
 from scoring.inputs import ObservationScore, ScoringInput, is_month, previous_month
 from scoring.ranking import bottom_set, competition_ranks
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding
@@ -36,6 +36,31 @@ def group_counts(scores: Iterable[ObservationScore]) -> dict[tuple[str, str], in
 def bottom_ten(means: Mapping[str, float], rules: MonthlyRules) -> set[str]:
     """M3: villages with fewer than `bottom_n` villages scored strictly lower."""
     return bottom_set(means, n=rules.bottom_n, decimals=rules.rank_decimals)
+
+
+def fill_missing(
+    month: str, means: Mapping[str, float], data: ScoringInput, rules: Rules
+) -> tuple[dict[str, float], set[str], tuple[str, ...], str | None]:
+    """M1a: apply `missing_score` to the villages not scored in a month that has scores.
+
+    Returns the means to rank (with the lowest score filled in under "lowest"), the
+    villages so filled in, every village not scored, and the month's warning line.
+    Raises `MissingScoreError` under "error".
+    """
+    missing = tuple(v.code for v in data.villages if v.code not in means)
+    if not means or not missing:
+        return dict(means), set(), missing, None
+    mode = rules.monthly.missing_score
+    names = data.village_names()
+    if mode == "error":
+        raise MissingScoreError(month, [(c, names.get(c, c)) for c in missing], rules.source)
+    lowest = min(means.values())
+    warning = wording.missing_warning(
+        month, [f"{c} {names.get(c, c)}" for c in missing], mode=mode, lowest=lowest
+    )
+    if mode == "lowest":
+        return dict(means) | {c: lowest for c in missing}, set(missing), missing, warning
+    return dict(means), set(), missing, warning
 
 
 def penalty_items(
@@ -73,8 +98,13 @@ def rank_month(
     data: ScoringInput,
     counts: Mapping[tuple[str, str], int],
     rules: MonthlyRules,
+    imputed: set[str] | frozenset[str] = frozenset(),
+    warning: str | None = None,
 ) -> MonthlyResult:
-    """M2–M4 for one month, given M1 means and the previous calendar month's bottom ten."""
+    """M2–M4 for one month, given M1 means and the previous calendar month's bottom ten.
+
+    `imputed` villages were not scored and carry the month's lowest score (M1a).
+    """
     names, communities = data.village_names(), data.communities()
     ranks = competition_ranks(means, decimals=rules.rank_decimals)
     bottom = bottom_ten(means, rules)
@@ -102,10 +132,17 @@ def rank_month(
                 interview=interview,
                 items=items,
                 group_count=counts.get((month, village), 0),
+                imputed=village in imputed,
             )
         )
-    not_scored = tuple(v.code for v in data.villages if v.code not in means)
-    return MonthlyResult(month=month, ranking=tuple(standings), not_scored=not_scored)
+    not_scored = tuple(v.code for v in data.villages if v.code not in means or v.code in imputed)
+    return MonthlyResult(
+        month=month,
+        ranking=tuple(standings),
+        not_scored=not_scored,
+        missing_score=rules.missing_score,
+        warnings=(warning,) if warning else (),
+    )
 
 
 def monthly_results(
@@ -114,6 +151,8 @@ def monthly_results(
     """Monthly results for `months` (default: every month with a score), oldest first.
 
     A month without any score has no ranking, so it has no bottom ten and breaks a streak.
+    Villages not scored in a month that has scores are treated by `missing_score` (M1a),
+    in the previous calendar month too when it decides a streak.
     """
     means_by_month = monthly_scores(data.observation_scores)
     counts = group_counts(data.observation_scores)
@@ -125,15 +164,19 @@ def monthly_results(
         means = means_by_month.get(month)
         if not means:
             raise NoScoresError(f"{data.origin}: no observation score in {month}")
-        earlier = means_by_month.get(previous_month(month), {})
+        before = previous_month(month)
+        earlier, _, _, _ = fill_missing(before, means_by_month.get(before, {}), data, rules)
+        ranked, imputed, _, warning = fill_missing(month, means, data, rules)
         results.append(
             rank_month(
                 month,
-                means=means,
+                means=ranked,
                 previous_bottom=bottom_ten(earlier, rules.monthly),
                 data=data,
                 counts=counts,
                 rules=rules.monthly,
+                imputed=imputed,
+                warning=warning,
             )
         )
     return tuple(results)

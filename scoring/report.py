@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scoring import wording
 from scoring.export import number
 from scoring.results import MonthlyResult, YearResult
+from scoring.whatif import MonthWhatIf, YearWhatIf
 
 Sheet = tuple[list[str], list[list[Any]]]
 """Headers and rows of one sheet."""
@@ -24,16 +26,19 @@ MONTH_HEADERS = [
     "连续两月 streak",
     "约谈 interview",
     "扣分 points",
+    "说明 note",
 ]
+WARNING_HEADERS = ["警告 warning"]
 
 
 def _yes(flag: bool) -> str:
     return "是" if flag else ""
 
 
-def month_rows(result: MonthlyResult) -> list[list[Any]]:
-    """One row per ranked village of a month."""
-    return [
+def month_rows(result: MonthlyResult, names: dict[str, str] | None = None) -> list[list[Any]]:
+    """One row per ranked village of a month, then one per village left out (未评分)."""
+    names = names or {}
+    ranked = [
         [
             result.month,
             s.rank,
@@ -45,9 +50,20 @@ def month_rows(result: MonthlyResult) -> list[list[Any]]:
             _yes(s.streak),
             s.interview or "",
             number(sum(i.points for i in s.items)) if s.items else "",
+            wording.IMPUTED if s.imputed else "",
         ]
         for s in result.ranking
     ]
+    left_out = [
+        [result.month, "", c, names.get(c, c), "", 0, "", "", "", "", wording.NOT_SCORED]
+        for c in result.skipped
+    ]
+    return ranked + left_out
+
+
+def warning_sheet(warnings: Sequence[str]) -> dict[str, Sheet]:
+    """A sheet of warning lines, only when there is one."""
+    return {"警告 warnings": (WARNING_HEADERS, [[w] for w in warnings])} if warnings else {}
 
 
 def not_scored_rows(results: Sequence[MonthlyResult], names: dict[str, str]) -> list[list[Any]]:
@@ -56,14 +72,14 @@ def not_scored_rows(results: Sequence[MonthlyResult], names: dict[str, str]) -> 
 
 
 def month_sheets(result: MonthlyResult, names: dict[str, str]) -> dict[str, Sheet]:
-    """A month's ranking and its villages not scored."""
+    """A month's ranking, its villages not scored, and its warning lines."""
     return {
-        "月度排名": (MONTH_HEADERS, month_rows(result)),
+        "月度排名": (MONTH_HEADERS, month_rows(result, names)),
         "未打分村": (
             ["月份 month", "村代码 village", "村名 name"],
             not_scored_rows([result], names),
         ),
-    }
+    } | warning_sheet(result.warnings)
 
 
 def year_sheets(result: YearResult) -> dict[str, Sheet]:
@@ -121,12 +137,12 @@ def year_sheets(result: YearResult) -> dict[str, Sheet]:
             ],
             items,
         ),
-        "月度排名": (MONTH_HEADERS, [row for m in result.months for row in month_rows(m)]),
+        "月度排名": (MONTH_HEADERS, [row for m in result.months for row in month_rows(m, names)]),
         "未打分村": (
             ["月份 month", "村代码 village", "村名 name"],
             not_scored_rows(result.months, names),
         ),
-    }
+    } | warning_sheet(result.warnings)
 
 
 def _width(text: str) -> int:
@@ -176,3 +192,99 @@ def write_xlsx(sheets: dict[str, Sheet], path: Path) -> Path:
         sheet.freeze_panes = "A2"
     book.save(path)
     return path
+
+
+def _optional_number(value: float | None) -> Any:
+    return "" if value is None else number(value)
+
+
+def year_what_if_sheets(answer: YearWhatIf) -> dict[str, Sheet]:
+    """W1–W2 as two sheets: the two goals, and the village's months."""
+    goals = [
+        [
+            f"进入前{g.n}名 enter the top {g.n}"
+            if g.goal == "enter_top"
+            else f"退出后{g.n}名 leave the bottom {g.n}",
+            _yes(g.reached),
+            _optional_number(g.threshold),
+            _optional_number(g.points),
+            "" if g.problems_fewer.count is None else g.problems_fewer.count,
+            "" if g.months_out.count is None else g.months_out.count,
+            "、".join(g.months_out.months),
+            f"{g.note}；{g.problems_fewer.note}；{g.months_out.note}",
+        ]
+        for g in (answer.enter_top, answer.leave_bottom)
+    ]
+    months = [
+        [
+            m.month,
+            _optional_number(m.score),
+            "" if m.rank is None else m.rank,
+            _yes(m.bottom_ten),
+            number(m.penalty) if m.penalty else "",
+            _optional_number(m.needed_score),
+            m.note,
+        ]
+        for m in answer.months
+    ]
+    title = (
+        f"{answer.year} {answer.village} {answer.name}"
+        f" 总分 total {number(answer.total, 2)} 第{answer.rank}名/{answer.ranked_villages}"
+    )
+    return {
+        title: (
+            [
+                "目标 goal",
+                "已达到 reached",
+                "界线 threshold",
+                "差分 points",
+                "第三方少发现问题 problems fewer",
+                "不进后十名月数 months out",
+                "哪几个月 which months",
+                "说明 note",
+            ],
+            goals,
+        ),
+        "月份 months": (
+            [
+                "月份 month",
+                "得分 score",
+                "排名 rank",
+                "后十名 bottom_ten",
+                "扣分 penalty",
+                "不进后十名所需得分 score needed",
+                "说明 note",
+            ],
+            months,
+        ),
+    } | warning_sheet(answer.warnings)
+
+
+def month_what_if_sheets(answer: MonthWhatIf) -> dict[str, Sheet]:
+    """W3 as one sheet of one row."""
+    return {
+        f"{answer.month} {answer.village} {answer.name}": (
+            [
+                "得分 score",
+                "排名 rank",
+                "后十名 bottom_ten",
+                "打分村数 villages",
+                "界线 threshold",
+                "所需得分 score needed",
+                "差分 points",
+                "说明 note",
+            ],
+            [
+                [
+                    _optional_number(answer.score),
+                    "" if answer.rank is None else answer.rank,
+                    _yes(answer.bottom_ten),
+                    answer.scored_villages,
+                    _optional_number(answer.threshold),
+                    _optional_number(answer.needed_score),
+                    _optional_number(answer.points),
+                    answer.note,
+                ]
+            ],
+        )
+    } | warning_sheet(answer.warnings)

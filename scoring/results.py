@@ -31,15 +31,29 @@ class MonthlyStanding:
     interview: str | None
     items: tuple[LineItem, ...]
     group_count: int
+    imputed: bool = False
+    """Not scored that month: ranked at the month's lowest score (missing_score = "lowest")."""
 
 
 @dataclass(frozen=True)
 class MonthlyResult:
-    """One month: the ranking (best first) and the villages not scored that month."""
+    """One month: the ranking (best first) and the villages not scored that month.
+
+    `not_scored` lists every village of the town without an observation score that month
+    (未评分). With missing_score = "skip" they are not in `ranking`; with "lowest" they are,
+    marked `imputed`. `warnings` says so in one line when there is any.
+    """
 
     month: str
     ranking: tuple[MonthlyStanding, ...]
     not_scored: tuple[str, ...]
+    missing_score: str = "skip"
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """Villages not scored and left out of the ranking (missing_score = "skip")."""
+        return tuple(c for c in self.not_scored if c not in self._by_village)
 
     @property
     def bottom_ten(self) -> tuple[str, ...]:
@@ -93,6 +107,8 @@ class YearResult:
     villages: tuple[VillageYearResult, ...]
     months: tuple[MonthlyResult, ...]
     third_party_mean: float | None
+    warnings: tuple[str, ...] = ()
+    """One line per month that had villages not scored (未评分), oldest first."""
 
     def village(self, code: str) -> VillageYearResult:
         """The result of one village by code."""

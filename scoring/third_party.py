@@ -42,6 +42,10 @@ def third_party_items(
             unrectified=evaluation.problems_unrectified,
             baseline=rules.baseline_problems,
             points=points,
+            found_issues=evaluation.found_issues,
+            unrectified_issues=evaluation.unrectified_issues,
+            per_problem=rules.points_per_problem,
+            per_unrectified=rules.points_per_unrectified,
         )
         items[code] = LineItem("T1", points, reason)
     mean = float(total / len(evaluated)) if evaluated else None

@@ -45,16 +45,58 @@ def streak_reason(previous: str, month: str, rank: int, points: float, *, interv
     )
 
 
-def base_reason(year: int, monthly: Sequence[tuple[str, float]], base: float) -> str:
-    """Y1 reason: the months and scores averaged."""
-    listed = "、".join(f"{int(m[5:7])}月{score:.2f}" for m, score in monthly)
-    return f"{year}年月度观摩平均分：{len(monthly)}个月（{listed}），平均{base:.4f}分"
+NOT_SCORED = "未评分"
+NOT_SCORED_EN = "not scored"
+IMPUTED = "未评分，按当月最低分计"
+IMPUTED_EN = "not scored; ranked at the month's lowest score"
+
+
+def base_reason(
+    year: int,
+    monthly: Sequence[tuple[str, float]],
+    base: float,
+    *,
+    imputed: Sequence[str] = (),
+    skipped: Sequence[str] = (),
+) -> str:
+    """Y1 reason: the months and scores averaged, and the months not scored (未评分)."""
+    listed = "、".join(
+        f"{int(m[5:7])}月{score:.2f}" + ("（未评分，按最低分）" if m in imputed else "")
+        for m, score in monthly
+    )
+    text = f"{year}年月度观摩平均分：{len(monthly)}个月（{listed}），平均{base:.4f}分"
+    if skipped:
+        months = "、".join(f"{int(m[5:7])}月" for m in skipped)
+        text += f"；{months}未评分，不计入"
+    return text
+
+
+def missing_warning(month: str, villages: Sequence[str], *, mode: str, lowest: float) -> str:
+    """The warning line of a month with villages not scored (未评分)."""
+    listed = "、".join(villages)
+    if mode == "lowest":
+        treated = f"按当月最低分{points_text(lowest)}计入排名 — scored as the month's lowest score"
+    else:
+        treated = "未计入当月排名、后十名和全年平均分 — left out of the ranking and the year base"
+    return f'{month_label(month)}未评分 not scored: {listed}；{treated} (missing_score = "{mode}")'
 
 
 def third_party_reason(
-    year: int, *, found: int, unrectified: int, baseline: float, points: float
+    year: int,
+    *,
+    found: int,
+    unrectified: int,
+    baseline: float,
+    points: float,
+    found_issues: Sequence[str] = (),
+    unrectified_issues: Sequence[str] = (),
+    per_problem: float = 0.1,
+    per_unrectified: float = 0.5,
 ) -> str:
-    """T1 reason for an evaluated village."""
+    """T1 reason for an evaluated village; from points, the issues behind each 0.1 and 0.5.
+
+    With more problems than the baseline, the problems beyond it (in code order) each cost
+    0.1; with fewer, no issue is behind the bonus. Each unrectified problem costs 0.5."""
     difference = baseline - found
     if difference > 0:
         compared = f"比基数{points_text(baseline)}个少{points_text(difference)}个"
@@ -62,10 +104,21 @@ def third_party_reason(
         compared = f"比基数{points_text(baseline)}个多{points_text(-difference)}个"
     else:
         compared = f"与基数{points_text(baseline)}个持平"
-    return (
+    text = (
         f"{year}年市第三方测评发现问题{found}个（{compared}），"
         f"不整改或整改不到位{unrectified}个，计{points_text(points)}分"
     )
+    if not found_issues:
+        return text
+    parts = [f"问题：{'、'.join(found_issues)}"]
+    beyond = list(found_issues)[int(baseline) :] if difference < 0 else []
+    if beyond:
+        parts.append(f"超出基数各扣{points_text(per_problem)}分：{'、'.join(beyond)}")
+    if unrectified_issues:
+        parts.append(
+            f"不整改或整改不到位各扣{points_text(per_unrectified)}分：{'、'.join(unrectified_issues)}"
+        )
+    return f"{text}（{'；'.join(parts)}）"
 
 
 def not_evaluated_reason(year: int, *, evaluated_count: int, points: float) -> str:

@@ -59,11 +59,14 @@ def _unranked_result(
         for result in months
         if (standing := result.standing(village.code)) is not None
     ]
+    imputed = [r.month for r in months if (s := r.standing(village.code)) is not None and s.imputed]
+    skipped = [r.month for r in months if village.code in r.skipped]
     items: list[LineItem] = []
     base: float | None = None
     if scored:
         base = math.fsum(score for _, score in scored) / len(scored)
-        items.append(LineItem("Y1", base, wording.base_reason(year, scored, base)))
+        reason = wording.base_reason(year, scored, base, imputed=imputed, skipped=skipped)
+        items.append(LineItem("Y1", base, reason))
     items.extend(extra_items)
     third_party = math.fsum(i.points for i in items if i.rule in ("T1", "T2"))
     honors = math.fsum(i.points for i in items if i.rule == "M5")
@@ -127,4 +130,5 @@ def year_result(data: ScoringInput, rules: Rules, year: int) -> YearResult:
         villages=tuple(results),
         months=months,
         third_party_mean=third_party_mean,
+        warnings=tuple(w for m in months for w in m.warnings),
     )

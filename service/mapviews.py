@@ -207,7 +207,9 @@ def ranking_view(
         assert wanted is not None  # the month asked for, or the latest scored one
         the_year = wanted.year
     try:
-        data = load_scoring_input(conn, the_year)
+        data = load_scoring_input(
+            conn, the_year, third_party_cutoff=rules.third_party.cutoff_date(the_year)
+        )
         if year:
             frame = ranking_frame_from_year(year_result(data, rules, year))
         else:

@@ -12,6 +12,13 @@ from geo.issue_filter import parse_month
 from scoring import NoScoresError, Rules, load_rules, monthly_result, year_result
 from scoring.export import month_report_to_dict, year_to_dict
 from scoring.results import MonthlyResult, YearResult
+from scoring.whatif import (
+    WhatIfError,
+    month_what_if,
+    month_what_if_to_dict,
+    year_what_if,
+    year_what_if_to_dict,
+)
 from service.scoring_data import load_scoring_input
 
 
@@ -37,7 +44,7 @@ def year_ranking(conn: Connection, year: int, *, rules: Rules) -> YearResult:
     """The year-end result (Y1–Y3) of `year`; NotFound when nobody was scored all year."""
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"expected a year like 2024, got {year}", field="year")
-    data = load_scoring_input(conn, year)
+    data = load_scoring_input(conn, year, third_party_cutoff=rules.third_party.cutoff_date(year))
     try:
         result = year_result(data, rules, year)
     except NoScoresError as exc:
@@ -57,3 +64,24 @@ def month_ranking_dict(conn: Connection, month: str, *, rules: Rules) -> dict[st
 def year_ranking_dict(conn: Connection, year: int, *, rules: Rules) -> dict[str, Any]:
     """The year-end results as `cunrong score year --format json` writes them."""
     return year_to_dict(year_ranking(conn, year, rules=rules))
+
+
+def what_if_dict(
+    conn: Connection, year: int, *, village: str, month: str | None, rules: Rules
+) -> dict[str, Any]:
+    """What would it take (W1–W3), as `cunrong score what-if --format json` writes it."""
+    result = year_ranking(conn, year, rules=rules)
+    data = load_scoring_input(conn, year)
+    if village not in data.village_names():
+        raise NotFound(f"unknown village code {village!r}", field="village")
+    try:
+        if month is None:
+            return year_what_if_to_dict(year_what_if(data, rules, year, village, result=result))
+        first = parse_month(month)
+        if first.year != year:
+            raise InvalidInput(f"expected a month of {year}, got {month!r}", field="month")
+        return month_what_if_to_dict(month_what_if(data, rules, month, village))
+    except NoScoresError as exc:
+        raise NotFound(str(exc), field="month") from None
+    except WhatIfError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -24,6 +25,19 @@ class Created(BaseModel):
     """The id of the record stored."""
 
     id: int
+
+
+class BatchOut(BaseModel):
+    """A third-party evaluation (市第三方测评) as a batch of points."""
+
+    id: int
+    year: int
+    name: str
+    evaluated_on: date
+    clean_villages: list[str]
+    issues: int
+    villages: int
+    note: str | None = None
 
 
 class RoundOpened(BaseModel):
@@ -91,37 +105,45 @@ class RulesOut(BaseModel):
     source: str
     document: str
     streak_mode: str
+    missing_score: str
 
 
 class StandingOut(BaseModel):
-    """A village's line of a monthly ranking."""
+    """A village's line of a monthly ranking; score and rank null when not scored (未评分)."""
 
     village: str
     name: str
-    score: float
-    rank: int
+    score: float | None
+    rank: int | None
     bottom_ten: bool
     streak: bool
     interview: str | None
     points: float
     groups: int
     items: list[LineItemOut]
+    scored: bool
+    reason: str | None
+    reason_en: str | None
 
 
 class NotScored(BaseModel):
-    """A village without a score that month."""
+    """A village without a score that month, and whether it was ranked at the lowest."""
 
     village: str
     name: str
+    reason: str
+    ranked: bool
 
 
 class MonthOut(BaseModel):
-    """A month's ranking (M1–M4)."""
+    """A month's ranking (M1–M4), villages not scored (M1a) and warning lines."""
 
     month: str
     ranking: list[StandingOut]
     bottom_ten: list[str]
     not_scored: list[NotScored]
+    missing_score: str
+    warnings: list[str]
 
 
 class MonthReport(MonthOut):
@@ -159,6 +181,7 @@ class YearReport(BaseModel):
     third_party_mean: float | None
     villages: list[VillageYearOut]
     months: list[MonthOut]
+    warnings: list[str]
 
 
 class ImportResult(BaseModel):
@@ -172,12 +195,103 @@ class ImportResult(BaseModel):
     warnings: list[Problem]
 
 
+class BatchImported(ImportResult):
+    """A third-party batch created with its points imported (all or nothing)."""
+
+    batch_id: int
+
+
 class SiteDecisionOut(BaseModel):
     """A planner's decision as stored."""
 
     candidate_key: str
     decision: str
     note: str | None
+
+
+class ProblemsFewerOut(BaseModel):
+    """W2 by T1: third-party problems fewer (0.1 each, down to 0 found)."""
+
+    possible: bool
+    count: int | None
+    points: float | None
+    found: int | None
+    note: str
+
+
+class MonthsOutOut(BaseModel):
+    """W2 by M4: the fewest months out of the bottom ten (streaks recounted)."""
+
+    possible: bool
+    count: int | None
+    months: list[str]
+    points: float | None
+    note: str
+
+
+class GoalOut(BaseModel):
+    """W1: enter the top five (`enter_top`) or leave the bottom five (`leave_bottom`)."""
+
+    goal: str
+    n: int
+    reached: bool
+    possible: bool
+    threshold: float | None
+    strictly_more: bool
+    points: float | None
+    problems_fewer: ProblemsFewerOut
+    months_out: MonthsOutOut
+    note: str
+
+
+class WhatIfMonthLineOut(BaseModel):
+    """A month of the year: bottom ten or not, and the score that would have kept it out."""
+
+    month: str
+    score: float | None
+    scored: bool
+    rank: int | None
+    bottom_ten: bool
+    penalty: float
+    needed_score: float | None
+    removable: bool
+    note: str
+
+
+class YearWhatIfOut(BaseModel):
+    """What would it take, for the year (W1–W2)."""
+
+    kind: Literal["year"]
+    year: int
+    village: str
+    name: str
+    total: float
+    rank: int
+    ranked_villages: int
+    enter_top: GoalOut
+    leave_bottom: GoalOut
+    months: list[WhatIfMonthLineOut]
+    warnings: list[str]
+
+
+class MonthWhatIfOut(BaseModel):
+    """What would it take, for a month (W3): the score that would have kept it out."""
+
+    kind: Literal["month"]
+    month: str
+    village: str
+    name: str
+    score: float | None
+    scored: bool
+    rank: int | None
+    bottom_ten: bool
+    scored_villages: int
+    possible: bool
+    threshold: float | None
+    needed_score: float | None
+    points: float | None
+    note: str
+    warnings: list[str]
 
 
 class IndicatorValues(BaseModel):

@@ -80,11 +80,19 @@ class IssueCreate(RequestModel):
     lat: float | None = None
     coords: Literal["wgs84", "gcj02"] = "wgs84"
     found_on: Day | None = Field(None, description="default today")
-    deadline: Day | None = Field(None, description="default found_on + 15 days")
+    deadline: Day | None = Field(
+        None,
+        description="default: the rules' deadline (next_round: the next month's round in the "
+        "village; or a number of days after found_on)",
+    )
     source: str = "inspection"
     address: str | None = Field(None, max_length=ADDRESS_LEN)
     responsible: str | None = Field(None, max_length=NAME_LEN)
     round_id: Id | None = None
+    batch_id: Id | None = Field(
+        None,
+        description="third-party batch (市第三方测评) the point belongs to; source third_party",
+    )
 
     @model_validator(mode="after")
     def _one_location(self) -> IssueCreate:

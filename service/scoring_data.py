@@ -6,6 +6,7 @@ per-village issue counts, aggregated with GROUP BY in PostGIS) and hands over pl
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -13,12 +14,57 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
+from geo.errors import Conflict
 from scoring.indicators import IssueCounts, unit_indicators
 from scoring.inputs import Honor, ObservationScore, ScoringInput, ThirdPartyEvaluation, Village
 
+UNRECTIFIED_AT_CUTOFF = ("unrectified", "inadequate")
+"""Loop outcomes that count as 不整改或者整改不到位 when they stand on the cut-off date."""
 
-def load_scoring_input(conn: Connection, year: int) -> ScoringInput:
-    """Villages, the year's observation scores (plus the December before), third party, honors."""
+
+def is_unrectified(status_at_cutoff: str | None, deadline: date | None, *, judged_on: date) -> bool:
+    """Whether a third-party point counts as not (or inadequately) rectified on `judged_on`
+    (the cut-off, or today when that is earlier): its loop stood at 未整改 or 整改不到位, or
+    it was still open (整改中) past its deadline. Submitted (已整改待复核) and closed points do
+    not count; nor does an open one whose deadline has not passed."""
+    if status_at_cutoff in UNRECTIFIED_AT_CUTOFF:
+        return True
+    return status_at_cutoff == "open" and deadline is not None and deadline < judged_on
+
+
+def third_party_from_points(
+    conn: Connection, year: int, *, cutoff: date, today: date | None = None
+) -> list[ThirdPartyEvaluation]:
+    """T1 inputs of the villages `year`'s batches evaluated, counted from their points."""
+    judged_on = min(cutoff, today or date.today())
+    found: dict[str, list[str]] = defaultdict(list)
+    unrectified: dict[str, list[str]] = defaultdict(list)
+    for r in issue_reader.third_party_points(conn, year=year, cutoff=judged_on):
+        found[r.village].append(r.code)
+        if is_unrectified(r.status_at_cutoff, r.deadline, judged_on=judged_on):
+            unrectified[r.village].append(r.code)
+    villages = set(found) | issue_reader.third_party_clean_villages(conn, year=year)
+    return [
+        ThirdPartyEvaluation(
+            village=code,
+            evaluated=True,
+            problems_found=len(found[code]),
+            problems_unrectified=len(unrectified[code]),
+            found_issues=tuple(found[code]),
+            unrectified_issues=tuple(unrectified[code]),
+        )
+        for code in sorted(villages)
+    ]
+
+
+def load_scoring_input(
+    conn: Connection, year: int, *, third_party_cutoff: date | None = None
+) -> ScoringInput:
+    """Villages, the year's observation scores (plus the December before), third party, honors.
+
+    Third party: typed counts, and for villages with points in the year's batches, the
+    counts of those points judged on `third_party_cutoff` (default: 31 December). A
+    village with both is refused (Conflict naming it)."""
     villages = tuple(
         Village(code=r.code, name=r.name, community=r.community or "")
         for r in conn.execute(
@@ -39,7 +85,7 @@ def load_scoring_input(conn: Connection, year: int) -> ScoringInput:
             {"start": date(year - 1, 12, 1), "end": date(year + 1, 1, 1)},
         )
     )
-    third_party = tuple(
+    typed = tuple(
         ThirdPartyEvaluation(
             village=r.village,
             evaluated=r.evaluated,
@@ -55,6 +101,17 @@ def load_scoring_input(conn: Connection, year: int) -> ScoringInput:
             {"year": year},
         )
     )
+    from_points = third_party_from_points(
+        conn, year, cutoff=third_party_cutoff or date(year, 12, 31)
+    )
+    both = sorted({e.village for e in typed} & {e.village for e in from_points})
+    if both:
+        raise Conflict(
+            f"{both[0]}: {year} has both typed third-party counts and third-party points; "
+            "delete one of them",
+            field="village",
+        )
+    third_party = tuple(sorted((*typed, *from_points), key=lambda e: e.village))
     honors = tuple(
         Honor(village=r.village, date=r.awarded_on, kind=r.kind)
         for r in conn.execute(

@@ -53,6 +53,7 @@ def test_ledger_of_a_closed_issue_and_its_rebound(session):
         conn,
         NewIssue(category="clutter", lon=117.195, lat=39.2851, found_on=date(2024, 5, 6)),
         actor="inspector",
+        deadline=15,
     )
 
     rows = ledger_rows(conn, IssueFilter(villages=("W01",)), as_of=date(2024, 6, 1))
@@ -68,7 +69,7 @@ def test_ledger_of_a_closed_issue_and_its_rebound(session):
     assert rebound["history"] == (
         f"2024-05-06 登记；2024-05-06 认定为反弹（距 {closed['code']} 11 m，该问题销号未满 90 天）"
     )
-    # found 2024-05-06, default deadline +15 days = 2024-05-21; 11 days late on 2024-06-01
+    # found 2024-05-06, a 15-day deadline rule: 2024-05-21; 11 days late on 2024-06-01
     assert (rebound["rebound"], rebound["rebound_of"], rebound["days_overdue"]) == (
         "是",
         closed["code"],

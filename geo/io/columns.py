@@ -67,6 +67,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "responsible": ("responsible", "责任人", "整改责任人"),
         "status": ("status", "状态", "整改状态"),
         "closed_on": ("closed_on", "销号日期", "销号时间", "closed"),
+        "photos": ("photos", "photo", "照片", "照片名称", "图片", "现场照片", "photo_names"),
     },
 }
 

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, Engine, Transaction, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
+from geo.deadlines import DeadlineRule, deadline_rule
+from geo.defaults import DEADLINE_RULE, GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import InvalidInput
 from geo.io import issues
 from geo.io.checks import Vocabulary, category_vocabulary
@@ -86,6 +87,8 @@ def import_file(
     tolerance_m: float = GPS_TOLERANCE_M,
     metric_srid: int = METRIC_SRID,
     limits: ImportLimits | None = None,
+    deadline: str | int | DeadlineRule = DEADLINE_RULE,
+    third_party_batch_id: int | None = None,
 ) -> ImportReport:
     """Check a file and, when every row passes, write it in one transaction.
 
@@ -93,7 +96,12 @@ def import_file(
     Raises ImportFailed (an InvalidInput) carrying the full report when any row has an
     error; nothing is changed then. With `dry_run` everything is checked and rolled back.
     A file over one of `limits` (rows, vertices) raises TooLarge before anything is written.
+    Issues without a deadline get the `deadline` rule's (`geo.deadlines`); with
+    `third_party_batch_id` they join that third-party batch (source third_party).
     """
+    rule = deadline_rule(deadline)
+    if third_party_batch_id is not None and kind != "issues":
+        raise InvalidInput("only issues join a third-party batch", field="kind")
     if kind not in KINDS:
         raise InvalidInput(
             f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind"
@@ -127,6 +135,8 @@ def import_file(
                 tolerance=tolerance_m,
                 metric_srid=metric_srid,
                 show=show,
+                deadline=rule,
+                batch=third_party_batch_id,
             )
         except ImportFailed:
             raise
@@ -173,6 +183,8 @@ def _run(
     tolerance: float,
     metric_srid: int,
     show: bool,
+    deadline: DeadlineRule,
+    batch: int | None,
 ) -> None:
     town = town_of(conn)
     if kind == "issues":
@@ -186,6 +198,8 @@ def _run(
             tolerance=tolerance,
             metric_srid=metric_srid,
             show=show,
+            deadline=deadline,
+            batch=batch,
         )
         return
     loader = {
@@ -214,6 +228,8 @@ def _run_issues(
     tolerance: float,
     metric_srid: int,
     show: bool,
+    deadline: DeadlineRule,
+    batch: int | None,
 ) -> None:
     categories = load_category_vocabulary(conn)
     frame = issues.issue_frame(
@@ -232,8 +248,14 @@ def _run_issues(
     issues.place_staged_issues(conn, tolerance_m=tolerance, metric_srid=metric_srid)
     issues.report_placement(conn, report, tolerance_m=tolerance, field=where)
     issues.report_duplicates(conn, report, code=table.label("code"), id_=table.label("id"))
+    if batch is not None:
+        issues.stage_batch(conn, report, batch_id=batch, field=table.label("source"))
     if not report.ok:
         return
+    issues.set_staged_deadlines(conn, deadline)
     report.inserted = issues.load_staged_issues(
-        conn, rows=len(frame), note=f"导入 import: {report.source} {table.unit} "
+        conn,
+        rows=len(frame),
+        note=f"导入 import: {report.source} {table.unit} ",
+        third_party_batch_id=batch,
     )

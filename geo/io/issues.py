@@ -25,6 +25,7 @@ from geo.assign import (
     placement_params,
     points_from,
 )
+from geo.deadlines import DeadlineRule, deadline_sql
 from geo.defaults import METRIC_SRID
 from geo.io import bulk
 from geo.io.checks import (
@@ -69,6 +70,7 @@ ISSUE_FRAME_COLUMNS = (
     "responsible",
     "status",
     "closed_on",
+    "photo_names",
 )
 
 
@@ -122,7 +124,7 @@ def issue_frame(
     )
     texts = {
         name: column_or_none(table, name)
-        for name in ("code", "description", "address", "found_by", "responsible")
+        for name in ("code", "description", "address", "found_by", "responsible", "photos")
     }
     for name, limit in _TEXT_LIMITS.items():
         long = texts[name].str.len().fillna(0).to_numpy() > limit
@@ -148,6 +150,7 @@ def issue_frame(
             "responsible": texts["responsible"],
             "status": status,
             "closed_on": closed_on,
+            "photo_names": texts["photos"],
         }
     )
 
@@ -216,7 +219,7 @@ def create_issue_staging(conn: Connection) -> None:
         "row int, id uuid, code text, category_code text,"
         f" description text, address text, geom geometry(Point, {SRID}), source text,"
         " found_on date, found_by text, deadline date, responsible text, status text,"
-        " closed_on date",
+        " closed_on date, photo_names text, deadline_provisional boolean NOT NULL DEFAULT false",
     )
 
 
@@ -260,6 +263,7 @@ def copy_issue_points(
         bulk.text_column("responsible", column("responsible")),
         bulk.text_column("status", column("status", "open")),
         bulk.date_column("closed_on", column("closed_on", np.datetime64("NaT")).to_numpy()),
+        bulk.text_column("photo_names", column("photo_names")),
     ]
     return bulk.copy_columns(conn, STAGING, columns, progress=progress)
 
@@ -387,7 +391,57 @@ def report_duplicates(conn: Connection, report: ImportReport, *, code: str, id_:
             )
 
 
-def write_staged_issues(conn: Connection, *, note: str) -> int:
+def set_staged_deadlines(conn: Connection, rule: DeadlineRule) -> int:
+    """Rows without a deadline get the town's rule (`geo.deadlines`), by their placed village
+    (the same SQL the API's `create_issue` runs); given deadlines are kept."""
+    deadline, provisional = deadline_sql(rule, village="p.village_id", found="s.found_on")
+    return conn.execute(
+        text(
+            f"UPDATE {STAGING} s SET deadline = {deadline}, deadline_provisional = {provisional}"
+            f" FROM {PLACES} p WHERE p.row = s.row AND s.deadline IS NULL"
+            " AND s.found_on IS NOT NULL"
+        )
+    ).rowcount
+
+
+def stage_batch(conn: Connection, report: ImportReport, *, batch_id: int, field: str) -> None:
+    """Rows of a third-party batch: source third_party (another source given is an error),
+    and none in a village whose counts for the batch's year were typed in."""
+    wrong = conn.execute(
+        text(
+            f"SELECT row, source FROM {STAGING} WHERE source IS NOT NULL"
+            " AND source NOT IN ('third_party', 'inspection') ORDER BY row"
+        )
+    ).all()
+    for r in wrong:
+        report.add(
+            f"a third-party batch holds third_party issues, not {r.source!r}",
+            row=r.row,
+            field=field,
+        )
+    conn.execute(text(f"UPDATE {STAGING} SET source = 'third_party'"))
+    clashes = conn.execute(
+        text(
+            f"SELECT DISTINCT ON (v.code) v.code, v.name, p.row FROM {PLACES} p"
+            " JOIN village v ON v.id = p.village_id JOIN third_party_evaluation t"
+            " ON t.village_id = v.id JOIN third_party_batch b ON b.id = :b AND t.year = b.year"
+            " ORDER BY v.code, p.row"
+        ),
+        {"b": batch_id},
+    ).all()
+    for r in clashes:
+        report.add(
+            f"{r.name} {r.code}: third-party counts for this year were typed in; points and "
+            "typed counts of one village and year cannot both count "
+            "(已录入该村第三方测评问题数，不能再导入点位)",
+            row=r.row,
+            field="village",
+        )
+
+
+def write_staged_issues(
+    conn: Connection, *, note: str, third_party_batch_id: int | None = None
+) -> int:
     """Insert the staged, placed rows into `issue` and one `created` event each."""
     missing_codes = conn.execute(
         text(f"SELECT count(*) FROM {STAGING} WHERE code IS NULL")
@@ -422,14 +476,16 @@ def write_staged_issues(conn: Connection, *, note: str) -> int:
     inserted = conn.execute(
         text(
             "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
-            " grid_id, outside_m, source, found_on, found_by, deadline, responsible, status,"
-            " closed_on, version)"
+            " grid_id, outside_m, source, found_on, found_by, deadline, deadline_provisional,"
+            " responsible, status, closed_on, photo_names, third_party_batch_id, version)"
             " SELECT s.id, coalesce(s.code, c.code), s.category_code, s.description, s.address,"
             " s.geom, p.village_id, p.grid_id, p.outside_m, s.source, s.found_on, s.found_by,"
-            " s.deadline, s.responsible, s.status, s.closed_on, 1"
+            " s.deadline, s.deadline_provisional, s.responsible, s.status, s.closed_on,"
+            " s.photo_names, :batch, 1"
             f" FROM {STAGING} s JOIN {PLACES} p ON p.row = s.row"
             " LEFT JOIN issue_new_code c ON c.row = s.row"
-        )
+        ),
+        {"batch": third_party_batch_id},
     ).rowcount
     conn.execute(
         text(
@@ -443,12 +499,14 @@ def write_staged_issues(conn: Connection, *, note: str) -> int:
     return inserted
 
 
-def load_staged_issues(conn: Connection, *, rows: int, note: str) -> int:
+def load_staged_issues(
+    conn: Connection, *, rows: int, note: str, third_party_batch_id: int | None = None
+) -> int:
     """Write staged issues, rebuilding indexes afterwards when the load is large."""
     existing = conn.execute(
         text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'issue'::regclass")
     ).scalar_one()
     if rows >= BULK_ROWS and rows >= max(existing, 0):
         with bulk.indexes_deferred(conn, ["issue", "issue_event"]):
-            return write_staged_issues(conn, note=note)
-    return write_staged_issues(conn, note=note)
+            return write_staged_issues(conn, note=note, third_party_batch_id=third_party_batch_id)
+    return write_staged_issues(conn, note=note, third_party_batch_id=third_party_batch_id)

@@ -34,7 +34,9 @@ def load_settings() -> ServiceSettings:
         return ServiceSettings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         fail(f"invalid settings ({problems})")
 

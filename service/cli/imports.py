@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from service.cli.common import settings_of
+from service.cli.common import fail, settings_of
 from service.settings import ServiceSettings
 
 app = typer.Typer(
@@ -59,6 +60,17 @@ ProgressOpt = Annotated[
 ]
 
 
+def _deadline_rule(settings: ServiceSettings) -> str | int:
+    """The rules file's deadline rule ([closed_loop] deadline), for issues without one."""
+    from scoring.errors import ScoringError
+    from scoring.rules import load_rules
+
+    try:
+        return load_rules(settings.rules_file).loop.deadline
+    except ScoringError as exc:
+        fail(str(exc))
+
+
 def _run(
     settings: ServiceSettings,
     kind: str,
@@ -71,11 +83,13 @@ def _run(
     dry_run: bool,
     report_csv: Path | None,
     progress: bool | None,
+    batch: dict[str, Any] | None = None,
 ) -> None:
     from geo.db import make_engine
-    from geo.errors import TooLarge
+    from geo.errors import CunrongError, TooLarge
     from geo.io import ImportFailed, import_file
     from geo.io.limits import ImportLimits
+    from geo.third_party import import_third_party
 
     # The vertex limits protect the maps drawn later, so they hold for the CLI too; rows
     # are not limited here (the CLI is how large histories are loaded).
@@ -83,22 +97,26 @@ def _run(
         max_polygon_vertices=settings.max_polygon_vertices,
         max_file_vertices=settings.max_file_vertices,
     )
+    options: dict[str, Any] = {
+        "layer": layer,
+        "encoding": encoding,
+        "crs": crs,
+        "coords": coords.value,
+        "dry_run": dry_run,
+        "progress": progress,
+        "tolerance_m": settings.gps_tolerance_m,
+        "metric_srid": settings.metric_srid,
+        "limits": limits,
+        "deadline": _deadline_rule(settings),
+    }
     engine = make_engine(settings.engine_url())
     try:
-        report = import_file(
-            engine,
-            kind,
-            path,
-            layer=layer,
-            encoding=encoding,
-            crs=crs,
-            coords=coords.value,
-            dry_run=dry_run,
-            progress=progress,
-            tolerance_m=settings.gps_tolerance_m,
-            metric_srid=settings.metric_srid,
-            limits=limits,
-        )
+        if batch is None:
+            report = import_file(engine, kind, path, **options)
+        else:
+            with engine.connect() as conn:
+                batch_id, report = import_third_party(conn, path, **batch, **options)
+            typer.echo(f"third-party batch {batch['name']} ({batch['year']}): id {batch_id}")
     except TooLarge as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -109,6 +127,8 @@ def _run(
             exc.report.to_csv(report_csv)
             typer.echo(f"report written to {report_csv}", err=True)
         raise typer.Exit(1) from None
+    except CunrongError as exc:
+        fail(str(exc))
     finally:
         engine.dispose()
     for line in report.lines():
@@ -167,3 +187,54 @@ _command(
     "issues",
     "问题 Issues (category, found date, lon/lat or point, …): refused if any point is outside.",
 )
+
+
+@app.command("third-party")
+def third_party(
+    ctx: typer.Context,
+    file: FileArg,
+    year: Annotated[int, typer.Option("--year", help="The assessed year, e.g. 2024.", min=2000)],
+    name: Annotated[str, typer.Option("--name", help="The batch's name, e.g. 2024年市第三方测评.")],
+    evaluated_on: Annotated[
+        str, typer.Option("--date", help="The day of the evaluation, YYYY-MM-DD (in --year).")
+    ],
+    clean: Annotated[
+        str,
+        typer.Option(
+            "--clean", help="Village codes evaluated with nothing found, comma-separated."
+        ),
+    ] = "",
+    note: Annotated[str | None, typer.Option("--note", help="A note on the batch.")] = None,
+    layer: LayerOpt = None,
+    encoding: EncodingOpt = None,
+    crs: CrsOpt = None,
+    coords: CoordsOpt = Coords.wgs84,
+    dry_run: DryRunOpt = False,
+    report: ReportOpt = None,
+    progress: ProgressOpt = None,
+) -> None:
+    """市第三方测评 The evaluator's points (category, date, lon/lat, photos' names) as a named
+    batch of third_party issues; T1 is then counted from them. All or nothing."""
+    try:
+        day = date.fromisoformat(evaluated_on)
+    except ValueError:
+        fail(f"--date: expected YYYY-MM-DD, got {evaluated_on!r}")
+    _run(
+        settings_of(ctx),
+        "issues",
+        file,
+        layer=layer,
+        encoding=encoding,
+        crs=crs,
+        coords=coords,
+        dry_run=dry_run,
+        report_csv=report,
+        progress=progress,
+        batch={
+            "year": year,
+            "name": name,
+            "evaluated_on": day,
+            "clean_villages": [c.strip() for c in clean.split(",") if c.strip()],
+            "note": note,
+        },
+    )

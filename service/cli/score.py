@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -12,9 +13,23 @@ from scoring.errors import ScoringError
 from scoring.export import month_report_to_dict, to_json, year_to_dict
 from scoring.inputs import ScoringInput, check_input, is_month
 from scoring.monthly import monthly_result
-from scoring.report import Sheet, month_sheets, render_text, write_xlsx, year_sheets
+from scoring.report import (
+    Sheet,
+    month_sheets,
+    month_what_if_sheets,
+    render_text,
+    write_xlsx,
+    year_sheets,
+    year_what_if_sheets,
+)
 from scoring.rules import Rules, load_rules
 from scoring.sources import read_source
+from scoring.whatif import (
+    month_what_if,
+    month_what_if_to_dict,
+    year_what_if,
+    year_what_if_to_dict,
+)
 from scoring.yearly import year_result
 from service.cli.common import settings_of
 from service.settings import ServiceSettings
@@ -33,6 +48,13 @@ class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     xlsx = "xlsx"
+
+
+class WhatIfFormat(StrEnum):
+    """How a what-if answer is written."""
+
+    table = "table"
+    json = "json"
 
 
 SourceOption = Annotated[
@@ -58,22 +80,27 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
-def _read_database(settings: ServiceSettings, year: int) -> ScoringInput:
-    """The scoring input of `year` from the configured database (DATABASE_URL or local)."""
+def _read_database(
+    settings: ServiceSettings, year: int, *, cutoff: date | None = None
+) -> ScoringInput:
+    """The scoring input of `year` from the configured database (DATABASE_URL or local);
+    third-party points are judged on `cutoff` (the rules' cut-off day)."""
     from geo.db import make_engine
     from service.scoring_data import load_scoring_input
 
     engine = make_engine(settings.engine_url())
     try:
         with engine.connect() as connection:
-            return load_scoring_input(connection, year)
+            return load_scoring_input(connection, year, third_party_cutoff=cutoff)
     finally:
         engine.dispose()
 
 
-def _load_database(settings: ServiceSettings, year: int) -> ScoringInput:
+def _load_database(
+    settings: ServiceSettings, year: int, *, cutoff: date | None = None
+) -> ScoringInput:
     try:
-        data = _read_database(settings, year)
+        data = _read_database(settings, year, cutoff=cutoff)
     except ScoringError:
         raise
     except Exception as exc:  # a database failure must read as one line, not a traceback
@@ -82,8 +109,13 @@ def _load_database(settings: ServiceSettings, year: int) -> ScoringInput:
     return data
 
 
-def _load(settings: ServiceSettings, source: str, year: int) -> ScoringInput:
-    return _load_database(settings, year) if source == DATABASE else read_source(source)
+def _load(
+    settings: ServiceSettings, source: str, year: int, *, rules: Rules | None = None
+) -> ScoringInput:
+    if source != DATABASE:
+        return read_source(source)
+    cutoff = rules.third_party.cutoff_date(year) if rules is not None else None
+    return _load_database(settings, year, cutoff=cutoff)
 
 
 def _rules(path: Path | None, year: int) -> Rules:
@@ -95,20 +127,28 @@ def _rules(path: Path | None, year: int) -> Rules:
     return rules
 
 
+def _warn(warnings: tuple[str, ...], output: Path | None) -> None:
+    """Warning lines go into the output itself; when it is a file, also to standard error."""
+    if output is None:
+        return
+    for line in warnings:
+        typer.echo(f"warning: {line}", err=True)
+
+
 def _write(
     *,
-    output_format: OutputFormat,
+    output_format: OutputFormat | WhatIfFormat,
     output: Path | None,
     payload: dict[str, Any],
     sheets: dict[str, Sheet],
 ) -> None:
     try:
-        if output_format is OutputFormat.xlsx:
+        if output_format == OutputFormat.xlsx:
             if output is None:
                 _fail("--format xlsx needs -o FILE.xlsx")
             write_xlsx(sheets, output)
         else:
-            if output_format is OutputFormat.json:
+            if output_format == OutputFormat.json:
                 text = to_json(payload) + "\n"
             else:
                 text = render_text(sheets)
@@ -140,6 +180,7 @@ def score_month(
     except ScoringError as exc:
         _fail(str(exc))
     names = data.village_names()
+    _warn(result.warnings, output)
     _write(
         output_format=output_format,
         output=output,
@@ -160,18 +201,57 @@ def score_year(
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
     try:
         rules = _rules(rules_file, year)
-        data = _load(settings_of(ctx), source, year)
+        data = _load(settings_of(ctx), source, year, rules=rules)
         result = year_result(data, rules, year)
     except ScoringError as exc:
         _fail(str(exc))
     if not result.months:
         _fail(f"{data.origin}: no observation score in {year}")
+    _warn(result.warnings, output)
     _write(
         output_format=output_format,
         output=output,
         payload=year_to_dict(result),
         sheets=year_sheets(result),
     )
+
+
+@app.command("what-if")
+def score_what_if(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
+    village: Annotated[str, typer.Argument(help="The village code, e.g. V03.")],
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="A month of YEAR (YYYY-MM): the score it needed that month."),
+    ] = None,
+    source: SourceOption = DATABASE,
+    rules_file: RulesOption = None,
+    output_format: Annotated[
+        WhatIfFormat, typer.Option("--format", help="table or json.")
+    ] = WhatIfFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """What would it take: points lacked to enter the top 5 / leave the bottom 5 (W1–W3)."""
+    if month is not None and (not is_month(month) or int(month[:4]) != year):
+        _fail(f"--month: expected a month of {year} written YYYY-MM, got {month!r}")
+    try:
+        rules = _rules(rules_file, year)
+        data = _load(settings_of(ctx), source, year)
+        if month is not None:
+            answer = month_what_if(data, rules, month, village)
+            payload = month_what_if_to_dict(answer)
+            sheets = month_what_if_sheets(answer)
+        else:
+            if not year_result(data, rules, year).months:
+                _fail(f"{data.origin}: no observation score in {year}")
+            year_answer = year_what_if(data, rules, year, village)
+            payload = year_what_if_to_dict(year_answer)
+            sheets = year_what_if_sheets(year_answer)
+    except ScoringError as exc:
+        _fail(str(exc))
+    _warn(tuple(payload["warnings"]), output)
+    _write(output_format=output_format, output=output, payload=payload, sheets=sheets)
 
 
 @app.command("export")

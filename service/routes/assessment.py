@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import Field
 from sqlalchemy import text
 
@@ -16,25 +19,32 @@ from geo.assessment import (
     save_scores,
     save_third_party,
 )
+from geo.io.limits import ImportLimits
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
+from geo.third_party import create_batch, import_third_party, list_batches
 from geo.vocab import NAME_LEN, NOTE_LEN
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
-from service.rankings import month_ranking_dict, year_ranking_dict
+from service.rankings import month_ranking_dict, what_if_dict, year_ranking_dict
 from service.responses import (
+    BatchImported,
+    BatchOut,
     CommunityIndicatorsOut,
     Created,
     GridIndicatorsOut,
     MonthReport,
+    MonthWhatIfOut,
     RoundOpened,
     RoundOut,
     Saved,
     VillageIndicatorsOut,
     VillageRecheckOut,
     YearReport,
+    YearWhatIfOut,
 )
+from service.routes.imports import unpack_upload
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import unit_indicator_rows
 from service.uploads import (
@@ -188,6 +198,80 @@ def upload_third_party(
     return {"saved": save_third_party(conn, year, records)}
 
 
+class BatchIn(RequestModel):
+    """市第三方测评 as points: a named batch; points join it via POST /issues (batch_id)."""
+
+    name: str = Field(..., min_length=1, max_length=NAME_LEN, examples=["2024年市第三方测评"])
+    evaluated_on: Day
+    clean_villages: list[str] = Field(
+        default_factory=list, description="villages evaluated with nothing found"
+    )
+    note: str | None = Field(None, max_length=NOTE_LEN)
+
+
+@router.post("/third-party/{year}/batches", status_code=201, response_model=Created)
+def enter_batch(year: YearPath, body: BatchIn, conn: ConnDep, user: Admin) -> dict[str, int]:
+    """Create a third-party batch of `year`; its points are then recorded with its id."""
+    del user
+    return {"id": create_batch(conn, year=year, **body.model_dump())}
+
+
+@router.get("/third-party/{year}/batches", response_model=list[BatchOut])
+def get_batches(year: YearPath, conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
+    """The third-party batches of `year` with their numbers of issues and villages."""
+    del user
+    return [asdict(b) for b in list_batches(conn, year)]
+
+
+@router.post("/third-party/{year}/batches/upload", status_code=201, response_model=BatchImported)
+def upload_batch(
+    year: YearPath,
+    request: Request,
+    conn: ConnDep,
+    user: Admin,
+    file: Annotated[
+        UploadFile,
+        File(description="the evaluator's points: category, found_on, lon/lat, photos, …"),
+    ],
+    name: Annotated[str, Form(min_length=1, max_length=NAME_LEN)],
+    evaluated_on: Annotated[Day, Form()],
+    clean_villages: Annotated[str, Form(description="comma-separated village codes")] = "",
+    coords: Annotated[str, Form(pattern="^(wgs84|gcj02)$")] = "wgs84",
+) -> dict[str, Any]:
+    """Create a batch and import the evaluator's file into it, all or nothing (the limits
+    of `POST /import/issues` apply)."""
+    del user
+    settings = request.app.state.settings
+    with tempfile.TemporaryDirectory() as folder:
+        path = unpack_upload(file, Path(folder), UploadLimits.from_settings(settings))
+        batch_id, report = import_third_party(
+            conn,
+            path,
+            year=year,
+            name=name,
+            evaluated_on=evaluated_on,
+            clean_villages=split_values([clean_villages]),
+            coords=coords,
+            tolerance_m=settings.gps_tolerance_m,
+            metric_srid=settings.metric_srid,
+            deadline=request.app.state.rules.loop.deadline,
+            limits=ImportLimits(
+                max_rows=settings.max_upload_rows,
+                max_polygon_vertices=settings.max_polygon_vertices,
+                max_file_vertices=settings.max_file_vertices,
+            ),
+        )
+    return {
+        "batch_id": batch_id,
+        "summary": report.summary(),
+        "rows": report.rows,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "dry_run": report.dry_run,
+        "warnings": [asdict(p) for p in report.warnings],
+    }
+
+
 @router.post("/honors", status_code=201, response_model=Created)
 def enter_honor(body: HonorIn, conn: ConnDep, user: Admin) -> dict[str, int]:
     """Record an honor (counts +5 once per village and year)."""
@@ -224,6 +308,27 @@ def get_year_ranking(
     """年度考核: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards, deductions."""
     del user
     return year_ranking_dict(conn, year, rules=request.app.state.rules)
+
+
+@router.get("/rankings/year/{year}/what-if", response_model=YearWhatIfOut | MonthWhatIfOut)
+def get_what_if(
+    year: YearPath,
+    request: Request,
+    conn: ConnDep,
+    user: Reader,
+    village: Annotated[str, Query(min_length=1, max_length=NAME_LEN, description="village code")],
+    month: Annotated[
+        str | None, Query(description="a month of the year, YYYY-MM: the score it needed")
+    ] = None,
+) -> dict[str, Any]:
+    """What would it take (W1–W3): points lacked to enter the top 5 and leave the bottom 5.
+
+    Also as third-party problems fewer (T1) and months out of the bottom ten (M4); with
+    `month`, the monthly score that would have kept the village out of the bottom ten.
+    The other villages are held as they are (docs/rules.md).
+    """
+    del user
+    return what_if_dict(conn, year, village=village, month=month, rules=request.app.state.rules)
 
 
 def _own_community(conn: ConnDep, village: str) -> str | None:

@@ -23,7 +23,7 @@ router = APIRouter(tags=["import 导入"])
 SINGLE_FILES = {".geojson", ".json", ".gpkg", ".kml", ".kmz", ".csv", ".xlsx"}
 
 
-def _unpack(file: UploadFile, folder: Path, limits: UploadLimits) -> Path:
+def unpack_upload(file: UploadFile, folder: Path, limits: UploadLimits) -> Path:
     """Copy the upload to disk; a .zip (e.g. a Shapefile's .shp/.dbf/.shx/.prj/.cpg) is unpacked.
 
     Both steps stream in chunks and stop at the limits (upload size, unpacked size, member
@@ -90,7 +90,7 @@ def import_upload(
     settings = request.app.state.settings
     limits = UploadLimits.from_settings(settings)
     with tempfile.TemporaryDirectory() as folder:
-        path = _unpack(file, Path(folder), limits)
+        path = unpack_upload(file, Path(folder), limits)
         report = import_file(
             conn,
             kind,
@@ -101,6 +101,7 @@ def import_upload(
             dry_run=dry_run,
             tolerance_m=settings.gps_tolerance_m,
             metric_srid=settings.metric_srid,
+            deadline=request.app.state.rules.loop.deadline,
             limits=ImportLimits(
                 max_rows=settings.max_upload_rows,
                 max_polygon_vertices=settings.max_polygon_vertices,

@@ -72,9 +72,11 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
             responsible=body.responsible,
             round_id=body.round_id,
             id=body.id,
+            third_party_batch_id=body.batch_id,
         ),
         actor=user.label,
         coords=body.coords,
+        deadline=request.app.state.rules.loop.deadline,
         **settings.detection(),
     )
     warnings = []

@@ -124,18 +124,26 @@ def test_year_json_shape_and_figures(folder: Path) -> None:
     months = {m["month"]: m for m in data["months"]}
     assert list(months) == ["2024-03", "2024-04"]
     april = months["2024-04"]
-    assert [(r["village"], r["score"], r["rank"]) for r in april["ranking"]] == [
-        ("V01", 88.0, 1),
-        ("V02", 72.0, 2),
-        ("V04", 65.0, 3),
+    # M1a (missing_score = "skip"): V03 and V05 are listed with score null, 未评分.
+    assert [(r["village"], r["score"], r["rank"], r["reason"]) for r in april["ranking"]] == [
+        ("V01", 88.0, 1, None),
+        ("V02", 72.0, 2, None),
+        ("V04", 65.0, 3, None),
+        ("V03", None, None, "未评分"),
+        ("V05", None, None, "未评分"),
     ]
-    for line in april["ranking"]:
+    assert april["warnings"] == [
+        "2024年4月未评分 not scored: V03 南村、V05 中村；未计入当月排名、后十名和全年平均分"
+        ' — left out of the ranking and the year base (missing_score = "skip")'
+    ]
+    assert data["warnings"] == months["2024-03"]["warnings"] + april["warnings"]
+    for line in april["ranking"][:3]:
         assert set(line) >= {"village", "score", "rank", "bottom_ten", "interview"}
         assert line["bottom_ten"] is True
         assert line["interview"].startswith("镇主要领导约谈村支部书记")
     assert [r["interview"] for r in months["2024-03"]["ranking"]] == [
         "分管领导约谈提醒村支部书记"
-    ] * 4
+    ] * 4 + [None]  # V05, not scored
     assert [v["village"] for v in april["not_scored"]] == ["V03", "V05"]
 
 
@@ -147,6 +155,7 @@ def test_month_json(folder: Path) -> None:
         ("V03", 75.0, 2),
         ("V02", 70.0, 3),
         ("V04", 60.0, 4),
+        ("V05", None, None),
     ]
     assert [v["village"] for v in data["not_scored"]] == ["V05"]
 

@@ -112,13 +112,20 @@ def test_a_retry_blocked_behind_its_uncommitted_original_returns_it(two_villages
     thread = threading.Thread(target=retry)
     thread.start()
     with engine.connect() as watch:  # wait until the retry is blocked on the original
-        deadline = time.monotonic() + 20
-        while not watch.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock')"
-            )
-        ).scalar_one():
+        deadline = time.monotonic() + 60
+
+        def retry_waits() -> bool:
+            waiting = watch.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock')"
+                )
+            ).scalar_one()
+            watch.rollback()  # pg_stat_activity is a snapshot per transaction: take a new one
+            return bool(waiting)
+
+        while not retry_waits():
+            assert thread.is_alive(), outcome
             assert time.monotonic() < deadline, "the retry never waited for the original"
             time.sleep(0.02)
     first_trans.commit()

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,7 +98,11 @@ def town(fresh_url: str, tmp_path) -> Iterator[tuple[TestClient, dict[str, dict[
             _, token = create_user(conn, name=name, role=role, village_code=village)
             headers[who] = {"Authorization": f"Bearer {token}"}
     engine.dispose()
-    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path))
+    # This town's rules file sets a 15-day deadline instead of the default next round.
+    rules = tmp_path / "rules.toml"
+    default = (Path(__file__).parents[2] / "scoring" / "rules.toml").read_text(encoding="utf-8")
+    rules.write_text(default.replace('deadline = "next_round"', "deadline = 15"), encoding="utf-8")
+    app = create_app(ServiceSettings(database_url=fresh_url, data_dir=tmp_path, rules_file=rules))
     with TestClient(app) as client:
         yield client, headers
 
@@ -546,8 +551,13 @@ def check_may_ranking(response) -> None:
         ("V09", 84, 9),
         ("V10", 83, 10),
         ("V11", 82, 11),
+        ("V12", None, None),  # M1a: listed, score null, 未评分 (missing_score = "skip")
     ]
-    assert month["not_scored"] == [{"village": "V12", "name": "十二村"}]
+    assert month["ranking"][-1]["reason"] == "未评分"
+    assert month["not_scored"] == [
+        {"village": "V12", "name": "十二村", "reason": "未评分", "ranked": False}
+    ]
+    assert len(month["warnings"]) == 1 and "V12 十二村" in month["warnings"][0]
     lines = {r["village"]: r for r in month["ranking"]}
     assert (lines["V01"]["bottom_ten"], lines["V01"]["points"]) == (False, 0)
     # V02 was not in April's bottom ten: a first month, −3

@@ -106,6 +106,10 @@ def test_outage_is_a_503_on_a_kept_connection_and_the_pool_recovers(
         status, _, body = _get(conn, "/health")
         assert status == 200 and set(body["parts"].values()) == {"ok"}
         assert conn.sock is socket_before
+        # the access line is written just after the response is sent: wait for the last one
+        deadline = time.monotonic() + 10
+        while errors.getvalue().count('"cunrong.access"') < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         conn.close()
         logging.getLogger("cunrong").removeHandler(handler)

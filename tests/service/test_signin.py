@@ -60,6 +60,11 @@ def _cookie_header(response) -> str:
     )
 
 
+def _cookie_attributes(response) -> set[str]:
+    """The attributes of the session cookie set by `response`, lower-cased."""
+    return {a.strip().lower() for a in _cookie_header(response).split(";")[1:]}
+
+
 def test_anonymous_reads_are_off_outside_development():
     assert ServiceSettings(environment="production", secret_key="x" * 32).anonymous_read is False
     assert ServiceSettings(environment="development").anonymous_read is True
@@ -73,9 +78,9 @@ def test_each_role_lands_on_its_home_page_with_a_session_cookie(strict, name):
     response = login(strict, name, PASSWORDS[name])
     assert response.status_code == 303
     assert response.headers["location"] == HOMES[name]
-    cookie = _cookie_header(response).lower()
-    assert "httponly" in cookie and "samesite=lax" in cookie
-    assert "secure" not in cookie.replace(SESSION_COOKIE, "")  # plain http here
+    attributes = _cookie_attributes(response)
+    assert {"httponly", "samesite=lax", "path=/", "max-age=43200"} <= attributes  # 12 h
+    assert "secure" not in attributes  # plain http here
     who = strict.get("/account/password")
     assert who.status_code == 200 and name in who.text
 
@@ -103,7 +108,7 @@ def test_the_cookie_is_secure_behind_an_https_proxy(strict):
         follow_redirects=False,
     )
     assert response.status_code == 303
-    assert "secure" in _cookie_header(response).lower().split(";")[1:].__str__()
+    assert {"secure", "httponly", "samesite=lax"} <= _cookie_attributes(response)
 
 
 def test_wrong_password_and_unknown_user_are_refused_on_the_page_and_logged(
@@ -209,6 +214,8 @@ def test_failures_are_answered_ever_more_slowly_after_the_third():
 def test_an_expired_or_revoked_session_signs_nobody_in(strict, two_villages_url):
     login(strict, "leader", PASSWORDS["leader"])
     assert strict.get("/", follow_redirects=False).status_code == 200
+    lifetime = _scalar(two_villages_url, "SELECT expires_at - created_at FROM user_session")
+    assert lifetime.total_seconds() == 12 * 3600  # CUNRONG_SESSION_HOURS
     _scalar(two_villages_url, "UPDATE user_session SET expires_at = now() - interval '1 second'")
     expired = strict.get("/", follow_redirects=False)
     assert expired.status_code == 303 and expired.headers["location"].startswith("/login")

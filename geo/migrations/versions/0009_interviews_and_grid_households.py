@@ -1,7 +1,7 @@
 """interviews on record (约谈记录) and households per grid
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-30 05:50:00
 
 `interview` holds the interviews that took place: one row per month and village, written
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
