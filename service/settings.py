@@ -83,6 +83,8 @@ class ServiceSettings(BaseSettings):
     """The service's name in the API docs."""
     rules_file: Path | None = None
     """The town's assessment rules (default: scoring/rules.toml)."""
+    interview_late_days: int = Field(default=defaults.INTERVIEW_LATE_DAYS, ge=0, le=366)
+    """An interview (约谈) not held within this many days after its ranking month is late."""
     tianditu_key: str | None = Field(
         default=None, validation_alias=AliasChoices("TIANDITU_KEY", "tianditu_key")
     )
