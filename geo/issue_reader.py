@@ -655,20 +655,27 @@ def ledger_records(conn: Connection, selection: IssueFilter) -> list[Any]:
 # -- the field pages -------------------------------------------------------------------------
 
 
+def _by_ids(
+    conn: Connection, sql: str, issue_ids: Sequence[uuid.UUID], *, mappings: bool = True
+) -> list[Any]:
+    """The rows of `sql` (which filters on ``= ANY(:ids)``) for `issue_ids`; none asked, no
+    query. `mappings=False` gives plain rows."""
+    if not issue_ids:
+        return []
+    result = conn.execute(text(sql), {"ids": list(issue_ids)})
+    return list(result.mappings() if mappings else result)
+
+
 def descriptions_with_photo(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
     """(id, description, photo): each issue's description and first photo (before-photos
     first) — for near-duplicate cards."""
-    if not issue_ids:
-        return []
-    return list(
-        conn.execute(
-            text(
-                "SELECT i.id, i.description, (SELECT p.id FROM photo p WHERE p.issue_id = i.id"
-                " ORDER BY p.kind <> 'before', p.uploaded_at LIMIT 1) AS photo"
-                " FROM issue i WHERE i.id = ANY(:ids)"
-            ),
-            {"ids": list(issue_ids)},
-        )
+    return _by_ids(
+        conn,
+        "SELECT i.id, i.description, (SELECT p.id FROM photo p WHERE p.issue_id = i.id"
+        " ORDER BY p.kind <> 'before', p.uploaded_at LIMIT 1) AS photo"
+        " FROM issue i WHERE i.id = ANY(:ids)",
+        issue_ids,
+        mappings=False,
     )
 
 
@@ -688,37 +695,27 @@ def due_per_village(conn: Connection, *, statuses: Sequence[str]) -> list[Any]:
 
 def photo_rows(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
     """(issue_id, id, kind, event_id) of the issues' photos in upload order."""
-    if not issue_ids:
-        return []
-    return list(
-        conn.execute(
-            text(
-                "SELECT issue_id, id, kind, event_id FROM photo WHERE issue_id = ANY(:ids)"
-                " ORDER BY uploaded_at, id"
-            ),
-            {"ids": list(issue_ids)},
-        ).mappings()
+    return _by_ids(
+        conn,
+        "SELECT issue_id, id, kind, event_id FROM photo WHERE issue_id = ANY(:ids)"
+        " ORDER BY uploaded_at, id",
+        issue_ids,
     )
 
 
 def verdict_events(conn: Connection, issue_ids: Sequence[uuid.UUID]) -> list[Any]:
     """Submissions and recheck outcomes of the issues, oldest first, with their photo ids."""
-    if not issue_ids:
-        return []
-    return list(
-        conn.execute(
-            text(
-                'SELECT e.issue_id, e.id, e.kind, e.to_status, e."on", e.recorded_at, e.actor,'
-                " e.note,"
-                " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
-                "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
-                " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
-                " WHERE e.issue_id = ANY(:ids)"
-                " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
-                " GROUP BY e.id ORDER BY e.recorded_at, e.id"
-            ),
-            {"ids": list(issue_ids)},
-        ).mappings()
+    return _by_ids(
+        conn,
+        'SELECT e.issue_id, e.id, e.kind, e.to_status, e."on", e.recorded_at, e.actor,'
+        " e.note,"
+        " coalesce(array_agg(p.id ORDER BY p.uploaded_at)"
+        "  FILTER (WHERE p.id IS NOT NULL), '{}') AS photo_ids"
+        " FROM issue_event e LEFT JOIN photo p ON p.event_id = e.id"
+        " WHERE e.issue_id = ANY(:ids)"
+        " AND e.kind IN ('submitted', 'closed', 'unrectified', 'inadequate', 'reopened')"
+        " GROUP BY e.id ORDER BY e.recorded_at, e.id",
+        issue_ids,
     )
 
 
