@@ -149,4 +149,34 @@
   C.pin = function (label, cls) {
     return L.divIcon({ className: "cr-pin " + (cls || ""), html: "<span>" + (label || "") + "</span>", iconSize: [28, 28], iconAnchor: [14, 28] });
   };
+
+  /* The map of a page's numbered stops (cfg.points, cfg.outline): a pin per point that
+   * scrolls to the card `cardPrefix + p.id`; `label(p, i)` and `cls(p)` name and style the
+   * pin; `route` draws the walk as a dashed line under the pins. */
+  C.stopMap = function (el, cfg, opts) {
+    if (!el || !cfg.points.length) return null;
+    var map = C.map(el, [cfg.points[0].lon, cfg.points[0].lat], 16);
+    C.outline(map, cfg.outline);
+    var bounds = cfg.points.map(function (p) { return [p.lat, p.lon]; });
+    if (opts.route) L.polyline(bounds, { color: "#1d6fa5", weight: 3, dashArray: "6 6" }).addTo(map);
+    cfg.points.forEach(function (p, i) {
+      var m = L.marker([p.lat, p.lon], { icon: C.pin(String(opts.label(p, i)), "cr-num" + (opts.cls ? opts.cls(p) : "")), title: p.code }).addTo(map);
+      m.on("click", function () { document.getElementById(opts.cardPrefix + p.id).scrollIntoView({ behavior: "smooth" }); });
+    });
+    if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 18 });
+    return map;
+  };
+
+  /* say(text, cls): show a message in the element `msg` (class "message ok|bad"). */
+  C.sayIn = function (msg) {
+    return function (text, cls) { msg.textContent = text; msg.className = "message " + (cls || ""); };
+  };
+
+  /* Upload the photos (of `kind`), then POST the transition `body` with their ids. */
+  C.transition = function (issueId, files, kind, done, body) {
+    return C.uploadPhotos(issueId, files, kind, done).then(function (ids) {
+      body.photo_ids = ids;
+      return C.api("POST", "/issues/" + issueId + "/transitions", body);
+    });
+  };
 })();

@@ -4,18 +4,7 @@
   "use strict";
   var C = window.cunrong, t = C.t, cfg = C.config();
 
-  var el = document.getElementById("map");
-  if (el && cfg.points.length) {
-    var map = C.map(el, [cfg.points[0].lon, cfg.points[0].lat], 16);
-    C.outline(map, cfg.outline);
-    var line = cfg.points.map(function (p) { return [p.lat, p.lon]; });
-    L.polyline(line, { color: "#1d6fa5", weight: 3, dashArray: "6 6" }).addTo(map);
-    cfg.points.forEach(function (p) {
-      var m = L.marker([p.lat, p.lon], { icon: C.pin(String(p.order), "cr-num"), title: p.code }).addTo(map);
-      m.on("click", function () { document.getElementById("stop-" + p.id).scrollIntoView({ behavior: "smooth" }); });
-    });
-    if (line.length > 1) map.fitBounds(line, { padding: [24, 24], maxZoom: 18 });
-  }
+  C.stopMap(document.getElementById("map"), cfg, { route: true, cardPrefix: "stop-", label: function (p) { return p.order; } });
 
   var DONE = { close: ["已销号", "closed"], unrectified: ["未整改，退回村整改", "not rectified, back to the village"], inadequate: ["整改不到位，退回村整改", "inadequate, back to the village"] };
 
@@ -23,7 +12,7 @@
     var card = form.closest(".stop"), id = card.dataset.id, done = {};
     var msg = form.querySelector(".message"), stale = form.querySelector(".stale");
     var buttons = form.querySelectorAll(".actions button");
-    var say = function (text, cls) { msg.textContent = text; msg.className = "message " + (cls || ""); };
+    var say = C.sayIn(msg);
     var enable = function (on) { Array.prototype.forEach.call(buttons, function (b) { b.disabled = !on; }); };
     form.addEventListener("submit", function (ev) { ev.preventDefault(); });
     Array.prototype.forEach.call(buttons, function (btn) {
@@ -33,10 +22,7 @@
         if (action !== "close" && !note) { say(t("请写明未整改或不到位的原因", "Say what is still wrong"), "bad"); form.note.focus(); return; }
         enable(false); stale.hidden = true; say(t("正在保存…", "Saving…"));
         var files = form.querySelector("input[type=file]").files;
-        C.uploadPhotos(id, files, "other", done).then(function (ids) {
-          var body = { action: action, version: Number(card.dataset.version), note: note || null, photo_ids: ids };
-          return C.api("POST", "/issues/" + id + "/transitions", body);
-        }).then(function (res) {
+        C.transition(id, files, "other", done, { action: action, version: Number(card.dataset.version), note: note || null }).then(function (res) {
           if (res.status === 200) {
             card.dataset.version = res.data.version;
             card.dataset.status = res.data.status;

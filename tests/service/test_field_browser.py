@@ -285,6 +285,8 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     cards = page.locator("#issues section.issue")
     assert cards.count() >= 2
     assert all(c.startswith(code) for c in cards.evaluate_all("l => l.map(s => s.dataset.code)"))
+    pins = page.locator("#map .cr-pin.cr-num").evaluate_all("l => l.map(p => p.textContent)")
+    assert pins == [str(i + 1) for i in range(cards.count())]  # one numbered pin a card
     fits(page, PHONE["width"])
     browser.screenshot(page, shots / "field-village.png")
     card = page.locator(f'section.issue[data-code="{reports[0][0]}"]')
@@ -324,6 +326,8 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     assert unlabelled(page) == []
     listed = page.locator("#stops section.stop").evaluate_all("l => l.map(s => s.dataset.code)")
     assert engine_ids <= set(listed)
+    assert page.locator("#map .cr-pin.cr-num").count() == len(listed)  # a pin a stop
+    assert page.locator('#map path[stroke-dasharray="6 6"]').count() == (len(listed) > 1)
     submitted = page.locator(f'section.stop[data-code="{reports[0][0]}"]')
     assert submitted.locator(".pair img").count() == 2  # before and after, side by side
     submitted.scroll_into_view_if_needed()
