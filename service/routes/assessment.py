@@ -19,7 +19,6 @@ from geo.assessment import (
     save_scores,
     save_third_party,
 )
-from geo.io.limits import ImportLimits
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
 from geo.third_party import create_batch, import_third_party, list_batches
@@ -44,7 +43,7 @@ from service.responses import (
     YearReport,
     YearWhatIfOut,
 )
-from service.routes.imports import unpack_upload
+from service.routes.imports import import_options, report_out, unpack_upload
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import unit_indicator_rows
 from service.uploads import (
@@ -241,9 +240,9 @@ def upload_batch(
     """Create a batch and import the evaluator's file into it, all or nothing (the limits
     of `POST /import/issues` apply)."""
     del user
-    settings = request.app.state.settings
+    limits = UploadLimits.from_settings(request.app.state.settings)
     with tempfile.TemporaryDirectory() as folder:
-        path = unpack_upload(file, Path(folder), UploadLimits.from_settings(settings))
+        path = unpack_upload(file, Path(folder), limits)
         batch_id, report = import_third_party(
             conn,
             path,
@@ -252,24 +251,9 @@ def upload_batch(
             evaluated_on=evaluated_on,
             clean_villages=split_values([clean_villages]),
             coords=coords,
-            tolerance_m=settings.gps_tolerance_m,
-            metric_srid=settings.metric_srid,
-            deadline=request.app.state.rules.loop.deadline,
-            limits=ImportLimits(
-                max_rows=settings.max_upload_rows,
-                max_polygon_vertices=settings.max_polygon_vertices,
-                max_file_vertices=settings.max_file_vertices,
-            ),
+            **import_options(request),
         )
-    return {
-        "batch_id": batch_id,
-        "summary": report.summary(),
-        "rows": report.rows,
-        "inserted": report.inserted,
-        "updated": report.updated,
-        "dry_run": report.dry_run,
-        "warnings": [asdict(p) for p in report.warnings],
-    }
+    return {"batch_id": batch_id} | report_out(report)
 
 
 @router.post("/honors", status_code=201, response_model=Created)

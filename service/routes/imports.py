@@ -62,6 +62,34 @@ def unpack_upload(file: UploadFile, folder: Path, limits: UploadLimits) -> Path:
     return path
 
 
+def import_options(request: Request) -> dict[str, Any]:
+    """The settings and rules an import over HTTP runs with (GPS tolerance, metric SRID,
+    deadline rule, row and vertex limits), as keyword arguments of the geo importers."""
+    settings = request.app.state.settings
+    return {
+        "tolerance_m": settings.gps_tolerance_m,
+        "metric_srid": settings.metric_srid,
+        "deadline": request.app.state.rules.loop.deadline,
+        "limits": ImportLimits(
+            max_rows=settings.max_upload_rows,
+            max_polygon_vertices=settings.max_polygon_vertices,
+            max_file_vertices=settings.max_file_vertices,
+        ),
+    }
+
+
+def report_out(report: Any) -> dict[str, Any]:
+    """An import report as the body of ImportResult."""
+    return {
+        "summary": report.summary(),
+        "rows": report.rows,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "dry_run": report.dry_run,
+        "warnings": [asdict(p) for p in report.warnings],
+    }
+
+
 @router.post("/import/{kind}", response_model=ImportResult)
 def import_upload(
     request: Request,
@@ -87,8 +115,7 @@ def import_upload(
     …_ZIP_MEMBERS, …_POLYGON_VERTICES, …_FILE_VERTICES, …_UPLOAD_ROWS) get a 413.
     """
     del user
-    settings = request.app.state.settings
-    limits = UploadLimits.from_settings(settings)
+    limits = UploadLimits.from_settings(request.app.state.settings)
     with tempfile.TemporaryDirectory() as folder:
         path = unpack_upload(file, Path(folder), limits)
         report = import_file(
@@ -99,20 +126,6 @@ def import_upload(
             crs=crs,
             coords=coords,
             dry_run=dry_run,
-            tolerance_m=settings.gps_tolerance_m,
-            metric_srid=settings.metric_srid,
-            deadline=request.app.state.rules.loop.deadline,
-            limits=ImportLimits(
-                max_rows=settings.max_upload_rows,
-                max_polygon_vertices=settings.max_polygon_vertices,
-                max_file_vertices=settings.max_file_vertices,
-            ),
+            **import_options(request),
         )
-    return {
-        "summary": report.summary(),
-        "rows": report.rows,
-        "inserted": report.inserted,
-        "updated": report.updated,
-        "dry_run": report.dry_run,
-        "warnings": [asdict(p) for p in report.warnings],
-    }
+    return report_out(report)
