@@ -179,6 +179,35 @@ def check_new_issue(
     lon, lat = _wgs84(lon, lat, coords)
     known_category(conn, category)
     check_day(found_on, field="found_on")
+    return _place(
+        conn,
+        lon=lon,
+        lat=lat,
+        category=category,
+        found_on=found_on,
+        tolerance_m=tolerance_m,
+        metric_srid=metric_srid,
+        rebound_radius_m=rebound_radius_m,
+        rebound_days=rebound_days,
+        duplicate_radius_m=duplicate_radius_m,
+    )
+
+
+def _place(
+    conn: Connection,
+    *,
+    lon: float,
+    lat: float,
+    category: str,
+    found_on: date,
+    tolerance_m: float,
+    metric_srid: int,
+    rebound_radius_m: float,
+    rebound_days: int,
+    duplicate_radius_m: float,
+) -> IssueCheck:
+    """Locate a WGS84 point (with the swapped-coordinates hint when it is outside), and
+    find the closed issue it rebounds and the open ones it may duplicate."""
     try:
         where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
     except InvalidInput as exc:
@@ -244,28 +273,19 @@ def create_issue(
         source = _check_batch(conn, new.third_party_batch_id, new.source)
     if new.id is not None and _exists(conn, new.id):
         return _replay(conn, new.id, lon, lat, new.category)
-    try:
-        where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
-    except InvalidInput as exc:
-        raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
-    rebound = _rebound_candidate(
+    placed = _place(
         conn,
         lon=lon,
         lat=lat,
         category=new.category,
-        metric_srid=metric_srid,
         found_on=new.found_on,
-        radius_m=rebound_radius_m,
-        days=rebound_days,
-    )
-    duplicates = _nearby_open(
-        conn,
-        lon=lon,
-        lat=lat,
-        category=new.category,
+        tolerance_m=tolerance_m,
         metric_srid=metric_srid,
-        radius_m=duplicate_radius_m,
+        rebound_radius_m=rebound_radius_m,
+        rebound_days=rebound_days,
+        duplicate_radius_m=duplicate_radius_m,
     )
+    where, rebound, duplicates = placed.location, placed.rebound_of, placed.possible_duplicates
     if new.third_party_batch_id is not None:
         refuse_points_over_counts(
             conn, batch_year(conn, new.third_party_batch_id), [where.village_code]
