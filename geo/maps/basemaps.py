@@ -159,6 +159,11 @@ def choose_basemap(name: str = "osm", *, tianditu_key: str | None = None) -> Bas
     return Basemap(name, tianditu_key)
 
 
+def as_basemap(basemap: Basemap | str) -> Basemap:
+    """A map builder's `basemap` argument as a Basemap: a name is chosen (without a key)."""
+    return choose_basemap(basemap) if isinstance(basemap, str) else basemap
+
+
 def tile_origins(*, tianditu_key: str | None = None) -> tuple[str, ...]:
     """Every origin (scheme and host) the offered basemaps fetch tiles from, for a page's CSP."""
     origins: set[str] = set()

@@ -9,7 +9,7 @@ import geopandas as gpd
 
 from geo.hotspots import CONFIDENCE_LEVELS
 from geo.maps.base import RuntimeCall, add_villages, bounds_of, new_map
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import Basemap, as_basemap
 from geo.maps.labels import Lang, check_lang, text
 from geo.maps.payload import check_frame, geojson, point_columns
 
@@ -151,7 +151,7 @@ def hotspot_map(
 ) -> folium.Map:
     """问题热点分析: density heat map and Gi* cells (from `geo.hotspots.hotspots`)."""
     lang = check_lang(lang)
-    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    base = as_basemap(basemap)
     check_frame(issues, name="issues", columns=(), geom_types=("Point",))
     check_frame(
         cells,

@@ -9,7 +9,7 @@ import geopandas as gpd
 
 from geo.categories import CATEGORIES, CategoryDef
 from geo.maps.base import RuntimeCall, add_grids, add_villages, bounds_of, new_map
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import Basemap, as_basemap
 from geo.maps.issue_points import issue_payload
 from geo.maps.labels import check_lang, text
 from geo.maps.payload import check_villages
@@ -34,7 +34,7 @@ def issue_map(
     every user text is set as text. The view fits the issues (or the villages when none).
     """
     lang = check_lang(lang)
-    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    base = as_basemap(basemap)
     check_villages(villages)
     today = today or date.today()
     issues_d = base.shift(issues)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, add_communities, bounds_of, new_map
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import Basemap, as_basemap
 from geo.maps.labels import Lang, check_lang, text
 from geo.maps.payload import check_villages, geojson, label_points
 
@@ -296,7 +296,7 @@ def ranking_map(
     the latest).
     """
     lang = check_lang(lang)
-    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    base = as_basemap(basemap)
     periods, start, uppers = _periods(ranking, villages, period=period, breaks=breaks)
     villages_d, communities = _shifted(villages, communities, base)
     panel = _panel(ranking, villages_d, periods=periods, uppers=uppers, lang=lang)

@@ -23,7 +23,7 @@ from folium.template import Template
 
 from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, add_villages, bounds_of, new_map
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import Basemap, as_basemap
 from geo.maps.labels import Lang, check_lang, text
 from geo.maps.payload import check_frame, check_villages, geojson
 from geo.sites.kinds import DECISIONS, KIND_LABELS, SITE_KINDS, decision_label
@@ -578,7 +578,7 @@ def sites_map(
     (`kind`, `name`) are optional. The view fits the candidates, or the villages when none.
     """
     lang = check_lang(lang)
-    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    base = as_basemap(basemap)
     check_villages(villages)
     check_candidates(candidates)
     sites_d, villages_d = base.shift(candidates), base.shift(villages)
@@ -640,7 +640,7 @@ def add_chosen_sites(
 ) -> folium.Map:
     """Put planners' chosen sites (from `geo.sites.chosen_sites`) on any town map as a layer."""
     lang = check_lang(lang)
-    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    base = as_basemap(basemap)
     check_candidates(chosen, name="chosen")
     if chosen.empty:
         return m

@@ -13,7 +13,7 @@ import pandas as pd
 from geo.categories import CATEGORIES, CategoryDef
 from geo.errors import InvalidInput
 from geo.maps.base import RuntimeCall, bounds_of, new_map
-from geo.maps.basemaps import Basemap, choose_basemap
+from geo.maps.basemaps import Basemap, as_basemap
 from geo.maps.issue_points import days_overdue, issue_payload
 from geo.maps.labels import Lang, check_lang, text
 from geo.maps.payload import check_frame, check_villages, geojson, label_points
@@ -180,7 +180,7 @@ def status_map(
     """整改进度: villages coloured by rectification rate, circles sized by overdue issues,
     and the issues not yet closed drawn beneath as dots."""
     lang = check_lang(lang)
-    base = choose_basemap(basemap) if isinstance(basemap, str) else basemap
+    base = as_basemap(basemap)
     today = today or date.today()
     check_villages(villages)
     check_frame(issues, name="issues", columns=("village_code", "status"), geom_types=("Point",))
