@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pandas as pd
 from sqlalchemy import Connection
 
 from geo import issue_reader
@@ -59,6 +60,7 @@ class Example:
     found_on: date
     status: str
     closed_on: date | None
+    open_at_month_end: bool
     before: str | None
     after: str | None
 
@@ -93,16 +95,9 @@ def _photo_uri(conn: Connection, photo_id: Any, root: Path) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
-def _examples(
-    conn: Connection, result: MonthlyResult, first: date, nxt: date, *, photo_root: Path
-) -> tuple[list[Example], Example | None]:
-    """Typical problems and one well-rectified example of the month (rule: docs/bulletin.md).
-
-    Typical: issues found in the month still not closed at the month's end (overdue
-    first), one per village, villages worst-ranked first, those with a before-photo
-    first; at most TYPICAL_COUNT. Well rectified: a closed issue found in the month with a
-    before- and an after-photo, from the best-ranked village, closed soonest."""
-    frame = issue_reader.frame(
+def _month_issues(conn: Connection, first: date, nxt: date) -> Any:
+    """The issues found in the month (issue reader), with what the bulletin shows of them."""
+    return issue_reader.frame(
         conn,
         IssueQuery(found_from=first, found_to=nxt - timedelta(days=1), sort=("found_on", "code")),
         properties=(
@@ -119,6 +114,35 @@ def _examples(
             "deadline",
         ),
     )
+
+
+def _day(value: Any) -> date | None:
+    """A date of the issue frame, None for a missing one (NaT/None)."""
+    return None if value is None or pd.isna(value) else value
+
+
+def _at_month_end(frame: Any, month_end: date) -> dict[str, tuple[int, int]]:
+    """village → (closed by the month's end, overdue at the month's end: not closed by then
+    and its deadline passed), over the issues found in the month."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in frame.itertuples(index=False):
+        closed_on, deadline = _day(r.closed_on), _day(r.deadline)
+        closed = closed_on is not None and closed_on <= month_end
+        late = not closed and deadline is not None and deadline < month_end
+        c, o = out.get(r.village, (0, 0))
+        out[r.village] = (c + closed, o + late)
+    return out
+
+
+def _examples(
+    conn: Connection, result: MonthlyResult, frame: Any, nxt: date, *, photo_root: Path
+) -> tuple[list[Example], Example | None]:
+    """Typical problems and one well-rectified example of the month (rule: docs/bulletin.md).
+
+    Typical: issues found in the month still not closed at the month's end (overdue
+    first), one per village, villages worst-ranked first, those with a before-photo
+    first; at most TYPICAL_COUNT. Well rectified: a closed issue found in the month with a
+    before- and an after-photo, from the best-ranked village, closed soonest."""
     if frame.empty:
         return [], None
     ids = list(frame["id"])
@@ -130,10 +154,12 @@ def _examples(
     month_end = nxt - timedelta(days=1)
 
     def open_at_end(r: Any) -> bool:
-        return r.closed_on is None or r.closed_on > month_end
+        closed_on = _day(r.closed_on)
+        return closed_on is None or closed_on > month_end
 
     def overdue(r: Any) -> bool:
-        return open_at_end(r) and r.deadline is not None and r.deadline <= month_end
+        deadline = _day(r.deadline)
+        return open_at_end(r) and deadline is not None and deadline < month_end
 
     rows = list(frame.itertuples(index=False))
     candidates = sorted(
@@ -152,7 +178,7 @@ def _examples(
         if r.village in seen:
             continue
         seen.add(r.village)
-        typical.append(_example(conn, r, photos.get(r.id, {}), photo_root))
+        typical.append(_example(conn, r, photos.get(r.id, {}), photo_root, open_at_month_end=True))
         if len(typical) == TYPICAL_COUNT:
             break
     good_rows = sorted(
@@ -165,11 +191,16 @@ def _examples(
         ),
         key=lambda r: (rank.get(r.village, worst), (r.closed_on - r.found_on).days, r.code),
     )
-    good = _example(conn, good_rows[0], photos[good_rows[0].id], photo_root) if good_rows else None
+    good = None
+    if good_rows:
+        best = good_rows[0]
+        good = _example(conn, best, photos[best.id], photo_root, open_at_month_end=False)
     return typical, good
 
 
-def _example(conn: Connection, r: Any, photos: dict[str, Any], root: Path) -> Example:
+def _example(
+    conn: Connection, r: Any, photos: dict[str, Any], root: Path, *, open_at_month_end: bool
+) -> Example:
     return Example(
         code=r.code,
         village=r.village,
@@ -179,7 +210,8 @@ def _example(conn: Connection, r: Any, photos: dict[str, Any], root: Path) -> Ex
         address=r.address or "",
         found_on=r.found_on,
         status=r.status,
-        closed_on=r.closed_on,
+        closed_on=_day(r.closed_on),
+        open_at_month_end=open_at_month_end,
         before=_photo_uri(conn, photos["before"], root) if "before" in photos else None,
         after=_photo_uri(conn, photos["after"], root) if "after" in photos else None,
     )
@@ -205,6 +237,8 @@ def bulletin_data(
     month_end = nxt - timedelta(days=1)
     as_of = min(month_end, today or date.today())
     counts = {c.village: c for c in village_issue_counts(conn, start=first, end=nxt, as_of=as_of)}
+    issues = _month_issues(conn, first, nxt)
+    at_end = _at_month_end(issues, month_end)
     villages = villages_frame(conn)
     names = dict(zip(villages["code"], villages["name"], strict=True))
     rows = []
@@ -224,8 +258,9 @@ def bulletin_data(
                 "interview": s.interview,
                 "imputed": s.imputed,
                 "found": sum(c.by_category.values()) if c else 0,
-                "closed": c.by_status.get("closed", 0) if c else 0,
-                "overdue": c.overdue if c else 0,
+                "closed": at_end.get(s.village, (0, 0))[0],
+                "overdue": at_end.get(s.village, (0, 0))[1],
+                "rebounds": c.rebounds if c else 0,
             }
         )
     scores = {s.village: s.score for s in result.ranking if not s.imputed}
@@ -237,7 +272,7 @@ def bulletin_data(
         top=top,
         bottom=list(result.bottom_ten),
     )
-    typical, good = _examples(conn, result, first, nxt, photo_root=photo_root)
+    typical, good = _examples(conn, result, issues, nxt, photo_root=photo_root)
     bottom = [r for r in rows if r["bottom_ten"]]
     return {
         "town": town_name,

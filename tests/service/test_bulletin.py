@@ -68,7 +68,7 @@ def test_cli_pdf_has_heading_month_ranking_and_bottom_ten(sample_url: str, tmp_p
     assert "2024年5月" in words and "月度通报" in words
     ranking = _month(sample_url, MONTH)
     assert len(ranking) > 10
-    for name, rank, _ in ranking:
+    for name, _, _ in ranking:
         assert name in words, name
     bottom = [name for name, _, is_bottom in ranking if is_bottom]
     assert len(bottom) == 10
