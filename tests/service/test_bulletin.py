@@ -179,3 +179,47 @@ def test_typical_problem_photos_are_inlined(
     assert first.village_name == worst
     assert first.before is not None and first.before.startswith("data:image/jpeg;base64,")
     assert first.after is None
+
+
+def test_a_closed_issue_with_before_and_after_photos_is_the_good_example(
+    sample_url: str, tmp_path: Path, users: dict[str, dict[str, str]]
+) -> None:
+    """The rule of docs/bulletin.md: closed by the month's end, both photos → 整改示范."""
+    from service.bulletin import bulletin_data
+    from service.rankings import rules_for
+
+    engine = create_engine(sample_url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT i.id, i.code, v.name FROM issue i JOIN village v ON v.id = i.village_id"
+                " WHERE i.found_on >= '2024-05-01' AND i.found_on < '2024-06-01'"
+                " AND i.status = 'closed' AND i.closed_on <= '2024-05-31' ORDER BY i.code LIMIT 1"
+            )
+        ).one()
+    settings = ServiceSettings(database_url=sample_url, data_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        for kind, colour in (("before", (200, 40, 40)), ("after", (40, 160, 40))):
+            picture = io.BytesIO()
+            Image.new("RGB", (640, 480), colour).save(picture, "JPEG")
+            posted = client.post(
+                f"/issues/{row.id}/photos",
+                files={"file": (f"{kind}.jpg", picture.getvalue(), "image/jpeg")},
+                data={"kind": kind},
+                headers=users["admin"],
+            )
+            assert posted.status_code == 201, posted.text
+    with engine.connect() as conn:
+        data = bulletin_data(
+            conn,
+            MONTH,
+            rules=rules_for(None),
+            photo_root=settings.photo_dir,
+            town_name="大张庄镇",
+            today=date(2024, 12, 31),
+        )
+    engine.dispose()
+    good = data["good"]
+    assert good is not None and good.code == row.code and good.village_name == row.name
+    assert good.before and good.after and good.before != good.after
+    assert not good.open_at_month_end
