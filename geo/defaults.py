@@ -19,3 +19,5 @@ DUPLICATE_RADIUS_M = 10.0
 """A new issue this close to an open one of the same category gets a near-duplicate warning."""
 DEADLINE_RULE = "next_round"
 """The rectification deadline: the next monthly round's date (次月检查), or a number of days."""
+INTERVIEW_LATE_DAYS = 15
+"""An interview (约谈) not held within this many days after its ranking month is late."""

@@ -12,8 +12,8 @@ the same clause builders —
 
 Outputs: `geojson` (a FeatureCollection as text, with the total), `feature` (one issue as
 a GeoJSON dict), `frame` (a GeoDataFrame), and the aggregates the pages and scoring need
-(`status_counts`, `village_counts`). Writers (geo.loop, the importers, geo.assign) write
-their own SQL; nothing else reads issues.
+(`status_counts`, `unit_counts` by village, grid or community). Writers (geo.loop, the
+importers, geo.assign) write their own SQL; nothing else reads issues.
 """
 
 from __future__ import annotations
@@ -459,55 +459,106 @@ def status_counts(conn: Connection, selection: IssueFilter) -> dict[str, int]:
     return dict(row)
 
 
-_VILLAGE_COUNTS = text(
-    """
-    WITH scope AS (
-        SELECT i.* FROM issue i
-        WHERE i.village_id IS NOT NULL
+_UNITS = {
+    "village": (
+        "SELECT v.id, v.code, v.name, c.code AS parent, c.name AS parent_name, v.households,"
+        " ST_Area(v.geom::geography) / 1e6 AS area_km2"
+        " FROM village v LEFT JOIN community c ON c.id = v.community_id",
+        "i.village_id",
+    ),
+    "grid": (
+        "SELECT g.id, g.code, g.name, v.code AS parent, v.name AS parent_name, g.households,"
+        " ST_Area(g.geom::geography) / 1e6 AS area_km2"
+        " FROM grid g JOIN village v ON v.id = g.village_id",
+        "i.grid_id",
+    ),
+    "community": (
+        "SELECT c.id, c.code, c.name, NULL::text AS parent, NULL::text AS parent_name,"
+        " CASE WHEN count(v.households) = count(v.id) AND count(v.id) > 0"
+        "  THEN sum(v.households) END AS households,"
+        " sum(ST_Area(v.geom::geography)) / 1e6 AS area_km2"
+        " FROM community c LEFT JOIN village v ON v.community_id = c.id GROUP BY c.id",
+        "iv.community_id",
+    ),
+}
+"""The units issues are counted by: (the units with households and area, the issue's key).
+A community's households are its villages' sum (unknown when any village's is)."""
+
+UNITS = tuple(_UNITS)
+"""village, grid, community: the units `unit_counts` groups by."""
+
+_UNIT_COUNTS = """
+    WITH units AS ({units}),
+    scope AS (
+        SELECT i.*, {key} AS unit_id FROM issue i
+        LEFT JOIN village iv ON iv.id = i.village_id
+        WHERE {key} IS NOT NULL
           AND (CAST(:start AS date) IS NULL OR i.found_on >= :start)
           AND (CAST(:end AS date) IS NULL OR i.found_on < :end)
     ),
     per_status AS (
-        SELECT village_id,
+        SELECT unit_id,
                count(*) FILTER (WHERE status = ANY(:open) AND deadline < :as_of) AS overdue,
                count(*) FILTER (WHERE rebound_of IS NOT NULL) AS rebounds,
-               coalesce(sum(closed_on - found_on) FILTER (WHERE status = 'closed'), 0) AS days
-        FROM scope GROUP BY village_id
+               coalesce(sum(closed_on - found_on) FILTER (WHERE status = 'closed'), 0) AS days,
+               count(*) FILTER (WHERE status = 'closed'
+                                AND (deadline IS NULL OR closed_on <= deadline)) AS on_time
+        FROM scope GROUP BY unit_id
     ),
     outcomes AS (
-        SELECT s.village_id,
+        SELECT s.unit_id,
                count(*) FILTER (WHERE e.kind = 'unrectified') AS unrectified,
                count(*) FILTER (WHERE e.kind = 'inadequate') AS inadequate
-        FROM issue_event e JOIN scope s ON s.id = e.issue_id GROUP BY s.village_id
+        FROM issue_event e JOIN scope s ON s.id = e.issue_id GROUP BY s.unit_id
+    ),
+    by_category AS (
+        SELECT unit_id, json_object_agg(category_code, n) AS j FROM
+          (SELECT unit_id, category_code, count(*) AS n FROM scope GROUP BY 1, 2) c
+        GROUP BY unit_id
+    ),
+    by_status AS (
+        SELECT unit_id, json_object_agg(status, n) AS j FROM
+          (SELECT unit_id, status, count(*) AS n FROM scope GROUP BY 1, 2) c
+        GROUP BY unit_id
     )
-    SELECT v.code, v.households, ST_Area(v.geom::geography) / 1e6 AS area_km2,
+    SELECT u.code, u.name, u.parent, u.parent_name, u.households, u.area_km2,
            coalesce(p.overdue, 0) AS overdue, coalesce(p.rebounds, 0) AS rebounds,
-           coalesce(p.days, 0) AS days, coalesce(o.unrectified, 0) AS unrectified,
-           coalesce(o.inadequate, 0) AS inadequate,
-           (SELECT coalesce(json_object_agg(category_code, n), '{}') FROM
-              (SELECT category_code, count(*) AS n FROM scope s WHERE s.village_id = v.id
-               GROUP BY category_code) c) AS by_category,
-           (SELECT coalesce(json_object_agg(status, n), '{}') FROM
-              (SELECT status, count(*) AS n FROM scope s WHERE s.village_id = v.id
-               GROUP BY status) c) AS by_status
-    FROM village v
-    LEFT JOIN per_status p ON p.village_id = v.id
-    LEFT JOIN outcomes o ON o.village_id = v.id
-    ORDER BY v.code
-    """
-)
+           coalesce(p.days, 0) AS days, coalesce(p.on_time, 0) AS closed_on_time,
+           coalesce(o.unrectified, 0) AS unrectified, coalesce(o.inadequate, 0) AS inadequate,
+           coalesce(bc.j, '{{}}') AS by_category, coalesce(bs.j, '{{}}') AS by_status
+    FROM units u
+    LEFT JOIN per_status p ON p.unit_id = u.id
+    LEFT JOIN outcomes o ON o.unit_id = u.id
+    LEFT JOIN by_category bc ON bc.unit_id = u.id
+    LEFT JOIN by_status bs ON bs.unit_id = u.id
+    ORDER BY u.code
+"""
+
+
+def unit_counts(
+    conn: Connection, unit: str, *, start: date | None, end: date | None, as_of: date
+) -> list[dict[str, Any]]:
+    """Per unit (`village`, `grid` or `community`; every one, by code): issues found in
+    [start, end) counted by category and status, overdue on `as_of`, closed on time,
+    rebounds, recheck outcomes, days to close; with the unit's name, its parent (a village's
+    community, a grid's village), households and area in km²."""
+    if unit not in _UNITS:
+        raise InvalidInput(
+            f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}", field="unit"
+        )
+    units, key = _UNITS[unit]
+    rows = conn.execute(
+        text(_UNIT_COUNTS.format(units=units, key=key)),
+        {"start": start, "end": end, "as_of": as_of, "open": list(OPEN_STATUSES)},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def village_counts(
     conn: Connection, *, start: date | None, end: date | None, as_of: date
 ) -> list[dict[str, Any]]:
-    """Per village (every village, by code): issues found in [start, end) counted by
-    category and status, overdue on `as_of`, rebounds, recheck outcomes, days to close."""
-    rows = conn.execute(
-        _VILLAGE_COUNTS,
-        {"start": start, "end": end, "as_of": as_of, "open": list(OPEN_STATUSES)},
-    ).mappings()
-    return [dict(r) for r in rows]
+    """`unit_counts` by village."""
+    return unit_counts(conn, "village", start=start, end=end, as_of=as_of)
 
 
 def due_for_recheck(

@@ -113,13 +113,18 @@ class Grid(Base):
     """网格: a part of a village with its grid leader (一网三联); boundary optional."""
 
     __tablename__ = "grid"
-    __table_args__ = (UniqueConstraint("village_id", "name", name="grid_village_name"),)
+    __table_args__ = (
+        UniqueConstraint("village_id", "name", name="grid_village_name"),
+        CheckConstraint("households IS NULL OR households >= 0", name="grid_households_nonneg"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(LONG_CODE_LEN), unique=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
     name: Mapped[str] = mapped_column(String(NAME_LEN))
     leader: Mapped[str | None] = mapped_column(String(PERSON_LEN))
+    households: Mapped[int | None] = mapped_column(Integer)
+    """For densities per 100 households of the grid (None: unknown)."""
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
     )
@@ -376,6 +381,48 @@ class Honor(Base):
     awarded_on: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+INTERVIEW_LEVELS = ("bottom", "streak")
+"""M4: bottom = one month in the bottom ten (分管领导约谈村支部书记); streak = two months running
+(镇主要领导约谈村支部书记及共同体副书记)."""
+
+
+class Interview(Base):
+    """约谈记录: an interview held because a village was in a month's bottom ten (M4).
+
+    Which interviews are due follows from the ranking and is not stored; a row is written
+    when one is recorded as held, with the names as they were then.
+    """
+
+    __tablename__ = "interview"
+    __table_args__ = (
+        UniqueConstraint("month", "village_id", name="interview_month_village"),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="interview_month_first_day"),
+        CheckConstraint(_in("level", INTERVIEW_LEVELS), name="interview_level_known"),
+        CheckConstraint("held_on >= month", name="interview_held_in_or_after_month"),
+        CheckConstraint(
+            "(scan_sha256 IS NULL) = (scan_path IS NULL)", name="interview_scan_complete"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    held_on: Mapped[date] = mapped_column(Date)
+    held_by: Mapped[str] = mapped_column(String(PERSON_LEN))
+    secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
+    deputy_secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
+    note: Mapped[str | None] = mapped_column(Text)
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    scan_path: Mapped[str | None] = mapped_column(Text)
+    scan_mime: Mapped[str | None] = mapped_column(String(40))
+    scan_bytes: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(NAME_LEN))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class Road(Base):

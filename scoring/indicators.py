@@ -1,4 +1,10 @@
-"""Per-village issue indicators, computed from counts that SQL (`GROUP BY`) already made."""
+"""Issue indicators of a village, a grid (网格) or a 党建共同体, from counts SQL already made.
+
+One computation for every unit: the database groups the issues by the unit's key
+(`geo.issue_reader.unit_counts`) and `unit_indicators` turns one unit's counts into what
+an official reads. `VillageIssueCounts`/`village_indicators` are the same things, named
+for the most common unit.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ CLOSED_STATUS = "closed"
 
 
 @dataclass(frozen=True)
-class VillageIssueCounts:
-    """One village's issue counts, as a `GROUP BY village` over issues and events returns them.
+class IssueCounts:
+    """One unit's issue counts, as a `GROUP BY` of the unit over issues and events returns them.
 
+    - `unit`: the code of the village, grid or community.
     - `by_category`, `by_status`: issue count per category code / per status
       (open, submitted, closed, unrectified, inadequate); both sum to the number of issues.
     - `households`, `area_km2`: for densities (None when unknown).
@@ -21,9 +28,10 @@ class VillageIssueCounts:
     - `rebounds`: issues linked as a rebound (反弹) of a closed one.
     - `unrectified`, `inadequate`: recheck outcomes 未整改 / 整改不到位 recorded (events).
     - `closed_days_total`: sum over closed issues of days from found to closed.
+    - `closed_on_time`: closed issues closed on or before their deadline (or without one).
     """
 
-    village: str
+    unit: str
     by_category: Mapping[str, int] = field(default_factory=dict)
     by_status: Mapping[str, int] = field(default_factory=dict)
     households: int | None = None
@@ -33,13 +41,23 @@ class VillageIssueCounts:
     unrectified: int = 0
     inadequate: int = 0
     closed_days_total: float = 0.0
+    closed_on_time: int = 0
+
+    @property
+    def village(self) -> str:
+        """The unit's code (named for village-level callers)."""
+        return self.unit
 
 
 @dataclass(frozen=True)
-class VillageIndicators:
-    """What an official reads about a village's issues; ratios are None when undefined."""
+class Indicators:
+    """What an official reads about a unit's issues; ratios are None when undefined.
 
-    village: str
+    `on_time_rate` (按期整改率) = closed on time ÷ (closed + overdue): issues still within
+    their deadline are not judged yet.
+    """
+
+    unit: str
     issues: int
     by_category: dict[str, int]
     by_status: dict[str, int]
@@ -52,6 +70,17 @@ class VillageIndicators:
     rebounds: int
     unrectified: int
     inadequate: int
+    closed_on_time: int = 0
+    on_time_rate: float | None = None
+
+    @property
+    def village(self) -> str:
+        """The unit's code (named for village-level callers)."""
+        return self.unit
+
+
+VillageIssueCounts = IssueCounts
+VillageIndicators = Indicators
 
 
 def _ratio(numerator: float, denominator: float | None) -> float | None:
@@ -60,13 +89,13 @@ def _ratio(numerator: float, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
-def village_indicators(counts: VillageIssueCounts) -> VillageIndicators:
-    """Densities, rectification rate (closed ÷ issues) and mean days to close of one village."""
+def unit_indicators(counts: IssueCounts) -> Indicators:
+    """Densities, rectification rate (closed ÷ issues), on-time rate, mean days to close."""
     issues = sum(counts.by_status.values())
     closed = counts.by_status.get(CLOSED_STATUS, 0)
     per_household = _ratio(issues, counts.households)
-    return VillageIndicators(
-        village=counts.village,
+    return Indicators(
+        unit=counts.unit,
         issues=issues,
         by_category=dict(counts.by_category),
         by_status=dict(counts.by_status),
@@ -79,12 +108,17 @@ def village_indicators(counts: VillageIssueCounts) -> VillageIndicators:
         rebounds=counts.rebounds,
         unrectified=counts.unrectified,
         inadequate=counts.inadequate,
+        closed_on_time=counts.closed_on_time,
+        on_time_rate=_ratio(counts.closed_on_time, closed + counts.overdue),
     )
 
 
-def town_indicators(counts: Iterable[VillageIssueCounts]) -> list[VillageIndicators]:
-    """Indicators of every village, in the order given."""
-    return [village_indicators(c) for c in counts]
+village_indicators = unit_indicators
+
+
+def town_indicators(counts: Iterable[IssueCounts]) -> list[Indicators]:
+    """Indicators of every unit, in the order given."""
+    return [unit_indicators(c) for c in counts]
 
 
 def tally(

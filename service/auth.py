@@ -181,3 +181,5 @@ Reader = Annotated[User | None, Depends(reader)]
 Writer = Annotated[User, Depends(require("admin", "inspector", "village"))]
 Inspector = Annotated[User, Depends(require("admin", "inspector"))]
 Admin = Annotated[User, Depends(require("admin"))]
+OfficeOrLeader = Annotated[User, Depends(require("admin", "leader"))]
+"""整治办 or a town leader: records interviews (约谈) held."""

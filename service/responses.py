@@ -292,3 +292,48 @@ class MonthWhatIfOut(BaseModel):
     points: float | None
     note: str
     warnings: list[str]
+
+
+class IndicatorValues(BaseModel):
+    """Issue indicators of a unit (village, grid, community) for issues found in a period."""
+
+    issues: int
+    by_category: dict[str, int]
+    by_status: dict[str, int]
+    closed: int
+    per_km2: float | None
+    per_100_households: float | None
+    rectification_rate: float | None
+    mean_days_to_close: float | None
+    overdue: int
+    rebounds: int
+    unrectified: int
+    inadequate: int
+    closed_on_time: int
+    on_time_rate: float | None
+
+
+class VillageIndicatorsOut(IndicatorValues):
+    """A village's indicators."""
+
+    village: str
+    name: str
+    community: str | None
+
+
+class GridIndicatorsOut(IndicatorValues):
+    """A grid's (网格) indicators."""
+
+    grid: str
+    name: str
+    village: str
+    village_name: str
+    households: int | None
+
+
+class CommunityIndicatorsOut(IndicatorValues):
+    """A 党建共同体's indicators (its villages' issues together)."""
+
+    community: str
+    name: str
+    households: int | None

@@ -7,13 +7,15 @@ per-village issue counts, aggregated with GROUP BY in PostGIS) and hands over pl
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
 from geo.errors import Conflict
-from scoring.indicators import VillageIssueCounts
+from scoring.indicators import IssueCounts, unit_indicators
 from scoring.inputs import Honor, ObservationScore, ScoringInput, ThirdPartyEvaluation, Village
 
 UNRECTIFIED_AT_CUTOFF = ("unrectified", "inadequate")
@@ -130,27 +132,59 @@ def load_scoring_input(
     )
 
 
+def counts_of(row: Mapping[str, Any]) -> IssueCounts:
+    """One row of `geo.issue_reader.unit_counts` as scoring's plain counts."""
+    return IssueCounts(
+        unit=row["code"],
+        by_category=dict(row["by_category"]),
+        by_status=dict(row["by_status"]),
+        households=row["households"],
+        area_km2=None if row["area_km2"] is None else float(row["area_km2"]),
+        overdue=row["overdue"],
+        rebounds=row["rebounds"],
+        unrectified=row["unrectified"],
+        inadequate=row["inadequate"],
+        closed_days_total=float(row["days"]),
+        closed_on_time=row["closed_on_time"],
+    )
+
+
 def village_issue_counts(
     conn: Connection,
     *,
     start: date | None = None,
     end: date | None = None,
     as_of: date | None = None,
-) -> list[VillageIssueCounts]:
+) -> list[IssueCounts]:
     """Per-village issue counts found in [start, end), aggregated in PostGIS."""
-    rows = issue_reader.village_counts(conn, start=start, end=end, as_of=as_of or date.today())
-    return [
-        VillageIssueCounts(
-            village=r["code"],
-            by_category=dict(r["by_category"]),
-            by_status=dict(r["by_status"]),
-            households=r["households"],
-            area_km2=float(r["area_km2"]),
-            overdue=r["overdue"],
-            rebounds=r["rebounds"],
-            unrectified=r["unrectified"],
-            inadequate=r["inadequate"],
-            closed_days_total=float(r["days"]),
+    rows = issue_reader.unit_counts(
+        conn, "village", start=start, end=end, as_of=as_of or date.today()
+    )
+    return [counts_of(r) for r in rows]
+
+
+def unit_indicator_rows(
+    conn: Connection,
+    unit: str,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    as_of: date | None = None,
+) -> list[dict[str, Any]]:
+    """Indicators of every village, grid or community: code, name, parent (a grid's
+    village, a village's community) and scoring's `unit_indicators`, by code."""
+    rows = issue_reader.unit_counts(conn, unit, start=start, end=end, as_of=as_of or date.today())
+    out = []
+    for row in rows:
+        values = unit_indicators(counts_of(row)).__dict__
+        out.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "parent": row["parent"],
+                "parent_name": row["parent_name"],
+                "households": row["households"],
+                **{k: v for k, v in values.items() if k != "unit"},
+            }
         )
-        for r in rows
-    ]
+    return out

@@ -38,6 +38,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "village": ("village", "village_code", "村编码", "所属村", "村代码", "村", "村名"),
         "name": ("name", "网格名称", "网格", "名称", "grid", "grid_name"),
         "leader": ("leader", "网格长", "负责人", "grid_leader"),
+        "households": ("households", "户数", "总户数", "农户数"),
     },
     "roads": {
         "code": ("code", "道路编码", "编码", "编号", "road_code"),

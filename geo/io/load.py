@@ -284,6 +284,7 @@ def load_grids(
         for v, n in zip(village_ids[missing.to_numpy()], fields["name"][missing], strict=True)
     ]
     duplicates_in_file(codes, rows, field=table.label("code"), report=report)
+    households = _integers(table, "households", report)
     pair = pd.Series([f"{v}\x00{n}" for v, n in zip(village_ids, fields["name"], strict=True)])
     duplicates_in_file(
         pair.where(fields["name"].notna().to_numpy()),
@@ -304,7 +305,7 @@ def load_grids(
         conn,
         "grid_import",
         "row int, code text, village_id int, name text,"
-        " leader text, geom geometry(MultiPolygon, 4326)",
+        " leader text, households int, geom geometry(MultiPolygon, 4326)",
     )
     bulk.copy_columns(
         conn,
@@ -315,6 +316,7 @@ def load_grids(
             bulk.optional_int4_column("village_id", village_ids),
             bulk.text_column("name", fields["name"]),
             bulk.text_column("leader", fields["leader"]),
+            bulk.int4_column("households", np.nan_to_num(households), np.isnan(households)),
             bulk.ewkb_column("geom", boundaries),
         ],
     )
@@ -336,10 +338,11 @@ def load_grids(
         return
     fresh = conn.execute(
         text(
-            "INSERT INTO grid (code, village_id, name, leader, geom)"
-            " SELECT code, village_id, name, leader, geom FROM grid_import ORDER BY row"
-            " ON CONFLICT (code) DO UPDATE SET village_id = EXCLUDED.village_id,"
+            "INSERT INTO grid (code, village_id, name, leader, households, geom)"
+            " SELECT code, village_id, name, leader, households, geom FROM grid_import"
+            " ORDER BY row ON CONFLICT (code) DO UPDATE SET village_id = EXCLUDED.village_id,"
             " name = EXCLUDED.name, leader = coalesce(EXCLUDED.leader, grid.leader),"
+            " households = coalesce(EXCLUDED.households, grid.households),"
             " geom = coalesce(EXCLUDED.geom, grid.geom)"
             " RETURNING (xmax = 0) AS inserted"
         )

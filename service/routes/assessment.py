@@ -24,7 +24,6 @@ from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
 from geo.third_party import create_batch, import_third_party, list_batches
 from geo.vocab import NAME_LEN, NOTE_LEN
-from scoring.indicators import VillageIndicators, town_indicators
 from service.auth import Admin, Inspector, Reader
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
@@ -32,19 +31,22 @@ from service.rankings import month_ranking_dict, what_if_dict, year_ranking_dict
 from service.responses import (
     BatchImported,
     BatchOut,
+    CommunityIndicatorsOut,
     Created,
+    GridIndicatorsOut,
     MonthReport,
     MonthWhatIfOut,
     RoundOpened,
     RoundOut,
     Saved,
+    VillageIndicatorsOut,
     VillageRecheckOut,
     YearReport,
     YearWhatIfOut,
 )
 from service.routes.imports import unpack_upload
 from service.schemas import Count, Day, RequestModel, YearPath
-from service.scoring_data import village_issue_counts
+from service.scoring_data import unit_indicator_rows
 from service.uploads import (
     UploadLimits,
     read_honor_upload,
@@ -329,7 +331,17 @@ def get_what_if(
     return what_if_dict(conn, year, village=village, month=month, rules=request.app.state.rules)
 
 
-@router.get("/indicators", response_model=list[VillageIndicators])
+def _own_community(conn: ConnDep, village: str) -> str | None:
+    return conn.execute(
+        text(
+            "SELECT c.code FROM village v JOIN community c ON c.id = v.community_id"
+            " WHERE v.code = :v"
+        ),
+        {"v": village},
+    ).scalar()
+
+
+@router.get("/indicators", response_model=list[VillageIndicatorsOut])
 def get_indicators(
     conn: ConnDep,
     user: Reader,
@@ -342,5 +354,49 @@ def get_indicators(
     A village user gets its own village's line only.
     """
     own = village_scope(user, ())
-    counts = village_issue_counts(conn, start=start, end=end, as_of=as_of)
-    return [i.__dict__ for i in town_indicators(counts) if not own or i.village in own]
+    rows = unit_indicator_rows(conn, "village", start=start, end=end, as_of=as_of)
+    return [
+        r | {"village": r["code"], "community": r["parent"]}
+        for r in rows
+        if not own or r["code"] in own
+    ]
+
+
+@router.get("/indicators/grids", response_model=list[GridIndicatorsOut])
+def get_grid_indicators(
+    conn: ConnDep,
+    user: Reader,
+    village: Annotated[list[str] | None, Query(description="village code(s)")] = None,
+    start: Day | None = None,
+    end: Day | None = None,
+    as_of: Day | None = None,
+) -> list[dict[str, Any]]:
+    """Per-grid (网格, 一网三联) issue indicators for issues found in [start, end).
+
+    `village` limits the grids to those villages'; a village user gets its own grids only.
+    """
+    villages = village_scope(user, split_values(village))
+    rows = unit_indicator_rows(conn, "grid", start=start, end=end, as_of=as_of)
+    return [
+        r | {"grid": r["code"], "village": r["parent"], "village_name": r["parent_name"]}
+        for r in rows
+        if not villages or r["parent"] in villages
+    ]
+
+
+@router.get("/indicators/communities", response_model=list[CommunityIndicatorsOut])
+def get_community_indicators(
+    conn: ConnDep,
+    user: Reader,
+    start: Day | None = None,
+    end: Day | None = None,
+    as_of: Day | None = None,
+) -> list[dict[str, Any]]:
+    """Per-党建共同体 issue indicators (its villages' issues) for issues found in [start, end).
+
+    A village user gets its own community's line only.
+    """
+    own = village_scope(user, ())
+    community = _own_community(conn, own[0]) if own else None
+    rows = unit_indicator_rows(conn, "community", start=start, end=end, as_of=as_of)
+    return [r | {"community": r["code"]} for r in rows if not own or r["code"] == community]

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import geopandas as gpd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from geo import frames
 from geo.categories import CATEGORIES
-from geo.issue_filter import IssueFilter
+from geo.issue_filter import IssueFilter, parse_month
+from geo.issue_reader import UNITS
 from geo.ledger import ledger_rows, ledger_workbook
+from geo.xlsx import titled_table
 from scoring.report import write_xlsx, year_sheets
 from service.auth import Reader
 from service.deps import ConnDep
-from service.filters import IssueFilterDep
+from service.filters import IssueFilterDep, village_scope
+from service.interviews import due_interviews, interview_out
 from service.rankings import year_ranking
-from service.schemas import YearPath
+from service.schemas import Day, YearPath
+from service.scoring_data import unit_indicator_rows
+from service.tables import (
+    INTERVIEW_COLUMNS,
+    UNIT_LABELS,
+    csv_bytes,
+    indicator_columns,
+    indicator_rows,
+    interview_rows,
+)
 
 router = APIRouter(prefix="/exports", tags=["exports 导出"])
 
@@ -87,10 +100,106 @@ def export_ledger(conn: ConnDep, selection: IssueFilterDep) -> Response:
 
 @router.get("/year/{year}.xlsx", response_class=Response)
 def export_year(year: YearPath, request: Request, conn: ConnDep, user: Reader) -> Response:
-    """年度考核结果: ranking, line items, monthly rankings, villages not scored."""
+    """年度考核结果: ranking, line items, monthly rankings, villages not scored, the
+    interviews of every month (约谈记录), and the year's issue indicators per village, grid
+    and community."""
     del user
     result = year_ranking(conn, year, rules=request.app.state.rules)
+    settings = request.app.state.settings
+    sheets = year_sheets(result)
+    interviews = [
+        interview_out(item)
+        for month in result.months
+        for item in due_interviews(
+            conn,
+            month.month,
+            rules=request.app.state.rules,
+            late_days=settings.interview_late_days,
+            result=month,
+        )
+    ]
+    sheets["约谈记录 interviews"] = (
+        [header for _, header in INTERVIEW_COLUMNS],
+        interview_rows(interviews),
+    )
+    for unit in UNITS:
+        rows = unit_indicator_rows(
+            conn, unit, start=date(year, 1, 1), end=date(year + 1, 1, 1), as_of=date(year, 12, 31)
+        )
+        sheets[f"{UNIT_LABELS[unit]}指标 {unit}"] = (
+            [header for _, header in indicator_columns(unit)],
+            indicator_rows(unit, rows),
+        )
     with tempfile.TemporaryDirectory() as folder:
-        path = write_xlsx(year_sheets(result), Path(folder) / "year.xlsx")
+        path = write_xlsx(sheets, Path(folder) / "year.xlsx")
         body = path.read_bytes()
     return _download(body, XLSX, f"{year}年度人居环境考核.xlsx")
+
+
+TableFormat = Annotated[str, PathParam(pattern="^(csv|xlsx)$", description="csv | xlsx")]
+
+
+def _table_download(
+    columns: Sequence[tuple[str, str]], rows: list[list[Any]], *, fmt: str, title: str, name: str
+) -> Response:
+    if fmt == "csv":
+        return _download(csv_bytes(columns, rows), FORMATS["csv"][0], f"{name}.csv")
+    body = titled_table(
+        sheet=name[:31],
+        title=title,
+        columns=[(key, header, max(10, len(header))) for key, header in columns],
+        rows=rows,
+    )
+    return _download(body, XLSX, f"{name}.xlsx")
+
+
+@router.get("/interviews.{fmt}", response_class=Response)
+def export_interviews(
+    request: Request,
+    conn: ConnDep,
+    user: Reader,
+    fmt: TableFormat,
+    month: Annotated[str, Query(description="the ranking month, YYYY-MM")],
+    as_of: Annotated[Day | None, Query(description="judge 'late' on this day")] = None,
+) -> Response:
+    """约谈记录 of a month as CSV or XLSX: due, held and late interviews."""
+    parse_month(month)
+    villages = village_scope(user, ())
+    items = due_interviews(
+        conn,
+        month,
+        rules=request.app.state.rules,
+        late_days=request.app.state.settings.interview_late_days,
+        today=as_of,
+        villages=villages,
+    )
+    rows = interview_rows(interview_out(i) for i in items)
+    return _table_download(
+        INTERVIEW_COLUMNS, rows, fmt=fmt, title=f"约谈记录 {month}", name=f"约谈记录-{month}"
+    )
+
+
+@router.get("/indicators/{unit}.{fmt}", response_class=Response)
+def export_indicators(
+    conn: ConnDep,
+    user: Reader,
+    unit: Annotated[
+        str,
+        PathParam(pattern="^(village|grid|community)$", description="village | grid | community"),
+    ],
+    fmt: TableFormat,
+    start: Day | None = None,
+    end: Day | None = None,
+    as_of: Day | None = None,
+) -> Response:
+    """Issue indicators per village, grid or community as CSV or XLSX (the API's columns)."""
+    del user
+    rows = unit_indicator_rows(conn, unit, start=start, end=end, as_of=as_of)
+    label = UNIT_LABELS[unit]
+    return _table_download(
+        indicator_columns(unit),
+        indicator_rows(unit, rows),
+        fmt=fmt,
+        title=f"{label}问题指标（截至 {as_of or date.today():%Y-%m-%d}）",
+        name=f"{label}指标",
+    )

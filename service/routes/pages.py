@@ -11,14 +11,17 @@ from sqlalchemy import Connection, text
 
 from geo import issue_reader
 from geo.assessment import publication_of
-from geo.errors import NotFound
+from geo.errors import Forbidden, NotFound
+from geo.interviews import deadline_of
 from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
 from geo.vocab import status_label
 from scoring.inputs import next_month
 from service.deps import ConnDep
 from service.filters import village_scope
+from service.interviews import due_interviews, interviews_before
 from service.rankings import month_ranking
+from service.scoring_data import unit_indicator_rows
 from service.web import PageLang, PageReader, page_context, render, templates
 
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
@@ -48,6 +51,17 @@ def _next_month(month: str) -> str:
     return next_month(f"{parse_month(month):%Y-%m}")
 
 
+def _communities(conn: Connection) -> list[Any]:
+    return list(
+        conn.execute(
+            text(
+                "SELECT c.code, c.name, count(v.id) AS villages FROM community c"
+                " LEFT JOIN village v ON v.community_id = c.id GROUP BY c.id ORDER BY c.code"
+            )
+        ).mappings()
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
     request: Request, conn: ConnDep, user: PageReader, lang: PageLang, month: str | None = None
@@ -55,13 +69,23 @@ def dashboard(
     """总览: counts, maps, this month's bottom ten with interviews, the recheck list."""
     month = month or _latest_scored_month(conn)
     ranking: list[Any] = []
+    result = None
     if month:
         try:
-            ranking = list(month_ranking(conn, month, rules=request.app.state.rules).ranking)
+            result = month_ranking(conn, month, rules=request.app.state.rules)
+            ranking = list(result.ranking)
         except NotFound:
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
+    interview_args: dict[str, Any] = {
+        "rules": request.app.state.rules,
+        "late_days": request.app.state.settings.interview_late_days,
+        "today": today,
+        "villages": villages,
+    }
+    interviews = due_interviews(conn, month, result=result, **interview_args) if month else []
+    late_earlier = interviews_before(conn, month, **interview_args) if month else []
     counts = issue_reader.status_counts(conn, IssueFilter(villages=villages, as_of=today))
     counts["villages"] = conn.execute(
         text(
@@ -99,6 +123,14 @@ def dashboard(
         recheck=recheck,
         recheck_month=recheck_month,
         publication=publication_of(conn, month) if month else None,
+        interviews=interviews,
+        interview_counts={
+            status: sum(i.status == status for i in interviews)
+            for status in ("due", "held", "late")
+        },
+        late_earlier=late_earlier,
+        interview_deadline=deadline_of(month, interview_args["late_days"]) if month else None,
+        communities=_communities(conn),
     )
 
 
@@ -150,4 +182,101 @@ def site_visit(
         stops=stops,
         photos=photos,
         walk_m=entry.walk_m if entry else 0.0,
+    )
+
+
+@router.get("/pages/communities/{code}", response_class=HTMLResponse)
+def community_page(
+    code: str,
+    request: Request,
+    conn: ConnDep,
+    user: PageReader,
+    lang: PageLang,
+    month: Annotated[str | None, Query(description="the ranking month, YYYY-MM")] = None,
+) -> HTMLResponse:
+    """党建共同体: for its secretary (一线指挥长), its villages with their rank of the month,
+    the interviews due, held and late, and the issue indicators of the villages and grids.
+
+    Without `month`, the latest month with scores. A village user sees its own community.
+    """
+    community = (
+        conn.execute(
+            text(
+                "SELECT id, code, name, secretary, deputy_secretary FROM community WHERE code = :c"
+            ),
+            {"c": code},
+        )
+        .mappings()
+        .first()
+    )
+    if community is None:
+        raise NotFound(f"no community with code {code!r}", field="code")
+    members = list(
+        conn.execute(
+            text(
+                "SELECT code, name, party_secretary, households FROM village"
+                " WHERE community_id = :id ORDER BY code"
+            ),
+            {"id": community["id"]},
+        ).mappings()
+    )
+    codes = [m["code"] for m in members]
+    own = village_scope(user, ())
+    if own and own[0] not in codes:
+        raise Forbidden(
+            f"user {user.name if user else ''} sees its own community only", field="code"
+        )
+    month = month or _latest_scored_month(conn)
+    standings: dict[str, Any] = {}
+    ranked = 0
+    result = None
+    if month:
+        try:
+            result = month_ranking(conn, month, rules=request.app.state.rules)
+        except NotFound:
+            result = None
+    if result is not None:
+        ranked = len(result.ranking)
+        standings = {s.village: s for s in result.ranking if s.village in codes}
+    settings = request.app.state.settings
+    interview_args: dict[str, Any] = {
+        "rules": request.app.state.rules,
+        "late_days": settings.interview_late_days,
+        "villages": codes,
+    }
+    interviews = due_interviews(conn, month, result=result, **interview_args) if month else []
+    late_earlier = interviews_before(conn, month, **interview_args) if month else []
+    by_village = {i.village: i for i in interviews}
+    year = int(month[:4]) if month else date.today().year
+    period = {"start": date(year, 1, 1), "end": date(year + 1, 1, 1)}
+    indicators = {
+        r["code"]: r for r in unit_indicator_rows(conn, "village", **period) if r["code"] in codes
+    }
+    totals = next(
+        (r for r in unit_indicator_rows(conn, "community", **period) if r["code"] == code), None
+    )
+    grids = [r for r in unit_indicator_rows(conn, "grid", **period) if r["parent"] in codes]
+    rows = [
+        {
+            **m,
+            "standing": standings.get(m["code"]),
+            "interview": by_village.get(m["code"]),
+            "indicators": indicators.get(m["code"]),
+        }
+        for m in members
+    ]
+    rows.sort(key=lambda r: (r["standing"] is None, r["standing"].rank if r["standing"] else 0))
+    return render(
+        request,
+        "community.html",
+        lang,
+        community=community,
+        month=month,
+        year=year,
+        ranked=ranked,
+        rows=rows,
+        interviews=interviews,
+        late_earlier=late_earlier,
+        totals=totals,
+        grids=grids,
     )

@@ -43,6 +43,23 @@ def test_grids_from_csv_with_and_without_boundaries(town, tmp_path):
     assert (report.inserted, report.updated) == (0, 3)
 
 
+def test_grid_households_are_imported_and_checked(town, tmp_path):
+    path = tmp_path / "grids.csv"
+    frame = pd.DataFrame(
+        {"村编码": ["V01", "V01"], "网格名称": ["一网格", "二网格"], "户数": [40, None]}
+    )
+    frame.to_csv(path, index=False)
+    assert import_file(town, "grids", path).inserted == 2
+    with town.connect() as conn:
+        households = conn.execute(text("SELECT households FROM grid ORDER BY code")).scalars()
+        assert list(households) == [40, None]
+    frame.assign(户数=["四十", None]).to_csv(path, index=False)
+    with pytest.raises(ImportFailed) as failed:
+        import_file(town, "grids", path)
+    (problem,) = failed.value.report.errors
+    assert (problem.row, problem.field) == (2, "户数")
+
+
 def test_grid_of_unknown_village(town, tmp_path):
     path = tmp_path / "grids.csv"
     pd.DataFrame({"村编码": ["V09"], "网格名称": ["一网格"]}).to_csv(path, index=False)

@@ -1,0 +1,59 @@
+"""The community page (for its secretary) and the dashboard's interview block."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+
+def _setup(client, tokens, url):
+    scores = [
+        {"month": m, "village": v, "group": "一", "score": s}
+        for m in ("2024-03", "2024-04")
+        for v, s in (("W01", 80), ("E01", 60))
+    ]
+    client.post("/scores", json=scores, headers=tokens["admin"])
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE community SET secretary = '周书记', deputy_secretary = '李副书记'")
+        )
+        conn.execute(text("UPDATE village SET party_secretary = '张书记' WHERE code = 'W01'"))
+    engine.dispose()
+
+
+def test_community_page_lists_villages_ranks_and_interviews(client, tokens, two_villages_url):
+    _setup(client, tokens, two_villages_url)
+    held = {"held_on": "2024-04-03", "held_by": "王副镇长"}
+    client.post("/interviews/2024-03/W01", json=held, headers=tokens["admin"])
+    page = client.get("/pages/communities/C1?month=2024-04")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "一号共同体" in html and "周书记" in html and "李副书记" in html
+    # E01 (60) ranks 2nd, W01 (80) 1st; both in the bottom ten two months running
+    assert html.index('data-village="W01"') < html.index('data-village="E01"')
+    assert "镇主要领导" in html and "共同体副书记李副书记" in html
+    # March: W01's interview held, E01's never held → late, listed under earlier months
+    assert 'id="interviews-late"' in html
+    late_table = html[html.index('id="interviews-late"') :]
+    assert 'data-village="E01"' in late_table and 'data-village="W01"' not in late_table
+    english = client.get("/pages/communities/C1?month=2024-04&lang=en").text
+    assert "Villages and their ranks" in english
+    assert client.get("/pages/communities/NOPE").status_code == 404
+    assert "text/html" in client.get("/pages/communities/NOPE").headers["content-type"]
+
+
+def test_dashboard_shows_interviews_due_held_and_late(client, tokens, two_villages_url):
+    _setup(client, tokens, two_villages_url)
+    held = {"held_on": "2024-04-03", "held_by": "王副镇长"}
+    client.post("/interviews/2024-03/W01", json=held, headers=tokens["admin"])
+    html = client.get("/?month=2024-03", headers=tokens["leader"]).text
+    assert 'id="interviews"' in html
+    assert 'id="n-interviews-held" class="good">1<' in html
+    # today is long after 2024-04-15: E01's March interview is late
+    assert 'id="n-interviews-late" class="bad">1<' in html
+    assert 'id="n-interviews-due">0<' in html
+    assert "/pages/communities/C1" in html
+    april = client.get("/?month=2024-04", headers=tokens["leader"]).text
+    # April's two are late, and March's E01 is still outstanding
+    assert 'id="n-interviews-late" class="bad">3<' in april
+    assert 'id="interviews-late"' in april
