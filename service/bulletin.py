@@ -27,12 +27,14 @@ from sqlalchemy import Connection
 from geo import issue_reader
 from geo.errors import CunrongError, InvalidInput, NotFound
 from geo.frames import villages_frame
+from geo.interviews import DEFAULT_LATE_DAYS
 from geo.issue_filter import parse_month
 from geo.issue_reader import IssueQuery
 from geo.maps.static_ranking import ranking_picture
 from geo.photos import ensure_public_copies, thumbnail_path
 from scoring.results import MonthlyResult
 from scoring.rules import Rules
+from service.interviews import due_interviews
 from service.rankings import month_ranking
 from service.render import RenderFailed
 from service.scoring_data import village_issue_counts
@@ -40,6 +42,8 @@ from service.scoring_data import village_issue_counts
 FORMATS = ("pdf", "png")
 TYPICAL_COUNT = 3
 """How many typical problems (典型问题) the bulletin shows at most."""
+INTERVIEW_STATUS_ZH = {"due": "待约谈", "held": "已约谈", "late": "逾期未约谈"}
+"""How the bulletin words an interview's status (geo.interviews)."""
 SLIDE_SIZE = (1920, 1080)
 """The PNG slide's pixels: 16:9 for the LED screen and the 宣传栏."""
 CHROMIUM_TIMEOUT_S = 60.0
@@ -225,6 +229,7 @@ def bulletin_data(
     photo_root: Path,
     town_name: str,
     today: date | None = None,
+    interview_late_days: int = DEFAULT_LATE_DAYS,
 ) -> dict[str, Any]:
     """Everything the bulletin shows for `month`; NotFound when nobody was scored then."""
     first, nxt = month_bounds(month)
@@ -281,7 +286,27 @@ def bulletin_data(
         "issued": as_of,
         "rows": rows,
         "bottom": bottom,
-        "interviews": [r for r in rows if r["interview"]],
+        "interviews": [
+            {
+                "rank": i.rank,
+                "name": i.village_name,
+                "score": i.score,
+                "interviewer": i.interviewer,
+                "interviewees": i.interviewees,
+                "deadline": i.deadline,
+                "status": INTERVIEW_STATUS_ZH.get(i.status, i.status),
+                "held_on": i.held_on,
+            }
+            for i in due_interviews(
+                conn,
+                month,
+                rules=rules,
+                late_days=interview_late_days,
+                today=today or date.today(),
+                result=result,
+            )
+            if i.due
+        ],
         "not_scored": [names.get(code, code) for code in result.not_scored],
         "warnings": list(result.warnings),
         "map_uri": "data:image/png;base64," + base64.b64encode(picture).decode("ascii"),
@@ -362,11 +387,18 @@ def bulletin(
     town_name: str,
     today: date | None = None,
     timeout_s: float = CHROMIUM_TIMEOUT_S,
+    interview_late_days: int = DEFAULT_LATE_DAYS,
 ) -> bytes:
     """The bulletin of `month` as PDF or PNG bytes."""
     if fmt not in FORMATS:
         raise InvalidInput(f"expected format pdf or png, got {fmt!r}", field="format")
     data = bulletin_data(
-        conn, month, rules=rules, photo_root=photo_root, town_name=town_name, today=today
+        conn,
+        month,
+        rules=rules,
+        photo_root=photo_root,
+        town_name=town_name,
+        today=today,
+        interview_late_days=interview_late_days,
     )
     return render(render_html(data, fmt), fmt, timeout_s=timeout_s)

@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
                     photo_root=settings.photo_dir,
                     town_name=settings.town_name,
                     timeout_s=settings.bulletin_timeout_s,
+                    interview_late_days=settings.interview_late_days,
                 )
         except CunrongError as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -41,6 +41,7 @@ def get_bulletin(
         photo_root=request.app.state.photo_root,
         town_name=settings.town_name,
         timeout_s=settings.bulletin_timeout_s,
+        interview_late_days=settings.interview_late_days,
     )
     return Response(
         data,

@@ -75,6 +75,9 @@ def test_cli_pdf_has_heading_month_ranking_and_bottom_ten(sample_url: str, tmp_p
     section = words[words.index("后十名及约谈") :]
     for name in bottom:
         assert name in section, name
+    # interviews due (geo.interviews): May's are past their deadline by now, none held
+    assert section[: section.index("典型问题曝光")].count("逾期未约谈") == 10
+    assert "村支部书记" in section
     assert "典型问题曝光" in words and "整改示范" in words
     # the first row: rank 1, its village, and its rank change column
     first = next(line for line in words.splitlines() if ranking[0][0] in line)
