@@ -25,11 +25,13 @@ system:
 	echo "Installing PostgreSQL + PostGIS (apt-get)…"; \
 	$(APT) update -qq && $(APT) install -y -qq postgresql postgresql-postgis >/dev/null
 
-## Headless Chromium and CJK fonts, for the browser tests.
+## Headless Chromium and CJK fonts: the browser tests and the monthly bulletin (月度通报);
+## poppler-utils (pdftotext, pdftoppm) reads the bulletin back in the tests.
 browser:
-	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then exit 0; fi; \
-	echo "Installing chromium and CJK fonts (apt-get)…"; \
-	$(APT) update -qq && $(APT) install -y -qq chromium fonts-noto-cjk >/dev/null
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" && \
+	   command -v pdftotext >/dev/null; then exit 0; fi; \
+	echo "Installing chromium, CJK fonts and poppler-utils (apt-get)…"; \
+	$(APT) update -qq && $(APT) install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null
 
 $(BIN)/python:
 	@if ! $(PY) -m venv --help >/dev/null 2>&1 || ! $(PY) -c "import ensurepip" 2>/dev/null; then \
@@ -48,7 +50,7 @@ db: system venv
 	@if [ -z "$$DATABASE_URL" ]; then $(CUNRONG) db start; fi
 	$(CUNRONG) db upgrade
 
-sample: db
+sample: db browser
 	$(CUNRONG) sample load --if-empty
 
 demo: sample

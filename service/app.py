@@ -23,6 +23,7 @@ from service.rankings import rules_for
 from service.routes import (
     account,
     assessment,
+    bulletins,
     categories,
     exports,
     field,
@@ -96,6 +97,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         field,
         account,
         office,
+        bulletins,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

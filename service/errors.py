@@ -25,6 +25,7 @@ from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound
 from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
 from service.auth import Unauthorized
+from service.render import RenderFailed
 from service.web import error_page, is_page_path, login_redirect
 
 log = logging.getLogger("cunrong.errors")
@@ -40,6 +41,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
+    RenderFailed: 503,
     CunrongError: 400,
     ScoringError: 422,
     RequestValidationError: 422,

@@ -83,6 +83,10 @@ class ServiceSettings(BaseSettings):
     """The service's name in the API docs."""
     rules_file: Path | None = None
     """The town's assessment rules (default: scoring/rules.toml)."""
+    town_name: str = "大张庄镇"
+    """The town's name, the heading of the monthly bulletin (月度通报)."""
+    bulletin_timeout_s: float = 60.0
+    """How long headless Chromium may take to print one bulletin (PDF or PNG)."""
     interview_late_days: int = Field(default=defaults.INTERVIEW_LATE_DAYS, ge=0, le=366)
     """An interview (约谈) not held within this many days after its ranking month is late."""
     tianditu_key: str | None = Field(

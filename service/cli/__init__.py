@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from service.cli import bulletin as bulletin_cli
 from service.cli import categories as category_cli
 from service.cli import db as db_cli
 from service.cli import imports as import_cli
@@ -30,6 +31,7 @@ app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
 serve_cli.register(app)
+bulletin_cli.register(app)
 
 
 @app.callback()

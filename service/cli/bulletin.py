@@ -1,0 +1,58 @@
+"""`cunrong bulletin MONTH -o 通报.pdf`: the monthly bulletin (月度通报) as PDF or PNG."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class BulletinFormat(StrEnum):
+    """A4 PDF, or a 16:9 PNG slide for the LED screen and the 宣传栏."""
+
+    pdf = "pdf"
+    png = "png"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `bulletin` command to the root app."""
+
+    @app.command()
+    def bulletin(
+        ctx: typer.Context,
+        month: Annotated[str, typer.Argument(help="The month, YYYY-MM (e.g. 2024-05).")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
+        fmt: Annotated[
+            BulletinFormat, typer.Option("--format", help="pdf (A4) or png (16:9 slide).")
+        ] = BulletinFormat.pdf,
+    ) -> None:
+        """月度通报: the month's ranking, map, bottom ten, interviews and typical problems."""
+        from geo.db import make_engine
+        from geo.errors import CunrongError
+        from service.bulletin import bulletin as make_bulletin
+        from service.cli.common import settings_of
+        from service.rankings import rules_for
+
+        settings = settings_of(ctx)
+        engine = make_engine(settings.engine_url())
+        try:
+            with engine.connect() as conn:
+                data = make_bulletin(
+                    conn,
+                    month,
+                    fmt=fmt.value,
+                    rules=rules_for(settings.rules_file),
+                    photo_root=settings.photo_dir,
+                    town_name=settings.town_name,
+                    timeout_s=settings.bulletin_timeout_s,
+                    interview_late_days=settings.interview_late_days,
+                )
+        except CunrongError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        finally:
+            engine.dispose()
+        output.write_bytes(data)
+        typer.echo(f"wrote {output} ({len(data) // 1024} KiB, {fmt.value})")
