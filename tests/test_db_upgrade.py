@@ -13,6 +13,7 @@ from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from geo.migrate import upgrade
 from service.cli import app
 from tests.cli import runner_for
 from tests.postgis import PostgisServer
@@ -82,3 +83,12 @@ def test_without_the_right_to_add_postgis_one_line_says_what_to_run(pg_server, b
         pg_server.drop(bare_database)
         with pg_server._admin() as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def test_a_database_behind_the_code_is_told_to_upgrade(pg_server, bare_database):
+    url = pg_server.url_of(bare_database)
+    upgrade(url, "0005")  # before sign-in added the users' password column
+    result = runner_for(url).invoke(app, ["user", "list"])
+    assert result.exit_code == 1
+    assert "run `cunrong db upgrade`" in result.output, result.output
+    assert "Traceback" not in result.output

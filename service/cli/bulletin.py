@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Connection
 
 
 class BulletinFormat(StrEnum):
@@ -29,30 +30,24 @@ def register(app: typer.Typer) -> None:
         ] = BulletinFormat.pdf,
     ) -> None:
         """月度通报: the month's ranking, map, bottom ten, interviews and typical problems."""
-        from geo.db import make_engine
-        from geo.errors import CunrongError
         from service.bulletin import bulletin as make_bulletin
-        from service.cli.common import settings_of
+        from service.cli.common import run_job, settings_of
         from service.rankings import rules_for
 
         settings = settings_of(ctx)
-        engine = make_engine(settings.engine_url())
-        try:
-            with engine.connect() as conn:
-                data = make_bulletin(
-                    conn,
-                    month,
-                    fmt=fmt.value,
-                    rules=rules_for(settings.rules_file),
-                    photo_root=settings.photo_dir,
-                    town_name=settings.town_name,
-                    timeout_s=settings.bulletin_timeout_s,
-                    interview_late_days=settings.interview_late_days,
-                )
-        except CunrongError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=1) from None
-        finally:
-            engine.dispose()
-        output.write_bytes(data)
-        typer.echo(f"wrote {output} ({len(data) // 1024} KiB, {fmt.value})")
+
+        def job(conn: Connection) -> None:
+            data = make_bulletin(
+                conn,
+                month,
+                fmt=fmt.value,
+                rules=rules_for(settings.rules_file),
+                photo_root=settings.photo_dir,
+                town_name=settings.town_name,
+                timeout_s=settings.bulletin_timeout_s,
+                interview_late_days=settings.interview_late_days,
+            )
+            output.write_bytes(data)
+            typer.echo(f"wrote {output} ({len(data) // 1024} KiB, {fmt.value})")
+
+        run_job(settings, job)

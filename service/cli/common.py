@@ -69,6 +69,12 @@ def run_job(
         fail(f"cannot write {exc.filename or ''} ({exc.strerror or exc})")
     except Exception as exc:
         if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
+            cause = getattr(exc, "orig", None)
+            if type(cause).__name__ in ("UndefinedColumn", "UndefinedTable"):
+                fail(
+                    "the database's schema is older than this version of cunrong"
+                    f" ({str(cause).splitlines()[0]}): run `cunrong db upgrade`"
+                )
             fail(f"cannot use the database ({exc.__class__.__name__}: {exc})")
         raise
     finally:

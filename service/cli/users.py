@@ -13,7 +13,7 @@ from geo.db import make_engine
 from geo.errors import CunrongError
 from geo.models import USER_ROLES
 from geo.users import create_user, deactivate_user, list_users
-from service.cli.common import settings_of
+from service.cli.common import run_job, settings_of
 
 app = typer.Typer(
     help="Users: add (prints a token once, --password to sign in on the pages), passwd, "
@@ -87,15 +87,16 @@ def passwd(ctx: typer.Context, name: str) -> None:
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List users (never their tokens or passwords)."""
-    engine = make_engine(settings_of(ctx).engine_url())
-    with engine.connect() as conn:
+
+    def show(conn: Connection) -> None:
         for row in list_users(conn):
             state = "active" if row["active"] else "revoked"
             login = "password" if row["can_sign_in"] else "token only"
             typer.echo(
                 f"{row['name']:<24} {row['role']:<10} {row['village'] or '-':<8} {state:<8} {login}"
             )
-    engine.dispose()
+
+    run_job(settings_of(ctx), show)
 
 
 @app.command()
