@@ -153,6 +153,21 @@ def _wgs84(lon: float, lat: float, coords: str) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
+class Detection:
+    """The numbers recording an issue uses: where it may be placed (GPS tolerance, metric
+    CRS) and what it is checked against (rebound radius and days, duplicate radius)."""
+
+    tolerance_m: float = GPS_TOLERANCE_M
+    metric_srid: int = METRIC_SRID
+    rebound_radius_m: float = REBOUND_RADIUS_M
+    rebound_days: int = REBOUND_DAYS
+    duplicate_radius_m: float = DUPLICATE_RADIUS_M
+
+
+DEFAULT_DETECTION = Detection()
+
+
+@dataclass(frozen=True)
 class IssueCheck:
     """What recording an issue here would find, without recording it (the field page asks first)."""
 
@@ -169,11 +184,7 @@ def check_new_issue(
     lat: float,
     found_on: date,
     coords: str = "wgs84",
-    tolerance_m: float = GPS_TOLERANCE_M,
-    metric_srid: int = METRIC_SRID,
-    rebound_radius_m: float = REBOUND_RADIUS_M,
-    rebound_days: int = REBOUND_DAYS,
-    duplicate_radius_m: float = DUPLICATE_RADIUS_M,
+    detection: Detection = DEFAULT_DETECTION,
 ) -> IssueCheck:
     """Dry run of `create_issue`: the village and grid, the rebound and near duplicates."""
     lon, lat = _wgs84(lon, lat, coords)
@@ -185,11 +196,7 @@ def check_new_issue(
         lat=lat,
         category=category,
         found_on=found_on,
-        tolerance_m=tolerance_m,
-        metric_srid=metric_srid,
-        rebound_radius_m=rebound_radius_m,
-        rebound_days=rebound_days,
-        duplicate_radius_m=duplicate_radius_m,
+        detection=detection,
     )
 
 
@@ -200,16 +207,18 @@ def _place(
     lat: float,
     category: str,
     found_on: date,
-    tolerance_m: float,
-    metric_srid: int,
-    rebound_radius_m: float,
-    rebound_days: int,
-    duplicate_radius_m: float,
+    detection: Detection,
 ) -> IssueCheck:
     """Locate a WGS84 point (with the swapped-coordinates hint when it is outside), and
     find the closed issue it rebounds and the open ones it may duplicate."""
     try:
-        where = locate(conn, lon=lon, lat=lat, tolerance_m=tolerance_m, metric_srid=metric_srid)
+        where = locate(
+            conn,
+            lon=lon,
+            lat=lat,
+            tolerance_m=detection.tolerance_m,
+            metric_srid=detection.metric_srid,
+        )
     except InvalidInput as exc:
         raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
     return IssueCheck(
@@ -219,18 +228,18 @@ def _place(
             lon=lon,
             lat=lat,
             category=category,
-            metric_srid=metric_srid,
+            metric_srid=detection.metric_srid,
             found_on=found_on,
-            radius_m=rebound_radius_m,
-            days=rebound_days,
+            radius_m=detection.rebound_radius_m,
+            days=detection.rebound_days,
         ),
         possible_duplicates=_nearby_open(
             conn,
             lon=lon,
             lat=lat,
             category=category,
-            metric_srid=metric_srid,
-            radius_m=duplicate_radius_m,
+            metric_srid=detection.metric_srid,
+            radius_m=detection.duplicate_radius_m,
         ),
     )
 
@@ -241,11 +250,7 @@ def create_issue(
     *,
     actor: str,
     coords: str = "wgs84",
-    tolerance_m: float = GPS_TOLERANCE_M,
-    metric_srid: int = METRIC_SRID,
-    rebound_radius_m: float = REBOUND_RADIUS_M,
-    rebound_days: int = REBOUND_DAYS,
-    duplicate_radius_m: float = DUPLICATE_RADIUS_M,
+    detection: Detection = DEFAULT_DETECTION,
     deadline: str | int | DeadlineRule = DEADLINE_RULE,
 ) -> CreatedIssue:
     """Record an issue: validate, locate its village, link a rebound, warn of duplicates.
@@ -279,11 +284,7 @@ def create_issue(
         lat=lat,
         category=new.category,
         found_on=new.found_on,
-        tolerance_m=tolerance_m,
-        metric_srid=metric_srid,
-        rebound_radius_m=rebound_radius_m,
-        rebound_days=rebound_days,
-        duplicate_radius_m=duplicate_radius_m,
+        detection=detection,
     )
     where, rebound, duplicates = placed.location, placed.rebound_of, placed.possible_duplicates
     if new.third_party_batch_id is not None:
@@ -346,7 +347,8 @@ def create_issue(
             "open",
             "open",
             actor,
-            f"距 {rebound.code} {rebound.distance_m:.0f} m，该问题销号未满 {rebound_days} 天",
+            f"距 {rebound.code} {rebound.distance_m:.0f} m，"
+            f"该问题销号未满 {detection.rebound_days} 天",
             new.round_id,
             on=new.found_on,
         )
@@ -358,7 +360,7 @@ def create_issue(
         outside_m=where.outside_m,
         rebound_of=rebound,
         possible_duplicates=duplicates,
-        duplicate_radius_m=duplicate_radius_m,
+        duplicate_radius_m=detection.duplicate_radius_m,
     )
 
 

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo import defaults
 from geo.db import database_url as resolve_database_url
+from geo.loop import Detection
 
 DEVELOPMENT_SECRET = "change-me"
 
@@ -145,11 +146,12 @@ class ServiceSettings(BaseSettings):
         """Keyword arguments of the one placement rule (`geo.assign.locate` and friends)."""
         return {"tolerance_m": self.gps_tolerance_m, "metric_srid": self.metric_srid}
 
-    def detection(self) -> dict[str, Any]:
-        """Keyword arguments of `geo.loop.create_issue` / `check_new_issue` beyond the point."""
-        return {
-            **self.placement(),
-            "rebound_radius_m": self.rebound_radius_m,
-            "rebound_days": self.rebound_days,
-            "duplicate_radius_m": self.duplicate_radius_m,
-        }
+    def detection(self) -> Detection:
+        """The numbers `geo.loop.create_issue` / `check_new_issue` use beyond the point."""
+        return Detection(
+            tolerance_m=self.gps_tolerance_m,
+            metric_srid=self.metric_srid,
+            rebound_radius_m=self.rebound_radius_m,
+            rebound_days=self.rebound_days,
+            duplicate_radius_m=self.duplicate_radius_m,
+        )

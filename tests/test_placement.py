@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from geo.assign import assign_issues
 from geo.errors import OutsideTown
 from geo.io import ImportFailed, import_file
-from geo.loop import NewIssue, create_issue
+from geo.loop import Detection, NewIssue, create_issue
 
 # Two 0.01° squares sharing the edge lon = 117.20. E01 is inserted first, so it has the
 # LOWER id although its code sorts after W01: the tie-break is the id, not the code.
@@ -96,7 +96,7 @@ def test_create_import_and_reassign_place_awkward_points_alike(town, tmp_path):
             town,
             NewIssue(category="clutter", lon=lon, lat=lat, found_on=date(2024, 3, 1)),
             actor="test",
-            tolerance_m=TOLERANCE_M,
+            detection=Detection(tolerance_m=TOLERANCE_M),
         )
         created[name] = issue.code
     lon, lat, *_ = POINTS["far-east"]
@@ -105,7 +105,7 @@ def test_create_import_and_reassign_place_awkward_points_alike(town, tmp_path):
             town,
             NewIssue(category="clutter", lon=lon, lat=lat, found_on=date(2024, 3, 1)),
             actor="test",
-            tolerance_m=TOLERANCE_M,
+            detection=Detection(tolerance_m=TOLERANCE_M),
         )
     by_api = _placements(town, created)
 
@@ -158,7 +158,7 @@ def test_a_narrower_tolerance_is_honoured_by_every_path(town, tmp_path):
             town,
             NewIssue(category="clutter", lon=lon, lat=lat, found_on=date(2024, 3, 1)),
             actor="test",
-            tolerance_m=10.0,
+            detection=Detection(tolerance_m=10.0),
         )
     path = tmp_path / "issues.csv"
     pd.DataFrame(

@@ -168,7 +168,7 @@ def check_report(request: Request, body: CheckIn, conn: ConnDep, user: Inspector
         lat=body.lat,
         found_on=body.found_on or date.today(),
         coords=body.coords,
-        **request.app.state.settings.detection(),
+        detection=request.app.state.settings.detection(),
     )
     where = found.location
     return CheckOut(

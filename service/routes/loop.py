@@ -77,7 +77,7 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         actor=user.label,
         coords=body.coords,
         deadline=request.app.state.rules.loop.deadline,
-        **settings.detection(),
+        detection=settings.detection(),
     )
     warnings = []
     if created.outside_m:
