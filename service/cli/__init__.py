@@ -9,6 +9,7 @@ from service.cli import categories as category_cli
 from service.cli import db as db_cli
 from service.cli import imports as import_cli
 from service.cli import maps as maps_cli
+from service.cli import open311 as open311_cli
 from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
@@ -30,6 +31,7 @@ app.add_typer(sample_cli.app, name="sample")
 app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
+app.add_typer(open311_cli.app, name="open311")
 serve_cli.register(app)
 bulletin_cli.register(app)
 
