@@ -23,6 +23,7 @@ from geo.loop import known_category
 from geo.open311 import Client, Reporter, ServiceRequest, client_for_key, media_urls, submit_request
 from geo.synonyms import categories_with_synonyms
 from geo.users import User
+from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
 from service import open311 as doc
 from service.auth import Unauthorized, optional_user
 from service.deps import ConnDep, FormDep
@@ -144,6 +145,11 @@ def _parse_moment(value: str | None, field: str) -> datetime | None:
             f"expected a W3C datetime such as 2024-05-06T08:30:00+08:00, got {value!r}",
             field=field,
         ) from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"expected a datetime in the years {EARLIEST_YEAR}–{LATEST_YEAR}, got {value!r}",
+            field=field,
+        )
     return moment if moment.tzinfo else moment.replace(tzinfo=doc.TOWN)
 
 
