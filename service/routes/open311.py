@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Connection
 
 from geo import issue_reader
@@ -26,7 +27,7 @@ from geo.users import User
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
 from service import open311 as doc
 from service.auth import Unauthorized, optional_user
-from service.deps import ConnDep, FormDep
+from service.deps import ConnDep
 from service.filters import issue_filter, split_values
 
 PREFIX = "/open311/v2"
@@ -300,29 +301,39 @@ def get_token(
 # --- posting a request ----------------------------------------------------------------------
 
 
-def _text(form: Any, name: str) -> str | None:
-    value = form.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be a text field, not a file", field=name)
-    return value.strip() or None
+class ServiceRequestForm(BaseModel):
+    """POST Service Request: the spec's fields, form-encoded (lengths are checked, with the
+    field named, by `geo.open311`)."""
 
+    api_key: str | None = Field(None, description="the client's key (required; in the body)")
+    jurisdiction_id: str | None = Field(None, description="accepted and ignored")
+    service_code: str | None = Field(None, description="a category code (required)")
+    lat: float | None = Field(None, description="WGS-84 latitude (required here)")
+    long: float | None = Field(None, description="WGS-84 longitude (required here)")
+    address_string: str | None = Field(None, description="kept as the issue's address")
+    address_id: str | None = None
+    email: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    description: str | None = Field(None, description="what is wrong (at most 4000 characters)")
+    media_url: str | None = Field(None, description="the client's own photo URL (not fetched)")
 
-def _number(form: Any, name: str) -> float | None:
-    value = _text(form, name)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise InvalidInput(
-            f"expected {name} as decimal degrees, got {value!r}", field=name
-        ) from None
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        """An empty field (`lat=`) is a field not sent."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
 
 @router.post("/requests.{fmt}", response_class=Response)
-def post_request(request: Request, fmt: str, conn: ConnDep, form: FormDep) -> Response:
+def post_request(
+    request: Request, fmt: str, conn: ConnDep, form: Annotated[ServiceRequestForm, Form()]
+) -> Response:
     """POST Service Request (form-encoded, api_key in the body): recorded at once as an
     issue with source open311; the answer carries its service_request_id (and token)."""
     fmt = _format(fmt)
@@ -330,7 +341,7 @@ def post_request(request: Request, fmt: str, conn: ConnDep, form: FormDep) -> Re
         raise Forbidden(
             "send api_key in the form body, not in the URL (URLs end up in logs)", field="api_key"
         )
-    key = _text(form, "api_key")
+    key = form.api_key
     if key is None:
         raise Forbidden("api_key is required to post a service request", field="api_key")
     client = client_for_key(conn, key)
@@ -338,20 +349,20 @@ def post_request(request: Request, fmt: str, conn: ConnDep, form: FormDep) -> Re
         raise Forbidden("invalid api_key (unknown or revoked)", field="api_key")
     request.state.user = client  # the audit row and the access log name the client
     posted = ServiceRequest(
-        service_code=_text(form, "service_code") or "",
-        lat=_number(form, "lat"),
-        long=_number(form, "long"),
-        description=_text(form, "description") or "",
-        address_string=_text(form, "address_string"),
-        address_id=_text(form, "address_id"),
-        media_url=_text(form, "media_url"),
+        service_code=form.service_code or "",
+        lat=form.lat,
+        long=form.long,
+        description=form.description or "",
+        address_string=form.address_string,
+        address_id=form.address_id,
+        media_url=form.media_url,
         reporter=Reporter(
-            email=_text(form, "email"),
-            first_name=_text(form, "first_name"),
-            last_name=_text(form, "last_name"),
-            phone=_text(form, "phone"),
-            device_id=_text(form, "device_id"),
-            account_id=_text(form, "account_id"),
+            email=form.email,
+            first_name=form.first_name,
+            last_name=form.last_name,
+            phone=form.phone,
+            device_id=form.device_id,
+            account_id=form.account_id,
         ),
     )
     settings = request.app.state.settings
