@@ -187,7 +187,7 @@ def _requests(
         conn,
         q,
         properties=doc.REQUEST_PROPERTIES,
-        max_page_size=request.app.state.settings.max_page_size,
+        max_page_size=request.app.state.settings.open311_max_requests,
     )
     given = media_urls(conn, [r["id"] for r in rows])
     base = str(request.base_url).rstrip("/")

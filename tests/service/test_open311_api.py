@@ -194,6 +194,32 @@ def test_post_with_an_api_key_records_an_open311_issue_and_answers_its_id(
     assert "李" not in response.text + str(request)  # the reporter is never shown
 
 
+def test_the_spec_example_post_body_as_sent_by_a_client(client, api_key):
+    # The spec's example POST, url-encoded by hand (its city's service code and point
+    # replaced by ours; jurisdiction_id and the reporter fields as the example has them).
+    body = (
+        f"api_key={api_key}&jurisdiction_id=city.gov&service_code=household_garbage"
+        "&lat=39.28612&long=117.19631&address_string=1234+5th+street"
+        "&email=smit333%40sfgov.edu&device_id=tt222111&account_id=123456&first_name=john"
+        "&last_name=smith&phone=111111111&description=A+large+sinkhole+is+destroying+the+street"
+        "&media_url=http%3A%2F%2Fcity.gov%2Fmedia%2F5567.jpg"
+    )
+    response = client.post(
+        f"{V2}/requests.xml",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200, response.text
+    [answer] = xml_items(response, "requests")
+    assert answer["account_id"] == "123456"
+    [request] = client.get(
+        f"{V2}/requests/{answer['service_request_id']}.json", params={"jurisdiction_id": "city.gov"}
+    ).json()
+    assert request["description"] == "A large sinkhole is destroying the street"
+    assert request["media_url"] == "http://city.gov/media/5567.jpg"
+    assert request["address"] == "1234 5th street" and request["agency_responsible"] == "西村"
+
+
 def test_post_in_xml_answers_in_the_spec_elements(client, api_key):
     response = post(client, api_key, fmt="xml")
     assert response.status_code == 200, response.text
