@@ -24,6 +24,7 @@ from geo.loop import known_category
 from geo.open311 import Client, Reporter, ServiceRequest, client_for_key, media_urls, submit_request
 from geo.synonyms import categories_with_synonyms
 from geo.users import User
+from geo.vocab import CATEGORY_CODE_LEN, ISSUE_CODE_LEN
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
 from service import open311 as doc
 from service.auth import Unauthorized, optional_user
@@ -99,31 +100,30 @@ def _scope(conn: Connection, caller: Caller) -> IssueFilter:
 # --- services -------------------------------------------------------------------------------
 
 
-@router.get("/services.{fmt}", response_class=Response)
+@router.get("/services.{fmt}", response_class=Response, dependencies=[Depends(open311_reader)])
 def get_services(
-    fmt: str,
-    conn: ConnDep,
-    caller: ReaderDep,
-    jurisdiction_id: Jurisdiction = None,
-    lang: Lang = "zh",
+    fmt: str, conn: ConnDep, jurisdiction_id: Jurisdiction = None, lang: Lang = "zh"
 ) -> Response:
     """GET Service List: the 16 categories (问题类别) as services."""
-    del caller, jurisdiction_id
+    del jurisdiction_id
     fmt = _format(fmt)
     services = [doc.service(row, lang=lang) for row in categories_with_synonyms(conn)]
     return _document(doc.render("services", services, fmt), fmt)
 
 
-@router.get("/services/{service_code}.{fmt}", response_class=Response)
+@router.get(
+    "/services/{service_code}.{fmt}",
+    response_class=Response,
+    dependencies=[Depends(open311_reader)],
+)
 def get_service_definition(
-    service_code: Annotated[str, PathParam(max_length=40)],
+    service_code: Annotated[str, PathParam(max_length=CATEGORY_CODE_LEN)],
     fmt: str,
     conn: ConnDep,
-    caller: ReaderDep,
     jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     """GET Service Definition: no attributes (metadata is false for every service)."""
-    del caller, jurisdiction_id
+    del jurisdiction_id
     fmt = _format(fmt)
     if not categories_with_synonyms(conn, [service_code]):
         raise NotFound(f"no service with service_code {service_code!r}", field="service_code")
@@ -257,7 +257,7 @@ def get_requests(
 @router.get("/requests/{service_request_id}.{fmt}", response_class=Response)
 def get_request(
     request: Request,
-    service_request_id: Annotated[str, PathParam(max_length=40)],
+    service_request_id: Annotated[str, PathParam(max_length=ISSUE_CODE_LEN)],
     fmt: str,
     conn: ConnDep,
     caller: ReaderDep,
