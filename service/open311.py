@@ -113,6 +113,7 @@ REQUEST_PROPERTIES = (
     "requested_at",
     "updated_at",
     "deadline",
+    "closed_on",
     "address",
     "lat",
     "lon",
@@ -133,7 +134,11 @@ def service_request(
         "service_code": row["category"],
         "description": row["description"] or "",
         "agency_responsible": row["village_name"],
-        "service_notice": deadline_notice(row["deadline"], row["village_name"]),
+        "service_notice": (
+            closed_notice(row["closed_on"])
+            if row["status"] == CLOSED
+            else deadline_notice(row["deadline"], row["village_name"])
+        ),
         "requested_datetime": w3c(row["requested_at"]),
         "updated_datetime": w3c(row["updated_at"]),
         "expected_datetime": end_of_day(row["deadline"]),
@@ -152,6 +157,13 @@ def deadline_notice(deadline: date | None, village: str | None) -> str | None:
         return None
     who = village or "所在村"
     return f"由{who}于 {deadline:%Y-%m-%d} 前整改 / to be rectified by {deadline:%Y-%m-%d}"
+
+
+def closed_notice(closed_on: date | None) -> str | None:
+    """When the issue was closed (已销号), Chinese then English."""
+    if closed_on is None:
+        return None
+    return f"已于 {closed_on:%Y-%m-%d} 销号 / closed on {closed_on:%Y-%m-%d}"
 
 
 def created_request(

@@ -324,6 +324,7 @@ def test_requests_by_status_map_the_loop_to_open_and_closed(client):
     closed = client.get(f"{V2}/requests.json", params={**SPRING, "status": "closed"}).json()
     assert [(r["service_request_id"], r["status"]) for r in closed] == [("I2", "closed")]
     assert closed[0]["status_notes"] == "已销号 / Closed"
+    assert closed[0]["service_notice"] == "已于 2024-04-20 销号 / closed on 2024-04-20"
     still_open = client.get(f"{V2}/requests.json", params={**SPRING, "status": "open"}).json()
     notes = {r["service_request_id"]: r["status_notes"] for r in still_open}
     assert set(notes) == {"I1", "I3", "I4"}
