@@ -23,13 +23,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     Select,
     Text,
     case,
@@ -55,6 +56,9 @@ from geo.models import (
     Photo,
     Village,
 )
+
+if TYPE_CHECKING:
+    from geo.tiles import Tile
 
 GEOJSON_DECIMALS = 7
 """Coordinates in GeoJSON output: 7 decimals of a degree ≈ 1 cm."""
@@ -331,6 +335,103 @@ def frame(
         if col in out:
             out[col] = pd.to_datetime(out[col]).dt.date
     return out
+
+
+# -- vector tiles (geo.tiles) ---------------------------------------------------------------
+
+MVT_EXTENT = 4096
+"""Tile coordinates per tile edge."""
+MVT_POINT_MARGIN = 8 / 256
+"""Points this far beyond a tile's edge (a fraction of it: 8 px) are in the tile too, so a
+dot on a seam is drawn whole by both tiles."""
+
+
+def _mvt(rows: Any, layer: str) -> Select[Any]:
+    stmt = select(
+        func.coalesce(
+            func.ST_AsMVT(literal_column("t"), layer, MVT_EXTENT, "geom"),
+            literal_column("''::bytea"),
+        )
+    ).select_from(rows)
+    return stmt
+
+
+def mvt_points(conn: Connection, q: IssueQuery, tile: Tile, *, layer: str = "issues") -> bytes:
+    """The issues of `q` in `tile` (and its 8-pixel margin) as an MVT layer of points with
+    id, code, status, category and overdue (on `q.today`)."""
+    rows = (
+        select(
+            func.cast(Issue.id, Text).label("id"),
+            Issue.code.label("code"),
+            Issue.status.label("status"),
+            Issue.category_code.label("category"),
+            _overdue(q).label("overdue"),
+            func.ST_AsMVTGeom(
+                func.ST_Transform(Issue.geom, 3857), tile.envelope(), MVT_EXTENT, 64, True
+            ).label("geom"),
+        )
+        .where(Issue.geom.op("&&")(tile.box(MVT_POINT_MARGIN)), *_where(q))
+        .subquery("t")
+    )
+    return bytes(conn.execute(_mvt(rows, layer)).scalar_one())
+
+
+_WEB_MERCATOR_ROW = (
+    "floor((1 - ln(tan(radians(ST_Y(issue.geom))) + 1 / cos(radians(ST_Y(issue.geom)))) / pi())"
+    " / 2 * {n})"
+)
+
+
+def mvt_cells(
+    conn: Connection, q: IssueQuery, tile: Tile, *, levels: int, layer: str = "issues"
+) -> bytes:
+    """The issues of `q` in `tile` counted per cell — the tiles `levels` zooms deeper, so
+    each issue is in exactly one cell of one tile — as an MVT layer of squares with count,
+    open and overdue (on `q.today`)."""
+    n = 2 ** (tile.z + levels)
+    per_tile = 2**levels
+    col = func.floor((func.ST_X(Issue.geom) + 180) / 360 * n)
+    row: ColumnElement[Any] = literal_column(_WEB_MERCATOR_ROW.format(n=n))
+    points = (
+        select(
+            col.label("cx"),
+            row.label("cy"),
+            Issue.status.in_(OPEN_STATUSES).label("is_open"),
+            _overdue(q).label("is_overdue"),
+        )
+        .where(Issue.geom.op("&&")(tile.box()), *_where(q))
+        .subquery("p")
+    )
+    cells = (
+        select(
+            points.c.cx,
+            points.c.cy,
+            func.count().label("count"),
+            func.count().filter(points.c.is_open).label("open"),
+            func.count().filter(points.c.is_overdue).label("overdue"),
+        )
+        .where(
+            points.c.cx.between(tile.x * per_tile, (tile.x + 1) * per_tile - 1),
+            points.c.cy.between(tile.y * per_tile, (tile.y + 1) * per_tile - 1),
+        )
+        .group_by(points.c.cx, points.c.cy)
+        .subquery("c")
+    )
+    rows = select(
+        cells.c["count"],
+        cells.c.open,
+        cells.c.overdue,
+        func.ST_AsMVTGeom(
+            func.ST_TileEnvelope(
+                tile.z + levels, func.cast(cells.c.cx, Integer), func.cast(cells.c.cy, Integer)
+            ),
+            tile.envelope(),
+            MVT_EXTENT,
+            0,
+            True,
+        ).label("geom"),
+    ).subquery("t")
+    return bytes(conn.execute(_mvt(rows, layer)).scalar_one())
 
 
 # -- one issue: its village, history, photos -------------------------------------------------

@@ -36,6 +36,7 @@ from service.routes import (
     office,
     pages,
     sites,
+    tiles,
     villages,
 )
 from service.settings import ServiceSettings
@@ -91,6 +92,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         categories,
         exports,
         maps,
+        tiles,
         sites,
         imports,
         pages,
