@@ -642,10 +642,38 @@
     });
     return overlay(map, group, o.name, true);
   };
+  /* Leaflet.VectorGrid 1.3.0 was written for Leaflet 1.7: its canvas tiles call
+   * L.DomEvent.fakeStop (gone since Leaflet 1.8) and fire mouse events through the map,
+   * which takes a small point symbolizer for a marker and asks it for a lat/lng it does not
+   * have. Stop the event instead, and fire it on the symbolizer (which passes it on to the
+   * VectorGrid layer) with the position of the pointer. */
+  function patchVectorGrid() {
+    if (L.Canvas.Tile._crPatched) return;
+    L.Canvas.Tile._crPatched = true;
+    if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = L.DomEvent.stop;
+    L.Canvas.Tile.include({
+      _fireEvent: function (layers, e, type) {
+        var map = this._map;
+        if (!map || !layers.length) return;
+        var latlng = map.mouseEventToLatLng(e);
+        layers[0].fire(
+          type || e.type,
+          {
+            originalEvent: e,
+            latlng: latlng,
+            layerPoint: map.latLngToLayerPoint(latlng),
+            containerPoint: map.latLngToContainerPoint(latlng),
+          },
+          true
+        );
+      },
+    });
+  }
+
   /* Issues from vector tiles (/tiles/issues/{z}/{x}/{y}.mvt, Leaflet.VectorGrid): squares
    * with counts below o.pointsZoom, points from it on; a point's popup fetches the issue. */
   cr.issueTiles = function (map, o) {
-    if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = L.DomEvent.stop; // VectorGrid 1.3 × Leaflet ≥ 1.8
+    patchVectorGrid();
     var T = o.text;
     var cats = {};
     o.categories.forEach(function (c) {
