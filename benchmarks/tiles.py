@@ -76,8 +76,9 @@ def vary_issues(url: str) -> None:
             text(
                 "UPDATE issue SET deadline = found_on + 15,"
                 " status = s, closed_on = CASE WHEN s = 'closed' THEN found_on + 12 END"
-                " FROM (SELECT id AS sid, (ARRAY['open','submitted','closed','closed','unrectified'])"
-                "   [1 + abs(hashtext(code)) % 5] AS s FROM issue) pick WHERE pick.sid = issue.id"
+                " FROM (SELECT id AS sid,"
+                "  (ARRAY['open','submitted','closed','closed','unrectified'])"
+                "  [1 + abs(hashtext(code)) % 5] AS s FROM issue) pick WHERE pick.sid = issue.id"
             )
         )
     with engine.connect() as conn:
@@ -150,7 +151,7 @@ def main() -> None:
         points_zoom, cell_px = base.tile_points_zoom, base.tile_cell_px
         print(f"tiles: cells below zoom {points_zoom} ({cell_px} px), points from it on")
 
-        service, thread, base_url = serve(url, tmp, map_tiles_over=min(base.map_tiles_over, n - 1))
+        service, _thread, base_url = serve(url, tmp, map_tiles_over=min(base.map_tiles_over, n - 1))
 
         # 1. time per tile over HTTP
         sample: list[tuple[int, int, int]] = []
@@ -158,26 +159,36 @@ def main() -> None:
             xy = tile_range(bounds, z)  # type: ignore[arg-type]
             sample += [(z, x, y) for x, y in rng.sample(xy, min(args.per_zoom, len(xy)))]
         times: dict[int, list[float]] = {z: [] for z in ZOOMS}
+        warm: dict[int, list[float]] = {z: [] for z in ZOOMS}
         sizes: dict[int, list[int]] = {z: [] for z in ZOOMS}
-        with httpx.Client(base_url=base_url, timeout=120) as client:
+        with httpx.Client(base_url=base_url, timeout=300) as client:
             client.get("/tiles/issues/12/0/0.mvt")  # connections, plans
-            for z, x, y in sample:
-                start = time.perf_counter()
-                r = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt")
-                times[z].append((time.perf_counter() - start) * 1000)
-                r.raise_for_status()
-                sizes[z].append(len(r.content))
-        print("\n1. time per tile (HTTP, no cache)")
-        print(f"  {'zoom':>4} {'kind':>6} {'tiles':>5} {'p50 ms':>8} {'p90 ms':>8} {'mean KB':>8}")
+            for into in (times, warm):  # first made, then again (aggregated ones cached)
+                for z, x, y in sample:
+                    start = time.perf_counter()
+                    r = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt")
+                    into[z].append((time.perf_counter() - start) * 1000)
+                    r.raise_for_status()
+                    if into is times:
+                        sizes[z].append(len(r.content))
+        print("\n1. time per tile over HTTP: made (cold), then asked again (cells from the cache)")
+        print(
+            f"  {'zoom':>4} {'kind':>6} {'tiles':>5} {'p50 ms':>8} {'p90 ms':>8}"
+            f" {'again p90':>10} {'mean KB':>8}"
+        )
         for z in ZOOMS:
             kind = "cells" if z < points_zoom else "points"
             print(
                 f"  {z:>4} {kind:>6} {len(times[z]):>5} {quantile(times[z], 0.5):>8.1f}"
-                f" {quantile(times[z], 0.9):>8.1f} {statistics.mean(sizes[z]) / 1024:>8.1f}"
+                f" {quantile(times[z], 0.9):>8.1f} {quantile(warm[z], 0.9):>10.1f}"
+                f" {statistics.mean(sizes[z]) / 1024:>8.1f}"
             )
         every = [t for z in ZOOMS for t in times[z]]
+        again = [t for z in ZOOMS for t in warm[z]]
         p50, p90 = quantile(every, 0.5), quantile(every, 0.9)
-        print(f"  all {len(every)} tiles: p50 {p50:.1f} ms, p90 {p90:.1f} ms (target p90 ≤ 100 ms)")
+        w50, w90 = quantile(again, 0.5), quantile(again, 0.9)
+        print(f"  all {len(every)} tiles made: p50 {p50:.1f} ms, p90 {p90:.1f} ms")
+        print(f"  asked again:          p50 {w50:.1f} ms, p90 {w90:.1f} ms (target p90 ≤ 100 ms)")
 
         # 2. cells against points, same tiles
         print("\n2. aggregated tile against the same tile with every point")
@@ -213,7 +224,7 @@ def main() -> None:
 
         # 3. the bbox filter: the geom index against a transform per row
         print("\n3. selecting one z12 tile's points")
-        z12 = [t for t in sample if t[0] == 12][0]
+        z12 = next(t for t in sample if t[0] == 12)
         x, y = z12[1], z12[2]
         env = f"ST_TileEnvelope(12, {x}, {y})"
         queries = {
@@ -230,7 +241,8 @@ def main() -> None:
                     "CREATE INDEX … USING gist (ST_Transform(geom, 3857))",
                     lambda: conn.execute(
                         text(
-                            "CREATE INDEX issue_geom_3857 ON issue USING gist (ST_Transform(geom, 3857))"
+                            "CREATE INDEX issue_geom_3857 ON issue"
+                            " USING gist (ST_Transform(geom, 3857))"
                         )
                     ),
                 )
@@ -242,9 +254,8 @@ def main() -> None:
                 conn.execute(text(sql)).scalar_one()
                 start = time.perf_counter()
                 found = conn.execute(text(sql)).scalar_one()
-                print(
-                    f"  {label:<62} {(time.perf_counter() - start) * 1000:8.1f} ms  ({found:,} points)"
-                )
+                ms = (time.perf_counter() - start) * 1000
+                print(f"  {label:<62} {ms:8.1f} ms  ({found:,} points)")
             if args.functional_index:
                 conn.rollback()
 
@@ -263,11 +274,11 @@ def main() -> None:
 
         print("\nSummary")
         print(f"  issues                      {n:>12,}")
-        print(f"  per tile p50 / p90          {p50:>8.1f} / {p90:.1f} ms   (target p90 ≤ 100 ms)")
+        print(f"  per tile made p50 / p90     {p50:>8.1f} / {p90:.1f} ms   (target p90 ≤ 100 ms)")
+        print(f"  per tile again p50 / p90    {w50:>8.1f} / {w90:.1f} ms   (cells from the cache)")
         if ratios:
-            print(
-                f"  cells vs points, median     {statistics.median(ratios):>10.0f}×      (target ≥ 10×)"
-            )
+            median = statistics.median(ratios)
+            print(f"  cells vs points, median     {median:>10.0f}×      (target ≥ 10×)")
         print(f"  map ready                   {ready_ms / 1000:>10.2f} s      (target ≤ 3 s)")
     finally:
         if service is not None:

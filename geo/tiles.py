@@ -18,6 +18,9 @@ parallels are straight in both), so `geom && box` selects exactly the tile's poi
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +102,49 @@ def is_aggregated(z: int, *, points_zoom: int) -> bool:
     return z < points_zoom
 
 
+class TileCache:
+    """Recently made aggregated tiles, each kept at most `max_age_s` seconds, at most
+    `size` of them (the least recently used go first). Thread-safe.
+
+    A tile is keyed by its query's SQL text and parameters, so whatever decides which
+    issues a caller may see (filters, village or town scope) is part of the key."""
+
+    def __init__(self, *, size: int, max_age_s: float):
+        self.size = size
+        self.max_age_s = max_age_s
+        self._tiles: OrderedDict[tuple[str, tuple[Any, ...]], tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[Any, ...]]) -> bytes | None:
+        """The tile made for `key` within the last `max_age_s` seconds, or None."""
+        with self._lock:
+            hit = self._tiles.get(key)
+            if hit is None:
+                return None
+            made, body = hit
+            if time.monotonic() - made > self.max_age_s:
+                del self._tiles[key]
+                return None
+            self._tiles.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[str, tuple[Any, ...]], body: bytes) -> None:
+        """Keep a tile."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._tiles[key] = (time.monotonic(), body)
+            self._tiles.move_to_end(key)
+            while len(self._tiles) > self.size:
+                self._tiles.popitem(last=False)
+
+
+def _key(conn: Connection, stmt: Any) -> tuple[str, tuple[Any, ...]]:
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = tuple(sorted((k, repr(v)) for k, v in compiled.params.items()))
+    return str(compiled), params
+
+
 def issue_tile(
     conn: Connection,
     q: issue_reader.IssueQuery,
@@ -106,11 +152,22 @@ def issue_tile(
     *,
     points_zoom: int,
     cell_px: int,
+    cache: TileCache | None = None,
 ) -> bytes:
-    """The issues of `q` in `tile` as an MVT: cells below `points_zoom`, points from it on."""
-    if is_aggregated(tile.z, points_zoom=points_zoom):
-        return issue_reader.mvt_cells(conn, q, tile, levels=cell_levels(cell_px))
-    return issue_reader.mvt_points(conn, q, tile)
+    """The issues of `q` in `tile` as an MVT: cells below `points_zoom`, points from it on.
+    Aggregated tiles are taken from `cache` when it holds them (points are always read)."""
+    if not is_aggregated(tile.z, points_zoom=points_zoom):
+        return issue_reader.mvt_points(conn, q, tile)
+    stmt = issue_reader.mvt_cells_query(q, tile, levels=cell_levels(cell_px))
+    key = _key(conn, stmt) if cache is not None else None
+    if cache is not None and key is not None:
+        body = cache.get(key)
+        if body is not None:
+            return body
+    body = bytes(conn.execute(stmt).scalar_one())
+    if cache is not None and key is not None:
+        cache.put(key, body)
+    return body
 
 
 def village_tile(

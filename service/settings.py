@@ -102,7 +102,10 @@ class ServiceSettings(BaseSettings):
     tile_cell_px: Literal[16, 32, 64, 128] = 32
     """Edge of an aggregated cell in screen pixels (a 256-pixel tile holds (256/this)² cells)."""
     tile_max_age_s: int = Field(default=60, ge=0)
-    """How long a browser may reuse a tile without asking again (Cache-Control max-age)."""
+    """How long a browser may reuse a tile without asking again (Cache-Control max-age), and
+    how long the service keeps an aggregated tile it made (so a tile may be this old)."""
+    tile_cache_tiles: int = Field(default=4096, ge=0)
+    """Aggregated issue tiles kept in memory by each service process (0: none)."""
     map_tiles_over: int = Field(default=50_000, ge=0)
     """The issue map (/maps/issues) draws the issues from vector tiles when the selection has
     more than this many; up to it, the issues are embedded in the page as before."""

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from geo import issue_reader
-from geo.tiles import MAX_TILE_ZOOM, MVT_MEDIA_TYPE, Tile, is_aggregated, issue_tile, village_tile
+from geo.tiles import (
+    MAX_TILE_ZOOM,
+    MVT_MEDIA_TYPE,
+    Tile,
+    TileCache,
+    is_aggregated,
+    issue_tile,
+    village_tile,
+)
 from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, split_values
@@ -52,6 +60,12 @@ def _tile_response(request: Request, body: bytes, **headers: str) -> Response:
     return MVTResponse(body, headers=common)
 
 
+def _cache(request: Request) -> TileCache:
+    """The app's cache of aggregated tiles (see create_app)."""
+    cache: TileCache = request.app.state.tile_cache
+    return cache
+
+
 @router.get(
     "/issues/{z}/{x}/{y}.mvt",
     response_class=MVTResponse,
@@ -77,6 +91,7 @@ def issue_tile_route(
         tile,
         points_zoom=settings.tile_points_zoom,
         cell_px=settings.tile_cell_px,
+        cache=_cache(request),
     )
     kind = "cells" if is_aggregated(z, points_zoom=settings.tile_points_zoom) else "points"
     return _tile_response(request, body, **{"X-Tile-Kind": kind})

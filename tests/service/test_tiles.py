@@ -9,6 +9,7 @@ import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
+from geo.tiles import TileCache
 from service.app import create_app
 from service.settings import ServiceSettings
 
@@ -213,3 +214,14 @@ def test_the_issue_map_switches_to_tiles_above_the_setting(two_villages_url: str
     with TestClient(create_app(settings)) as client:
         page = client.get("/maps/issues", params={"status": "open", "basemap": "plain"}).text
         assert "/tiles/issues/{z}/{x}/{y}.mvt?status=open" in page
+
+
+def test_the_tile_cache_keeps_the_most_recent_tiles():
+    cache = TileCache(size=2, max_age_s=60)
+    for name in ("a", "b", "c"):
+        cache.put((name, ()), name.encode())
+    assert cache.get(("a", ())) is None
+    assert cache.get(("b", ())) == b"b" and cache.get(("c", ())) == b"c"
+    off = TileCache(size=0, max_age_s=60)
+    off.put(("a", ()), b"a")
+    assert off.get(("a", ())) is None
