@@ -161,6 +161,7 @@ def main() -> None:
         times: dict[int, list[float]] = {z: [] for z in ZOOMS}
         warm: dict[int, list[float]] = {z: [] for z in ZOOMS}
         sizes: dict[int, list[int]] = {z: [] for z in ZOOMS}
+        kinds: dict[int, set[str]] = {z: set() for z in ZOOMS}
         with httpx.Client(base_url=base_url, timeout=300) as client:
             client.get("/tiles/issues/12/0/0.mvt")  # connections, plans
             for into in (times, warm):  # first made, then again (aggregated ones cached)
@@ -171,15 +172,16 @@ def main() -> None:
                     r.raise_for_status()
                     if into is times:
                         sizes[z].append(len(r.content))
+                        kinds[z].add(r.headers["x-tile-kind"])
         print("\n1. time per tile over HTTP: made (cold), then asked again (cells from the cache)")
         print(
-            f"  {'zoom':>4} {'kind':>6} {'tiles':>5} {'p50 ms':>8} {'p90 ms':>8}"
+            f"  {'zoom':>4} {'kind':>12} {'tiles':>5} {'p50 ms':>8} {'p90 ms':>8}"
             f" {'again p90':>10} {'mean KB':>8}"
         )
         for z in ZOOMS:
-            kind = "cells" if z < points_zoom else "points"
+            kind = "/".join(sorted(kinds[z]))
             print(
-                f"  {z:>4} {kind:>6} {len(times[z]):>5} {quantile(times[z], 0.5):>8.1f}"
+                f"  {z:>4} {kind:>12} {len(times[z]):>5} {quantile(times[z], 0.5):>8.1f}"
                 f" {quantile(times[z], 0.9):>8.1f} {quantile(warm[z], 0.9):>10.1f}"
                 f" {statistics.mean(sizes[z]) / 1024:>8.1f}"
             )

@@ -376,6 +376,19 @@ def mvt_points(conn: Connection, q: IssueQuery, tile: Tile, *, layer: str = "iss
     return bytes(conn.execute(_mvt(rows, layer)).scalar_one())
 
 
+def count_in_tile(conn: Connection, q: IssueQuery, tile: Tile, *, up_to: int) -> int:
+    """How many issues of `q` lie in `tile` (with its point margin), counting no further
+    than `up_to`."""
+    some = (
+        select(literal(1))
+        .select_from(Issue)
+        .where(Issue.geom.op("&&")(tile.box(MVT_POINT_MARGIN)), *_where(q))
+        .limit(up_to)
+        .subquery("n")
+    )
+    return int(conn.execute(select(func.count()).select_from(some)).scalar_one())
+
+
 def mvt_cells(
     conn: Connection, q: IssueQuery, tile: Tile, *, levels: int, layer: str = "issues"
 ) -> bytes:

@@ -9,7 +9,7 @@ The zoom rule (docs/tiles.md): below `points_zoom` an issue tile carries counts 
 cell — the tile cut into `cell_px`-pixel squares that are themselves tiles of a deeper
 zoom, so a cell belongs to exactly one tile and the counts of all tiles add up to the
 number of issues; from `points_zoom` on it carries the points (id, code, status, category,
-overdue).
+overdue), unless more than `max_points` lie in it (then cells still).
 
 Stored geometries stay in EPSG:4326 and the `geom` GiST index does the work: the tile's
 square in 3857 transformed to 4326 is a lon/lat box with the same edges (meridians and
@@ -98,7 +98,7 @@ def cell_levels(cell_px: int) -> int:
 
 
 def is_aggregated(z: int, *, points_zoom: int) -> bool:
-    """Whether an issue tile at zoom `z` carries cells (True) or points (False)."""
+    """Whether an issue tile at zoom `z` carries cells whatever it holds (below `points_zoom`)."""
     return z < points_zoom
 
 
@@ -152,12 +152,28 @@ def issue_tile(
     *,
     points_zoom: int,
     cell_px: int,
+    max_points: int,
     cache: TileCache | None = None,
-) -> bytes:
-    """The issues of `q` in `tile` as an MVT: cells below `points_zoom`, points from it on.
+) -> tuple[str, bytes]:
+    """The issues of `q` in `tile` as an MVT and its kind: `cells` below `points_zoom`, and
+    from it on where more than `max_points` issues lie in the tile; else `points`.
     Aggregated tiles are taken from `cache` when it holds them (points are always read)."""
-    if not is_aggregated(tile.z, points_zoom=points_zoom):
-        return issue_reader.mvt_points(conn, q, tile)
+    few = not is_aggregated(tile.z, points_zoom=points_zoom) and (
+        issue_reader.count_in_tile(conn, q, tile, up_to=max_points + 1) <= max_points
+    )
+    if few:
+        return "points", issue_reader.mvt_points(conn, q, tile)
+    return "cells", _cells(conn, q, tile, cell_px=cell_px, cache=cache)
+
+
+def _cells(
+    conn: Connection,
+    q: issue_reader.IssueQuery,
+    tile: Tile,
+    *,
+    cell_px: int,
+    cache: TileCache | None,
+) -> bytes:
     stmt = issue_reader.mvt_cells_query(q, tile, levels=cell_levels(cell_px))
     key = _key(conn, stmt) if cache is not None else None
     if cache is not None and key is not None:

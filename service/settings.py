@@ -99,6 +99,9 @@ class ServiceSettings(BaseSettings):
     tile_points_zoom: int = Field(default=15, ge=0, le=24)
     """From this zoom on, `/tiles/issues/…` tiles carry the issues themselves (id, code, status,
     category); below it, counts per square cell (count, open, overdue)."""
+    tile_max_points: int = Field(default=5_000, ge=0)
+    """A tile at or past `tile_points_zoom` holding more issues than this still carries cells
+    (a dense place at a high zoom)."""
     tile_cell_px: Literal[16, 32, 64, 128] = 32
     """Edge of an aggregated cell in screen pixels (a 256-pixel tile holds (256/this)² cells)."""
     tile_max_age_s: int = Field(default=60, ge=0)

@@ -14,7 +14,6 @@ from geo.tiles import (
     MVT_MEDIA_TYPE,
     Tile,
     TileCache,
-    is_aggregated,
     issue_tile,
     village_tile,
 )
@@ -82,18 +81,19 @@ def issue_tile_route(
     """问题矢量瓦片: the issues of `/issues` (same filters, same scope) in one tile, layer
     `issues`. Below the zoom `tile_points_zoom`: squares of `tile_cell_px` pixels with
     `count`, `open`, `overdue`; from it on: points with `id`, `code`, `status`, `category`,
-    `overdue`. The header `X-Tile-Kind` says which (`cells` or `points`)."""
+    `overdue` — unless more than `tile_max_points` lie in the tile (cells still). The
+    header `X-Tile-Kind` says which (`cells` or `points`)."""
     settings = request.app.state.settings
     tile = Tile(z, x, y)
-    body = issue_tile(
+    kind, body = issue_tile(
         conn,
         issue_reader.IssueQuery(selection=selection),
         tile,
         points_zoom=settings.tile_points_zoom,
         cell_px=settings.tile_cell_px,
+        max_points=settings.tile_max_points,
         cache=_cache(request),
     )
-    kind = "cells" if is_aggregated(z, points_zoom=settings.tile_points_zoom) else "points"
     return _tile_response(request, body, **{"X-Tile-Kind": kind})
 
 

@@ -214,6 +214,8 @@ def test_the_issue_map_switches_to_tiles_above_the_setting(two_villages_url: str
     with TestClient(create_app(settings)) as client:
         page = client.get("/maps/issues", params={"status": "open", "basemap": "plain"}).text
         assert "/tiles/issues/{z}/{x}/{y}.mvt?status=open" in page
+        shifted = client.get("/maps/issues", params={"basemap": "gaode"})
+        assert shifted.status_code == 422 and "basemap" in shifted.text
 
 
 def test_the_tile_cache_keeps_the_most_recent_tiles():
@@ -225,3 +227,17 @@ def test_the_tile_cache_keeps_the_most_recent_tiles():
     off = TileCache(size=0, max_age_s=60)
     off.put(("a", ()), b"a")
     assert off.get(("a", ())) is None
+
+
+def test_a_dense_tile_past_the_points_zoom_still_carries_cells(two_villages_url: str, tmp_path):
+    settings = ServiceSettings(
+        database_url=two_villages_url, data_dir=tmp_path, tile_points_zoom=12, tile_max_points=3
+    )
+    with TestClient(create_app(settings)) as client:
+        z, x, y = town_tile(12)
+        dense = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt")
+        assert dense.headers["x-tile-kind"] == "cells"
+        assert sum(f["properties"]["count"] for f in decode(dense.content)) == 4
+        fewer = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt", params={"village": "W01"})
+        assert fewer.headers["x-tile-kind"] == "points"
+        assert {f["properties"]["code"] for f in decode(fewer.content)} == {"I1", "I2"}
