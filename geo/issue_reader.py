@@ -367,7 +367,11 @@ def mvt_points(conn: Connection, q: IssueQuery, tile: Tile, *, layer: str = "iss
             Issue.category_code.label("category"),
             _overdue(q).label("overdue"),
             func.ST_AsMVTGeom(
-                func.ST_Transform(Issue.geom, 3857), tile.envelope(), MVT_EXTENT, 64, True
+                func.ST_Transform(Issue.geom, 3857),
+                tile.envelope(),
+                MVT_EXTENT,
+                int(MVT_POINT_MARGIN * MVT_EXTENT),
+                True,
             ).label("geom"),
         )
         .where(Issue.geom.op("&&")(tile.box(MVT_POINT_MARGIN)), *_where(q))
