@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, NotFound
 from geo.passwords import check_password, hash_password, needs_rehash, verify_password
-from geo.users import User
+from geo.users import USER_COLUMNS, User, user_from_row
 
 FAILURES = ("bad_password", "unknown_user", "no_password", "inactive")
 """Outcomes that count towards a lock-out (a refused 'locked' attempt does not)."""
@@ -189,7 +189,7 @@ def user_for_session(conn: Connection, session_id: str, *, secret: str) -> User 
     """The active user of a live session (not expired, not revoked), if any."""
     row = conn.execute(
         text(
-            "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code"
+            f"SELECT {USER_COLUMNS}"
             " FROM user_session s JOIN app_user u ON u.id = s.user_id"
             " LEFT JOIN village v ON v.id = u.village_id"
             " WHERE s.id_hash = :h AND s.revoked_at IS NULL AND s.expires_at > now()"
@@ -197,7 +197,7 @@ def user_for_session(conn: Connection, session_id: str, *, secret: str) -> User 
         ),
         {"h": keyed_hash(secret, session_id, purpose="session")},
     ).first()
-    return User(row.id, row.name, row.role, row.village_id, row.village_code) if row else None
+    return user_from_row(row) if row else None
 
 
 def end_session(conn: Connection, session_id: str, *, secret: str) -> None:

@@ -51,8 +51,10 @@ def villages_frame(
     villages: Sequence[str] = (),
     communities: Sequence[str] = (),
     bbox: BBox | None = None,
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Villages (code, name, community, secretary, households) with their boundaries."""
+    """Villages (code, name, community, secretary, households) with their boundaries, of the
+    towns `towns` (None: every town)."""
     stmt = (
         select(
             Village.code,
@@ -67,6 +69,8 @@ def villages_frame(
         .outerjoin(Community, Community.id == Village.community_id)
         .order_by(Village.code)
     )
+    if towns is not None:
+        stmt = stmt.where(Village.town_id.in_(tuple(towns) or (-1,)))
     if villages:
         stmt = stmt.where(Village.code.in_(villages))
     if communities:
@@ -88,8 +92,11 @@ def _require_found(
         raise InvalidInput(f"no village in community {', '.join(communities)}", field="community")
 
 
-def communities_frame(conn: Connection, *, communities: Sequence[str] = ()) -> gpd.GeoDataFrame:
-    """党建共同体 (code, name, secretaries) with the union of their villages as boundary."""
+def communities_frame(
+    conn: Connection, *, communities: Sequence[str] = (), towns: Sequence[int] | None = None
+) -> gpd.GeoDataFrame:
+    """党建共同体 (code, name, secretaries) with the union of their villages as boundary, of
+    the towns `towns` (None: every town)."""
     stmt = (
         select(
             Community.code,
@@ -105,6 +112,8 @@ def communities_frame(conn: Connection, *, communities: Sequence[str] = ()) -> g
     )
     if communities:
         stmt = stmt.where(_community_match(communities))
+    if towns is not None:
+        stmt = stmt.where(Community.town_id.in_(tuple(towns) or (-1,)))
     return _read(stmt, conn)
 
 
@@ -113,8 +122,10 @@ def grids_frame(
     *,
     villages: Sequence[str] = (),
     communities: Sequence[str] = (),
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """网格 with their village and leader; grids without a boundary have no geometry."""
+    """网格 with their village and leader; grids without a boundary have no geometry (of the
+    towns `towns`; None: every town)."""
     stmt = (
         select(
             Grid.code,
@@ -132,6 +143,8 @@ def grids_frame(
         stmt = stmt.where(Village.code.in_(villages))
     if communities:
         stmt = stmt.where(_community_match(communities))
+    if towns is not None:
+        stmt = stmt.where(Grid.town_id.in_(tuple(towns) or (-1,)))
     return _read(stmt, conn)
 
 
@@ -141,8 +154,10 @@ def roads_frame(
     villages: Sequence[str] = (),
     kinds: Sequence[str] = (),
     bbox: BBox | None = None,
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines."""
+    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines, of the towns `towns`
+    (None: every town)."""
     bad = [k for k in kinds if k not in ROAD_KINDS]
     if bad:
         raise InvalidInput(
@@ -163,6 +178,8 @@ def roads_frame(
         stmt = stmt.where(Village.code.in_(villages))
     if kinds:
         stmt = stmt.where(Road.kind.in_(kinds))
+    if towns is not None:
+        stmt = stmt.where(Road.town_id.in_(tuple(towns) or (-1,)))
     if bbox is not None:
         stmt = stmt.where(Road.geom.intersects(_envelope(bbox)))
     return _read(stmt, conn)

@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import Connection, TextClause, text
 
-from geo.assign import GPS_TOLERANCE_M, Location, locate
+from geo.assign import GPS_TOLERANCE_M, SESSION_TOWN, Location, locate
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
 from geo.deadlines import DeadlineRule, deadline_for, deadline_rule
 from geo.defaults import (
@@ -418,8 +418,11 @@ def _replay(
 
 _NEAR_POINT = f"(SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g) p"
 _NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p.g, :metric_srid))"
-_NEAR_BOX = "i.geom && ST_Expand(p.g, :deg)"
-"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric."""
+_NEAR_BOX = (
+    f"i.geom && ST_Expand(p.g, :deg) AND ({SESSION_TOWN} IS NULL OR i.town_id = {SESSION_TOWN})"
+)
+"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric. Only
+issues of the transaction's town (none set: any town)."""
 
 REBOUND_SQL = text(
     f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on, {_NEAR_DISTANCE} AS distance_m"

@@ -23,7 +23,7 @@ from geo.photos import (
 )
 from geo.users import User
 from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
-from service.auth import Inspector, Reader, Writer, check_village_scope
+from service.auth import Inspector, Reader, Writer, check_village_scope, town_scope
 from service.deps import ConnDep
 from service.geojson import GeoJSONResponse, geojson_responses
 from service.schemas import (
@@ -40,8 +40,10 @@ from service.uploads import read_upload
 router = APIRouter(tags=["closed loop 闭环"])
 
 
-def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
-    found, village = issue_reader.village_of(conn, issue_id)
+def _issue_village(conn: Connection, issue_id: uuid.UUID, user: User | None) -> str | None:
+    """The issue's village code; 404 when there is no such issue in the user's towns (not
+    403: ids of other towns do not leak)."""
+    found, village = issue_reader.village_of(conn, issue_id, towns=town_scope(user))
     if not found:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     return village
@@ -120,7 +122,7 @@ def move_issue(
         raise Forbidden(
             f"only an inspector (or admin) may {body.action}, not {user.role}", field="role"
         )
-    check_village_scope(user, _issue_village(conn, issue_id))
+    check_village_scope(user, _issue_village(conn, issue_id, user))
     done = transition(
         conn,
         issue_id=issue_id,
@@ -166,7 +168,7 @@ def upload_photo(
     Idempotent: the same bytes again for the same issue return the stored photo (200).
     A plain `def`: reading, decoding and re-encoding run in the threadpool.
     """
-    check_village_scope(user, _issue_village(conn, issue_id))
+    check_village_scope(user, _issue_village(conn, issue_id, user))
     if user.role == "village" and kind != "after":
         raise Forbidden("a village uploads after-photos (整改后照片) only", field="kind")
     settings = request.app.state.settings
@@ -203,7 +205,7 @@ def upload_photo(
 
 
 def _photo_row(conn: Connection, photo_id: uuid.UUID, user: User | None) -> Any:
-    row = issue_reader.photo_record(conn, photo_id)
+    row = issue_reader.photo_record(conn, photo_id, towns=town_scope(user))
     if row is None:
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     check_village_scope(user, row.village)
@@ -258,8 +260,8 @@ def get_original(
 )
 def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """One issue as a GeoJSON Feature, with its full history and photos."""
-    check_village_scope(user, _issue_village(conn, issue_id))
-    feature = issue_reader.feature(conn, issue_id)
+    check_village_scope(user, _issue_village(conn, issue_id, user))
+    feature = issue_reader.feature(conn, issue_id, towns=town_scope(user))
     if feature is None:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     events = issue_reader.events(conn, issue_id)
