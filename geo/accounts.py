@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, NotFound
 from geo.passwords import check_password, hash_password, needs_rehash, verify_password
+from geo.towns import in_session_town
 from geo.users import USER_COLUMNS, User, user_from_row
 
 FAILURES = ("bad_password", "unknown_user", "no_password", "inactive")
@@ -234,7 +235,8 @@ def set_village(conn: Connection, name: str, village_code: str) -> None:
     if row.role != "village":
         raise InvalidInput(f"only village users belong to a village, not {row.role}", field="role")
     village_id = conn.execute(
-        text("SELECT id FROM village WHERE code = :c"), {"c": village_code}
+        text(f"SELECT id FROM village v WHERE code = :c AND {in_session_town('v')}"),
+        {"c": village_code},
     ).scalar()
     if village_id is None:
         raise NotFound(f"no village with code {village_code!r}", field="village")

@@ -17,6 +17,7 @@ from geo.errors import InvalidInput
 from geo.issue_filter import parse_month
 from geo.models import HONOR_KINDS
 from geo.third_party import refuse_counts_over_points
+from geo.towns import in_session_town
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,11 @@ class ThirdPartyRecord:
 
 
 def village_ids(conn: Connection) -> dict[str, int]:
-    """Village code → id."""
-    return {r.code: r.id for r in conn.execute(text("SELECT code, id FROM village"))}
+    """Village code → id (of the transaction's town, when one is set)."""
+    return {
+        r.code: r.id
+        for r in conn.execute(text(f"SELECT code, id FROM village v WHERE {in_session_town('v')}"))
+    }
 
 
 def _village_id(ids: dict[str, int], code: str, *, row: int | None) -> int:
@@ -161,7 +165,10 @@ def create_round(
     if started_on and ended_on and ended_on < started_on:
         raise InvalidInput("the round ends before it starts", field="ended_on")
     exists = conn.execute(
-        text("SELECT id FROM inspection_round WHERE month = :m AND team = :t"),
+        text(
+            "SELECT id FROM inspection_round r WHERE month = :m AND team = :t"
+            f" AND {in_session_town('r')}"
+        ),
         {"m": first, "t": team},
     ).scalar()
     if exists:

@@ -37,6 +37,7 @@ from geo.coords import M_PER_DEG_MIN
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import OutsideTown
 from geo.models import SRID
+from geo.towns import SESSION_TOWN
 
 METRIC_DISTANCE = (
     "ST_Distance(ST_Transform(v.geom, :metric_srid), ST_Transform(p.geom, :metric_srid))"
@@ -48,9 +49,6 @@ def placement_params(*, tolerance_m: float, metric_srid: int) -> dict[str, objec
     """The bound parameters the placement SQL uses."""
     return {"tol": tolerance_m, "deg": tolerance_m / M_PER_DEG_MIN, "metric_srid": metric_srid}
 
-
-SESSION_TOWN = "NULLIF(current_setting('cunrong.town', true), '')::int"
-"""The transaction's town (`geo.towns.use_town`), NULL when none is set."""
 
 IN_TOWN = "(p.town_id IS NULL OR v.town_id = p.town_id)"
 """A point is placed only in a village of its own town (NULL: any town)."""

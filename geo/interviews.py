@@ -24,6 +24,7 @@ from geo.errors import InvalidInput, NotFound, TooLarge, mib
 from geo.issue_filter import parse_month
 from geo.models import INTERVIEW_LEVELS
 from geo.photos import ALLOWED_FORMATS, MAX_BYTES, MAX_PIXELS, open_image
+from geo.towns import in_session_town
 from geo.vocab import NOTE_LEN, PERSON_LEN
 
 INTERVIEWERS = {
@@ -263,6 +264,7 @@ def record_held(
             "INSERT INTO interview (month, village_id, level, held_on, held_by, secretary,"
             " deputy_secretary, note, recorded_by) SELECT :month, v.id, :level, :held_on,"
             " :held_by, :secretary, :deputy, :note, :by FROM village v WHERE v.code = :village"
+            f" AND {in_session_town('v')}"
             " ON CONFLICT (month, village_id) DO UPDATE SET level = EXCLUDED.level,"
             " held_on = EXCLUDED.held_on, held_by = EXCLUDED.held_by,"
             " secretary = EXCLUDED.secretary, deputy_secretary = EXCLUDED.deputy_secretary,"

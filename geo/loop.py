@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import Connection, TextClause, text
 
-from geo.assign import GPS_TOLERANCE_M, SESSION_TOWN, Location, locate
+from geo.assign import GPS_TOLERANCE_M, Location, locate
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
 from geo.deadlines import DeadlineRule, deadline_for, deadline_rule
 from geo.defaults import (
@@ -30,6 +30,7 @@ from geo.defaults import (
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
 from geo.models import ISSUE_SOURCES, SRID
 from geo.third_party import batch_year, refuse_points_over_counts
+from geo.towns import SESSION_TOWN
 from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 

@@ -24,6 +24,17 @@ from sqlalchemy.exc import IntegrityError
 from geo.defaults import METRIC_SRID
 from geo.errors import Conflict, InvalidInput, NotFound
 
+SESSION_TOWN = "NULLIF(current_setting('cunrong.town', true), '')::int"
+"""SQL: the transaction's town (`use_town`), NULL when none is set."""
+
+
+def in_session_town(alias: str) -> str:
+    """SQL: the row `alias` lies in the transaction's town (any town when none is set). The
+    village-code lookups of writers use it, so a user of one town cannot write into another
+    (its codes read as unknown)."""
+    return f"({SESSION_TOWN} IS NULL OR {alias}.town_id = {SESSION_TOWN})"
+
+
 TownScope = tuple[int, ...] | None
 """Town ids a caller may read; None: every town."""
 
@@ -102,6 +113,15 @@ def resolve_town(conn: Connection, code: str | None, *, field: str = "town") -> 
     raise InvalidInput(
         f"say which town (--town CODE): there are {len(towns)}: {_names(towns)}", field=field
     )
+
+
+def current_town(conn: Connection) -> int:
+    """The transaction's town (`use_town`), else the only town (else InvalidInput naming
+    the towns)."""
+    given = conn.execute(text("SELECT current_setting('cunrong.town', true)")).scalar()
+    if given:
+        return int(given)
+    return resolve_town(conn, None).id
 
 
 def use_town(conn: Connection, town_id: int) -> None:

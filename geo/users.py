@@ -100,6 +100,8 @@ def create_user(
     elif village_code:
         raise InvalidInput(f"only village users belong to a village, not {role}", field="village")
     if town_id is None and district_code is None:
+        from geo.towns import current_town
+
         town_id = current_town(conn)
     token = secrets.token_urlsafe(32)
     try:
@@ -125,17 +127,6 @@ def create_user(
         raise Conflict(f"a user named {name!r} exists already", field="name") from None
     user = conn.execute(USER_SQL, {"i": user_id}).first()
     return user_from_row(user), token
-
-
-def current_town(conn: Connection) -> int:
-    """The transaction's town (`geo.towns.use_town`), else the only town (else InvalidInput
-    naming the towns)."""
-    given = conn.execute(text("SELECT current_setting('cunrong.town', true)")).scalar()
-    if given:
-        return int(given)
-    from geo.towns import resolve_town
-
-    return resolve_town(conn, None).id
 
 
 USER_COLUMNS = (

@@ -171,15 +171,16 @@ def reader(request: Request, user: Annotated[User | None, Depends(optional_user)
     return user
 
 
-def require(*roles: str) -> Callable[[User], User]:
-    """A dependency allowing only `roles` (403 for others, 401 without a token)."""
+def require(*roles: str, write: bool = True) -> Callable[[User], User]:
+    """A dependency allowing only `roles` (403 for others, 401 without a token); with
+    `write`, never a district reader (who reads every town of a district and writes none)."""
 
     def check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise Forbidden(
                 f"role {user.role} may not do this; allowed: {', '.join(roles)}", field="role"
             )
-        if user.town_id is None:
+        if write and user.town_id is None:
             raise Forbidden(
                 f"user {user.name} reads the towns of district {user.district_code} only",
                 field="role",

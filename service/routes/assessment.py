@@ -221,9 +221,9 @@ def enter_batch(year: YearPath, body: BatchIn, conn: ConnDep, user: Admin) -> di
 
 @router.get("/third-party/{year}/batches", response_model=list[BatchOut])
 def get_batches(year: YearPath, conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
-    """The third-party batches of `year` with their numbers of issues and villages."""
-    del user
-    return [asdict(b) for b in list_batches(conn, year)]
+    """The third-party batches of `year` (of the caller's towns) with their numbers of issues
+    and villages."""
+    return [asdict(b) for b in list_batches(conn, year, towns=town_scope(user))]
 
 
 @router.post("/third-party/{year}/batches/upload", status_code=201, response_model=BatchImported)
