@@ -63,9 +63,12 @@ def mark_site(
     """
     note = _check(decision, note)
     code = village_code_of(candidate_key)
-    if code is None or not conn.execute(
-        text(f"SELECT 1 FROM village v WHERE code = :c AND {in_session_town('v')}"), {"c": code}
-    ).first():
+    if (
+        code is None
+        or not conn.execute(
+            text(f"SELECT 1 FROM village v WHERE code = :c AND {in_session_town('v')}"), {"c": code}
+        ).first()
+    ):
         raise NotFound(f"no candidate site with key {candidate_key!r}", field="candidate_key")
     values = {"decision": decision, "note": note, "decided_by": decided_by}
     if decision_of(conn, candidate_key) is None:
