@@ -217,3 +217,29 @@ def issues_frame(
             for ids in frame.pop("photo_ids")
         ]
     return frame
+
+
+def towns_frame(
+    conn: Connection, *, district: str, towns: Sequence[int] | None = None
+) -> gpd.GeoDataFrame:
+    """The towns of a district (code, name) with their boundary: the town's own, else the
+    union of its villages (None when it has neither)."""
+    from geo.models import Town
+
+    union = (
+        select(func.ST_Multi(func.ST_Union(Village.geom)))
+        .where(Village.town_id == Town.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Town.code,
+            Town.name,
+            func.ST_AsBinary(func.coalesce(Town.boundary, union)).label("geom"),
+        )
+        .where(Town.district_code == district)
+        .order_by(Town.code)
+    )
+    if towns is not None:
+        stmt = stmt.where(Town.id.in_(tuple(towns) or (-1,)))
+    return _read(stmt, conn)

@@ -818,3 +818,68 @@ def third_party_clean_villages(conn: Connection, *, year: int) -> set[str]:
             {"y": year},
         ).scalars()
     )
+
+
+# -- towns side by side (the district view) --------------------------------------------------
+
+_TOWN_COUNTS = text(
+    """
+    WITH t AS (
+        SELECT t.id, t.code, t.name,
+               (SELECT count(*) FROM village v WHERE v.town_id = t.id) AS villages,
+               (SELECT CASE WHEN count(v.households) = count(v.id) AND count(v.id) > 0
+                            THEN sum(v.households) END
+                  FROM village v WHERE v.town_id = t.id) AS households
+        FROM town t
+        WHERE t.district_code = :district
+          AND (CAST(:all AS boolean) OR t.id = ANY(CAST(:towns AS int[])))
+    ),
+    i AS (
+        SELECT i.town_id,
+               count(*) AS issues,
+               count(*) FILTER (WHERE i.status = 'closed') AS closed,
+               count(*) FILTER (WHERE i.status = 'closed'
+                                AND (i.deadline IS NULL OR i.closed_on <= i.deadline))
+                 AS closed_on_time,
+               count(*) FILTER (WHERE i.status = ANY(:open) AND i.deadline < :as_of) AS overdue,
+               count(*) FILTER (WHERE i.rebound_of IS NOT NULL) AS rebounds
+        FROM issue i
+        WHERE i.town_id IN (SELECT id FROM t)
+          AND (CAST(:start AS date) IS NULL OR i.found_on >= :start)
+          AND (CAST(:end AS date) IS NULL OR i.found_on < :end)
+        GROUP BY i.town_id
+    )
+    SELECT t.id, t.code, t.name, t.villages, t.households,
+           coalesce(i.issues, 0) AS issues, coalesce(i.closed, 0) AS closed,
+           coalesce(i.closed_on_time, 0) AS closed_on_time,
+           coalesce(i.overdue, 0) AS overdue, coalesce(i.rebounds, 0) AS rebounds
+    FROM t LEFT JOIN i ON i.town_id = t.id
+    ORDER BY t.code
+    """
+)
+
+
+def town_counts(
+    conn: Connection,
+    *,
+    district: str,
+    start: date | None,
+    end: date | None,
+    as_of: date,
+    towns: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Per town of `district` (of the towns `towns`; None: every one), by code: villages,
+    households (None when a village's is unknown), and the issues found in [start, end):
+    how many, closed, closed on time, overdue on `as_of`, rebounds."""
+    rows = conn.execute(
+        _TOWN_COUNTS,
+        {
+            "district": district,
+            "start": start,
+            "end": end,
+            "as_of": as_of,
+            "open": list(OPEN_STATUSES),
+            **scope_params(None if towns is None else tuple(towns)),
+        },
+    ).mappings()
+    return [dict(r) for r in rows]
