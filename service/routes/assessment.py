@@ -47,7 +47,7 @@ from service.responses import (
 from service.routes.imports import import_options, report_out, unpack_upload
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import unit_indicator_rows
-from service.towns import TownDep
+from service.towns import TownDep, user_town
 from service.uploads import (
     UploadLimits,
     read_honor_upload,
@@ -243,7 +243,6 @@ def upload_batch(
 ) -> dict[str, Any]:
     """Create a batch and import the evaluator's file into it, all or nothing (the limits
     of `POST /import/issues` apply)."""
-    del user
     limits = UploadLimits.from_settings(request.app.state.settings)
     with tempfile.TemporaryDirectory() as folder:
         path = unpack_upload(file, Path(folder), limits)
@@ -255,7 +254,7 @@ def upload_batch(
             evaluated_on=evaluated_on,
             clean_villages=split_values([clean_villages]),
             coords=coords,
-            **import_options(request),
+            **import_options(request, user_town(request, conn, user)),
         )
     return {"batch_id": batch_id} | report_out(report)
 

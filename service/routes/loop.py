@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ from service.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from service.towns import user_town
 from service.uploads import read_upload
 
 router = APIRouter(tags=["closed loop 闭环"])
@@ -59,6 +61,7 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
     """Record a new issue (inspector/admin). Rebounds are linked, near duplicates listed."""
     lon, lat = body.point()
     settings = request.app.state.settings
+    town = user_town(request, conn, user)
     created = create_issue(
         conn,
         NewIssue(
@@ -78,8 +81,8 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         ),
         actor=user.label,
         coords=body.coords,
-        deadline=request.app.state.rules.loop.deadline,
-        detection=settings.detection(),
+        deadline=town.rules.loop.deadline,
+        detection=replace(settings.detection(), metric_srid=town.town.metric_srid),
     )
     warnings = []
     if created.outside_m:
