@@ -72,9 +72,8 @@ def authenticate(conn: Connection, name: str, password: str) -> LoginResult:
     """Check a user name and password; the same argon2 work is done whatever the outcome."""
     row = conn.execute(
         text(
-            "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code, u.active,"
-            " u.password_hash FROM app_user u LEFT JOIN village v ON v.id = u.village_id"
-            " WHERE u.name = :n"
+            f"SELECT {USER_COLUMNS}, u.active, u.password_hash"
+            " FROM app_user u LEFT JOIN village v ON v.id = u.village_id WHERE u.name = :n"
         ),
         {"n": name},
     ).first()
@@ -92,7 +91,7 @@ def authenticate(conn: Connection, name: str, password: str) -> LoginResult:
             text("UPDATE app_user SET password_hash = :h WHERE id = :id"),
             {"h": hash_password(password), "id": row.id},
         )
-    return LoginResult(User(row.id, row.name, row.role, row.village_id, row.village_code), "ok")
+    return LoginResult(user_from_row(row), "ok")
 
 
 # --- failed attempts -----------------------------------------------------------------------
