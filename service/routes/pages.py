@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
@@ -75,7 +75,7 @@ def _communities(conn: Connection, town_id: int) -> list[Any]:
     )
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, response_model=None)
 def dashboard(
     request: Request,
     conn: ConnDep,
@@ -83,8 +83,13 @@ def dashboard(
     lang: PageLang,
     month: str | None = None,
     town: TownQuery = None,
-) -> HTMLResponse:
-    """总览 of a town: counts, maps, this month's bottom ten with interviews, the recheck list."""
+) -> HTMLResponse | RedirectResponse:
+    """总览 of a town: counts, maps, this month's bottom ten with interviews, the recheck list.
+
+    A district reader without `?town=` is sent to the district view (the towns side by
+    side), from where each town is one click away."""
+    if town is None and user is not None and user.district_code and user.town_id is None:
+        return RedirectResponse(f"/pages/districts/{user.district_code}?lang={lang}", 303)
     here = town_for(request, conn, user, town)
     month = month or _latest_scored_month(conn, here.id)
     ranking: list[Any] = []

@@ -169,6 +169,18 @@ def test_a_town_user_sees_only_its_own_town(district_client):
         assert other not in page
 
 
+def test_the_district_readers_overview_is_the_district_view(district_client):
+    client, headers = district_client
+    home = client.get("/", headers=headers["district"], follow_redirects=False)
+    assert home.status_code == 303
+    assert home.headers["location"] == "/pages/districts/120113?lang=zh"
+    page = client.get(home.headers["location"], headers=headers["district"])
+    assert page.status_code == 200 and "二号镇" in page.text and "大张庄镇" in page.text
+    # …and one town's overview is a click away
+    town = client.get("/", params={"town": "120113901"}, headers=headers["district"])
+    assert town.status_code == 200 and 'id="town-name"' in town.text and "二号镇" in town.text
+
+
 def test_an_unknown_or_malformed_district_is_refused(district_client):
     client, headers = district_client
     missing = client.get("/districts/120199", headers=headers["district"])
