@@ -142,7 +142,7 @@ def roads_frame(
     kinds: Sequence[str] = (),
     bbox: BBox | None = None,
 ) -> gpd.GeoDataFrame:
-    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines."""
+    """主干道 / 次干道 / 巷道 (id, code, kind, name, village) as lines."""
     bad = [k for k in kinds if k not in ROAD_KINDS]
     if bad:
         raise InvalidInput(
@@ -150,6 +150,7 @@ def roads_frame(
         )
     stmt = (
         select(
+            Road.id,
             Road.code,
             Road.kind,
             Road.name,

@@ -34,6 +34,7 @@ from service.routes import (
     loop,
     maps,
     office,
+    ogc,
     pages,
     sites,
     villages,
@@ -98,6 +99,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         account,
         office,
         bulletins,
+        ogc,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)
