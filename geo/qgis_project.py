@@ -146,7 +146,7 @@ def _symbol(parent: ET.Element, name: str, style: Style) -> None:
     else:
         layer = ET.SubElement(symbol, "layer", _LAYER_ATTRS | {"class": "SimpleFill"})
         for key, value in (
-            ("color", _rgba(style.colour, 40 if style.fill else 0)),
+            ("color", _rgba(style.colour, 12 if style.fill else 0)),
             ("style", "solid" if style.fill else "no"),
             ("outline_color", _rgba(style.outline)),
             ("outline_style", style.line_style),
@@ -210,9 +210,12 @@ def _labeling(parent: ET.Element, spec: LayerSpec) -> None:
     )
     placement = {"Point": "0", "Line": "2", "Polygon": "1"}[spec.geometry]
     ET.SubElement(settings, "placement", placement=placement, dist="1", distUnits="MM")
-    rendering = {"scaleVisibility": "0", "obstacle": "1", "displayAll": "0"}
+    # No layer's features push labels away: village names sit among the issues and inside
+    # the communities (labels still avoid each other).
+    rendering = {"scaleVisibility": "0", "obstacle": "0", "displayAll": "0"}
     if spec.label_max_scale:
-        rendering.update(scaleVisibility="1", scaleMin=str(int(spec.label_max_scale)), scaleMax="0")
+        # QGIS keeps the most zoomed-in limit in scaleMin, the most zoomed-out in scaleMax.
+        rendering.update(scaleVisibility="1", scaleMin="0", scaleMax=str(int(spec.label_max_scale)))
     ET.SubElement(settings, "rendering", rendering)
 
 

@@ -5,6 +5,7 @@ Run by the tests with the system Python (Debian's python3-qgis), never imported 
     python3 tests/ogc/qgis_open.py layers BASE_URL TOKEN COLLECTION [COLLECTION …]
     python3 tests/ogc/qgis_open.py basic BASE_URL TOKEN COLLECTION
     python3 tests/ogc/qgis_open.py project FILE.qgz TOKEN
+    python3 tests/ogc/qgis_open.py render FILE.qgz TOKEN OUT.png   (docs/qgis.png)
 
 `layers` and `project` send the token as `Authorization: Bearer …` (a request
 preprocessor: what an API-header authentication does); `basic` puts it in the layer's
@@ -20,6 +21,7 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from qgis.core import (
+    Qgis,
     QgsApplication,
     QgsNetworkAccessManager,
     QgsProject,
@@ -53,19 +55,46 @@ def _describe(layer: QgsVectorLayer) -> dict:
     return out
 
 
+def _render(path: str, out: str) -> bool:
+    """Draw the project's layers over the villages' extent into a 1400×1000 PNG."""
+    from qgis.core import QgsCoordinateTransform, QgsMapRendererParallelJob, QgsMapSettings
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    project = QgsProject.instance()
+    project.read(path)
+    layers = [node.layer() for node in project.layerTreeRoot().findLayers()]
+    villages = next(lyr for lyr in layers if "typename='villages'" in lyr.source())
+    to_project = QgsCoordinateTransform(villages.crs(), project.crs(), project)
+    extent = to_project.transformBoundingBox(villages.extent())
+    extent.scale(1.05)
+    settings = QgsMapSettings()
+    settings.setLayers(layers)
+    settings.setDestinationCrs(project.crs())
+    settings.setExtent(extent)
+    settings.setOutputSize(QSize(1400, 1000))
+    settings.setBackgroundColor(QColor("white"))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    return bool(job.renderedImage().save(out, "png"))
+
+
 def main(argv: list[str]) -> int:
     mode, target, token, *rest = argv
     QgsApplication.setPrefixPath("/usr", True)
     app = QgsApplication([], False)
     app.initQgis()
-    if mode in ("layers", "project"):
+    if mode in ("layers", "project", "render"):
 
         def bearer(request) -> None:
             request.setRawHeader(b"Authorization", f"Bearer {token}".encode())
 
         QgsNetworkAccessManager.setRequestPreprocessor(bearer)
-    result: dict = {"qgis": app.applicationVersion() if hasattr(app, "applicationVersion") else ""}
-    if mode == "project":
+    result: dict = {"qgis": Qgis.QGIS_VERSION}
+    if mode == "render":
+        result["saved"] = _render(target, rest[0])
+    elif mode == "project":
         project = QgsProject.instance()
         result["read"] = project.read(target)
         result["crs"] = project.crs().authid()
