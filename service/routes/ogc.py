@@ -582,7 +582,7 @@ def issue_items(
             selection=selection,
             found_from=found_from,
             found_to=found_to,
-            envelope=tuple(envelope) if envelope else None,  # type: ignore[arg-type]
+            envelope=envelope,
             sort=("-found_on", "code"),
             limit=size,
             offset=offset,
