@@ -342,6 +342,9 @@ def _to_openapi_30(node: Any) -> Any:
             out["anyOf"] = [{"type": k} for k in kinds]
     if "const" in out and not isinstance(out.get("const"), dict):
         out["enum"] = [out.pop("const")]
+    if "contentMediaType" in out:
+        del out["contentMediaType"]
+        out["format"] = "binary"
     if isinstance(out.get("examples"), list):
         examples = out.pop("examples")
         if examples:
@@ -362,14 +365,36 @@ def api_definition(request: Request, user: OgcReader, f: Format = None) -> OpenA
     """The definition of the /ogc routes as an OpenAPI 3.0 document."""
     del user, f
     full = request.app.openapi()
+    paths = {p: v for p, v in full["paths"].items() if p.startswith("/ogc")}
     doc = {
         "openapi": "3.0.3",
         "info": {**full["info"], "title": f"{full['info']['title']} — OGC API Features"},
         "servers": [{"url": str(request.base_url).rstrip("/")}],
-        "paths": {p: v for p, v in full["paths"].items() if p.startswith("/ogc")},
-        "components": full.get("components", {}),
+        "paths": paths,
+        "components": _referenced(full.get("components", {}), paths),
     }
     return OpenAPIResponse(_to_openapi_30(doc))
+
+
+def _referenced(components: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """The components the paths refer to, directly or through other components."""
+    found: dict[str, dict[str, Any]] = {}
+    todo: list[Any] = [paths, components.get("securitySchemes", {})]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/"):
+                kind, name = ref.split("/")[2:4]
+                if name not in found.setdefault(kind, {}):
+                    found[kind][name] = components.get(kind, {}).get(name, {})
+                    todo.append(found[kind][name])
+            todo.extend(node.values())
+    if "securitySchemes" in components:
+        found["securitySchemes"] = components["securitySchemes"]
+    return found
 
 
 @router.get("/collections", response_model=Collections, response_model_exclude_none=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from openapi_spec_validator import validate
 from owslib.ogcapi.features import Features
 from sqlalchemy import create_engine, text
 
@@ -61,6 +62,7 @@ def test_landing_conformance_and_collections(live_town: LiveTown):
     assert spec.status_code == 200
     assert spec.json()["openapi"].startswith("3.0")
     assert "/ogc/collections/issues/items" in spec.json()["paths"]
+    validate(spec.json())  # a valid OpenAPI 3.0 document (raises otherwise)
 
 
 def test_pages_through_a_village_and_matches_issues(live_town: LiveTown):
