@@ -36,6 +36,7 @@ from service.routes import (
     loop,
     maps,
     office,
+    ogc,
     pages,
     sites,
     tiles,
@@ -106,6 +107,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         office,
         bulletins,
         districts,
+        ogc,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

@@ -67,6 +67,9 @@ class ServiceSettings(BaseSettings):
     """The most issues one `GET /issues` page may return (`limit`)."""
     default_page_size: int = 5_000
     """The page size of `GET /issues` when the request gives no `limit`."""
+    ogc_default_limit: int = Field(default=100, ge=1)
+    """Features per page of the OGC API (`/ogc/collections/…/items`) when the request gives
+    no `limit`; a larger `limit` is cut to `max_page_size`."""
     session_hours: float = 12.0
     """A sign-in lasts this long; then the browser must sign in again."""
     login_max_failures: int = 10

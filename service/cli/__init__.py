@@ -9,6 +9,7 @@ from service.cli import categories as category_cli
 from service.cli import db as db_cli
 from service.cli import imports as import_cli
 from service.cli import maps as maps_cli
+from service.cli import qgis as qgis_cli
 from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
@@ -34,6 +35,7 @@ app.add_typer(sites_cli.app, name="sites")
 app.add_typer(towns_cli.app, name="town")
 serve_cli.register(app)
 bulletin_cli.register(app)
+qgis_cli.register(app)
 
 
 @app.callback()
