@@ -32,6 +32,7 @@ from geo.loop import (
     create_issue,
     known_category,
 )
+from geo.towns import resolve_town, use_town
 from geo.users import hash_token
 from geo.vocab import ADDRESS_LEN, DESCRIPTION_LEN, NAME_LEN, PERSON_LEN
 
@@ -51,6 +52,8 @@ class Client:
 
     id: int
     name: str
+    town_id: int
+    """The client's town: its requests go there, and it reads that town's only."""
     role: str = CLIENT_ROLE
 
     @property
@@ -59,35 +62,39 @@ class Client:
         return f"{self.name} ({CLIENT_ROLE})"
 
 
-def create_client(conn: Connection, *, name: str, note: str | None = None) -> tuple[Client, str]:
-    """Register a client and return it with its new API key (shown once, never stored)."""
+def create_client(
+    conn: Connection, *, name: str, note: str | None = None, town_code: str | None = None
+) -> tuple[Client, str]:
+    """Register a client of the town `town_code` (default: the only town) and return it with
+    its new API key (shown once, never stored)."""
     name = name.strip()
     if not name:
         raise InvalidInput("the client name is empty", field="name")
     if len(name) > NAME_LEN:
         raise InvalidInput(f"a client name has at most {NAME_LEN} characters", field="name")
+    town = resolve_town(conn, town_code)
     key = secrets.token_urlsafe(32)
     try:
         with conn.begin_nested():
             client_id = conn.execute(
                 text(
-                    "INSERT INTO open311_client (name, key_hash, note) VALUES (:n, :h, :note)"
-                    " RETURNING id"
+                    "INSERT INTO open311_client (name, key_hash, note, town_id)"
+                    " VALUES (:n, :h, :note, :t) RETURNING id"
                 ),
-                {"n": name, "h": hash_token(key), "note": note},
+                {"n": name, "h": hash_token(key), "note": note, "t": town.id},
             ).scalar_one()
     except IntegrityError:
         raise Conflict(f"an Open311 client named {name!r} exists already", field="name") from None
-    return Client(client_id, name), key
+    return Client(client_id, name, town.id), key
 
 
 def client_for_key(conn: Connection, key: str) -> Client | None:
     """The active client holding this API key, if any (one probe of the unique hash)."""
     row = conn.execute(
-        text("SELECT id, name FROM open311_client WHERE key_hash = :h AND active"),
+        text("SELECT id, name, town_id FROM open311_client WHERE key_hash = :h AND active"),
         {"h": hash_token(key)},
     ).first()
-    return Client(row.id, row.name) if row else None
+    return Client(row.id, row.name, row.town_id) if row else None
 
 
 def revoke_client(conn: Connection, name: str) -> None:
@@ -107,9 +114,9 @@ def list_clients(conn: Connection) -> list[dict[str, Any]]:
     """Every client with its state and how many requests it posted (never the key)."""
     rows = conn.execute(
         text(
-            "SELECT c.name, c.active, c.created_at, c.revoked_at, c.note,"
+            "SELECT c.name, t.code AS town, c.active, c.created_at, c.revoked_at, c.note,"
             " (SELECT count(*) FROM open311_report r WHERE r.client_id = c.id) AS requests"
-            " FROM open311_client c ORDER BY c.name"
+            " FROM open311_client c JOIN town t ON t.id = c.town_id ORDER BY c.name"
         )
     ).mappings()
     return [dict(r) for r in rows]
@@ -203,6 +210,7 @@ def submit_request(
     """Record a posted request as an issue (source `open311`) through `geo.loop.create_issue`,
     and keep the client's extra fields beside it."""
     lon, lat = _check_request(req)
+    use_town(conn, client.town_id)
     known_category(conn, req.service_code, field="service_code")
     try:
         created = create_issue(

@@ -26,6 +26,7 @@ from service.routes import (
     assessment,
     bulletins,
     categories,
+    districts,
     exports,
     field,
     health,
@@ -35,6 +36,7 @@ from service.routes import (
     loop,
     maps,
     office,
+    ogc,
     open311,
     pages,
     sites,
@@ -105,6 +107,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         account,
         office,
         bulletins,
+        districts,
+        ogc,
         open311,
     ):
         app.include_router(module.router)

@@ -10,10 +10,12 @@ from service.cli import db as db_cli
 from service.cli import imports as import_cli
 from service.cli import maps as maps_cli
 from service.cli import open311 as open311_cli
+from service.cli import qgis as qgis_cli
 from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
 from service.cli import sites as sites_cli
+from service.cli import towns as towns_cli
 from service.cli import users as users_cli
 from service.cli.common import settings_of
 
@@ -32,8 +34,10 @@ app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
 app.add_typer(open311_cli.app, name="open311")
+app.add_typer(towns_cli.app, name="town")
 serve_cli.register(app)
 bulletin_cli.register(app)
+qgis_cli.register(app)
 
 
 @app.callback()

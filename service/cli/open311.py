@@ -21,12 +21,15 @@ def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="the client system, e.g. 区12345热线"),
     note: str | None = typer.Option(None, help="who runs it, whom to call"),
+    town: str | None = typer.Option(
+        None, "--town", help="the town it posts to and reads (code or name); default: the only town"
+    ),
 ) -> None:
     """Register a client and print its API key (only a hash is stored: shown this once)."""
     shown: list[str] = []
 
     def work(conn: Connection) -> None:
-        client, key = create_client(conn, name=name, note=note)
+        client, key = create_client(conn, name=name, note=note, town_code=town)
         shown.extend((client.name, key))
 
     run_job(settings_of(ctx), work, write=True)
@@ -42,7 +45,9 @@ def list_(ctx: typer.Context) -> None:
     def show(conn: Connection) -> None:
         for row in list_clients(conn):
             state = "active" if row["active"] else "revoked"
-            typer.echo(f"{row['name']:<24} {state:<8} {row['requests']:>6} requests")
+            typer.echo(
+                f"{row['name']:<24} {row['town']:<12} {state:<8} {row['requests']:>6} requests"
+            )
 
     run_job(settings_of(ctx), show)
 

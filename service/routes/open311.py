@@ -92,9 +92,12 @@ ReaderDep = Annotated[Caller, Depends(open311_reader)]
 
 
 def _scope(conn: Connection, caller: Caller) -> IssueFilter:
-    """The issues this caller may read: the one issue filter, with its village (and town)
-    scope, and no other condition yet."""
-    return issue_filter(conn, caller.user)
+    """The issues this caller may read: the one issue filter, with its village and town
+    scope (a client reads its own town), and no other condition yet."""
+    scope = issue_filter(conn, caller.user)
+    if caller.client is not None:
+        return dataclasses.replace(scope, towns=(caller.client.town_id,))
+    return scope
 
 
 # --- services -------------------------------------------------------------------------------

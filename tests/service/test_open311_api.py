@@ -425,3 +425,44 @@ def test_without_anonymous_reads_a_reader_needs_an_api_key_or_a_token(
     assert bad_key.status_code == 403
     with_token = closed_client.get(f"{V2}/requests.json", params=SPRING, headers=tokens["leader"])
     assert len(codes(with_token)) == 4
+
+
+def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_villages_url):
+    from geo.towns import add_town
+
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        other = add_town(conn, code="120113109", name="二号镇", district_name="北辰区")
+        conn.execute(
+            text(
+                "INSERT INTO village (town_id, code, name, geom) VALUES (:t, 'B01', '北村',"
+                " ST_GeomFromText('MULTIPOLYGON(((117.30 39.28,117.31 39.28,117.31 39.29,"
+                "117.30 39.29,117.30 39.28)))', 4326))"
+            ),
+            {"t": other.id},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO issue (town_id, code, category_code, geom, found_on, deadline,"
+                " village_id) SELECT :t, 'B1', 'clutter',"
+                " ST_SetSRID(ST_MakePoint(117.305, 39.285), 4326), '2024-03-20', '2024-04-20', id"
+                " FROM village WHERE code = 'B01'"
+            ),
+            {"t": other.id},
+        )
+    anyone = client.get(f"{V2}/requests.json", params=SPRING)  # anonymous: every town (demo)
+    assert "B1" in codes(anyone)
+    mine = client.get(f"{V2}/requests.json", params={**SPRING, "api_key": api_key})
+    assert sorted(codes(mine)) == ["I1", "I2", "I3", "I4"]
+    other_one = client.get(f"{V2}/requests/B1.json", params={"api_key": api_key})
+    assert other_one.status_code == 404
+    # a point in the other town's village is outside the client's town: refused
+    assert post(client, api_key, lat="39.285", long="117.305").status_code == 400
+    posted = post(client, api_key).json()[0]["service_request_id"]
+    with engine.connect() as conn:
+        towns = conn.execute(
+            text("SELECT i.town_id = c.town_id FROM issue i, open311_client c WHERE i.code = :c"),
+            {"c": posted},
+        ).scalar_one()
+    engine.dispose()
+    assert towns is True

@@ -1,11 +1,11 @@
 """Open311 GeoReport v2: API clients, reporter details, and the source `open311`
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 07:50:00
 
 - `open311_client`: a system posting requests with an API key (only its SHA-256 stored;
-  revoked clients stay for the history).
+  revoked clients stay for the history), for one town: it writes and reads there.
 - `open311_report`: per issue posted through Open311, the client and what it sent beyond
   the issue (reporter's e-mail, name, phone, device and account ids, address id, its own
   media URL).
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(100), nullable=False, unique=True),
         sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("town_id", sa.Integer(), sa.ForeignKey("town.id"), nullable=False),
         sa.Column("active", sa.Boolean(), server_default="true", nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column(
