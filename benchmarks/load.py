@@ -58,6 +58,43 @@ MAX_CREATES = 200_000
 
 
 STATEMENTS = "pg_stat_statements"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    return raw[raw.rindex(")") + 2 :].split()  # the fields after the command name
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU seconds used by a process and its descendants, live (user + system) and reaped
+    (children's times): the work done for the creates, whatever else loads the machine."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, ValueError):
+                continue
+    family, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in family} - family
+        family |= more
+        grew = bool(more)
+    total = 0
+    for pid in family:
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:13])  # utime, stime
+        if pid == root:
+            total += sum(int(f) for f in fields[13:15])  # reaped children: cutime, cstime
+    return total / _TICK
+
+
+def postmaster(cluster: LocalCluster) -> int:
+    return int((cluster.pgdata / "postmaster.pid").read_text().split()[0])
 
 
 def with_statement_counts(cluster: LocalCluster) -> None:
@@ -80,8 +117,8 @@ def with_statement_counts(cluster: LocalCluster) -> None:
     cluster.start()
 
 
-def statement_counts(url: str, *, reset: bool = False) -> dict[str, int]:
-    """Calls per statement text in the benchmark database since the last reset."""
+def statement_counts(url: str, *, reset: bool = False) -> dict[str, tuple[int, float]]:
+    """(calls, total ms) per statement text in the benchmark database since the last reset."""
     engine = create_engine(url)
     with engine.connect() as conn:
         if reset:
@@ -91,13 +128,14 @@ def statement_counts(url: str, *, reset: bool = False) -> dict[str, int]:
             return {}
         rows = conn.execute(
             text(
-                "SELECT s.query, sum(s.calls)::bigint FROM pg_stat_statements s"
+                "SELECT s.query, sum(s.calls)::bigint, sum(s.total_exec_time)"
+                " FROM pg_stat_statements s"
                 " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
                 " AND s.query NOT LIKE '%pg_stat_statements%' GROUP BY s.query"
             )
         ).all()
     engine.dispose()
-    return {q: int(n) for q, n in rows}
+    return {q: (int(n), float(ms)) for q, n, ms in rows}
 
 
 def fresh_database(cluster: LocalCluster) -> str:
@@ -155,9 +193,12 @@ def free_port() -> int:
 
 
 def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """uvicorn on the loopback, in its own process group."""
+    """uvicorn on the loopback, in its own process group; returns once every worker has
+    started (a worker still importing the app would leave the load to the others)."""
     env = os.environ | {"DATABASE_URL": url, "CUNRONG_DATABASE_URL": url}
-    log = (ROOT / "data" / "load-service.log").open("ab")
+    path = ROOT / "data" / "load-service.log"
+    log = path.open("ab")
+    offset = path.stat().st_size
     print(f"  service on http://{HOST}:{port} ({workers} workers); its log: {log.name}")
     proc = subprocess.Popen(
         [
@@ -173,7 +214,7 @@ def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             "--workers",
             str(workers),
             "--log-level",
-            "warning",
+            "info",
             "--no-access-log",
         ],
         cwd=ROOT,
@@ -182,13 +223,17 @@ def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
         stderr=log,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        with path.open("rb") as f:
+            f.seek(offset)
+            started = f.read().count(b"Application startup complete")
         try:
-            if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
-                return proc
+            ok = httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
+            ok = False
+        if ok and started >= workers:
+            return proc
         time.sleep(0.3)
     stop_service(proc)
     raise RuntimeError("the service did not start")
@@ -215,10 +260,13 @@ class Run:
     back_at: float | None = None
     first_success_after: float | None = None
     done: int = 0
-    statements: dict[str, int] = field(default_factory=dict)
+    statements: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Statements run between the start and the restart (or the end), by text."""
     counted: int = 0
     """Creates acknowledged in that window."""
+    cpu_service: float = 0.0
+    cpu_database: float = 0.0
+    """CPU seconds of the service (all workers) and of PostgreSQL in that window."""
 
 
 async def reporter(
@@ -271,9 +319,18 @@ async def drive(
     seconds: float,
     restart: LocalCluster | None,
     url: str,
+    cluster: LocalCluster,
+    service: int,
 ) -> Run:
     await asyncio.to_thread(statement_counts, url, reset=True)
+    cpu = (cpu_seconds(service), cpu_seconds(postmaster(cluster)))
     run = Run()
+
+    def window() -> None:
+        run.counted = len(run.acknowledged)
+        run.cpu_service = cpu_seconds(service) - cpu[0]
+        run.cpu_database = cpu_seconds(postmaster(cluster)) - cpu[1]
+
     until = run.started + seconds
     limits = httpx.Limits(max_connections=reporters, max_keepalive_connections=reporters)
     async with httpx.AsyncClient(
@@ -285,7 +342,7 @@ async def drive(
         ]
         if restart is not None:
             await asyncio.sleep(seconds / 2)
-            run.counted = len(run.acknowledged)
+            window()
             run.statements = await asyncio.to_thread(statement_counts, url)
             run.restart_at = time.monotonic()
             await asyncio.to_thread(restart.stop)
@@ -293,7 +350,7 @@ async def drive(
             run.back_at = time.monotonic()
         await asyncio.gather(*tasks)
     if restart is None:
-        run.counted = len(run.acknowledged)
+        window()
         run.statements = await asyncio.to_thread(statement_counts, url)
     return run
 
@@ -323,13 +380,23 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
     print(f"  failed attempts       {sum(run.failures.values()):>12,}   {run.failures}")
     print(f"  acknowledged          {len(run.acknowledged):>12,}")
     print(f"  acknowledged-missing  {lost:>12,}   (must be 0)")
-    trips = sum(run.statements.values()) / run.counted if run.counted else float("nan")
+    calls = sum(n for n, _ in run.statements.values())
+    trips = calls / run.counted if run.counted else float("nan")
     print(
         f"  round trips / create  {trips:>12.1f}   (statements run / creates, before the restart)"
     )
-    for query, calls in sorted(run.statements.items(), key=lambda qc: -qc[1])[:20]:
-        per = calls / run.counted if run.counted else float("nan")
-        print(f"    {per:5.2f}  {' '.join(query.split())[:100]}")
+    if run.counted:
+        service_ms = run.cpu_service / run.counted * 1000
+        database_ms = run.cpu_database / run.counted * 1000
+        print(
+            f"  CPU per create        {service_ms + database_ms:>12.1f} ms"
+            f"  (service {service_ms:.1f} + PostgreSQL {database_ms:.1f}; 2 cores at 200/s"
+            " allow 10)"
+        )
+    print("    per create  ms each  statement")
+    for query, (n, ms) in sorted(run.statements.items(), key=lambda q: -q[1][0])[:16]:
+        per = n / run.counted if run.counted else float("nan")
+        print(f"    {per:10.2f}  {ms / n:7.2f}  {' '.join(query.split())[:90]}")
     if run.restart_at is not None and run.back_at is not None:
         print(f"  database down         {run.back_at - run.restart_at:>12.2f} s (stop + start)")
         first = run.first_success_after
@@ -337,7 +404,8 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
             "  first success after   "
             + (f"{first:>12.2f} s after the database was back" if first is not None else "never")
         )
-    return {"rate": rate, "p50": p50, "p95": p95, "trips": trips}
+    cpu = (run.cpu_service + run.cpu_database) / run.counted * 1000 if run.counted else 0.0
+    return {"rate": rate, "p50": p50, "p95": p95, "trips": trips, "cpu": cpu}
 
 
 def main() -> None:
@@ -356,7 +424,15 @@ def main() -> None:
 
     cluster = LocalCluster(ROOT / "data" / "bench-pgdata")
     cluster.start()
-    with_statement_counts(cluster)
+    try:
+        with_statement_counts(cluster)
+        run_sizes(cluster, sizes, args)
+    finally:
+        cluster.stop()
+
+
+def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace) -> None:
+    """Fill, serve and drive each size in turn; print the summary."""
     results = {}
     for size in sizes:
         print(f"\n== {size:,} issues, {args.reporters} reporters, {args.seconds:.0f} s", flush=True)
@@ -383,6 +459,8 @@ def main() -> None:
                     seconds=args.seconds,
                     restart=None if args.no_restart else cluster,
                     url=url,
+                    cluster=cluster,
+                    service=service.pid,
                 )
             )
         finally:
@@ -395,7 +473,7 @@ def main() -> None:
         for size, r in results.items():
             print(
                 f"  {size:>10,}: {r['rate']:7.1f} creates/s, p95 {r['p95']:5.0f} ms,"
-                f" {r['trips']:.1f} round trips per create"
+                f" {r['trips']:.1f} round trips and {r['cpu']:.1f} ms CPU per create"
             )
         ratio = results[large]["rate"] / results[small]["rate"] if results[small]["rate"] else 0
         print(f"  rate at {large:,} / rate at {small:,} = {ratio:.2f}")

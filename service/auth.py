@@ -12,8 +12,8 @@ Two ways in, one `optional_user`:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -137,8 +137,9 @@ def optional_user(
     return None
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
-    """The caller; 401 without a token."""
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The caller; 401 without a token. (The checks on the user found are `async`: they do
+    no I/O, and a plain `def` would cost each request a trip through the threadpool.)"""
     if user is None:
         raise Unauthorized(
             "sign in at /login, or send 'Authorization: Bearer <token>'"
@@ -148,17 +149,19 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def reader(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User | None:
+async def reader(
+    request: Request, user: Annotated[User | None, Depends(optional_user)]
+) -> User | None:
     """Any reader: anonymous reads only when CUNRONG_ANONYMOUS_READ is on."""
     if user is None and not request.app.state.settings.anonymous_read:
-        return current_user(None)
+        return await current_user(None)
     return user
 
 
-def require(*roles: str) -> Callable[[User], User]:
+def require(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:
     """A dependency allowing only `roles` (403 for others, 401 without a token)."""
 
-    def check(user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise Forbidden(
                 f"role {user.role} may not do this; allowed: {', '.join(roles)}", field="role"
