@@ -216,6 +216,8 @@ def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             "--log-level",
             "info",
             "--no-access-log",
+            "--timeout-worker-healthcheck",
+            "60",
         ],
         cwd=ROOT,
         env=env,

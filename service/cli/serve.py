@@ -5,6 +5,10 @@ from __future__ import annotations
 import typer
 
 MAX_WORKERS = 32
+WORKER_HEALTHCHECK_S = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing and
+replacing it (uvicorn's default, 5 s, is shorter than importing the app on a busy 2-core
+machine: the workers were killed while starting, over and over, or while serving a burst)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -42,4 +46,5 @@ def register(app: typer.Typer) -> None:
             host=host,
             port=port,
             access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
