@@ -58,6 +58,9 @@ MAX_CREATES = 200_000
 
 
 STATEMENTS = "pg_stat_statements"
+WARM_UP_S = 8.0
+"""The statements and CPU are counted from this long after the start (at most a quarter of
+the run): the pool's connections open and their plans are cached before."""
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -324,14 +327,24 @@ async def drive(
     cluster: LocalCluster,
     service: int,
 ) -> Run:
-    await asyncio.to_thread(statement_counts, url, reset=True)
-    cpu = (cpu_seconds(service), cpu_seconds(postmaster(cluster)))
     run = Run()
+    mark: dict[str, float] = {}
 
-    def window() -> None:
-        run.counted = len(run.acknowledged)
-        run.cpu_service = cpu_seconds(service) - cpu[0]
-        run.cpu_database = cpu_seconds(postmaster(cluster)) - cpu[1]
+    async def open_window() -> None:
+        """Start counting once every connection is open and every plan cached."""
+        await asyncio.sleep(min(WARM_UP_S, seconds / 4))
+        await asyncio.to_thread(statement_counts, url, reset=True)
+        mark.update(
+            creates=len(run.acknowledged),
+            service=cpu_seconds(service),
+            database=cpu_seconds(postmaster(cluster)),
+        )
+
+    async def close_window() -> None:
+        run.counted = len(run.acknowledged) - int(mark["creates"])
+        run.cpu_service = cpu_seconds(service) - mark["service"]
+        run.cpu_database = cpu_seconds(postmaster(cluster)) - mark["database"]
+        run.statements = await asyncio.to_thread(statement_counts, url)
 
     until = run.started + seconds
     limits = httpx.Limits(max_connections=reporters, max_keepalive_connections=reporters)
@@ -342,18 +355,17 @@ async def drive(
             asyncio.create_task(reporter(client, token, points, categories, run, until))
             for _ in range(reporters)
         ]
+        await open_window()
         if restart is not None:
-            await asyncio.sleep(seconds / 2)
-            window()
-            run.statements = await asyncio.to_thread(statement_counts, url)
+            await asyncio.sleep(max(run.started + seconds / 2 - time.monotonic(), 0))
+            await close_window()
             run.restart_at = time.monotonic()
             await asyncio.to_thread(restart.stop)
             await asyncio.to_thread(restart.start)
             run.back_at = time.monotonic()
         await asyncio.gather(*tasks)
-    if restart is None:
-        window()
-        run.statements = await asyncio.to_thread(statement_counts, url)
+        if restart is None:
+            await close_window()
     return run
 
 
@@ -385,7 +397,8 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
     calls = sum(n for n, _ in run.statements.values())
     trips = calls / run.counted if run.counted else float("nan")
     print(
-        f"  round trips / create  {trips:>12.1f}   (statements run / creates, before the restart)"
+        f"  round trips / create  {trips:>12.1f}   (statements / creates; after the warm-up,"
+        " before the restart)"
     )
     if run.counted:
         service_ms = run.cpu_service / run.counted * 1000
