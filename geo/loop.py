@@ -32,6 +32,7 @@ from geo.defaults import (
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
 from geo.models import ISSUE_SOURCES, SRID
 from geo.third_party import batch_year, refuse_points_over_counts
+from geo.towns import SESSION_TOWN
 from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 
@@ -445,8 +446,12 @@ _NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p
 
 
 def _near_box(deg: str) -> str:
-    """The GiST-indexed bounding filter (degrees, generous); the exact test is metric."""
-    return f"i.geom && ST_Expand(p.g, {deg})"
+    """The GiST-indexed bounding filter (degrees, generous); the exact test is metric. Only
+    issues of the transaction's town (none set: any town)."""
+    return (
+        f"i.geom && ST_Expand(p.g, {deg})"
+        f" AND ({SESSION_TOWN} IS NULL OR i.town_id = {SESSION_TOWN})"
+    )
 
 
 def rebound_sql(*, radius: str = ":radius", deg: str = ":deg") -> str:

@@ -27,6 +27,7 @@ from service.routes import (
     assessment,
     bulletins,
     categories,
+    districts,
     exports,
     field,
     health,
@@ -110,6 +111,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         account,
         office,
         bulletins,
+        districts,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)
