@@ -43,6 +43,17 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: project_root() / "data")
     """Where the local cluster (`pgdata/`) and the photos (`photos/`) live."""
 
+    db_pool_size: int = Field(default=25, ge=1, le=500)
+    """Database connections each service process keeps open: at least the requests one
+    process serves at once (50 reporters on 2 workers: 25), so that a busy service does not
+    open and close PostgreSQL backends (a few ms of CPU each) while it runs."""
+    db_max_overflow: int = Field(default=15, ge=0, le=500)
+    """Connections a process may open beyond `db_pool_size` at peaks (closed when returned)."""
+    threadpool_size: int = Field(default=40, ge=1, le=1000)
+    """Requests one service process runs at once in its threadpool (every route and
+    dependency that reads files or runs SQL; anyio's default is 40). More requests wait
+    on the event loop, which stays free for /health."""
+
     # --- measuring the town
     metric_srid: int = defaults.METRIC_SRID
     """Metric CRS for distances and areas (CGCS2000 Gauss-Krüger zone 39, CM 117°E)."""
