@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from sqlalchemy import Connection
 
 from geo.errors import CunrongError
 from service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 class Lang(StrEnum):

@@ -108,6 +108,7 @@ def _run(
         "metric_srid": settings.metric_srid,
         "limits": limits,
         "deadline": _deadline_rule(settings),
+        "bulk_rows": settings.import_bulk_rows,
     }
     engine = make_engine(settings.engine_url())
     try:

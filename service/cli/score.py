@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from scoring.errors import ScoringError
-from scoring.export import month_report_to_dict, to_json, year_to_dict
+from scoring.export import json_bytes, month_report_to_dict, to_json, year_to_dict
 from scoring.inputs import ScoringInput, check_input, is_month
 from scoring.monthly import monthly_result
 from scoring.report import (
@@ -73,6 +76,24 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, jso
 OutputOption = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
 ]
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one batch run.
+
+    Scoring a region builds millions of small objects that all live until the output is
+    written, and none form cycles worth collecting; the collector would walk them again
+    and again as they pile up (a third of the run for 10,000 villages). Reference
+    counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _fail(message: str) -> NoReturn:
@@ -140,22 +161,22 @@ def _write(
     output_format: OutputFormat | WhatIfFormat,
     output: Path | None,
     payload: dict[str, Any],
-    sheets: dict[str, Sheet],
+    sheets: Callable[[], dict[str, Sheet]],
 ) -> None:
+    """Write the payload as JSON, or the sheets (built only then) as a table or workbook."""
     try:
         if output_format == OutputFormat.xlsx:
             if output is None:
                 _fail("--format xlsx needs -o FILE.xlsx")
-            write_xlsx(sheets, output)
+            write_xlsx(sheets(), output)
+        elif output is None:
+            text = to_json(payload) if output_format == OutputFormat.json else render_text(sheets())
+            typer.echo(text + "\n" if output_format == OutputFormat.json else text, nl=False)
+            return
+        elif output_format == OutputFormat.json:
+            output.write_bytes(json_bytes(payload) + b"\n")
         else:
-            if output_format == OutputFormat.json:
-                text = to_json(payload) + "\n"
-            else:
-                text = render_text(sheets)
-            if output is None:
-                typer.echo(text, nl=False)
-                return
-            output.write_text(text, encoding="utf-8")
+            output.write_text(render_text(sheets()), encoding="utf-8")
     except OSError as exc:
         _fail(f"-o {output}: cannot write ({exc.strerror or exc})")
     typer.echo(f"wrote {output}", err=True)
@@ -185,7 +206,7 @@ def score_month(
         output_format=output_format,
         output=output,
         payload=month_report_to_dict(result, rules=rules, names=names),
-        sheets=month_sheets(result, names),
+        sheets=lambda: month_sheets(result, names),
     )
 
 
@@ -199,6 +220,18 @@ def score_year(
     output: OutputOption = None,
 ) -> None:
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
+    with _no_cyclic_gc():
+        _score_year(ctx, year, source, rules_file, output_format, output)
+
+
+def _score_year(
+    ctx: typer.Context,
+    year: int,
+    source: str,
+    rules_file: Path | None,
+    output_format: OutputFormat,
+    output: Path | None,
+) -> None:
     try:
         rules = _rules(rules_file, year)
         data = _load(settings_of(ctx), source, year, rules=rules)
@@ -212,7 +245,7 @@ def score_year(
         output_format=output_format,
         output=output,
         payload=year_to_dict(result),
-        sheets=year_sheets(result),
+        sheets=lambda: year_sheets(result),
     )
 
 
@@ -251,7 +284,7 @@ def score_what_if(
     except ScoringError as exc:
         _fail(str(exc))
     _warn(tuple(payload["warnings"]), output)
-    _write(output_format=output_format, output=output, payload=payload, sheets=sheets)
+    _write(output_format=output_format, output=output, payload=payload, sheets=lambda: sheets)
 
 
 @app.command("export")

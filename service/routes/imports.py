@@ -70,6 +70,7 @@ def import_options(request: Request) -> dict[str, Any]:
         "tolerance_m": settings.gps_tolerance_m,
         "metric_srid": settings.metric_srid,
         "deadline": request.app.state.rules.loop.deadline,
+        "bulk_rows": settings.import_bulk_rows,
         "limits": ImportLimits(
             max_rows=settings.max_upload_rows,
             max_polygon_vertices=settings.max_polygon_vertices,
