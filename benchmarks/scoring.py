@@ -9,8 +9,9 @@ Writes a generated region (villages, observation scores of `groups` scoring grou
 folder, then times, each as its own process from start to exit:
 
 - `cunrong score year YEAR --from FOLDER --format json -o FILE` (the path of today), and
-- the path of before (`--baseline`: eager imports, a pydantic/dataclass-free row-wise reader
-  by `_Row`, `json.dumps(indent=2)`), run through `python -m benchmarks.scoring --baseline`,
+- the path of before (`--baseline`: every sub-command imported up front, each cell read
+  through `_Row`, `json.dumps(indent=2)`, the cyclic GC on), run as
+  `python -m benchmarks.scoring --baseline FOLDER OUT`,
 
 checks that both wrote the same bytes, and prints seconds and the ratio. Target: ≤ 1.5 s
 for 10,000 villages × 12 months × 2 groups.
@@ -19,67 +20,13 @@ for 10,000 villages × 12 months × 2 groups.
 from __future__ import annotations
 
 import argparse
-import csv
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-YEAR = 2024
-GROUPS = ("镇领导班子第一组", "镇领导班子第二组", "镇领导班子第三组", "镇领导班子第四组")
-COMMUNITIES = ("西北片党建共同体", "东北片党建共同体", "中心片党建共同体", "南片党建共同体")
-
-
-def generate(
-    folder: Path,
-    *,
-    villages: int,
-    months: int = 12,
-    groups: int = 2,
-    seed: int = 20241231,
-    blanks: bool = True,
-) -> Path:
-    """Write villages.csv, observation_scores.csv, third_party.csv, honors.csv into `folder`.
-
-    Scores have one decimal, like the town's sheets; with `blanks` a few villages miss a
-    month (未评分), so the year carries warnings and skipped villages as a real one does.
-    """
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    codes = [f"R{i:05d}" for i in range(1, villages + 1)]
-    with (folder / "villages.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("code", "name", "community"))
-        for i, code in enumerate(codes):
-            writer.writerow((code, f"第{i + 1}村", COMMUNITIES[i % len(COMMUNITIES)]))
-    with (folder / "observation_scores.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("month", "village", "group", "score"))
-        level = {code: rng.uniform(70, 92) for code in codes}
-        for m in range(1, months + 1):
-            month = f"{YEAR}-{m:02d}"
-            for code in codes:
-                if blanks and rng.random() < 0.002:
-                    continue
-                for g in range(groups):
-                    score = min(100.0, max(0.0, level[code] + rng.gauss(0, 4)))
-                    writer.writerow((month, code, GROUPS[g % len(GROUPS)], f"{score:.1f}"))
-    with (folder / "third_party.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("village", "evaluated", "problems_found", "problems_unrectified"))
-        for code in rng.sample(codes, max(1, villages * 2 // 5)):
-            found = rng.randint(0, 16)
-            writer.writerow((code, "true", found, rng.randint(0, min(found, 4))))
-    with (folder / "honors.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("village", "date", "kind"))
-        for code in rng.sample(codes, max(1, villages // 20)):
-            for _ in range(rng.randint(1, 2)):
-                day = f"{YEAR}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-                writer.writerow((code, day, rng.choice(("model_village", "county_site_visit"))))
-    return folder
+from tests.scoring.region import YEAR, generate
 
 
 def run_process(command: list[str]) -> float:
@@ -93,17 +40,23 @@ def run_process(command: list[str]) -> float:
 
 
 def baseline(folder: Path, output: Path) -> None:
-    """The path of before, in this process: row-wise reader, stdlib JSON with indent=2."""
+    """The path of before, in this process: every sub-command imported up front (SQLAlchemy,
+    GeoPandas, folium …), each cell read through `_Row`, the table sheets built although
+    JSON is asked for, `json.dumps(indent=2)` (pure Python once `indent` is given), the
+    cyclic GC on. The rules engine is today's (its fixes count for both)."""
     import json
 
-    import service.cli  # noqa: F401  (the eager imports the old CLI paid for)
     from scoring.export import year_to_dict
+    from scoring.report import year_sheets
     from scoring.rules import load_rules
     from scoring.sources import read_folder_rowwise
     from scoring.yearly import year_result
+    from service.cli import build_app
 
+    build_app()
     data = read_folder_rowwise(folder)
     result = year_result(data, load_rules(), YEAR)
+    year_sheets(result)
     text = json.dumps(year_to_dict(result), ensure_ascii=False, indent=2) + "\n"
     output.write_text(text, encoding="utf-8")
 
