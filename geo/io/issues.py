@@ -405,7 +405,7 @@ def report_duplicates(conn: Connection, report: ImportReport, *, code: str, id_:
 def set_staged_deadlines(conn: Connection, rule: DeadlineRule) -> int:
     """Rows without a deadline get the town's rule (`geo.deadlines`), by their placed village
     (the same SQL the API's `create_issue` runs); given deadlines are kept. Returns how
-    many rows get one.
+    many distinct (village, day found) the rule was evaluated for.
 
     The rule depends on the village and the day found only, so it is evaluated once per
     distinct (village, day) — a few thousand for a year of a town, however many rows —
@@ -424,12 +424,7 @@ def set_staged_deadlines(conn: Connection, rule: DeadlineRule) -> int:
         )
     )
     conn.execute(text(f"ANALYZE {DEADLINES}"))
-    return conn.execute(
-        text(
-            f"SELECT count(*) FROM {STAGING} s JOIN {PLACES} p ON p.row = s.row"
-            " WHERE s.deadline IS NULL AND s.found_on IS NOT NULL"
-        )
-    ).scalar_one()
+    return int(conn.execute(text(f"SELECT count(*) FROM {DEADLINES}")).scalar_one())
 
 
 def stage_batch(conn: Connection, report: ImportReport, *, batch_id: int, field: str) -> None:
