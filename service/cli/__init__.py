@@ -8,6 +8,7 @@ reading CSV files and writing results starts in a fraction of the time.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -84,4 +85,10 @@ def __getattr__(name: str) -> Any:
 def main() -> None:
     """Entry point of the console script."""
     word = _command_word(sys.argv[1:])
+    if word in LEAN_COMMANDS:
+        # A batch run: scoring a region builds millions of small objects that all live until
+        # the output is written and form no cycles; the cyclic collector would walk them
+        # again and again (a third of the CPU time for 10,000 villages). Reference counting
+        # frees as usual; the process ends with the command.
+        gc.disable()
     build_app(word if word in LEAN_COMMANDS else None)()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -76,24 +74,6 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, jso
 OutputOption = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
 ]
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one batch run.
-
-    Scoring a region builds millions of small objects that all live until the output is
-    written, and none form cycles worth collecting; the collector would walk them again
-    and again as they pile up (a third of the run for 10,000 villages). Reference
-    counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _fail(message: str) -> NoReturn:
@@ -220,18 +200,6 @@ def score_year(
     output: OutputOption = None,
 ) -> None:
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
-    with _no_cyclic_gc():
-        _score_year(ctx, year, source, rules_file, output_format, output)
-
-
-def _score_year(
-    ctx: typer.Context,
-    year: int,
-    source: str,
-    rules_file: Path | None,
-    output_format: OutputFormat,
-    output: Path | None,
-) -> None:
     try:
         rules = _rules(rules_file, year)
         data = _load(settings_of(ctx), source, year, rules=rules)
