@@ -307,32 +307,38 @@ def _fast_observation_scores(
         raise _Irregular from None
     at_group = columns.index("group") if "group" in columns else None
     width = max(at_month, at_village, at_score, -1 if at_group is None else at_group) + 1
-    months: set[str] = set()
+    # Each distinct cell text is stripped and checked once: cell text → clean value.
+    months: dict[str, str] = {}
+    villages: dict[str, str] = {}
+    groups: dict[str, str] = {"": ""}
     scores: list[ObservationScore] = []
     append = scores.append
     isfinite = math.isfinite
     for cells in lines[1:]:
-        if len(cells) < width or not (month := cells[at_month].strip()):
+        if len(cells) < width or not (month := months.get(cells[at_month], "")):
             if all(not c.strip() for c in cells):
                 continue  # a blank row, skipped as the row-wise reader skips it
-            raise _Irregular
-        if month not in months:
-            if not is_month(month):
+            if len(cells) < width or not is_month(month := cells[at_month].strip()):
                 raise _Irregular
-            months.add(month)
-        village = cells[at_village].strip()
-        if village not in codes:
-            raise _Irregular
-        text = cells[at_score].strip()
-        if not text:
-            continue  # a blank score is no score
+            months[cells[at_month]] = month
+        village = villages.get(cells[at_village], "")
+        if not village:
+            if (village := cells[at_village].strip()) not in codes:
+                raise _Irregular
+            villages[cells[at_village]] = village
         try:
-            score = float(text)
+            score = float(cells[at_score])  # float() ignores surrounding white space
         except ValueError:
+            if not cells[at_score].strip():
+                continue  # a blank score is no score
             raise _Irregular from None
         if not (isfinite(score) and 0 <= score <= 100):
             raise _Irregular
-        group = "" if at_group is None else cells[at_group].strip()
+        group = ""
+        if at_group is not None:
+            group = groups.get(cells[at_group]) or groups.setdefault(
+                cells[at_group], cells[at_group].strip()
+            )
         append(ObservationScore(month=month, village=village, group=group, score=score))
     return tuple(scores)
 
