@@ -496,18 +496,32 @@ def write_staged_issues(
                 " FROM numbered"
             )
         )
+    # With towns (issue.town_id), each row takes its village's town here, in the one
+    # statement, so the per-row trigger that fills a missing town_id never fires.
+    towns = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'issue'::regclass"
+            " AND attname = 'town_id' AND NOT attisdropped)"
+        )
+    ).scalar_one()
+    town_column, town_value, town_join = (
+        (", town_id", ", v.town_id", " JOIN village v ON v.id = p.village_id")
+        if towns
+        else ("", "", "")
+    )
     inserted = conn.execute(
         text(
             "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
             " grid_id, outside_m, source, found_on, found_by, deadline, deadline_provisional,"
-            " responsible, status, closed_on, photo_names, third_party_batch_id, version)"
+            f" responsible, status, closed_on, photo_names, third_party_batch_id, version"
+            f"{town_column})"
             " SELECT s.id, coalesce(s.code, c.code), s.category_code, s.description, s.address,"
             " s.geom, p.village_id, p.grid_id, p.outside_m, s.source, s.found_on, s.found_by,"
             " coalesce(s.deadline, d.deadline),"
             " CASE WHEN s.deadline IS NULL AND d.deadline IS NOT NULL THEN d.provisional"
             " ELSE s.deadline_provisional END,"
-            " s.responsible, s.status, s.closed_on, s.photo_names, :batch, 1"
-            f" FROM {STAGING} s JOIN {PLACES} p ON p.row = s.row"
+            f" s.responsible, s.status, s.closed_on, s.photo_names, :batch, 1{town_value}"
+            f" FROM {STAGING} s JOIN {PLACES} p ON p.row = s.row{town_join}"
             " LEFT JOIN issue_new_code c ON c.row = s.row"
             f" LEFT JOIN {DEADLINES} d ON s.deadline IS NULL"
             " AND d.village_id = p.village_id AND d.found_on = s.found_on"
