@@ -53,6 +53,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     from service.cli import sample as sample_cli
     from service.cli import serve as serve_cli
     from service.cli import sites as sites_cli
+    from service.cli import towns as towns_cli
     from service.cli import users as users_cli
 
     root.add_typer(db_cli.app, name="db")
@@ -63,6 +64,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     root.add_typer(score_cli.app, name="score")
     root.add_typer(users_cli.app, name="user")
     root.add_typer(sites_cli.app, name="sites")
+    root.add_typer(towns_cli.app, name="town")
     serve_cli.register(root)
     bulletin_cli.register(root)
     return root
