@@ -10,14 +10,17 @@ README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo import defaults
-from geo.db import database_url as resolve_database_url
-from geo.loop import Detection
+
+if TYPE_CHECKING:
+    # Imported where used: a command that never opens the database (`cunrong score year
+    # --from FOLDER`) does not pay for SQLAlchemy and GeoPandas at start-up.
+    from geo.loop import Detection
 
 DEVELOPMENT_SECRET = "change-me"
 
@@ -155,6 +158,9 @@ class ServiceSettings(BaseSettings):
     """Pixels (width × height) of a photo, checked from its header before it is decoded."""
     max_upload_rows: int = 1_000_000
     """Rows (or features) of one uploaded file: imports and score / honor sheets."""
+    import_bulk_rows: int = Field(default=100_000, ge=1)
+    """An issue import of at least this many rows, when it is at least as large as the
+    table, drops the issue tables' indexes and keys and rebuilds them after the load."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
@@ -178,6 +184,8 @@ class ServiceSettings(BaseSettings):
 
     def engine_url(self) -> str:
         """The SQLAlchemy URL of the database in use: DATABASE_URL, else the local cluster."""
+        from geo.db import database_url as resolve_database_url
+
         return resolve_database_url(self.database_url, pgdata=self.pgdata)
 
     def placement(self) -> dict[str, Any]:
@@ -196,6 +204,8 @@ class ServiceSettings(BaseSettings):
 
     def detection(self) -> Detection:
         """The numbers `geo.loop.create_issue` / `check_new_issue` use beyond the point."""
+        from geo.loop import Detection
+
         return Detection(
             tolerance_m=self.gps_tolerance_m,
             metric_srid=self.metric_srid,
