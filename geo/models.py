@@ -481,6 +481,9 @@ class AppUser(Base):
     __table_args__ = (
         CheckConstraint(_in("role", USER_ROLES), name="role_known"),
         CheckConstraint("(role = 'village') = (village_id IS NOT NULL)", name="village_role_scope"),
+        CheckConstraint(
+            "email IS NULL OR email ~ '^[^@[:space:]]+@[^@[:space:]]+$'", name="email_plausible"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -493,6 +496,8 @@ class AppUser(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     """argon2id hash of the sign-in password (None: this user signs in with a token only)."""
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where this user's notifications are mailed (None: the inbox only)."""
 
 
 class UserSession(Base):

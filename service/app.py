@@ -19,6 +19,7 @@ from service.docs import install_docs
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.logs import configure_logging
 from service.middleware import RequestContext, content_security_policy
+from service.notify.worker import NotifyWorker
 from service.rankings import rules_for
 from service.routes import (
     account,
@@ -33,6 +34,7 @@ from service.routes import (
     issues,
     loop,
     maps,
+    notifications,
     office,
     pages,
     sites,
@@ -58,9 +60,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings.engine_url())
+        worker = NotifyWorker(app.state.engine, settings) if settings.notify_worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -98,9 +105,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         account,
         office,
         bulletins,
+        notifications,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)
+    app.include_router(notifications.pages)
     # Page scripts, styles and icons; Leaflet from the vendored copy (no CDN).
     vendor = Path(geo.maps.__file__).resolve().parent / "vendor"
     app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")
