@@ -90,7 +90,8 @@ _EMAILS = text(
 )
 _WEBHOOKS = text(
     "INSERT INTO delivery (channel, key, kind, webhook_id, address, payload)"
-    " SELECT 'webhook', :key, CAST(:kind AS text), w.id, w.url, CAST(:payload AS jsonb) FROM webhook w"
+    " SELECT 'webhook', :key, CAST(:kind AS text), w.id, w.url, CAST(:payload AS jsonb)"
+    " FROM webhook w"
     " WHERE w.active AND (cardinality(w.kinds) = 0 OR CAST(:kind AS text) = ANY(w.kinds))"
     " ON CONFLICT DO NOTHING"
 )
