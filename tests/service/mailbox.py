@@ -11,6 +11,7 @@ import email
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,8 @@ class HookReceiver:
 
     status: dict[str, int] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    delay_s: float = 0.0
+    """How long each answer takes (to make two senders overlap)."""
 
     def __post_init__(self) -> None:
         receiver = self
@@ -95,6 +98,7 @@ class HookReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                time.sleep(receiver.delay_s)
                 self.send_response(receiver.status.get(self.path, 204))
                 self.end_headers()
 
