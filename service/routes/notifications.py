@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
@@ -59,7 +59,13 @@ class ReadOut(BaseModel):
 
 
 Unread = Annotated[bool, Query(description="only unread messages")]
-Before = Annotated[int | None, Query(ge=1, description="only messages older than this id")]
+MAX_ID = 2**63 - 1
+"""The largest bigint: ids beyond it name nothing (422, not a database error)."""
+Before = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="only messages older than this id")
+]
+NotificationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -77,7 +83,7 @@ def my_notifications(
 
 
 @router.post("/me/notifications/{notification_id}/read", response_model=ReadOut)
-def read_one(notification_id: int, conn: ConnDep, user: CurrentUser) -> ReadOut:
+def read_one(notification_id: NotificationId, conn: ConnDep, user: CurrentUser) -> ReadOut:
     """Mark one of the caller's messages read (404 when it is not theirs)."""
     mark_read(conn, user.id, notification_id)
     return ReadOut(unread=unread_count(conn, user.id), marked=1)
@@ -120,7 +126,7 @@ def inbox_page(
 
 
 @pages.post("/pages/inbox/{notification_id}/read")
-def inbox_read(notification_id: int, conn: ConnDep, user: Person) -> RedirectResponse:
+def inbox_read(notification_id: NotificationId, conn: ConnDep, user: Person) -> RedirectResponse:
     """Mark one message read, back to the inbox."""
     mark_read(conn, user.id, notification_id)
     return RedirectResponse("/pages/inbox", status_code=303)
@@ -139,7 +145,7 @@ def deliveries_page(
     conn: ConnDep,
     lang: PageLang,
     user: Office,
-    retried: Annotated[int | None, Query(ge=1)] = None,
+    retried: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """通知投递: dead letters with a retry button, deliveries waiting, recently sent."""
     del user
@@ -161,7 +167,7 @@ def deliveries_page(
 
 
 @pages.post("/pages/office/deliveries/{delivery_id}/retry")
-def delivery_retry(delivery_id: int, conn: ConnDep, user: Office) -> RedirectResponse:
+def delivery_retry(delivery_id: DeliveryId, conn: ConnDep, user: Office) -> RedirectResponse:
     """Queue a dead letter again; the worker sends it on its next pass."""
     del user
     retry(conn, delivery_id)
