@@ -50,7 +50,7 @@ def claim_next(conn: Connection, *, skip: Sequence[int] = ()) -> Claimed | None:
                 "SELECT d.id, d.channel, d.key, d.kind, d.address, d.payload, d.attempts, w.secret"
                 " FROM delivery d LEFT JOIN webhook w ON w.id = d.webhook_id"
                 " WHERE d.status = 'pending' AND d.next_attempt_at <= clock_timestamp()"
-                " AND NOT (d.id = ANY(CAST(:skip AS bigint[])))"
+                " AND NOT (d.id = ANY(CAST(:skip AS bigint[]))) AND coalesce(w.active, true)"
                 " ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
             ),
             {"skip": list(skip)},
@@ -225,7 +225,8 @@ def webhooks(conn: Connection) -> list[dict[str, Any]]:
 
 
 def set_webhook_active(conn: Connection, name: str, *, active: bool) -> None:
-    """Pause or resume a subscription (its queued deliveries stay)."""
+    """Pause or resume a subscription: while paused it gets no new messages, and those
+    queued before wait until it is resumed."""
     done = conn.execute(
         text("UPDATE webhook SET active = :a WHERE name = :n RETURNING id"),
         {"a": active, "n": name},

@@ -239,13 +239,10 @@ def test_a_loop_mails_and_posts_once_per_event_and_survives_a_mail_outage(
 
 def _mail_states(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return dict(
-            conn.execute(
-                text("SELECT status, count(*) FROM delivery WHERE channel = 'email' GROUP BY 1")
-            )
-            .tuples()
-            .all()
+        rows = conn.execute(
+            text("SELECT status, count(*) FROM delivery WHERE channel = 'email' GROUP BY 1")
         )
+        return {r[0]: r[1] for r in rows}
 
 
 def _dead_ids(engine: Engine) -> list[int]:

@@ -229,3 +229,33 @@ def test_the_service_worker_delivers_by_itself(two_villages_url, tokens, tmp_pat
     assert [r.data["kind"] for r in receiver.received] == ["issue_created"]
     assert receiver.received[0].data["data"]["village"] == "E01"
     receiver.close()
+
+
+def test_a_paused_webhook_keeps_its_messages_until_resumed(two_villages_url, tokens):
+    from geo.notify.queue import set_webhook_active
+
+    receiver = HookReceiver()
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        add_webhook(conn, name="hub", url=receiver.url("/hub"), secret="s" * 20)
+        post(
+            conn,
+            Message(kind="verdict", key="paused:1", title_zh="暂停前", title_en="before"),
+            Audience(roles=("admin",)),
+            email=False,
+        )
+        set_webhook_active(conn, "hub", active=False)
+        post(
+            conn,
+            Message(kind="verdict", key="paused:2", title_zh="暂停时", title_en="while paused"),
+            Audience(roles=("admin",)),
+            email=False,
+        )
+    settings = ServiceSettings(database_url=two_villages_url, notify_worker=False)
+    assert run_once(engine, settings).sent == 0 and receiver.received == []
+    with engine.begin() as conn:
+        set_webhook_active(conn, "hub", active=True)
+    assert run_once(engine, settings).sent == 1
+    assert [r.data["key"] for r in receiver.received] == ["paused:1"]
+    receiver.close()
+    engine.dispose()
