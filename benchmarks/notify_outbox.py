@@ -34,7 +34,8 @@ def setup(engine: Engine, events: int) -> None:
             x = 117.10 + n * 0.01
             conn.execute(
                 text(
-                    "INSERT INTO village (code, name, geom) VALUES (:c, :n, ST_GeomFromText(:w, 4326))"
+                    "INSERT INTO village (code, name, geom)"
+                    " VALUES (:c, :n, ST_GeomFromText(:w, 4326))"
                 ),
                 {"c": f"B{n:02d}", "n": f"村{n}", "w": SQUARE.format(x=x, x2=x + 0.01)},
             )
