@@ -27,10 +27,12 @@ from sqlalchemy import Connection, text
 
 from geo.interviews import Interview
 from geo.models import OPEN_STATUSES
-from geo.notify.fanout import OFFICE, OFFICE_PAGE, VILLAGE_PAGE
+from geo.notify.fanout import OFFICE, VILLAGE_PAGE
 from geo.notify.post import Audience, Message
 
 INTERVIEW_AUDIENCE = ("admin", "leader")
+DASHBOARD = "/"
+"""The overview lists the interviews due; every role may open it."""
 
 _DEADLINES = text(
     "SELECT i.id, i.code, i.deadline, i.village_id, v.code AS village_code,"
@@ -153,7 +155,7 @@ def interview_messages(
                     body_en=f"{item.village_name} is in the bottom ten of {item.month} "
                     f"(rank {item.rank}): {item.interviewer_en} holds an interview by "
                     f"{item.deadline}.",
-                    link=OFFICE_PAGE,
+                    link=DASHBOARD,
                     village_id=ids[item.village],
                     data={
                         "village": item.village,
