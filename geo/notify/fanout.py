@@ -27,14 +27,18 @@ a no-op.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from geo.events import EVENT_WORDS
 from geo.models import TOWN_TODAY
 from geo.notify.post import Audience, Message, post
+
+log = logging.getLogger("cunrong.notify")
 
 OFFICE = ("admin",)
 INSPECTION = ("inspector", "admin")
@@ -74,7 +78,7 @@ class FanOut:
     """What one pass of the fan-out did."""
 
     statements: int = 0
-    """Outbox rows (statements that wrote events) taken."""
+    """Outbox rows (statements that wrote events) told and removed."""
     messages: int = 0
     inbox: int = 0
     deliveries: int = 0
@@ -97,23 +101,39 @@ def fan_out(
         {"n": limit},
     ).all()
     messages = inbox = deliveries = 0
+    done_ids: list[int] = []
     for row in rows:
-        span = {"lo": row.after_event, "hi": row.up_to_event}
-        size = conn.execute(_RANGE_SIZE, span | {"cap": bulk_events + 1}).scalar_one()
-        if size > bulk_events:
-            batch = _import_messages(conn, row.id, span, max_age_days)
-        else:
-            batch = _event_messages(conn, span, max_age_days)
-        for message, audience in batch:
-            done = post(conn, message, audience, email=email)
-            messages += 1
-            inbox += done.inbox
-            deliveries += done.emails + done.webhooks
-    if rows:
-        conn.execute(
-            text("DELETE FROM notify_outbox WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]}
-        )
-    return FanOut(len(rows), messages, inbox, deliveries)
+        try:
+            with conn.begin_nested():
+                posted = [
+                    post(conn, message, audience, email=email)
+                    for message, audience in _messages_of(conn, row, bulk_events, max_age_days)
+                ]
+        except OperationalError:
+            raise  # the database itself is in trouble: the whole pass is tried again later
+        except Exception:
+            # One statement's events that cannot be told (a bug, bad data) must not hold up
+            # the others: its row stays in the outbox, for the next pass and for a person.
+            log.exception("notification fan-out failed", extra={"outbox": row.id})
+            continue
+        done_ids.append(row.id)
+        messages += len(posted)
+        inbox += sum(p.inbox for p in posted)
+        deliveries += sum(p.emails + p.webhooks for p in posted)
+    if done_ids:
+        conn.execute(text("DELETE FROM notify_outbox WHERE id = ANY(:ids)"), {"ids": done_ids})
+    return FanOut(len(done_ids), messages, inbox, deliveries)
+
+
+def _messages_of(
+    conn: Connection, row: Any, bulk_events: int, max_age_days: int
+) -> list[tuple[Message, Audience]]:
+    """The messages of one outbox row: per event, or per village for an import."""
+    span = {"lo": row.after_event, "hi": row.up_to_event}
+    size = conn.execute(_RANGE_SIZE, span | {"cap": bulk_events + 1}).scalar_one()
+    if size > bulk_events:
+        return _import_messages(conn, row.id, span, max_age_days)
+    return _event_messages(conn, span, max_age_days)
 
 
 def _event_messages(

@@ -259,3 +259,32 @@ def test_a_paused_webhook_keeps_its_messages_until_resumed(two_villages_url, tok
     assert [r.data["key"] for r in receiver.received] == ["paused:1"]
     receiver.close()
     engine.dispose()
+
+
+def test_a_statement_that_cannot_be_told_does_not_hold_up_the_others(two_villages_url, tokens):
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        _issues_with_events(conn, n=1, on=date.today(), prefix="BAD-")
+        _issues_with_events(conn, n=1, on=date.today(), prefix="GOOD-")
+        bad = conn.execute(
+            text(
+                "SELECT e.id FROM issue_event e JOIN issue i ON i.id = e.issue_id"
+                " WHERE i.code = 'BAD-1'"
+            )
+        ).scalar_one()
+        # the database refuses this one message (as it would a bug's)
+        conn.execute(
+            text(
+                "ALTER TABLE notification ADD CONSTRAINT test_refuse"
+                f" CHECK (key <> 'event:{int(bad)}')"
+            )
+        )
+    with engine.begin() as conn:
+        done = fan_out(conn, bulk_events=100, max_age_days=7, email=False)
+    assert done.statements == 1
+    with engine.connect() as conn:
+        titles = [t for _, t in _inbox(conn, "west")]
+        left = conn.execute(text("SELECT count(*) FROM notify_outbox")).scalar_one()
+    assert len(titles) == 1 and "GOOD-1" in titles[0]
+    assert left == 1  # kept for the next pass and for a person to look at
+    engine.dispose()
