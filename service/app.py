@@ -27,6 +27,7 @@ from service.routes import (
     assessment,
     bulletins,
     categories,
+    districts,
     exports,
     field,
     health,
@@ -112,6 +113,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         office,
         bulletins,
         notifications,
+        districts,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

@@ -63,13 +63,13 @@ _RANGE_SIZE = text(
     "SELECT count(*) FROM (SELECT 1 FROM issue_event WHERE id > :lo AND id <= :hi LIMIT :cap) s"
 )
 _IMPORTED = text(
-    "SELECT i.village_id, v.code AS village_code, v.name AS village_name, count(*) AS n,"
-    " min(e.actor) AS actor"
+    "SELECT i.town_id, i.village_id, v.code AS village_code, v.name AS village_name,"
+    " count(*) AS n, min(e.actor) AS actor"
     " FROM issue_event e JOIN issue i ON i.id = e.issue_id"
     " LEFT JOIN village v ON v.id = i.village_id"
     " WHERE e.id > :lo AND e.id <= :hi AND e.kind = 'created'"
     f' AND e."on" >= {TOWN_TODAY} - CAST(:age AS integer)'
-    " GROUP BY i.village_id, v.code, v.name ORDER BY v.code"
+    " GROUP BY i.town_id, i.village_id, v.code, v.name ORDER BY i.town_id, v.code"
 )
 
 
@@ -206,7 +206,6 @@ def _import_messages(
 ) -> list[tuple[Message, Audience]]:
     villages = conn.execute(_IMPORTED, span | {"age": max_age_days}).mappings().all()
     out: list[tuple[Message, Audience]] = []
-    total = sum(v["n"] for v in villages)
     for v in villages:
         if v["village_id"] is None:
             continue
@@ -227,18 +226,23 @@ def _import_messages(
                 Audience(village_id=v["village_id"]),
             )
         )
-    if total:
+    towns: dict[int, list[Any]] = {}
+    for v in villages:
+        towns.setdefault(v["town_id"], []).append(v)
+    for town_id, theirs in towns.items():
+        total = sum(v["n"] for v in theirs)
         out.append(
             (
                 Message(
                     kind="issues_imported",
-                    key=f"import:{outbox_id}",
-                    title_zh=f"批量导入 {total} 条问题（{len(villages)} 个村）",
-                    title_en=f"{total} issues imported ({len(villages)} villages)",
-                    body_zh=f"一次导入写入了 {total} 条问题，涉及 {len(villages)} 个村。",
-                    body_en=f"One import recorded {total} issues in {len(villages)} villages.",
+                    key=f"import:{outbox_id}:town:{town_id}",
+                    title_zh=f"批量导入 {total} 条问题（{len(theirs)} 个村）",
+                    title_en=f"{total} issues imported ({len(theirs)} villages)",
+                    body_zh=f"一次导入写入了 {total} 条问题，涉及 {len(theirs)} 个村。",
+                    body_en=f"One import recorded {total} issues in {len(theirs)} villages.",
                     link=OFFICE_PAGE,
-                    data={"issues": total, "villages": len(villages)},
+                    town_id=town_id,
+                    data={"issues": total, "villages": len(theirs)},
                 ),
                 Audience(roles=OFFICE),
             )

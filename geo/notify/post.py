@@ -42,6 +42,8 @@ class Message:
     link: str | None = None
     issue_id: uuid.UUID | None = None
     village_id: int | None = None
+    town_id: int | None = None
+    """The town the message is about when it has no village (else the village's town)."""
     event_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
     """Facts for machines (issue code, village code, deadline, …): the webhook's `data`."""
@@ -68,19 +70,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def recipients_where(alias: str = "u") -> str:
-    """SQL condition on app_user `alias` for the audience (:roles, :village_id)."""
+def recipients_where(alias: str = "u", town: str = "m.town_id") -> str:
+    """SQL condition on app_user `alias` for the audience (:roles, :village_id) of a message
+    of the town `town` (NULL: of no town in particular): users of the roles in that town, or
+    reading its district, and the village's own users."""
     return (
-        f"{alias}.active AND ({alias}.role = ANY(CAST(:roles AS text[]))"
+        f"{alias}.active AND (({alias}.role = ANY(CAST(:roles AS text[])) AND ({town} IS NULL"
+        f" OR {alias}.town_id = {town} OR {alias}.district_code ="
+        f" (SELECT t.district_code FROM town t WHERE t.id = {town})))"
         f" OR ({alias}.role = 'village' AND {alias}.village_id = :village_id))"
     )
 
 
 _INBOX = text(
-    "INSERT INTO notification (user_id, kind, key, issue_id, village_id, event_id, title_zh,"
+    "WITH m AS (SELECT coalesce(CAST(:town_id AS integer),"
+    " (SELECT v.town_id FROM village v WHERE v.id = CAST(:msg_village AS integer))) AS town_id)"
+    " INSERT INTO notification (user_id, kind, key, issue_id, village_id, event_id, title_zh,"
     " title_en, body_zh, body_en, link)"
     " SELECT u.id, :kind, :key, :issue_id, :msg_village, :event_id, :title_zh, :title_en,"
-    f" :body_zh, :body_en, :link FROM app_user u WHERE {recipients_where()}"
+    f" :body_zh, :body_en, :link FROM app_user u, m WHERE {recipients_where()}"
     " ON CONFLICT DO NOTHING RETURNING user_id"
 )
 _EMAILS = text(
@@ -114,6 +122,7 @@ def post(conn: Connection, message: Message, audience: Audience, *, email: bool)
         "key": message.key,
         "issue_id": message.issue_id,
         "msg_village": message.village_id,
+        "town_id": message.town_id,
         "event_id": message.event_id,
         "title_zh": message.title_zh,
         "title_en": message.title_en,

@@ -60,14 +60,16 @@ def due(
     send: bool = typer.Option(True, help="deliver right away (--no-send: only queue)"),
 ) -> None:
     """Daily: deadlines near or passed and interviews due → messages (idempotent)."""
+    from service.cli.common import town_rules_text
     from service.notify.due import queue_due
-    from service.rankings import rules_for
 
     settings = settings_of(ctx)
     day = _day(today)
 
     def job(conn: Connection) -> None:
-        counts = queue_due(conn, settings, rules=rules_for(settings.rules_file), today=day)
+        counts = queue_due(
+            conn, settings, rules_of=lambda town: town_rules_text(town, settings), today=day
+        )
         typer.echo(
             f"{day}: {counts.messages} reminders, {counts.inbox} new in inboxes,"
             f" {counts.queued} e-mails/webhooks queued"

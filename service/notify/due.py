@@ -7,6 +7,7 @@ them keyed, so running the job twice on a day posts and sends everything once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 
 from geo.notify.due import deadline_messages, interview_messages
 from geo.notify.post import post
+from geo.towns import Town, list_towns
 from scoring import Rules
 from service.interviews import due_interviews
 from service.settings import ServiceSettings
@@ -43,9 +45,14 @@ class DueCounts:
 
 
 def queue_due(
-    conn: Connection, settings: ServiceSettings, *, rules: Rules, today: date
+    conn: Connection,
+    settings: ServiceSettings,
+    *,
+    rules_of: Callable[[Town], Rules],
+    today: date,
 ) -> DueCounts:
-    """Post the day's deadline and interview messages (what was posted before is skipped)."""
+    """Post the day's deadline and interview messages (what was posted before is skipped);
+    each town's interviews follow its own ranking, by its own rules (`rules_of`)."""
     batch = deadline_messages(
         conn,
         today=today,
@@ -53,11 +60,18 @@ def queue_due(
         max_age_days=settings.notify_max_age_days,
         bulk=settings.notify_bulk_events,
     )
-    for month in interview_months(today):
-        items = due_interviews(
-            conn, month, rules=rules, late_days=settings.interview_late_days, today=today
-        )
-        batch.extend(interview_messages(conn, items))
+    for town in list_towns(conn):
+        rules = rules_of(town)
+        for month in interview_months(today):
+            items = due_interviews(
+                conn,
+                month,
+                rules=rules,
+                late_days=settings.interview_late_days,
+                today=today,
+                town_id=town.id,
+            )
+            batch.extend(interview_messages(conn, items))
     inbox = queued = 0
     for message, audience in batch:
         done = post(conn, message, audience, email=bool(settings.smtp_host))

@@ -288,3 +288,32 @@ def test_a_statement_that_cannot_be_told_does_not_hold_up_the_others(two_village
     assert len(titles) == 1 and "GOOD-1" in titles[0]
     assert left == 1  # kept for the next pass and for a person to look at
     engine.dispose()
+
+
+def test_office_messages_stay_in_their_town(two_villages_url, tokens):
+    from geo.towns import add_town
+    from geo.users import create_user
+
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        town = conn.execute(text("SELECT code, district_code FROM town")).one()
+        add_town(conn, code="120113109", name="第二镇", district_name="北辰区")
+        create_user(conn, name="admin2", role="admin", town_code="120113109")
+        create_user(conn, name="district", role="leader", district_code=town.district_code)
+        w01 = conn.execute(text("SELECT id FROM village WHERE code = 'W01'")).scalar_one()
+        post(
+            conn,
+            Message(kind="interview_due", key="t:1", title_zh="约谈", title_en="i", village_id=w01),
+            Audience(roles=("admin", "leader"), village_id=w01),
+            email=False,
+        )
+        got = set(
+            conn.execute(
+                text(
+                    "SELECT u.name FROM notification n JOIN app_user u ON u.id = n.user_id"
+                    " WHERE n.key = 't:1'"
+                )
+            ).scalars()
+        )
+    assert got == {"admin", "leader", "district", "west"}
+    engine.dispose()

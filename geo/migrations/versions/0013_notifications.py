@@ -1,7 +1,7 @@
 """notifications: in-app inbox, e-mail and webhook deliveries with retries, and their outbox
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 07:45:00
 
 Notifications are derived from `issue_event` after the fact, never from the write path's
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
