@@ -118,6 +118,42 @@ class ServiceSettings(BaseSettings):
     )
     """天地图 API key, for the tianditu basemaps (read from `TIANDITU_KEY`)."""
 
+    # --- notifications (docs/notifications.md)
+    notify_worker: bool = True
+    """Run the notification worker inside the service (a background thread): fan-out of
+    new events and delivery of e-mails and webhooks. Off: run `cunrong notify run` instead."""
+    notify_poll_s: float = Field(default=2.0, gt=0)
+    """How often the worker looks for new events and deliveries due, in seconds."""
+    notify_deadline_days: int = Field(default=3, ge=0, le=60)
+    """A deadline this many days ahead (or fewer) is reminded by `cunrong notify due`."""
+    notify_max_age_days: int = Field(default=7, ge=0)
+    """Events and passed deadlines older than this many days notify nobody (history)."""
+    notify_bulk_events: int = Field(default=100, ge=1)
+    """A statement that writes more events than this is an import: summarised per village."""
+    notify_max_attempts: int = Field(default=8, ge=1)
+    """Attempts to deliver an e-mail or webhook before it becomes a dead letter."""
+    notify_retry_base_s: float = Field(default=30.0, ge=0)
+    """Wait after the first failed attempt; doubles after each further one…"""
+    notify_retry_max_s: float = Field(default=3600.0, ge=0)
+    """…up to this many seconds."""
+    notify_base_url: str | None = None
+    """The service's public address (https://…), to make the links in e-mails absolute."""
+    smtp_host: str | None = None
+    """SMTP server for e-mail notifications (unset: no e-mail, the inbox and webhooks only)."""
+    smtp_port: int = 25
+    """Its port (587 with STARTTLS, 465 for implicit TLS is not supported: use STARTTLS)."""
+    smtp_starttls: bool = False
+    """Upgrade the connection with STARTTLS before signing in."""
+    smtp_user: str | None = None
+    """User name to sign in to the SMTP server (unset: no sign-in)."""
+    smtp_password: str | None = None
+    """Its password."""
+    smtp_from: str = "cunrong@localhost"
+    """The From: address of the e-mails."""
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    """How long one SMTP conversation may take."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    """How long one webhook POST may take."""
     # --- vector tiles and the issue map (docs/tiles.md)
     tile_points_zoom: int = Field(default=15, ge=0, le=24)
     """From this zoom on, `/tiles/issues/…` tiles carry the issues themselves (id, code, status,

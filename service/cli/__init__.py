@@ -50,6 +50,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     from service.cli import db as db_cli
     from service.cli import imports as import_cli
     from service.cli import maps as maps_cli
+    from service.cli import notify as notify_cli
     from service.cli import qgis as qgis_cli
     from service.cli import sample as sample_cli
     from service.cli import serve as serve_cli
@@ -66,6 +67,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     root.add_typer(users_cli.app, name="user")
     root.add_typer(sites_cli.app, name="sites")
     root.add_typer(towns_cli.app, name="town")
+    root.add_typer(notify_cli.app, name="notify")
     serve_cli.register(root)
     bulletin_cli.register(root)
     qgis_cli.register(root)
