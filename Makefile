@@ -89,6 +89,7 @@ lint: venv
 bench: db browser
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.maps
+	$(BIN)/python -m benchmarks.scoring
 
 clean-db:
 	-$(CUNRONG) db stop

@@ -38,7 +38,7 @@ from geo.ogc import (
     supported_crs,
 )
 from geo.users import User, user_for_token
-from service.auth import Unauthorized, optional_user, reader, town_scope
+from service.auth import Unauthorized, may_read, optional_user, town_scope
 from service.deps import ConnDep
 from service.filters import check_known, issue_filter, split_values, village_scope
 from service.geojson import GEOJSON, GeoJSONResponse
@@ -91,7 +91,7 @@ def ogc_reader(
                 )
             request.state.user = user
             request.state.auth = "basic"
-    return reader(request, user)
+    return may_read(request, user)
 
 
 OgcReader = Annotated[User | None, Depends(ogc_reader)]

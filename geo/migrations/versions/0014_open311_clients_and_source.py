@@ -1,7 +1,7 @@
 """Open311 GeoReport v2: API clients, reporter details, and the source `open311`
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 07:50:00
 
 - `open311_client`: a system posting requests with an API key (only its SHA-256 stored;
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
