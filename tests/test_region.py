@@ -1,0 +1,230 @@
+"""The region analysis on a two-worker Dask cluster (processes) against PostGIS.
+
+A small generated region (3 towns, 243 villages, 24,000 points with points on shared
+nodes, in the gaps between towns and strays outside) is analysed on Dask and loaded into
+the test database, where `geo.assign.assign_issues` places it; every issue's village,
+and the counts per village and per town (by status, category, open, overdue), must agree
+exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, create_engine, text
+
+from geo.assign import assign_issues
+from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
+from geo.region.analysis import RegionResult, analyse
+from geo.region.client import dask_client
+from geo.region.generate import generate_region
+from geo.region.inputs import ISSUES, VILLAGES
+from geo.vocab import OPEN_STATUSES
+
+pytestmark = pytest.mark.postgis
+
+AS_OF = date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("region")
+    generate_region(root, towns=3, villages=240, points=24_000, chunk=8_000, seed=7)
+    return root
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[object]:
+    """Two worker processes on a LocalCluster, stopped at the end of the module."""
+    with dask_client(workers=2, threads_per_worker=1) as c:
+        assert len(c.scheduler_info()["workers"]) == 2
+        yield c
+    assert c.status == "closed"
+
+
+def load_region(conn: Connection, root: Path) -> None:
+    """The region's villages (same ids) and issues into the database, unplaced."""
+    villages = gpd.read_parquet(root / VILLAGES)
+    has_towns = conn.execute(
+        text(
+            "SELECT to_regclass('town') IS NOT NULL AND EXISTS (SELECT 1 FROM"
+            " information_schema.columns WHERE table_name = 'village' AND column_name = 'town_id')"
+        )
+    ).scalar_one()
+    assert not has_towns, "towns landed: load town rows and town_id here"
+    conn.execute(
+        text(
+            "INSERT INTO village (id, code, name, households, geom)"
+            " VALUES (:id, :code, :name, :households, ST_GeomFromText(:wkt, 4326))"
+        ),
+        [
+            {
+                "id": int(r.id),
+                "code": r.code,
+                "name": r.name,
+                "households": int(r.households),
+                "wkt": r.geometry.wkt,
+            }
+            for r in villages.itertuples()
+        ],
+    )
+    conn.execute(text("SELECT setval('village_id_seq', (SELECT max(id) FROM village))"))
+    issues = gpd.read_parquet(root / ISSUES)
+    rows = [
+        {
+            "code": r.code,
+            "cat": r.category,
+            "status": r.status,
+            "found": r.found_on.date(),
+            "deadline": None if pd.isna(r.deadline) else r.deadline.date(),
+            "closed": r.found_on.date() if r.status == "closed" else None,
+            "wkb": r.geometry.wkb,
+        }
+        for r in issues.itertuples()
+    ]
+    conn.execute(
+        text(
+            "INSERT INTO issue (code, category_code, status, found_on, deadline, closed_on, geom)"
+            " VALUES (:code, :cat, :status, :found, :deadline,"
+            " :closed,"
+            " ST_GeomFromWKB(:wkb, 4326))"
+        ),
+        rows,
+    )
+
+
+@pytest.fixture(scope="module")
+def postgis(region: Path, pg_server: object, migrated_template: str) -> Iterator[str]:
+    """A database holding the region, placed by PostGIS (geo.assign)."""
+    name = pg_server.create(template=migrated_template)  # type: ignore[attr-defined]
+    url = pg_server.url_of(name)  # type: ignore[attr-defined]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        load_region(conn, region)
+        assign_issues(conn, tolerance_m=GPS_TOLERANCE_M, metric_srid=METRIC_SRID)
+    engine.dispose()
+    yield url
+    pg_server.drop(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def analysed(
+    client: object, region: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[RegionResult, Path]:
+    placed = tmp_path_factory.mktemp("placed") / "placed"
+    result = analyse(
+        client,  # type: ignore[arg-type]
+        region,
+        as_of=AS_OF,
+        npartitions=4,
+        placed_dir=placed,
+    )
+    return result, placed
+
+
+def _db(url: str, sql: str, **params: object) -> pd.DataFrame:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(text(sql), params).mappings().all())
+    engine.dispose()
+    return frame
+
+
+def test_every_issue_lands_in_the_village_postgis_chooses(
+    analysed: tuple[RegionResult, Path], postgis: str
+) -> None:
+    _, placed_dir = analysed
+    mine = pd.read_parquet(placed_dir, columns=["code", "village_id", "outside_m"])
+    theirs = _db(postgis, "SELECT code, village_id, outside_m FROM issue")
+    both = mine.merge(theirs, on="code", suffixes=("_dask", "_pg"), validate="one_to_one")
+    assert len(both) == 24_000
+    dask_v = both["village_id_dask"].fillna(-1).astype("int64")
+    pg_v = both["village_id_pg"].fillna(-1).astype("int64")
+    assert (dask_v != pg_v).sum() == 0, both[dask_v != pg_v].head()
+    snapped = both["outside_m_pg"].notna()
+    assert (snapped == both["outside_m_dask"].notna()).all()
+    assert (
+        both.loc[snapped, "outside_m_dask"] - both.loc[snapped, "outside_m_pg"]
+    ).abs().max() < 1e-6
+    # every branch of the rule was exercised: covered, shared nodes, snapped, unplaced
+    on_nodes = _db(
+        postgis,
+        "SELECT count(*) AS n FROM issue i WHERE"
+        " (SELECT count(*) FROM village v WHERE ST_Covers(v.geom, i.geom)) > 1",
+    )["n"][0]
+    assert on_nodes > 100
+    assert snapped.sum() > 50
+    assert (pg_v < 0).sum() > 50
+
+
+def test_counts_per_village_and_town_equal_postgis(
+    analysed: tuple[RegionResult, Path], postgis: str, region: Path
+) -> None:
+    result, _ = analysed
+    per_key = _db(
+        postgis,
+        "SELECT village_id, status, category_code, count(*) AS n,"
+        " count(*) FILTER (WHERE status = ANY(:open) AND deadline < :as_of) AS overdue"
+        " FROM issue WHERE village_id IS NOT NULL GROUP BY 1, 2, 3",
+        open=list(OPEN_STATUSES),
+        as_of=AS_OF,
+    )
+    villages = result.villages.set_index("village_id")
+    by_status = per_key.pivot_table(
+        index="village_id", columns="status", values="n", aggfunc="sum", fill_value=0
+    )
+    for status in by_status.columns:
+        expected = by_status[status].reindex(villages.index, fill_value=0)
+        assert (villages[f"status_{status}"] == expected).all(), status
+    by_category = per_key.pivot_table(
+        index="village_id", columns="category_code", values="n", aggfunc="sum", fill_value=0
+    )
+    for category in by_category.columns:
+        expected = by_category[category].reindex(villages.index, fill_value=0)
+        assert (villages[f"category_{category}"] == expected).all(), category
+    totals = per_key.groupby("village_id")[["n", "overdue"]].sum().reindex(villages.index)
+    assert (villages["issues"] == totals["n"].fillna(0)).all()
+    assert (villages["overdue"] == totals["overdue"].fillna(0)).all()
+    opened = per_key[per_key["status"].isin(OPEN_STATUSES)].groupby("village_id")["n"].sum()
+    assert (villages["open"] == opened.reindex(villages.index, fill_value=0)).all()
+
+    # per town: the database's villages grouped by their town
+    town_of = pd.read_parquet(region / VILLAGES, columns=["id", "town_id"]).set_index("id")
+    per_key["town_id"] = town_of["town_id"].reindex(per_key["village_id"]).to_numpy()
+    pg_towns = per_key.groupby("town_id")[["n", "overdue"]].sum()
+    towns = result.towns.set_index("town_id")
+    assert list(towns.index) == [1, 2, 3]
+    assert (towns["issues"] == pg_towns["n"]).all()
+    assert (towns["overdue"] == pg_towns["overdue"]).all()
+    pg_status = per_key.pivot_table(
+        index="town_id", columns="status", values="n", aggfunc="sum", fill_value=0
+    )
+    for status in pg_status.columns:
+        assert (towns[f"status_{status}"] == pg_status[status]).all(), status
+    unplaced = _db(postgis, "SELECT count(*) AS n FROM issue WHERE village_id IS NULL")["n"][0]
+    assert sum(result.summary["unplaced"].values()) == unplaced == towns["unplaced"].sum()
+    assert result.summary["issues"] == 24_000
+    # per 100 households
+    v = villages.iloc[0]
+    assert v["issues_per_100_households"] == pytest.approx(
+        v["issues"] * 100 / v["households"], abs=1e-3
+    )
+
+
+def test_hotspots_per_town(analysed: tuple[RegionResult, Path]) -> None:
+    result, _ = analysed
+    hot = result.hotspots
+    assert set(hot["town_id"]) == {1, 2, 3}
+    # every placed point is counted in some cell of its town (hex cells include points' cells)
+    assert (
+        hot.groupby("town_id")["count"].sum().to_dict()
+        == result.towns.set_index("town_id")["issues"].to_dict()
+    )
+    # the generated clusters show up as hot spots in every town
+    assert (hot[hot["spot"] == "hot"].groupby("town_id").size() > 0).all()
+    assert len(hot[hot["spot"] == "hot"].groupby("town_id")) == 3
