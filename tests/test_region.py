@@ -9,6 +9,7 @@ exactly.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,8 @@ from geo.region.client import dask_client
 from geo.region.generate import generate_region
 from geo.region.inputs import ISSUES, VILLAGES
 from geo.vocab import OPEN_STATUSES
+from service.cli import app
+from tests.cli import runner_for
 
 pytestmark = pytest.mark.postgis
 
@@ -228,3 +231,98 @@ def test_hotspots_per_town(analysed: tuple[RegionResult, Path]) -> None:
     # the generated clusters show up as hot spots in every town
     assert (hot[hot["spot"] == "hot"].groupby("town_id").size() > 0).all()
     assert len(hot[hot["spot"] == "hot"].groupby("town_id")) == 3
+
+
+def test_cli_run_on_a_running_scheduler_writes_geoparquet_and_the_database(
+    client: object,
+    region: Path,
+    analysed: tuple[RegionResult, Path],
+    fresh_url: str,
+    tmp_path: Path,
+) -> None:
+    address = client.scheduler.address  # type: ignore[attr-defined]
+    out = tmp_path / "out"
+    result = runner_for(fresh_url).invoke(
+        app,
+        [
+            "region",
+            "run",
+            str(region),
+            "-o",
+            str(out),
+            "--scheduler",
+            address,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--partitions",
+            "3",
+            "--no-spatial-shuffle",
+            "--to-db",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "24000 issues" in result.output
+    villages = gpd.read_parquet(out / "villages.parquet")
+    expected, _ = analysed
+    assert villages["issues"].tolist() == expected.villages["issues"].tolist()
+    assert villages["overdue"].tolist() == expected.villages["overdue"].tolist()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["workers"] == 2 and summary["partitions"] == 3
+    assert len(gpd.read_parquet(out / "hotspots.parquet")) == len(expected.hotspots)
+    in_db = _db(
+        fresh_url,
+        "SELECT sum(issues) AS issues, count(*) AS villages,"
+        " (SELECT count(*) FROM region.town_indicator) AS towns FROM region.village_indicator",
+    ).iloc[0]
+    assert int(in_db["issues"]) == int(expected.villages["issues"].sum())
+    assert int(in_db["villages"]) == len(expected.villages)
+    assert int(in_db["towns"]) == 3
+
+
+def test_export_from_postgis_gives_the_same_village_counts(
+    client: object, postgis: str, analysed: tuple[RegionResult, Path], tmp_path: Path
+) -> None:
+    exported = tmp_path / "exported"
+    result = runner_for(postgis).invoke(
+        app, ["region", "export", str(exported), "--chunk", "10000"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "24000 issues" in result.output
+    assert len(list((exported / ISSUES).glob("part-*.parquet"))) == 3
+    again = analyse(client, exported, as_of=AS_OF, with_hotspots=False)  # type: ignore[arg-type]
+    expected, _ = analysed
+    cols = ["village_id", "issues", "open", "overdue", "snapped", "status_closed"]
+    pd.testing.assert_frame_equal(
+        again.villages[cols].reset_index(drop=True), expected.villages[cols].reset_index(drop=True)
+    )
+    assert again.summary["unplaced"] != {} and sum(again.summary["unplaced"].values()) == sum(
+        expected.summary["unplaced"].values()
+    )
+
+
+def test_bad_input_fails_with_a_clear_message_and_writes_nothing(
+    client: object, region: Path, tmp_path: Path, fresh_url: str
+) -> None:
+    address = client.scheduler.address  # type: ignore[attr-defined]
+    runner = runner_for(fresh_url)
+    out = tmp_path / "out"
+    missing = runner.invoke(
+        app, ["region", "run", str(tmp_path / "nowhere"), "-o", str(out), "--scheduler", address]
+    )
+    assert missing.exit_code == 1
+    assert "villages.parquet: no such file" in missing.output
+    bad = tmp_path / "bad"
+    (bad / ISSUES).mkdir(parents=True)
+    (bad / VILLAGES).write_bytes((region / VILLAGES).read_bytes())
+    issues = gpd.read_parquet(region / ISSUES / "part-00000.parquet")
+    issues.loc[5, "status"] = "finished"
+    issues.to_parquet(bad / ISSUES / "part-00000.parquet")
+    wrong = runner.invoke(app, ["region", "run", str(bad), "-o", str(out), "--scheduler", address])
+    assert wrong.exit_code == 1
+    assert f"issue {issues.loc[5, 'code']}: unknown status 'finished'" in wrong.output
+    address_only = runner.invoke(
+        app, ["region", "run", str(region), "-o", str(out), "--scheduler", "localhost:8786"]
+    )
+    assert address_only.exit_code == 1
+    assert "expected a scheduler address such as tcp://" in address_only.output
+    assert not out.exists()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, literal_column, select, text
 
 from geo.issue_filter import IssueFilter
 from geo.models import Issue, Village
@@ -67,7 +67,7 @@ def export_region(
         Village.id,
         Village.code,
         Village.name,
-        (village_town if village_town is not None else text("1")).label("town_id"),
+        (village_town if village_town is not None else literal_column("1")).label("town_id"),
         Village.households,
         func.ST_AsBinary(Village.geom).label("geom"),
     ]
@@ -94,7 +94,7 @@ def export_region(
         Issue.status,
         Issue.found_on,
         Issue.deadline,
-        (issue_town if issue_town is not None else text("1")).label("town_id"),
+        (issue_town if issue_town is not None else literal_column("1")).label("town_id"),
         func.ST_AsBinary(Issue.geom).label("geom"),
     ]
     names = ["code", "category", "status", "found_on", "deadline", "town_id", "geom"]

@@ -108,7 +108,8 @@ def issues_path(root: Path) -> Path:
 def read_issues(
     root: Path, *, npartitions: int | None = None, spatial_shuffle: bool = True
 ) -> dask_geopandas.GeoDataFrame:
-    """The issues as a dask-geopandas frame, spatially shuffled by Hilbert distance."""
+    """The issues as a dask-geopandas frame, spatially shuffled by Hilbert distance unless
+    the files already are (written by dask-geopandas with their spatial partitions)."""
     import dask_geopandas
 
     where = issues_path(root)
@@ -116,7 +117,7 @@ def read_issues(
     _require(frame._meta, ISSUE_COLUMNS, where)
     _check_crs(frame._meta, where)
     frame = frame[[*ISSUE_COLUMNS, frame.geometry.name]]
-    if spatial_shuffle:
+    if spatial_shuffle and frame.spatial_partitions is None:
         frame = frame.spatial_shuffle(by="hilbert", npartitions=npartitions or frame.npartitions)
     elif npartitions:
         frame = frame.repartition(npartitions=npartitions)

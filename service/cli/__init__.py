@@ -9,6 +9,7 @@ from service.cli import categories as category_cli
 from service.cli import db as db_cli
 from service.cli import imports as import_cli
 from service.cli import maps as maps_cli
+from service.cli import region as region_cli
 from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
@@ -27,6 +28,7 @@ app.add_typer(category_cli.app, name="category")
 app.add_typer(import_cli.app, name="import")
 app.add_typer(maps_cli.app, name="map")
 app.add_typer(sample_cli.app, name="sample")
+app.add_typer(region_cli.app, name="region")
 app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
