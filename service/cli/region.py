@@ -144,7 +144,7 @@ def run(
                 metric_srid=settings.metric_srid,
                 npartitions=partitions,
                 spatial_shuffle=spatial_shuffle,
-                grid=grid.value,  # type: ignore[arg-type]
+                grid=grid.value,
                 with_hotspots=hotspots,
                 placed_dir=output / "placed" if placed else None,
             )
