@@ -36,6 +36,7 @@ from geo.region.analysis import (
     hotspots_partition,
     indicators,
     place_partition,
+    placed_points,
 )
 from geo.region.client import dask_client
 from geo.region.generate import generate_region
@@ -83,11 +84,8 @@ def baseline(root: Path) -> tuple[float, pd.DataFrame]:
         .sum()
         .reset_index()
     )
-    kept = placed[placed["village_id"].notna().to_numpy()]
     hotspots_partition(
-        gpd.GeoDataFrame(
-            {"town_id": kept["town_id"].astype("int64")}, geometry=kept.geometry, crs=4326
-        ),
+        placed_points(placed),
         villages,
         grid="hex",
         resolution=9,
@@ -116,13 +114,13 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=20_000)
     parser.add_argument("--points", type=int, default=10_000_000)
     parser.add_argument("--towns", type=int, default=None, help="default: villages / 50")
-    parser.add_argument("--partitions", type=int, default=None, help="default: points / 250k")
+    parser.add_argument("--partitions", type=int, default=None, help="default: points / 250k, at least 8")
     parser.add_argument("--memory-limit", default="4GB", help="per Dask worker")
     parser.add_argument("--dir", default=str(ROOT / "data" / "bench-region"))
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
     args.towns = args.towns or max(1, args.villages // 50)
-    args.partitions = args.partitions or max(2, args.points // 250_000)
+    args.partitions = args.partitions or max(8, args.points // 250_000)
     print(
         f"region benchmark: {args.villages:,} villages, {args.points:,} points,"
         f" {args.towns} towns, {args.partitions} partitions",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.hotspots import HEX_RESOLUTION, SQUARE_CELL_M, GridKind, hotspots
@@ -104,7 +105,7 @@ def count_partition(part: pd.DataFrame) -> pd.DataFrame:
 
 
 def hotspots_partition(
-    part: gpd.GeoDataFrame,
+    part: pd.DataFrame,
     villages: Villages,
     *,
     grid: GridKind,
@@ -112,7 +113,8 @@ def hotspots_partition(
     cell_m: float,
     metric_srid: int,
 ) -> gpd.GeoDataFrame:
-    """Gi* per town of a partition holding whole towns (`geo.hotspots.hotspots` each)."""
+    """Gi* per town of a partition holding whole towns (`geo.hotspots.hotspots` each);
+    `part` holds town_id, x, y (WGS-84)."""
     frames = []
     for town_id, points in part.groupby("town_id", sort=True):
         area = gpd.GeoDataFrame(
@@ -122,7 +124,9 @@ def hotspots_partition(
         if area.empty:
             continue
         cells = hotspots(
-            gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=part.crs),
+            gpd.GeoDataFrame(
+                geometry=shapely.points(points["x"].to_numpy(), points["y"].to_numpy()), crs=4326
+            ),
             area,
             grid=grid,
             resolution=resolution,
@@ -135,11 +139,17 @@ def hotspots_partition(
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
 
 
-def _placed_points(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The placed points of a partition: town_id (int64) and geometry."""
+def placed_points(part: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The placed points of a partition as plain numbers (town_id, x, y): cheap to shuffle
+    (Arrow columns, no geometry objects to pickle)."""
     kept = part[part["village_id"].notna().to_numpy()]
-    return gpd.GeoDataFrame(
-        {"town_id": kept["town_id"].astype("int64")}, geometry=kept.geometry, crs=part.crs
+    geoms = kept.geometry
+    return pd.DataFrame(
+        {
+            "town_id": kept["town_id"].astype("int64").to_numpy(),
+            "x": shapely.get_x(geoms.to_numpy()),
+            "y": shapely.get_y(geoms.to_numpy()),
+        }
     )
 
 
@@ -193,7 +203,7 @@ def analyse(
     )
     todo: list[Any] = [counts]
     if with_hotspots:
-        points = placed.map_partitions(_placed_points, meta=_placed_points(meta))
+        points = placed.map_partitions(placed_points, meta=placed_points(meta))
         by_town = points.shuffle(on="town_id", npartitions=max(1, placed.npartitions))
         todo += [
             dask.delayed(hotspots_partition)(
