@@ -114,7 +114,9 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=20_000)
     parser.add_argument("--points", type=int, default=10_000_000)
     parser.add_argument("--towns", type=int, default=None, help="default: villages / 50")
-    parser.add_argument("--partitions", type=int, default=None, help="default: points / 250k, at least 8")
+    parser.add_argument(
+        "--partitions", type=int, default=None, help="default: points / 250k, at least 8"
+    )
     parser.add_argument("--memory-limit", default="4GB", help="per Dask worker")
     parser.add_argument("--dir", default=str(ROOT / "data" / "bench-region"))
     parser.add_argument("--no-baseline", action="store_true")

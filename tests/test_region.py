@@ -315,6 +315,7 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(
     (bad / ISSUES).mkdir(parents=True)
     (bad / VILLAGES).write_bytes((region / VILLAGES).read_bytes())
     issues = gpd.read_parquet(region / ISSUES / "part-00000.parquet")
+    issues["status"] = issues["status"].astype(str)
     issues.loc[5, "status"] = "finished"
     issues.to_parquet(bad / ISSUES / "part-00000.parquet")
     wrong = runner.invoke(app, ["region", "run", str(bad), "-o", str(out), "--scheduler", address])

@@ -196,14 +196,16 @@ def generate_region(
             )
             x[sel], y[sel] = px, py
         found = start + rng.integers(0, 365, size=n)
-        status = rng.choice(statuses, size=n, p=weights)
+        status = rng.choice(len(statuses), size=n, p=weights)
         deadline = found + rng.integers(7, 45, size=n)
         no_deadline = rng.random(n) < 0.05
         frame = gpd.GeoDataFrame(
             {
-                "code": np.char.mod("R%09d", np.arange(written + 1, written + n + 1)),
-                "category": rng.choice(categories, size=n),
-                "status": status,
+                "code": _codes(written + 1, n),
+                "category": pd.Categorical.from_codes(
+                    rng.integers(0, len(categories), size=n), categories=categories
+                ),
+                "status": pd.Categorical.from_codes(status, categories=statuses),
                 "found_on": _dates(found),
                 "deadline": _dates(np.where(no_deadline, -1, deadline)),
                 "town_id": (town + 1).astype(np.int64),
@@ -215,6 +217,16 @@ def generate_region(
         written += n
         part += 1
     return Region(towns=towns, villages=len(village_frame), points=written, path=path)
+
+
+def _codes(first: int, n: int) -> pd.Series:
+    """Issue codes R000000001 … as Arrow strings, built in Arrow's compute kernels."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.arange(first, first + n)), pa.string()), 9, "0")
+    codes = pc.binary_join_element_wise("R", digits, "")
+    return pd.Series(pd.arrays.ArrowStringArray(codes))
 
 
 def _dates(ordinals: np.ndarray) -> pd.Series:
