@@ -15,16 +15,20 @@ from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import Connection, create_engine, text
 
 from geo.assign import assign_issues
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
+from geo.models import Village
 from geo.region.analysis import RegionResult, analyse
 from geo.region.client import dask_client
 from geo.region.generate import generate_region
 from geo.region.inputs import ISSUES, VILLAGES
+from geo.region.place import Villages, place
 from geo.vocab import OPEN_STATUSES
 from service.cli import app
 from tests.cli import runner_for
@@ -32,6 +36,9 @@ from tests.cli import runner_for
 pytestmark = pytest.mark.postgis
 
 AS_OF = date(2026, 6, 30)
+HAS_TOWNS = hasattr(Village, "town_id")
+"""With towns, PostGIS places a point only among its town's villages; without, among all:
+the Dask side is run with the same rule (`within_town`)."""
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +60,7 @@ def client() -> Iterator[object]:
 def load_region(conn: Connection, root: Path) -> None:
     """The region's villages (same ids) and issues into the database, unplaced."""
     villages = gpd.read_parquet(root / VILLAGES)
-    has_towns = conn.execute(
-        text(
-            "SELECT to_regclass('town') IS NOT NULL AND EXISTS (SELECT 1 FROM"
-            " information_schema.columns WHERE table_name = 'village' AND column_name = 'town_id')"
-        )
-    ).scalar_one()
-    assert not has_towns, "towns landed: load town rows and town_id here"
+    assert not HAS_TOWNS, "towns landed: load town rows and town_id here"
     conn.execute(
         text(
             "INSERT INTO village (id, code, name, households, geom)"
@@ -126,6 +127,7 @@ def analysed(
         as_of=AS_OF,
         npartitions=4,
         placed_dir=placed,
+        within_town=HAS_TOWNS,
     )
     return result, placed
 
@@ -257,6 +259,7 @@ def test_cli_run_on_a_running_scheduler_writes_geoparquet_and_the_database(
             "--partitions",
             "3",
             "--no-spatial-shuffle",
+            *([] if HAS_TOWNS else ["--any-town"]),
             "--to-db",
         ],
     )
@@ -327,3 +330,31 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(
     assert address_only.exit_code == 1
     assert "expected a scheduler address such as tcp://" in address_only.output
     assert not out.exists()
+
+
+def test_a_point_is_placed_only_among_its_towns_villages() -> None:
+    """Two towns side by side with a 20 m gap: a point inside town 2's village but recorded
+    in town 1 goes to town 1's village when within the tolerance (as geo.assign does with
+    towns), to town 2's when towns are ignored; beyond the tolerance it stays unplaced."""
+    west = gpd.GeoDataFrame(
+        {"id": [1, 2], "town_id": [1, 2]},
+        geometry=[
+            shapely.box(117.19, 39.28, 117.20, 39.29),
+            shapely.box(117.2002, 39.28, 117.21, 39.29),
+        ],
+        crs=4326,
+    )
+    villages = Villages(west)
+    points = gpd.GeoSeries(
+        shapely.points([117.2003, 117.2050, 117.2002, 117.2002], [39.285] * 4), crs=4326
+    ).set_axis([10, 11, 12, 13])
+    # 117.2003 lies ≈ 26 m east of town 1's edge, inside town 2's village; 117.2050 ≈ 430 m;
+    # 117.2002 on town 2's edge; the last recorded in no town.
+    towns = np.array([1, 1, 2, -1])
+    placed = place(points, villages, tolerance_m=30.0, towns=towns)
+    assert placed.index.tolist() == [10, 11, 12, 13]
+    assert placed["village_id"].tolist() == [1, pd.NA, 2, 2]
+    assert placed["outside_m"].iloc[0] == pytest.approx(25.8, abs=0.5)
+    assert pd.isna(placed["outside_m"].iloc[2])
+    anywhere = place(points, villages, tolerance_m=30.0)
+    assert anywhere["village_id"].tolist() == [2, 2, 2, 2]

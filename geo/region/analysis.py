@@ -54,15 +54,21 @@ class RegionResult:
 
 
 def place_partition(
-    part: gpd.GeoDataFrame, villages: Villages, *, tolerance_m: float, as_of: date
+    part: gpd.GeoDataFrame,
+    villages: Villages,
+    *,
+    tolerance_m: float,
+    as_of: date,
+    within_town: bool = True,
 ) -> gpd.GeoDataFrame:
     """One partition placed: PLACED_COLUMNS and the geometry. `town_id` is the village's
     town for a placed point, the recorded one for an unplaced point."""
     check_issues(part)
-    placed = place(part, villages, tolerance_m=tolerance_m)
+    recorded = pd.to_numeric(part["town_id"], errors="coerce").to_numpy(dtype=float)
+    towns = np.nan_to_num(recorded, nan=-1).astype(np.int64) if within_town else None
+    placed = place(part, villages, tolerance_m=tolerance_m, towns=towns)
     vid = placed["village_id"]
     town = villages.town_of.reindex(vid.fillna(-1).to_numpy()).to_numpy()
-    recorded = pd.to_numeric(part["town_id"], errors="coerce").to_numpy(dtype=float)
     town = np.where(vid.isna().to_numpy(), recorded, town)
     overdue = part["status"].isin(OPEN_STATUSES) & (part["deadline"] < pd.Timestamp(as_of))
     out = gpd.GeoDataFrame(
@@ -182,6 +188,7 @@ def analyse(
     cell_m: float = SQUARE_CELL_M,
     with_hotspots: bool = True,
     placed_dir: Path | None = None,
+    within_town: bool = True,
 ) -> RegionResult:
     """Run the region's analysis on `client`; see the module's docstring."""
     import dask
@@ -192,10 +199,9 @@ def analyse(
     villages = Villages(village_frame, metric_srid=metric_srid)
     shared = dask.delayed(villages, name="region-villages")
     issues = read_issues(root, npartitions=npartitions, spatial_shuffle=spatial_shuffle)
-    meta = place_partition(issues._meta, villages, tolerance_m=tolerance_m, as_of=as_of)
-    placed = issues.map_partitions(
-        place_partition, shared, tolerance_m=tolerance_m, as_of=as_of, meta=meta
-    )
+    options = {"tolerance_m": tolerance_m, "as_of": as_of, "within_town": within_town}
+    meta = place_partition(issues._meta, villages, **options)  # type: ignore[arg-type]
+    placed = issues.map_partitions(place_partition, shared, **options, meta=meta)
     counts = (
         placed.map_partitions(count_partition, meta=count_partition(meta))
         .groupby(["village_id", "town_id", "key"])[["n", "overdue", "snapped"]]
@@ -244,6 +250,7 @@ def analyse(
         "partitions": placed.npartitions,
         "workers": len(client.scheduler_info().get("workers", {})),
         "tolerance_m": tolerance_m,
+        "within_town": within_town,
         "metric_srid": metric_srid,
         "seconds": round(time.perf_counter() - started, 3),
     }

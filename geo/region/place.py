@@ -7,7 +7,12 @@ Same rule, same order of decisions as the PostGIS SQL:
 2. else the nearest village within the GPS tolerance, distances in metres in the metric
    CRS (both geometries transformed, as `ST_Distance(ST_Transform(…), ST_Transform(…))`),
    equal distances to the lowest id; the distance is kept as `outside_m`;
-3. else no village (`village_id` missing).
+3. else no village (`village_id` missing);
+
+and, as `geo.assign` does once a database has towns, only among the villages of the town
+the point was recorded in (its `town_id`; any town when it has none). `analyse(...,
+within_town=False)` (`--any-town`) places among every village, as a database without
+towns does.
 
 Differences from `geo.assign`, both deliberate: no grid is looked up (a region's input has
 no grids; the per-grid view stays a town's page), and distances are computed by GEOS on
@@ -22,6 +27,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 
@@ -61,33 +67,45 @@ def place(
     villages: Villages,
     *,
     tolerance_m: float = GPS_TOLERANCE_M,
+    towns: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """village_id (Int64, missing when unplaced) and outside_m (NaN when covered) per point,
-    aligned with `points`."""
+    aligned with `points`. With `towns` (the town each point was recorded in, -1 for none)
+    a point is placed only among its town's villages, as `geo.assign` does."""
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     n = len(geoms)
     village = np.full(n, -1, dtype=np.int64)
     outside = np.full(n, np.nan)
     values = geoms.to_numpy()
+    village_town = villages.town_of.to_numpy()
+
+    def same_town(p: np.ndarray, v: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        if towns is None:
+            return np.ones(p.size, dtype=bool)
+        t = towns[p if where is None else where[p]]
+        return (t < 0) | (t == village_town[v])
+
     if n:
         p, v = villages.geographic.sindex.query(values, predicate="covered_by")
-        p, vid = _lowest(p, villages.ids[v])
+        keep = same_town(p, v)
+        p, vid = _lowest(p[keep], villages.ids[v[keep]])
         village[p] = vid
         rest = np.flatnonzero(village < 0)
         if rest.size:
             metric = gpd.GeoSeries(values[rest], crs=geoms.crs).to_crs(villages.metric_srid)
-            (q, v), dist = villages.metric.sindex.nearest(
-                metric.to_numpy(),
-                max_distance=tolerance_m,
-                return_all=True,
-                return_distance=True,
-            )
+            near = metric.to_numpy()
+            q, v = villages.metric.sindex.query(near, predicate="dwithin", distance=tolerance_m)
+            keep = same_town(q, v, rest)
+            q, v = q[keep], v[keep]
+            dist = shapely.distance(near[q], villages.metric.to_numpy()[v])
             ok = dist <= tolerance_m
             q, v, dist = q[ok], v[ok], dist[ok]
-            q2, vid = _lowest(q, villages.ids[v])
-            village[rest[q2]] = vid
-            # every tie of a point has the same distance: take the first per point
+            # nearest first, then the lowest id (ORDER BY distance, v.id LIMIT 1)
+            ids = villages.ids[v]
+            order = np.lexsort((ids, dist, q))
+            q, ids, dist = q[order], ids[order], dist[order]
             first = np.unique(q, return_index=True)[1]
+            village[rest[q[first]]] = ids[first]
             outside[rest[q[first]]] = dist[first]
     return pd.DataFrame(
         {

@@ -119,6 +119,13 @@ def run(
     placed: Annotated[
         bool, typer.Option(help="Also write every issue's village (OUT/placed/).")
     ] = False,
+    any_town: Annotated[
+        bool,
+        typer.Option(
+            "--any-town",
+            help="Place a point among every village, not only its recorded town's.",
+        ),
+    ] = False,
     to_db: Annotated[
         bool,
         typer.Option("--to-db", help="Also write the results to the database (schema region)."),
@@ -147,6 +154,7 @@ def run(
                 grid=grid.value,
                 with_hotspots=hotspots,
                 placed_dir=output / "placed" if placed else None,
+                within_town=not any_town,
             )
     except CunrongError as exc:
         fail(str(exc))
