@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from geo.models import Village
 from geo.region.analysis import RegionResult, analyse
 from geo.region.client import dask_client
 from geo.region.generate import generate_region
-from geo.region.inputs import ISSUES, VILLAGES
+from geo.region.inputs import ISSUES, VILLAGES, spatially_partitioned
 from geo.region.place import Villages, place
 from geo.vocab import OPEN_STATUSES
 from service.cli import app
@@ -292,6 +293,14 @@ def test_export_from_postgis_gives_the_same_village_counts(
     assert result.exit_code == 0, result.output
     assert "24000 issues" in result.output
     assert len(list((exported / ISSUES).glob("part-*.parquet"))) == 3
+    assert not spatially_partitioned(dask_geopandas.read_parquet(exported / ISSUES))
+    address = client.scheduler.address  # type: ignore[attr-defined]
+    done = runner_for(postgis).invoke(
+        app, ["region", "partition", str(exported), "--partitions", "4", "--scheduler", address]
+    )
+    assert done.exit_code == 0, done.output
+    assert "4 spatial partitions" in done.output
+    assert spatially_partitioned(dask_geopandas.read_parquet(exported / ISSUES))
     again = analyse(client, exported, as_of=AS_OF, with_hotspots=False)  # type: ignore[arg-type]
     expected, _ = analysed
     cols = ["village_id", "issues", "open", "overdue", "snapped", "status_closed"]

@@ -51,7 +51,7 @@ def dask_client(
             threads_per_worker=threads_per_worker,
             processes=True,
             memory_limit=memory_limit,
-            dashboard_address=None,
+            dashboard_address=":0",  # its HTTP server on a free port, never a fixed one
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -100,7 +100,7 @@ def export_region(
     names = ["code", "category", "status", "found_on", "deadline", "town_id", "geom"]
     parts = out / ISSUES
     parts.mkdir(exist_ok=True)
-    for old in parts.glob("part-*.parquet"):
+    for old in parts.glob("*.parquet"):
         old.unlink()
     stmt = select(*icols).where(*selection.conditions()).order_by(Issue.code)
     result = conn.execution_options(stream_results=True, max_row_buffer=chunk).execute(stmt)

@@ -136,7 +136,7 @@ def generate_region(
     village_frame["households"] = village_frame["households"].astype("Int64")
     path.mkdir(parents=True, exist_ok=True)
     (path / ISSUES).mkdir(exist_ok=True)
-    for old in (path / ISSUES).glob("part-*.parquet"):
+    for old in (path / ISSUES).glob("*.parquet"):
         old.unlink()
     village_frame.to_parquet(path / VILLAGES, index=False)
     town_frame = gpd.GeoDataFrame(

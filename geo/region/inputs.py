@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geo.errors import InvalidInput
 from geo.vocab import ISSUE_STATUSES
@@ -109,7 +110,8 @@ def read_issues(
     root: Path, *, npartitions: int | None = None, spatial_shuffle: bool = True
 ) -> dask_geopandas.GeoDataFrame:
     """The issues as a dask-geopandas frame, spatially shuffled by Hilbert distance unless
-    the files already are (written by dask-geopandas with their spatial partitions)."""
+    the files already are (`partition_issues`, or any writer whose parts cover compact
+    areas: see `spatially_partitioned`)."""
     import dask_geopandas
 
     where = issues_path(root)
@@ -117,7 +119,7 @@ def read_issues(
     _require(frame._meta, ISSUE_COLUMNS, where)
     _check_crs(frame._meta, where)
     frame = frame[[*ISSUE_COLUMNS, frame.geometry.name]]
-    if spatial_shuffle and frame.spatial_partitions is None:
+    if spatial_shuffle and not spatially_partitioned(frame):
         frame = frame.spatial_shuffle(by="hilbert", npartitions=npartitions or frame.npartitions)
     elif npartitions:
         frame = frame.repartition(npartitions=npartitions)
@@ -150,3 +152,39 @@ def check_issues(part: pd.DataFrame, *, known_categories: frozenset[str] | None 
             f"issue {row['code']}: expected a point, got {types[notpoint].iloc[0]}",
             field="geometry",
         )
+
+
+def spatially_partitioned(frame: dask_geopandas.GeoDataFrame) -> bool:
+    """Whether the parts already cover compact areas: their hulls (from the files' bbox
+    metadata) add up to at most twice the hull of the whole. Parts written in arrival order
+    each span the whole region (n times its area) and are shuffled."""
+    hulls = frame.spatial_partitions
+    if hulls is None or len(hulls) < 2:
+        return hulls is not None
+    parts = hulls.to_numpy()
+    whole = float(shapely.area(shapely.convex_hull(shapely.union_all(parts))))
+    return bool(whole > 0 and float(shapely.area(parts).sum()) <= 2.0 * whole)
+
+
+def partition_issues(root: Path, *, npartitions: int | None = None) -> int:
+    """Rewrite root/issues/ spatially partitioned (Hilbert distance), once, so later runs
+    read compact partitions without shuffling. Runs on the active Dask client. Returns the
+    number of partitions."""
+    import shutil
+
+    import dask_geopandas
+
+    where = issues_path(root)
+    frame = dask_geopandas.read_parquet(where)
+    _require(frame._meta, ISSUE_COLUMNS, where)
+    shuffled = frame.spatial_shuffle(by="hilbert", npartitions=npartitions or frame.npartitions)
+    staging = root / f"{ISSUES}.partitioning"
+    if staging.exists():
+        shutil.rmtree(staging)
+    shuffled.to_parquet(staging, write_index=False)
+    if where.is_dir():
+        shutil.rmtree(where)
+    else:
+        where.unlink()
+    staging.rename(root / ISSUES)
+    return int(shuffled.npartitions)

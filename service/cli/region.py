@@ -2,6 +2,7 @@
 
     cunrong region generate DIR [--towns 10 --villages 500 --points 100000]
     cunrong region export DIR                      (the database → GeoParquet)
+    cunrong region partition DIR [--partitions N]  (once: issues by Hilbert distance)
     cunrong region run DIR -o OUT [--workers 2 | --scheduler tcp://host:8786] [--to-db]
 
 `run` starts a LocalCluster of worker processes by default, or uses the running Dask
@@ -80,6 +81,34 @@ def export(
         )
 
     run_job(settings, job)
+
+
+@app.command("partition")
+def partition(
+    directory: Directory,
+    partitions: Annotated[
+        int | None, typer.Option(help="Partitions to write (default: as many as now).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="A running Dask scheduler (tcp://host:8786); default: a local cluster."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes of the local cluster.")] = 2,
+) -> None:
+    """Rewrite DIRECTORY/issues spatially partitioned (Hilbert distance), once for every run."""
+    from geo.region.client import dask_client
+    from geo.region.inputs import partition_issues
+
+    if partitions is not None and partitions < 1:
+        fail(f"--partitions: expected a positive number, got {partitions}")
+    try:
+        with dask_client(scheduler, workers=workers):
+            written = partition_issues(directory, npartitions=partitions)
+    except CunrongError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read or write {exc.filename or ''} ({exc.strerror or exc})")
+    typer.echo(f"{written} spatial partitions → {directory}")
 
 
 def _as_of(value: str | None) -> date:
