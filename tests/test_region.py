@@ -215,6 +215,7 @@ def test_counts_per_village_and_town_equal_postgis(
     unplaced = _db(postgis, "SELECT count(*) AS n FROM issue WHERE village_id IS NULL")["n"][0]
     assert sum(result.summary["unplaced"].values()) == unplaced == towns["unplaced"].sum()
     assert result.summary["issues"] == 24_000
+    assert result.summary["spatially_shuffled"] is True  # generated parts span the region
     # per 100 households
     v = villages.iloc[0]
     assert v["issues_per_100_households"] == pytest.approx(
@@ -302,6 +303,7 @@ def test_export_from_postgis_gives_the_same_village_counts(
     assert "4 spatial partitions" in done.output
     assert spatially_partitioned(dask_geopandas.read_parquet(exported / ISSUES))
     again = analyse(client, exported, as_of=AS_OF, with_hotspots=False)  # type: ignore[arg-type]
+    assert again.summary["spatially_shuffled"] is False  # partitioned once, read as is
     expected, _ = analysed
     cols = ["village_id", "issues", "open", "overdue", "snapped", "status_closed"]
     pd.testing.assert_frame_equal(

@@ -198,7 +198,7 @@ def analyse(
     towns = read_towns(root, village_frame)
     villages = Villages(village_frame, metric_srid=metric_srid)
     shared = dask.delayed(villages, name="region-villages")
-    issues = read_issues(root, npartitions=npartitions, spatial_shuffle=spatial_shuffle)
+    issues, shuffled = read_issues(root, npartitions=npartitions, spatial_shuffle=spatial_shuffle)
     options = {"tolerance_m": tolerance_m, "as_of": as_of, "within_town": within_town}
     meta = place_partition(issues._meta, villages, **options)  # type: ignore[arg-type]
     placed = issues.map_partitions(place_partition, shared, **options, meta=meta)
@@ -248,6 +248,7 @@ def analyse(
         "towns": len(town_out),
         "hotspot_cells": len(hot),
         "partitions": placed.npartitions,
+        "spatially_shuffled": shuffled,
         "workers": len(client.scheduler_info().get("workers", {})),
         "tolerance_m": tolerance_m,
         "within_town": within_town,

@@ -108,10 +108,10 @@ def issues_path(root: Path) -> Path:
 
 def read_issues(
     root: Path, *, npartitions: int | None = None, spatial_shuffle: bool = True
-) -> dask_geopandas.GeoDataFrame:
+) -> tuple[dask_geopandas.GeoDataFrame, bool]:
     """The issues as a dask-geopandas frame, spatially shuffled by Hilbert distance unless
     the files already are (`partition_issues`, or any writer whose parts cover compact
-    areas: see `spatially_partitioned`)."""
+    areas: see `spatially_partitioned`); and whether it was shuffled here."""
     import dask_geopandas
 
     where = issues_path(root)
@@ -119,11 +119,12 @@ def read_issues(
     _require(frame._meta, ISSUE_COLUMNS, where)
     _check_crs(frame._meta, where)
     frame = frame[[*ISSUE_COLUMNS, frame.geometry.name]]
-    if spatial_shuffle and not spatially_partitioned(frame):
+    shuffled = spatial_shuffle and not spatially_partitioned(frame)
+    if shuffled:
         frame = frame.spatial_shuffle(by="hilbert", npartitions=npartitions or frame.npartitions)
     elif npartitions:
         frame = frame.repartition(npartitions=npartitions)
-    return frame
+    return frame, shuffled
 
 
 def check_issues(part: pd.DataFrame, *, known_categories: frozenset[str] | None = None) -> None:
