@@ -111,7 +111,8 @@ def read_issues(
 ) -> tuple[dask_geopandas.GeoDataFrame, bool]:
     """The issues as a dask-geopandas frame, spatially shuffled by Hilbert distance unless
     the files already are (`partition_issues`, or any writer whose parts cover compact
-    areas: see `spatially_partitioned`); and whether it was shuffled here."""
+    areas: see `spatially_partitioned`; a single part is not), and whether it was
+    shuffled here."""
     import dask_geopandas
 
     where = issues_path(root)
@@ -161,7 +162,7 @@ def spatially_partitioned(frame: dask_geopandas.GeoDataFrame) -> bool:
     each span the whole region (n times its area) and are shuffled."""
     hulls = frame.spatial_partitions
     if hulls is None or len(hulls) < 2:
-        return hulls is not None
+        return False
     parts = hulls.to_numpy()
     whole = float(shapely.area(shapely.convex_hull(shapely.union_all(parts))))
     return bool(whole > 0 and float(shapely.area(parts).sum()) <= 2.0 * whole)
