@@ -45,6 +45,18 @@ def _community_match(communities: Sequence[str]) -> ColumnElement[bool]:
     return or_(Community.code.in_(communities), Community.name.in_(communities))
 
 
+def village_conditions(
+    *, villages: Sequence[str] = (), communities: Sequence[str] = ()
+) -> list[ColumnElement[bool]]:
+    """Which villages a layer shows (the query must join Community for `communities`)."""
+    conds: list[ColumnElement[bool]] = []
+    if villages:
+        conds.append(Village.code.in_(villages))
+    if communities:
+        conds.append(_community_match(communities))
+    return conds
+
+
 def villages_frame(
     conn: Connection,
     *,
@@ -65,12 +77,9 @@ def villages_frame(
             func.ST_AsBinary(Village.geom).label("geom"),
         )
         .outerjoin(Community, Community.id == Village.community_id)
+        .where(*village_conditions(villages=villages, communities=communities))
         .order_by(Village.code)
     )
-    if villages:
-        stmt = stmt.where(Village.code.in_(villages))
-    if communities:
-        stmt = stmt.where(_community_match(communities))
     if bbox is not None:
         stmt = stmt.where(Village.geom.intersects(_envelope(bbox)))
     frame = _read(stmt, conn)

@@ -23,13 +23,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     Select,
     Text,
     case,
@@ -55,6 +56,9 @@ from geo.models import (
     Photo,
     Village,
 )
+
+if TYPE_CHECKING:
+    from geo.tiles import Tile
 
 GEOJSON_DECIMALS = 7
 """Coordinates in GeoJSON output: 7 decimals of a degree ≈ 1 cm."""
@@ -331,6 +335,123 @@ def frame(
         if col in out:
             out[col] = pd.to_datetime(out[col]).dt.date
     return out
+
+
+# -- vector tiles (geo.tiles) ---------------------------------------------------------------
+
+MVT_EXTENT = 4096
+"""Tile coordinates per tile edge."""
+MVT_POINT_MARGIN = 8 / 256
+"""Points this far beyond a tile's edge (a fraction of it: 8 px) are in the tile too, so a
+dot on a seam is drawn whole by both tiles."""
+
+
+def _mvt(rows: Any, layer: str) -> Select[Any]:
+    stmt = select(
+        func.coalesce(
+            func.ST_AsMVT(literal_column("t"), layer, MVT_EXTENT, "geom"),
+            literal_column("''::bytea"),
+        )
+    ).select_from(rows)
+    return stmt
+
+
+def mvt_points(conn: Connection, q: IssueQuery, tile: Tile, *, layer: str = "issues") -> bytes:
+    """The issues of `q` in `tile` (and its 8-pixel margin) as an MVT layer of points with
+    id, code, status, category and overdue (on `q.today`)."""
+    rows = (
+        select(
+            func.cast(Issue.id, Text).label("id"),
+            Issue.code.label("code"),
+            Issue.status.label("status"),
+            Issue.category_code.label("category"),
+            _overdue(q).label("overdue"),
+            func.ST_AsMVTGeom(
+                func.ST_Transform(Issue.geom, 3857),
+                tile.envelope(),
+                MVT_EXTENT,
+                int(MVT_POINT_MARGIN * MVT_EXTENT),
+                True,
+            ).label("geom"),
+        )
+        .where(Issue.geom.op("&&")(tile.box(MVT_POINT_MARGIN)), *_where(q))
+        .subquery("t")
+    )
+    return bytes(conn.execute(_mvt(rows, layer)).scalar_one())
+
+
+def count_in_tile(conn: Connection, q: IssueQuery, tile: Tile, *, up_to: int) -> int:
+    """How many issues of `q` lie in `tile` (with its point margin), counting no further
+    than `up_to`."""
+    some = (
+        select(literal(1))
+        .select_from(Issue)
+        .where(Issue.geom.op("&&")(tile.box(MVT_POINT_MARGIN)), *_where(q))
+        .limit(up_to)
+        .subquery("n")
+    )
+    return int(conn.execute(select(func.count()).select_from(some)).scalar_one())
+
+
+def mvt_cells(
+    conn: Connection, q: IssueQuery, tile: Tile, *, levels: int, layer: str = "issues"
+) -> bytes:
+    """The issues of `q` in `tile` counted per cell — the tiles `levels` zooms deeper, so
+    each issue is in exactly one cell of one tile — as an MVT layer of squares with count,
+    open and overdue (on `q.today`)."""
+    return bytes(conn.execute(mvt_cells_query(q, tile, levels=levels, layer=layer)).scalar_one())
+
+
+def mvt_cells_query(
+    q: IssueQuery, tile: Tile, *, levels: int, layer: str = "issues"
+) -> Select[Any]:
+    """The query of `mvt_cells` (its SQL and parameters key the tile cache of geo.tiles)."""
+    n = 2 ** (tile.z + levels)
+    per_tile = 2**levels
+    # The Web-Mercator cell of each point (the slippy-map tile formula at zoom z + levels),
+    # computed once per point: OFFSET 0 keeps the planner from repeating it per use.
+    lat = func.radians(func.ST_Y(Issue.geom))
+    points = (
+        select(
+            func.floor((func.ST_X(Issue.geom) + 180) / 360 * n).label("cx"),
+            func.floor((1 - func.asinh(func.tan(lat)) / func.pi()) / 2 * n).label("cy"),
+            Issue.status.in_(OPEN_STATUSES).label("is_open"),
+            _overdue(q).label("is_overdue"),
+        )
+        .where(Issue.geom.op("&&")(tile.box()), *_where(q))
+        .offset(literal_column("0"))
+        .subquery("p")
+    )
+    cells = (
+        select(
+            points.c.cx,
+            points.c.cy,
+            func.count().label("count"),
+            func.count().filter(points.c.is_open).label("open"),
+            func.count().filter(points.c.is_overdue).label("overdue"),
+        )
+        .where(
+            points.c.cx.between(tile.x * per_tile, (tile.x + 1) * per_tile - 1),
+            points.c.cy.between(tile.y * per_tile, (tile.y + 1) * per_tile - 1),
+        )
+        .group_by(points.c.cx, points.c.cy)
+        .subquery("c")
+    )
+    rows = select(
+        cells.c["count"],
+        cells.c.open,
+        cells.c.overdue,
+        func.ST_AsMVTGeom(
+            func.ST_TileEnvelope(
+                tile.z + levels, func.cast(cells.c.cx, Integer), func.cast(cells.c.cy, Integer)
+            ),
+            tile.envelope(),
+            MVT_EXTENT,
+            0,
+            True,
+        ).label("geom"),
+    ).subquery("t")
+    return _mvt(rows, layer)
 
 
 # -- one issue: its village, history, photos -------------------------------------------------

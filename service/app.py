@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 import geo.maps
 from geo.db import make_engine
 from geo.maps.basemaps import tile_origins
+from geo.tiles import TileCache
 from service.auth import csrf_protect
 from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
@@ -36,6 +37,7 @@ from service.routes import (
     office,
     pages,
     sites,
+    tiles,
     villages,
 )
 from service.settings import ServiceSettings
@@ -81,6 +83,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     install_docs(app)
     app.state.photo_root = settings.photo_dir
     app.state.rules = rules_for(settings.rules_file)
+    app.state.tile_cache = TileCache(
+        size=settings.tile_cache_tiles, max_age_s=settings.tile_max_age_s
+    )
     for module in (
         health,
         villages,
@@ -91,6 +96,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         categories,
         exports,
         maps,
+        tiles,
         sites,
         imports,
         pages,

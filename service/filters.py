@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -81,6 +82,11 @@ def issue_filter(
 
 
 IssueFilterDep = Annotated[IssueFilter, Depends(issue_filter)]
+
+FILTER_PARAMS = frozenset(
+    name for name in inspect.signature(issue_filter).parameters if name not in ("conn", "user")
+)
+"""The query parameters of the issue filter (a map passes them on to its tile URLs)."""
 
 
 def page_limit(

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
-from geo import frames
+from geo import frames, issue_reader
 from geo.categories import CATEGORIES
 from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
@@ -23,7 +23,7 @@ from geo.hotspots import GridKind, hotspots
 from geo.issue_filter import IssueFilter
 from geo.maps.basemaps import BASEMAPS, Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
-from geo.maps.issues import issue_map
+from geo.maps.issues import issue_map, issue_tile_map
 from geo.maps.ranking import ranking_map
 from geo.maps.status import status_map
 from geo.models import ObservationScore
@@ -86,19 +86,52 @@ def _selection_label(selection: IssueFilter, lang: str) -> str:
     return " · ".join(parts) if parts else ("全镇" if lang == "zh" else "whole town")
 
 
+@dataclass(frozen=True)
+class TileSwitch:
+    """When and how the issue map draws from vector tiles (the service's /tiles routes)."""
+
+    over: int
+    """More issues than this in the selection: tiles; else embedded."""
+    tiles_url: str
+    """{z}/{x}/{y} template of the issue tiles, carrying the selection's query."""
+    detail_url: str
+    """{id} template of one issue's JSON (the popups fetch it)."""
+    points_zoom: int
+    """From this zoom on the tiles carry points."""
+
+
 def issues_view(
     conn: Connection,
     selection: IssueFilter,
     options: MapOptions,
     *,
     photo_url: str | None = frames.PHOTO_URL,
+    tiles: TileSwitch | None = None,
 ) -> folium.Map:
-    """问题分布图 for inspectors: clustered issues, village and grid boundaries, popups."""
-    issues = frames.issues_frame(conn, selection, photo_url=photo_url, lang=options.lang)
+    """问题分布图 for inspectors: clustered issues, village and grid boundaries, popups.
+
+    With `tiles`, a selection of more than `tiles.over` issues is drawn from vector tiles
+    instead of being embedded (docs/tiles.md)."""
     villages = frames.villages_frame(
         conn, villages=selection.villages, communities=selection.communities
     )
     grids = frames.grids_frame(conn, villages=selection.villages, communities=selection.communities)
+    if tiles is not None:
+        total = issue_reader.count(conn, issue_reader.IssueQuery(selection=selection))
+        if total > tiles.over:
+            m = issue_tile_map(
+                tiles_url=tiles.tiles_url,
+                detail_url=tiles.detail_url,
+                villages=villages,
+                grids=grids,
+                points_zoom=tiles.points_zoom,
+                lang=options.lang,
+                basemap=options.tiles(),
+                title=options.title,
+                subtitle=f"{_selection_label(selection, options.lang)} · {total}",
+            )
+            return with_chosen_sites(conn, m, options, villages=tuple(villages["code"]))
+    issues = frames.issues_frame(conn, selection, photo_url=photo_url, lang=options.lang)
     m = issue_map(
         issues,
         villages=villages,

@@ -10,7 +10,7 @@ README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,6 +94,24 @@ class ServiceSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("TIANDITU_KEY", "tianditu_key")
     )
     """天地图 API key, for the tianditu basemaps (read from `TIANDITU_KEY`)."""
+
+    # --- vector tiles and the issue map (docs/tiles.md)
+    tile_points_zoom: int = Field(default=15, ge=0, le=24)
+    """From this zoom on, `/tiles/issues/…` tiles carry the issues themselves (id, code, status,
+    category); below it, counts per square cell (count, open, overdue)."""
+    tile_max_points: int = Field(default=5_000, ge=0)
+    """A tile at or past `tile_points_zoom` holding more issues than this still carries cells
+    (a dense place at a high zoom)."""
+    tile_cell_px: Literal[16, 32, 64, 128] = 32
+    """Edge of an aggregated cell in screen pixels (a 256-pixel tile holds (256/this)² cells)."""
+    tile_max_age_s: int = Field(default=60, ge=0)
+    """How long a browser may reuse a tile without asking again (Cache-Control max-age), and
+    how long the service keeps an aggregated tile it made (so a tile may be this old)."""
+    tile_cache_tiles: int = Field(default=4096, ge=0)
+    """Aggregated issue tiles kept in memory by each service process (0: none)."""
+    map_tiles_over: int = Field(default=50_000, ge=0)
+    """The issue map (/maps/issues) draws the issues from vector tiles when the selection has
+    more than this many; up to it, the issues are embedded in the page as before."""
 
     # Limits on what one request may make the server read, unpack, decode or store. Each
     # refusal is a 413 naming the setting (CUNRONG_<NAME>), and nothing is stored.

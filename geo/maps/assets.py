@@ -29,6 +29,7 @@ _ASSETS: tuple[tuple[str, str, str], ...] = (
     ("leaflet", "js", "vendor/leaflet/leaflet.js"),
     ("markercluster", "js", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
     ("heat", "js", "vendor/leaflet.heat/leaflet-heat.js"),
+    ("vectorgrid", "js", "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
     ("cunrong", "js", "runtime.js"),
 )
 

@@ -101,6 +101,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_issues": ("无问题", "No issues"),
     "symbol_size": ("圆圈大小 = 逾期数", "Circle size = overdue issues"),
     "community": ("共同体", "Community"),
+    "per_cell": ("每格问题数", "Issues per cell"),
+    "zoom_in": ("放大查看单个问题", "Zoom in to see single issues"),
+    "loading": ("加载中…", "Loading…"),
+    "not_loaded": ("详情未能加载", "Details could not be loaded"),
+    "tiles_note": ("问题较多,按矢量瓦片分块加载", "Many issues: drawn from vector tiles"),
 }
 
 

@@ -642,4 +642,194 @@
     });
     return overlay(map, group, o.name, true);
   };
+  /* Leaflet.VectorGrid 1.3.0 was written for Leaflet 1.7: its canvas tiles call
+   * L.DomEvent.fakeStop (gone since Leaflet 1.8) and fire mouse events through the map,
+   * which takes a small point symbolizer for a marker and asks it for a lat/lng it does not
+   * have. Stop the event instead, and fire it on the symbolizer (which passes it on to the
+   * VectorGrid layer) with the position of the pointer. */
+  function patchVectorGrid() {
+    if (L.Canvas.Tile._crPatched) return;
+    L.Canvas.Tile._crPatched = true;
+    if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = L.DomEvent.stop;
+    L.Canvas.Tile.include({
+      _fireEvent: function (layers, e, type) {
+        var map = this._map;
+        if (!map || !layers.length) return;
+        var latlng = map.mouseEventToLatLng(e);
+        layers[0].fire(
+          type || e.type,
+          {
+            originalEvent: e,
+            latlng: latlng,
+            layerPoint: map.latLngToLayerPoint(latlng),
+            containerPoint: map.latLngToContainerPoint(latlng),
+          },
+          true
+        );
+      },
+    });
+  }
+
+  /* Issues from vector tiles (/tiles/issues/{z}/{x}/{y}.mvt, Leaflet.VectorGrid): squares
+   * with counts below o.pointsZoom, points from it on; a point's popup fetches the issue. */
+  cr.issueTiles = function (map, o) {
+    patchVectorGrid();
+    var T = o.text;
+    var cats = {};
+    o.categories.forEach(function (c) {
+      cats[c.code] = c;
+    });
+    var sts = {};
+    o.statuses.forEach(function (s) {
+      sts[s.code] = s;
+    });
+    function ramp(n) {
+      for (var k = o.ramp.length - 1; k >= 0; k--) if (n >= o.ramp[k].from) return o.ramp[k].color;
+      return o.ramp[0].color;
+    }
+    var layer = L.vectorGrid.protobuf(o.url, {
+      rendererFactory: L.canvas.tile,
+      interactive: true,
+      maxZoom: map.getMaxZoom(),
+      pane: "overlayPane",
+      fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: {
+        issues: function (p) {
+          if (p.count !== undefined) {
+            return {
+              fill: true,
+              fillColor: ramp(p.count),
+              fillOpacity: 0.65,
+              color: p.overdue > 0 ? "#c00000" : "#ffffff",
+              weight: p.overdue > 0 ? 1.2 : 0.5,
+            };
+          }
+          var c = cats[p.category];
+          return {
+            radius: 5,
+            fill: true,
+            fillColor: c ? c.color : "#888888",
+            fillOpacity: 0.9,
+            color: p.overdue ? "#c00000" : "#333333",
+            weight: p.overdue ? 2.5 : 1,
+          };
+        },
+      },
+    });
+    layer._crTiles = true;
+    cr.lastTiles = layer;
+
+    function detailPopup(f) {
+      var p = f.properties || {};
+      var c = cats[p.category] || { label: p.category, color: "#888" };
+      var st = sts[p.status] || { code: p.status, label: p.status };
+      var box = el("div", "cr-popup");
+      var head = el("div", "cr-pop-head");
+      head.style.borderLeftColor = c.color;
+      head.appendChild(el("b", null, c.label));
+      head.appendChild(el("span", "cr-pop-code", p.code));
+      box.appendChild(head);
+      var tags = el("div", "cr-pop-tags");
+      tags.appendChild(el("span", "cr-tag cr-tag-" + st.code, st.label));
+      box.appendChild(tags);
+      if (p.description) box.appendChild(el("p", "cr-pop-desc", p.description));
+      var rows = [
+        [T.found_on, p.found_on],
+        [T.deadline, p.deadline],
+        [T.closed_on, p.closed_on],
+        [T.village, p.village_name],
+        [T.grid, p.grid],
+      ].filter(function (r) {
+        return r[1];
+      });
+      box.appendChild(tipTable(rows));
+      var hist = (p.history || [])
+        .map(function (e) {
+          return String(e.on || "").slice(5) + " " + (e.kind || "");
+        })
+        .join(" → ");
+      if (hist) {
+        var h = el("div", "cr-pop-history");
+        h.appendChild(el("b", null, T.history + ": "));
+        h.appendChild(document.createTextNode(hist));
+        box.appendChild(h);
+      }
+      var photos = p.photos || [];
+      if (photos.length) {
+        var strip = el("div", "cr-pop-photos");
+        photos.forEach(function (ph) {
+          var url = safeUrl(ph.thumbnail_url || "");
+          if (!url) return;
+          var img = el("img");
+          img.loading = "lazy";
+          img.alt = T.photos;
+          img.src = url;
+          strip.appendChild(img);
+        });
+        box.appendChild(strip);
+      }
+      return box;
+    }
+
+    layer.on("click", function (e) {
+      var p = (e.layer && e.layer.properties) || {};
+      var popup = L.popup({ maxWidth: 320, minWidth: 220, autoPanPadding: [20, 20] }).setLatLng(
+        e.latlng
+      );
+      if (p.count !== undefined) {
+        var box = el("div", "cr-popup cr-cell-popup");
+        box.appendChild(
+          tipTable([
+            [T.count, String(p.count)],
+            [T.open_now, String(p.open)],
+            [T.overdue_count, String(p.overdue)],
+          ])
+        );
+        box.appendChild(el("div", "cr-legend-note", T.zoom_in));
+        popup.setContent(box).openOn(map);
+        return;
+      }
+      popup.setContent(el("div", "cr-popup cr-loading", T.loading)).openOn(map);
+      fetch(o.detailUrl.replace("{id}", encodeURIComponent(p.id)), {
+        credentials: "same-origin",
+        headers: { Accept: "application/geo+json, application/json" },
+      })
+        .then(function (r) {
+          if (!r.ok) throw new Error(r.status);
+          return r.json();
+        })
+        .then(function (f) {
+          popup.setContent(detailPopup(f));
+        })
+        .catch(function () {
+          popup.setContent(el("div", "cr-popup", T.not_loaded + " · " + (p.code || "")));
+        });
+    });
+
+    pending += 1;
+    layer.once("load", function () {
+      pending -= 1;
+      ready();
+    });
+    overlay(map, layer, o.name, true);
+
+    legendControl(map, "bottomright", T.legend, function (div) {
+      div.appendChild(el("div", "cr-legend-head", T.per_cell));
+      o.ramp.forEach(function (r) {
+        var row = el("div", "cr-entry");
+        row.appendChild(swatch({ fill: r.color, shape: "box" }));
+        row.appendChild(el("span", "cr-entry-label", "≥ " + r.from));
+        div.appendChild(row);
+      });
+      div.appendChild(el("div", "cr-legend-head", T.category));
+      o.categories.forEach(function (c) {
+        var row = el("div", "cr-entry");
+        row.appendChild(swatch({ fill: c.color, shape: "circle" }));
+        row.appendChild(el("span", "cr-entry-label", c.label));
+        div.appendChild(row);
+      });
+      div.appendChild(el("div", "cr-legend-note", T.zoom_note));
+    });
+    return layer;
+  };
 })();

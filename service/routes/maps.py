@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 import folium
 from fastapi import APIRouter, Query, Request
@@ -15,9 +16,10 @@ from geo.vocab import TITLE_LEN
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
 from service.auth import Reader
 from service.deps import ConnDep
-from service.filters import IssueFilterDep, split_values
+from service.filters import FILTER_PARAMS, IssueFilterDep, split_values
 from service.mapviews import (
     MapOptions,
+    TileSwitch,
     hotspots_view,
     issues_view,
     map_options,
@@ -53,9 +55,26 @@ def issues_page(
     basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
-    """问题分布图: clustered issues by category and status, boundaries, popups with photos."""
+    """问题分布图: clustered issues by category and status, boundaries, popups with photos.
+
+    A selection of more than `map_tiles_over` issues is drawn from `/tiles/issues/…` instead
+    (counts per cell when zoomed out, points when zoomed in; popups fetch `/issues/{id}`)."""
+    settings = request.app.state.settings
+    root = request.scope.get("root_path", "")
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS])
+    tiles = TileSwitch(
+        over=settings.map_tiles_over,
+        tiles_url=f"{root}/tiles/issues/{{z}}/{{x}}/{{y}}.mvt" + (f"?{query}" if query else ""),
+        detail_url=f"{root}/issues/{{id}}",
+        points_zoom=settings.tile_points_zoom,
+    )
     return _html(
-        issues_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+        issues_view(
+            conn,
+            selection,
+            _options(request, lang, basemap, selection.as_of, title),
+            tiles=tiles,
+        )
     )
 
 

@@ -375,6 +375,8 @@ MATRIX: dict[str, str] = {
     "GET /exports/issues.csv":             "200  401  200  200  200  403  200  200",
     "GET /exports/ledger.xlsx":            "200  401  200  200  200  403  200  200",
     "GET /exports/year/{year}.xlsx":       "200  401  200  200  200  200  200  200",
+    "GET /tiles/issues?village=W01":       "200  401  200  200  200  403  200  200",
+    "GET /tiles/villages":                 "200  401  200  200  200  200  200  200",
     "GET /maps/issues":                    "200  303  200  200  200  403  200  200",
     "GET /maps/status":                    "200  303  200  200  200  403  200  200",
     "GET /maps/hotspots":                  "200  303  200  200  200  403  200  200",
@@ -423,6 +425,8 @@ PREPARE: dict[str, Callable[[Town], Req]] = {
     "GET /exports/issues.csv": get("/exports/issues.csv", village="W01"),
     "GET /exports/ledger.xlsx": get("/exports/ledger.xlsx", village="W01"),
     "GET /exports/year/{year}.xlsx": scored("/exports/year/2024.xlsx"),
+    "GET /tiles/issues?village=W01": get("/tiles/issues/0/0/0.mvt", village="W01"),
+    "GET /tiles/villages": get("/tiles/villages/0/0/0.mvt"),
     "GET /maps/issues": get("/maps/issues", village="W01"),
     "GET /maps/status": get("/maps/status", village="W01"),
     "GET /maps/hotspots": spread_then(
