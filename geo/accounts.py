@@ -18,7 +18,8 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, NotFound
 from geo.passwords import check_password, hash_password, needs_rehash, verify_password
-from geo.users import User
+from geo.towns import in_session_town
+from geo.users import USER_COLUMNS, User, user_from_row
 
 FAILURES = ("bad_password", "unknown_user", "no_password", "inactive")
 """Outcomes that count towards a lock-out (a refused 'locked' attempt does not)."""
@@ -71,9 +72,8 @@ def authenticate(conn: Connection, name: str, password: str) -> LoginResult:
     """Check a user name and password; the same argon2 work is done whatever the outcome."""
     row = conn.execute(
         text(
-            "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code, u.active,"
-            " u.password_hash FROM app_user u LEFT JOIN village v ON v.id = u.village_id"
-            " WHERE u.name = :n"
+            f"SELECT {USER_COLUMNS}, u.active, u.password_hash"
+            " FROM app_user u LEFT JOIN village v ON v.id = u.village_id WHERE u.name = :n"
         ),
         {"n": name},
     ).first()
@@ -91,7 +91,7 @@ def authenticate(conn: Connection, name: str, password: str) -> LoginResult:
             text("UPDATE app_user SET password_hash = :h WHERE id = :id"),
             {"h": hash_password(password), "id": row.id},
         )
-    return LoginResult(User(row.id, row.name, row.role, row.village_id, row.village_code), "ok")
+    return LoginResult(user_from_row(row), "ok")
 
 
 # --- failed attempts -----------------------------------------------------------------------
@@ -189,7 +189,7 @@ def user_for_session(conn: Connection, session_id: str, *, secret: str) -> User 
     """The active user of a live session (not expired, not revoked), if any."""
     row = conn.execute(
         text(
-            "SELECT u.id, u.name, u.role, u.village_id, v.code AS village_code"
+            f"SELECT {USER_COLUMNS}"
             " FROM user_session s JOIN app_user u ON u.id = s.user_id"
             " LEFT JOIN village v ON v.id = u.village_id"
             " WHERE s.id_hash = :h AND s.revoked_at IS NULL AND s.expires_at > now()"
@@ -197,7 +197,7 @@ def user_for_session(conn: Connection, session_id: str, *, secret: str) -> User 
         ),
         {"h": keyed_hash(secret, session_id, purpose="session")},
     ).first()
-    return User(row.id, row.name, row.role, row.village_id, row.village_code) if row else None
+    return user_from_row(row) if row else None
 
 
 def end_session(conn: Connection, session_id: str, *, secret: str) -> None:
@@ -234,7 +234,8 @@ def set_village(conn: Connection, name: str, village_code: str) -> None:
     if row.role != "village":
         raise InvalidInput(f"only village users belong to a village, not {row.role}", field="role")
     village_id = conn.execute(
-        text("SELECT id FROM village WHERE code = :c"), {"c": village_code}
+        text(f"SELECT id FROM village v WHERE code = :c AND {in_session_town('v')}"),
+        {"c": village_code},
     ).scalar()
     if village_id is None:
         raise NotFound(f"no village with code {village_code!r}", field="village")

@@ -17,6 +17,7 @@ from geo.errors import InvalidInput
 from geo.issue_filter import parse_month
 from geo.models import HONOR_KINDS
 from geo.third_party import refuse_counts_over_points
+from geo.towns import in_session_town
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,11 @@ class ThirdPartyRecord:
 
 
 def village_ids(conn: Connection) -> dict[str, int]:
-    """Village code → id."""
-    return {r.code: r.id for r in conn.execute(text("SELECT code, id FROM village"))}
+    """Village code → id (of the transaction's town, when one is set)."""
+    return {
+        r.code: r.id
+        for r in conn.execute(text(f"SELECT code, id FROM village v WHERE {in_session_town('v')}"))
+    }
 
 
 def _village_id(ids: dict[str, int], code: str, *, row: int | None) -> int:
@@ -161,7 +165,10 @@ def create_round(
     if started_on and ended_on and ended_on < started_on:
         raise InvalidInput("the round ends before it starts", field="ended_on")
     exists = conn.execute(
-        text("SELECT id FROM inspection_round WHERE month = :m AND team = :t"),
+        text(
+            "SELECT id FROM inspection_round r WHERE month = :m AND team = :t"
+            f" AND {in_session_town('r')}"
+        ),
         {"m": first, "t": team},
     ).scalar()
     if exists:
@@ -193,28 +200,49 @@ class Publication:
     note: str | None
 
 
-def publish_ranking(conn: Connection, month: str, *, actor: str, note: str | None = None) -> None:
-    """Publish `month`'s ranking (again: who and when are updated)."""
+_TOWN = "coalesce(CAST(:t AS int), cunrong_default_town())"
+"""The town given, else the transaction's (`geo.towns.use_town`), else the only town."""
+
+
+def publish_ranking(
+    conn: Connection,
+    month: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    town_id: int | None = None,
+) -> None:
+    """Publish `month`'s ranking of a town (again: who and when are updated)."""
     first = parse_month(month)
     scored = conn.execute(
-        text("SELECT count(*) FROM observation_score WHERE month = :m"), {"m": first}
+        text(
+            "SELECT count(*) FROM observation_score s JOIN village v ON v.id = s.village_id"
+            f" WHERE s.month = :m AND v.town_id = {_TOWN}"
+        ),
+        {"m": first, "t": town_id},
     ).scalar_one()
     if not scored:
         raise InvalidInput(f"no observation score in {month}: nothing to publish", field="month")
     conn.execute(
         text(
-            "INSERT INTO ranking_publication (month, published_by, note) VALUES (:m, :a, :n)"
-            " ON CONFLICT (month) DO UPDATE SET published_at = now(),"
+            "INSERT INTO ranking_publication (town_id, month, published_by, note)"
+            f" VALUES ({_TOWN}, :m, :a, :n)"
+            " ON CONFLICT (town_id, month) DO UPDATE SET published_at = now(),"
             " published_by = EXCLUDED.published_by, note = EXCLUDED.note"
         ),
-        {"m": first, "a": actor, "n": note},
+        {"m": first, "a": actor, "n": note, "t": town_id},
     )
 
 
-def publication_of(conn: Connection, month: str) -> Publication | None:
-    """Whether and when `month`'s ranking was published."""
+def publication_of(
+    conn: Connection, month: str, *, town_id: int | None = None
+) -> Publication | None:
+    """Whether and when `month`'s ranking of a town was published."""
     row = conn.execute(
-        text("SELECT published_at, published_by, note FROM ranking_publication WHERE month = :m"),
-        {"m": parse_month(month)},
+        text(
+            "SELECT published_at, published_by, note FROM ranking_publication"
+            f" WHERE month = :m AND town_id = {_TOWN}"
+        ),
+        {"m": parse_month(month), "t": town_id},
     ).first()
     return Publication(month, row.published_at, row.published_by, row.note) if row else None

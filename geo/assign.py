@@ -14,6 +14,10 @@ change with `assign_issues`):
 
 The grid is the lowest-id grid of that village whose boundary covers the point.
 
+A point is placed only among the villages of its town: an issue's own town when it is
+re-assigned, the transaction's town (`geo.towns.use_town`, set for a signed-in user and by
+`--town`) for a new point, any town when none is set.
+
 The SQL is written once, by the builders below, over any set of points exposed as a FROM
 item `p(key, geom)`; the set-based paths run each piece into a temporary table
 (polygon-outer joins: each boundary probes the points' GiST index once), `locate` runs them
@@ -33,6 +37,7 @@ from geo.coords import M_PER_DEG_MIN
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import OutsideTown
 from geo.models import SRID
+from geo.towns import SESSION_TOWN
 
 METRIC_DISTANCE = (
     "ST_Distance(ST_Transform(v.geom, :metric_srid), ST_Transform(p.geom, :metric_srid))"
@@ -45,21 +50,33 @@ def placement_params(*, tolerance_m: float, metric_srid: int) -> dict[str, objec
     return {"tol": tolerance_m, "deg": tolerance_m / M_PER_DEG_MIN, "metric_srid": metric_srid}
 
 
-def points_from(source: str, key: str, where: str = "TRUE", geom: str = "geom") -> str:
-    """A FROM item `p(key, geom)` over a table (with its alias) and a condition."""
-    return f"(SELECT {key} AS key, {geom} AS geom FROM {source} WHERE {where}) p"
+IN_TOWN = "(p.town_id IS NULL OR v.town_id = p.town_id)"
+"""A point is placed only in a village of its own town (NULL: any town)."""
+
+
+def points_from(
+    source: str, key: str, where: str = "TRUE", geom: str = "geom", town: str = SESSION_TOWN
+) -> str:
+    """A FROM item `p(key, geom, town_id)` over a table (with its alias) and a condition;
+    `town` is the points' town (default: the transaction's; NULL: any town)."""
+    return f"(SELECT {key} AS key, {geom} AS geom, {town} AS town_id FROM {source} WHERE {where}) p"
 
 
 def one_point() -> str:
-    """A FROM item `p(key, geom)` holding the point of the parameters :lon, :lat."""
-    return f"(SELECT 0 AS key, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS geom) p"
+    """A FROM item `p(key, geom, town_id)` holding the point of the parameters :lon, :lat,
+    in the transaction's town."""
+    return (
+        f"(SELECT 0 AS key, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS geom,"
+        f" {SESSION_TOWN} AS town_id) p"
+    )
 
 
 def covered_sql(points: str) -> str:
     """Rule 1: (key, village_id) of every point some boundary covers; lower id on an edge."""
     return (
         "SELECT p.key, min(v.id) AS village_id, CAST(NULL AS float8) AS outside_m"
-        f" FROM village v JOIN {points} ON ST_Covers(v.geom, p.geom) GROUP BY p.key"
+        f" FROM village v JOIN {points} ON ST_Covers(v.geom, p.geom) AND {IN_TOWN}"
+        " GROUP BY p.key"
     )
 
 
@@ -70,7 +87,7 @@ def nearest_sql(points: str, *, unplaced: str = "TRUE") -> str:
         "SELECT p.key, near.village_id, near.distance AS outside_m"
         f" FROM {points} CROSS JOIN LATERAL ("
         f"   SELECT v.id AS village_id, {METRIC_DISTANCE} AS distance"
-        "   FROM village v WHERE v.geom && ST_Expand(p.geom, :deg)"
+        f"   FROM village v WHERE v.geom && ST_Expand(p.geom, :deg) AND {IN_TOWN}"
         "   ORDER BY distance, v.id LIMIT 1) near"
         f" WHERE near.distance <= :tol AND {unplaced}"
     )
@@ -79,7 +96,10 @@ def nearest_sql(points: str, *, unplaced: str = "TRUE") -> str:
 def placed_sql(points: str) -> str:
     """Rules 1 and 2 in one statement, for a few points (one point of the API, the
     entrances of a file): (key, village_id, outside_m) of every point placed."""
-    uncovered = "NOT EXISTS (SELECT 1 FROM village c WHERE ST_Covers(c.geom, p.geom))"
+    uncovered = (
+        "NOT EXISTS (SELECT 1 FROM village c WHERE ST_Covers(c.geom, p.geom)"
+        " AND (p.town_id IS NULL OR c.town_id = p.town_id))"
+    )
     return (
         f"SELECT * FROM ({covered_sql(points)}) c"
         f" UNION ALL ({nearest_sql(points, unplaced=uncovered)})"
@@ -91,6 +111,7 @@ def grid_sql(points: str) -> str:
     return (
         "SELECT p.key, g.village_id, min(g.id) AS grid_id FROM grid g"
         f" JOIN {points} ON g.geom IS NOT NULL AND ST_Covers(g.geom, p.geom)"
+        " AND (p.town_id IS NULL OR g.town_id = p.town_id)"
         " GROUP BY p.key, g.village_id"
     )
 
@@ -102,7 +123,8 @@ def nearest_any_sql(geom: str, alias: str = "near") -> str:
     return (
         "CROSS JOIN LATERAL ("
         f"   SELECT v.code, v.name, ST_Distance(v.geom::geography, {geom}::geography) AS distance"
-        f"   FROM (SELECT * FROM village v ORDER BY v.geom <-> {geom} LIMIT 5) v"
+        f"   FROM (SELECT * FROM village v WHERE {SESSION_TOWN} IS NULL"
+        f"    OR v.town_id = {SESSION_TOWN} ORDER BY v.geom <-> {geom} LIMIT 5) v"
         f"   ORDER BY distance, v.id LIMIT 1) {alias}"
     )
 
@@ -151,7 +173,7 @@ def assign_issues(
     """
     scope = "ids" if ids is not None else ("unassigned" if only_unassigned else "all")
     where = _SCOPES[scope]
-    points = points_from("issue i", "i.id", where)
+    points = points_from("issue i", "i.id", where, town="i.town_id")
     params = placement_params(tolerance_m=tolerance_m, metric_srid=metric_srid)
     if ids is not None:
         params["ids"] = list(ids)

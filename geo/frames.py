@@ -46,10 +46,16 @@ def _community_match(communities: Sequence[str]) -> ColumnElement[bool]:
 
 
 def village_conditions(
-    *, villages: Sequence[str] = (), communities: Sequence[str] = ()
+    *,
+    villages: Sequence[str] = (),
+    communities: Sequence[str] = (),
+    towns: Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Which villages a layer shows (the query must join Community for `communities`)."""
+    """Which villages a layer shows (the query must join Community for `communities`), of
+    the towns `towns` (None: every town; empty: none)."""
     conds: list[ColumnElement[bool]] = []
+    if towns is not None:
+        conds.append(Village.town_id.in_(tuple(towns) or (-1,)))
     if villages:
         conds.append(Village.code.in_(villages))
     if communities:
@@ -63,8 +69,10 @@ def villages_frame(
     villages: Sequence[str] = (),
     communities: Sequence[str] = (),
     bbox: BBox | None = None,
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Villages (code, name, community, secretary, households) with their boundaries."""
+    """Villages (code, name, community, secretary, households) with their boundaries, of the
+    towns `towns` (None: every town)."""
     stmt = (
         select(
             Village.code,
@@ -77,7 +85,7 @@ def villages_frame(
             func.ST_AsBinary(Village.geom).label("geom"),
         )
         .outerjoin(Community, Community.id == Village.community_id)
-        .where(*village_conditions(villages=villages, communities=communities))
+        .where(*village_conditions(villages=villages, communities=communities, towns=towns))
         .order_by(Village.code)
     )
     if bbox is not None:
@@ -97,8 +105,11 @@ def _require_found(
         raise InvalidInput(f"no village in community {', '.join(communities)}", field="community")
 
 
-def communities_frame(conn: Connection, *, communities: Sequence[str] = ()) -> gpd.GeoDataFrame:
-    """党建共同体 (code, name, secretaries) with the union of their villages as boundary."""
+def communities_frame(
+    conn: Connection, *, communities: Sequence[str] = (), towns: Sequence[int] | None = None
+) -> gpd.GeoDataFrame:
+    """党建共同体 (code, name, secretaries) with the union of their villages as boundary, of
+    the towns `towns` (None: every town)."""
     stmt = (
         select(
             Community.code,
@@ -114,6 +125,8 @@ def communities_frame(conn: Connection, *, communities: Sequence[str] = ()) -> g
     )
     if communities:
         stmt = stmt.where(_community_match(communities))
+    if towns is not None:
+        stmt = stmt.where(Community.town_id.in_(tuple(towns) or (-1,)))
     return _read(stmt, conn)
 
 
@@ -122,8 +135,10 @@ def grids_frame(
     *,
     villages: Sequence[str] = (),
     communities: Sequence[str] = (),
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """网格 with their village and leader; grids without a boundary have no geometry."""
+    """网格 with their village and leader; grids without a boundary have no geometry (of the
+    towns `towns`; None: every town)."""
     stmt = (
         select(
             Grid.code,
@@ -141,6 +156,8 @@ def grids_frame(
         stmt = stmt.where(Village.code.in_(villages))
     if communities:
         stmt = stmt.where(_community_match(communities))
+    if towns is not None:
+        stmt = stmt.where(Grid.town_id.in_(tuple(towns) or (-1,)))
     return _read(stmt, conn)
 
 
@@ -150,8 +167,10 @@ def roads_frame(
     villages: Sequence[str] = (),
     kinds: Sequence[str] = (),
     bbox: BBox | None = None,
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines."""
+    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines, of the towns `towns`
+    (None: every town)."""
     bad = [k for k in kinds if k not in ROAD_KINDS]
     if bad:
         raise InvalidInput(
@@ -172,6 +191,8 @@ def roads_frame(
         stmt = stmt.where(Village.code.in_(villages))
     if kinds:
         stmt = stmt.where(Road.kind.in_(kinds))
+    if towns is not None:
+        stmt = stmt.where(Road.town_id.in_(tuple(towns) or (-1,)))
     if bbox is not None:
         stmt = stmt.where(Road.geom.intersects(_envelope(bbox)))
     return _read(stmt, conn)
@@ -209,3 +230,29 @@ def issues_frame(
             for ids in frame.pop("photo_ids")
         ]
     return frame
+
+
+def towns_frame(
+    conn: Connection, *, district: str, towns: Sequence[int] | None = None
+) -> gpd.GeoDataFrame:
+    """The towns of a district (code, name) with their boundary: the town's own, else the
+    union of its villages (None when it has neither)."""
+    from geo.models import Town
+
+    union = (
+        select(func.ST_Multi(func.ST_Union(Village.geom)))
+        .where(Village.town_id == Town.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Town.code,
+            Town.name,
+            func.ST_AsBinary(func.coalesce(Town.boundary, union)).label("geom"),
+        )
+        .where(Town.district_code == district)
+        .order_by(Town.code)
+    )
+    if towns is not None:
+        stmt = stmt.where(Town.id.in_(tuple(towns) or (-1,)))
+    return _read(stmt, conn)

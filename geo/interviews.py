@@ -24,6 +24,7 @@ from geo.errors import InvalidInput, NotFound, TooLarge, mib
 from geo.issue_filter import parse_month
 from geo.models import INTERVIEW_LEVELS
 from geo.photos import ALLOWED_FORMATS, MAX_BYTES, MAX_PIXELS, open_image
+from geo.towns import in_session_town
 from geo.vocab import NOTE_LEN, PERSON_LEN
 
 INTERVIEWERS = {
@@ -100,13 +101,15 @@ def deadline_of(month: str, late_days: int) -> date:
 _PEOPLE = text(
     "SELECT v.code, v.name, v.party_secretary, c.code AS community, c.name AS community_name,"
     " c.deputy_secretary FROM village v LEFT JOIN community c ON c.id = v.community_id"
+    " WHERE (CAST(:town AS int) IS NULL OR v.town_id = CAST(:town AS int))"
 )
 
 _HELD = text(
     "SELECT to_char(i.month, 'YYYY-MM') AS month, v.code AS village, i.level, i.held_on,"
     " i.held_by, i.secretary, i.deputy_secretary, i.note, i.scan_sha256 IS NOT NULL AS has_scan,"
     " i.recorded_by, i.recorded_at FROM interview i JOIN village v ON v.id = i.village_id"
-    " WHERE i.month = :month ORDER BY v.code"
+    " WHERE i.month = :month AND (CAST(:town AS int) IS NULL OR v.town_id = CAST(:town AS int))"
+    " ORDER BY v.code"
 )
 
 
@@ -118,8 +121,10 @@ def month_interviews(
     late_days: int = DEFAULT_LATE_DAYS,
     today: date,
     villages: Sequence[str] = (),
+    town_id: int | None = None,
 ) -> list[Interview]:
-    """The interviews of `month`: every village of `bottom` (due) joined with those on record.
+    """The interviews of `month` (of the town `town_id`; None: every village): every village
+    of `bottom` (due) joined with those on record.
 
     An interview on record for a village no longer in the bottom ten (its score was
     corrected since) is listed too, with `due` False. `villages` limits the list (empty:
@@ -127,8 +132,8 @@ def month_interviews(
     """
     first = parse_month(month)
     deadline = deadline_of(month, late_days)
-    people = {r.code: r for r in conn.execute(_PEOPLE)}
-    held = {r.village: r for r in conn.execute(_HELD, {"month": first})}
+    people = {r.code: r for r in conn.execute(_PEOPLE, {"town": town_id})}
+    held = {r.village: r for r in conn.execute(_HELD, {"month": first, "town": town_id})}
     wanted = set(villages)
     out: list[Interview] = []
     listed: set[str] = set()
@@ -259,6 +264,7 @@ def record_held(
             "INSERT INTO interview (month, village_id, level, held_on, held_by, secretary,"
             " deputy_secretary, note, recorded_by) SELECT :month, v.id, :level, :held_on,"
             " :held_by, :secretary, :deputy, :note, :by FROM village v WHERE v.code = :village"
+            f" AND {in_session_town('v')}"
             " ON CONFLICT (month, village_id) DO UPDATE SET level = EXCLUDED.level,"
             " held_on = EXCLUDED.held_on, held_by = EXCLUDED.held_by,"
             " secretary = EXCLUDED.secretary, deputy_secretary = EXCLUDED.deputy_secretary,"

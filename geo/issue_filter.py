@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from geo.errors import InvalidInput
 from geo.models import (
@@ -92,6 +92,9 @@ class IssueFilter:
     overdue: bool | None = None
     bbox: BBox | None = None
     as_of: date | None = None
+    towns: Sequence[int] | None = None
+    """The caller's town scope (town ids): None, every town; filled from the user by
+    `service.filters.issue_filter`, so every reader of a request is scoped."""
 
     def __post_init__(self) -> None:
         for value in self.statuses:
@@ -110,6 +113,8 @@ class IssueFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on `issue` (joined to nothing else) for this filter."""
         conds: list[ColumnElement[bool]] = []
+        if self.towns is not None:
+            conds.append(Issue.town_id.in_(tuple(self.towns)) if self.towns else false())
         if self.villages:
             conds.append(
                 Issue.village_id.in_(select(Village.id).where(Village.code.in_(self.villages)))

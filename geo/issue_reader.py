@@ -39,6 +39,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
@@ -56,6 +57,7 @@ from geo.models import (
     Photo,
     Village,
 )
+from geo.towns import SCOPE_SQL, scope_params
 
 if TYPE_CHECKING:
     from geo.tiles import Tile
@@ -308,10 +310,15 @@ def geojson(
 
 
 def feature(
-    conn: Connection, issue_id: uuid.UUID, *, properties: Sequence[str] = DETAIL_PROPERTIES
+    conn: Connection,
+    issue_id: uuid.UUID,
+    *,
+    properties: Sequence[str] = DETAIL_PROPERTIES,
+    towns: Sequence[int] | None = None,
 ) -> dict[str, Any] | None:
-    """One issue as a GeoJSON Feature dict, or None."""
-    text_, _ = geojson(conn, IssueQuery(ids=[issue_id]), properties=properties, max_page_size=None)
+    """One issue as a GeoJSON Feature dict, or None (also outside the towns `towns`)."""
+    q = IssueQuery(ids=[issue_id], selection=IssueFilter(towns=towns))
+    text_, _ = geojson(conn, q, properties=properties, max_page_size=None)
     features = json.loads(text_)["features"]
     return features[0] if features else None
 
@@ -457,13 +464,19 @@ def mvt_cells_query(
 # -- one issue: its village, history, photos -------------------------------------------------
 
 
-def village_of(conn: Connection, issue_id: uuid.UUID) -> tuple[bool, str | None]:
-    """(whether the issue exists, its village code)."""
+def _in_towns(towns: Sequence[int] | None) -> ColumnElement[bool]:
+    return true() if towns is None else Issue.town_id.in_(tuple(towns) or (-1,))
+
+
+def village_of(
+    conn: Connection, issue_id: uuid.UUID, *, towns: Sequence[int] | None = None
+) -> tuple[bool, str | None]:
+    """(whether the issue exists in the towns `towns` (None: any), its village code)."""
     row = conn.execute(
         select(_village.c.code)
         .select_from(Issue)
         .outerjoin(_village, _village.c.id == Issue.village_id)
-        .where(Issue.id == issue_id)
+        .where(Issue.id == issue_id, _in_towns(towns))
     ).first()
     return (row is not None, row[0] if row else None)
 
@@ -545,13 +558,16 @@ def photo_ids_by_issue(
     return out
 
 
-def photo_record(conn: Connection, photo_id: uuid.UUID) -> Any:
-    """A stored photo (sha256, path, mime) with its issue's village code, or None."""
+def photo_record(
+    conn: Connection, photo_id: uuid.UUID, *, towns: Sequence[int] | None = None
+) -> Any:
+    """A stored photo (sha256, path, mime) with its issue's village code, or None (also
+    when its issue lies outside the towns `towns`)."""
     return conn.execute(
         select(Photo.sha256, Photo.path, Photo.mime, _village.c.code.label("village"))
         .join(Issue, Issue.id == Photo.issue_id)
         .outerjoin(_village, _village.c.id == Issue.village_id)
-        .where(Photo.id == photo_id)
+        .where(Photo.id == photo_id, _in_towns(towns))
     ).first()
 
 
@@ -584,13 +600,15 @@ _UNITS = {
     "village": (
         "SELECT v.id, v.code, v.name, c.code AS parent, c.name AS parent_name, v.households,"
         " ST_Area(v.geom::geography) / 1e6 AS area_km2"
-        " FROM village v LEFT JOIN community c ON c.id = v.community_id",
+        " FROM village v LEFT JOIN community c ON c.id = v.community_id"
+        " WHERE " + SCOPE_SQL.format(alias="v"),
         "i.village_id",
     ),
     "grid": (
         "SELECT g.id, g.code, g.name, v.code AS parent, v.name AS parent_name, g.households,"
         " ST_Area(g.geom::geography) / 1e6 AS area_km2"
-        " FROM grid g JOIN village v ON v.id = g.village_id",
+        " FROM grid g JOIN village v ON v.id = g.village_id"
+        " WHERE " + SCOPE_SQL.format(alias="g"),
         "i.grid_id",
     ),
     "community": (
@@ -598,7 +616,8 @@ _UNITS = {
         " CASE WHEN count(v.households) = count(v.id) AND count(v.id) > 0"
         "  THEN sum(v.households) END AS households,"
         " sum(ST_Area(v.geom::geography)) / 1e6 AS area_km2"
-        " FROM community c LEFT JOIN village v ON v.community_id = c.id GROUP BY c.id",
+        " FROM community c LEFT JOIN village v ON v.community_id = c.id"
+        " WHERE " + SCOPE_SQL.format(alias="c") + " GROUP BY c.id",
         "iv.community_id",
     ),
 }
@@ -657,12 +676,19 @@ _UNIT_COUNTS = """
 
 
 def unit_counts(
-    conn: Connection, unit: str, *, start: date | None, end: date | None, as_of: date
+    conn: Connection,
+    unit: str,
+    *,
+    start: date | None,
+    end: date | None,
+    as_of: date,
+    towns: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Per unit (`village`, `grid` or `community`; every one, by code): issues found in
     [start, end) counted by category and status, overdue on `as_of`, closed on time,
     rebounds, recheck outcomes, days to close; with the unit's name, its parent (a village's
-    community, a grid's village), households and area in km²."""
+    community, a grid's village), households and area in km². Only the units of the towns
+    `towns` (None: every town)."""
     if unit not in _UNITS:
         raise InvalidInput(
             f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}", field="unit"
@@ -670,7 +696,13 @@ def unit_counts(
     units, key = _UNITS[unit]
     rows = conn.execute(
         text(_UNIT_COUNTS.format(units=units, key=key)),
-        {"start": start, "end": end, "as_of": as_of, "open": list(OPEN_STATUSES)},
+        {
+            "start": start,
+            "end": end,
+            "as_of": as_of,
+            "open": list(OPEN_STATUSES),
+            **scope_params(None if towns is None else tuple(towns)),
+        },
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -688,6 +720,7 @@ def due_for_recheck(
     before: date,
     statuses: Sequence[str],
     villages: Sequence[str] = (),
+    towns: Sequence[int] | None = None,
     metric_srid: int,
 ) -> list[Any]:
     """Issues in `statuses` found before `before`, with their village, lon/lat, metric x/y,
@@ -708,6 +741,7 @@ def due_for_recheck(
                 "  WHERE e.village_id = v.id ORDER BY e.id LIMIT 1) ent ON true"
                 " WHERE i.status = ANY(:due) AND i.found_on < :month"
                 " AND (cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages))"
+                f" AND {SCOPE_SQL.format(alias='i')}"
                 " ORDER BY v.code, i.found_on, i.code"
             ),
             {
@@ -715,6 +749,7 @@ def due_for_recheck(
                 "due": list(statuses),
                 "month": before,
                 "villages": list(villages),
+                **scope_params(None if towns is None else tuple(towns)),
             },
         )
         .mappings()
@@ -800,16 +835,20 @@ def descriptions_with_photo(conn: Connection, issue_ids: Sequence[uuid.UUID]) ->
     )
 
 
-def due_per_village(conn: Connection, *, statuses: Sequence[str]) -> list[Any]:
-    """Every village (code, name) with its number of issues in `statuses` (due)."""
+def due_per_village(
+    conn: Connection, *, statuses: Sequence[str], towns: Sequence[int] | None = None
+) -> list[Any]:
+    """Every village (code, name) of the towns `towns` (None: all) with its number of issues
+    in `statuses` (due)."""
     return list(
         conn.execute(
             text(
                 "SELECT v.code, v.name, count(i.id) FILTER (WHERE i.status = ANY(:due)) AS due"
                 " FROM village v LEFT JOIN issue i ON i.village_id = v.id"
+                f" WHERE {SCOPE_SQL.format(alias='v')}"
                 " GROUP BY v.code, v.name ORDER BY v.code"
             ),
-            {"due": list(statuses)},
+            {"due": list(statuses), **scope_params(None if towns is None else tuple(towns))},
         ).mappings()
     )
 
@@ -900,3 +939,68 @@ def third_party_clean_villages(conn: Connection, *, year: int) -> set[str]:
             {"y": year},
         ).scalars()
     )
+
+
+# -- towns side by side (the district view) --------------------------------------------------
+
+_TOWN_COUNTS = text(
+    """
+    WITH t AS (
+        SELECT t.id, t.code, t.name,
+               (SELECT count(*) FROM village v WHERE v.town_id = t.id) AS villages,
+               (SELECT CASE WHEN count(v.households) = count(v.id) AND count(v.id) > 0
+                            THEN sum(v.households) END
+                  FROM village v WHERE v.town_id = t.id) AS households
+        FROM town t
+        WHERE t.district_code = :district
+          AND (CAST(:all AS boolean) OR t.id = ANY(CAST(:towns AS int[])))
+    ),
+    i AS (
+        SELECT i.town_id,
+               count(*) AS issues,
+               count(*) FILTER (WHERE i.status = 'closed') AS closed,
+               count(*) FILTER (WHERE i.status = 'closed'
+                                AND (i.deadline IS NULL OR i.closed_on <= i.deadline))
+                 AS closed_on_time,
+               count(*) FILTER (WHERE i.status = ANY(:open) AND i.deadline < :as_of) AS overdue,
+               count(*) FILTER (WHERE i.rebound_of IS NOT NULL) AS rebounds
+        FROM issue i
+        WHERE i.town_id IN (SELECT id FROM t)
+          AND (CAST(:start AS date) IS NULL OR i.found_on >= :start)
+          AND (CAST(:end AS date) IS NULL OR i.found_on < :end)
+        GROUP BY i.town_id
+    )
+    SELECT t.id, t.code, t.name, t.villages, t.households,
+           coalesce(i.issues, 0) AS issues, coalesce(i.closed, 0) AS closed,
+           coalesce(i.closed_on_time, 0) AS closed_on_time,
+           coalesce(i.overdue, 0) AS overdue, coalesce(i.rebounds, 0) AS rebounds
+    FROM t LEFT JOIN i ON i.town_id = t.id
+    ORDER BY t.code
+    """
+)
+
+
+def town_counts(
+    conn: Connection,
+    *,
+    district: str,
+    start: date | None,
+    end: date | None,
+    as_of: date,
+    towns: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Per town of `district` (of the towns `towns`; None: every one), by code: villages,
+    households (None when a village's is unknown), and the issues found in [start, end):
+    how many, closed, closed on time, overdue on `as_of`, rebounds."""
+    rows = conn.execute(
+        _TOWN_COUNTS,
+        {
+            "district": district,
+            "start": start,
+            "end": end,
+            "as_of": as_of,
+            "open": list(OPEN_STATUSES),
+            **scope_params(None if towns is None else tuple(towns)),
+        },
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -30,6 +30,7 @@ from geo.defaults import (
 from geo.errors import Conflict, InvalidInput, NotFound, UnknownCategory
 from geo.models import ISSUE_SOURCES, SRID
 from geo.third_party import batch_year, refuse_points_over_counts
+from geo.towns import SESSION_TOWN
 from geo.vocab import EVENT_OF_ACTION, TRANSITIONS
 
 
@@ -418,8 +419,11 @@ def _replay(
 
 _NEAR_POINT = f"(SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g) p"
 _NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p.g, :metric_srid))"
-_NEAR_BOX = "i.geom && ST_Expand(p.g, :deg)"
-"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric."""
+_NEAR_BOX = (
+    f"i.geom && ST_Expand(p.g, :deg) AND ({SESSION_TOWN} IS NULL OR i.town_id = {SESSION_TOWN})"
+)
+"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric. Only
+issues of the transaction's town (none set: any town)."""
 
 REBOUND_SQL = text(
     f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on, {_NEAR_DISTANCE} AS distance_m"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,10 +18,18 @@ class PostgisMissing(RuntimeError):
     """No PostGIS, and we may not (or cannot) add it; the message says what to run."""
 
 
-def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
-    """An Alembic config pointing at geo/migrations (no alembic.ini needed)."""
+def alembic_config(
+    url: str | None = None,
+    connection: Connection | None = None,
+    town: dict[str, Any] | None = None,
+) -> Config:
+    """An Alembic config pointing at geo/migrations (no alembic.ini needed); `town` is the
+    first town migration 0012 creates (code, name, district_code, district_name,
+    metric_srid; default 大张庄镇 120113108)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    if town:
+        cfg.attributes["town"] = town
     if url:
         cfg.attributes["url"] = url
     if connection is not None:
@@ -65,7 +74,8 @@ def ensure_postgis(url: str) -> bool:
     return True
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (adding PostGIS first when it may)."""
+def upgrade(url: str, revision: str = "head", *, town: dict[str, Any] | None = None) -> None:
+    """Bring the database schema to `revision` (adding PostGIS first when it may); `town`
+    as in `alembic_config`."""
     ensure_postgis(url)
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, town=town), revision)

@@ -13,8 +13,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -72,18 +74,58 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
 
+class Town(Base):
+    """镇: owns its villages, communities, grids, roads, rounds, scores and issues."""
+
+    __tablename__ = "town"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{9}([0-9]{3})?$'", name="town_code_digits"),
+        CheckConstraint("district_code ~ '^[0-9]{6}$'", name="town_district_digits"),
+        CheckConstraint("left(code, 6) = district_code", name="town_in_district"),
+        Index("town_district", "district_code"),
+        Index("town_boundary", "boundary", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    """行政区划代码 of the town: 9 digits (120113108) or 12."""
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    district_code: Mapped[str] = mapped_column(String(6))
+    """The district's 行政区划代码 (120113 北辰区): the first six digits of the town's."""
+    district_name: Mapped[str] = mapped_column(String(NAME_LEN))
+    boundary: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)
+    )
+    """The town's boundary, if known (else the union of its villages)."""
+    rules: Mapped[str | None] = mapped_column(Text)
+    """The town's assessment rules (TOML text; its `[loop] deadline` is the town's deadline
+    rule); None: the settings' rules file."""
+    metric_srid: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Community(Base):
     """党建共同体: a group of villages led by a community secretary."""
 
     __tablename__ = "community"
+    __table_args__ = (
+        UniqueConstraint("town_id", "code", name="community_town_code"),
+        UniqueConstraint("id", "town_id", name="community_id_town"),
+        Index("community_town", "town_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(CODE_LEN), unique=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="community_town_fk"), server_default=FetchedValue()
+    )
+    code: Mapped[str] = mapped_column(String(CODE_LEN))
     name: Mapped[str] = mapped_column(String(NAME_LEN))
     secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
     deputy_secretary: Mapped[str | None] = mapped_column(String(PERSON_LEN))
 
-    villages: Mapped[list[Village]] = relationship(back_populates="community")
+    villages: Mapped[list[Village]] = relationship(
+        back_populates="community", foreign_keys="Village.community_id"
+    )
 
 
 class Village(Base):
@@ -93,9 +135,19 @@ class Village(Base):
     __table_args__ = (
         CheckConstraint("households IS NULL OR households >= 0", name="households_nonneg"),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        UniqueConstraint("id", "town_id", name="village_id_town"),
+        ForeignKeyConstraint(
+            ["community_id", "town_id"],
+            ["community.id", "community.town_id"],
+            name="village_community_town",
+        ),
+        Index("village_town", "town_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="village_town_fk"), server_default=FetchedValue()
+    )
     code: Mapped[str] = mapped_column(String(CODE_LEN), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LEN))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
@@ -106,7 +158,9 @@ class Village(Base):
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False
     )
 
-    community: Mapped[Community | None] = relationship(back_populates="villages")
+    community: Mapped[Community | None] = relationship(
+        back_populates="villages", foreign_keys=[community_id]
+    )
 
 
 class Grid(Base):
@@ -116,9 +170,16 @@ class Grid(Base):
     __table_args__ = (
         UniqueConstraint("village_id", "name", name="grid_village_name"),
         CheckConstraint("households IS NULL OR households >= 0", name="grid_households_nonneg"),
+        ForeignKeyConstraint(
+            ["village_id", "town_id"], ["village.id", "village.town_id"], name="grid_village_town"
+        ),
+        Index("grid_town", "town_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="grid_town_fk"), server_default=FetchedValue()
+    )
     code: Mapped[str] = mapped_column(String(LONG_CODE_LEN), unique=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
     name: Mapped[str] = mapped_column(String(NAME_LEN))
@@ -169,11 +230,15 @@ class InspectionRound(Base):
 
     __tablename__ = "inspection_round"
     __table_args__ = (
-        UniqueConstraint("month", "team", name="round_month_team"),
+        UniqueConstraint("town_id", "month", "team", name="round_month_team"),
         CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+        Index("inspection_round_town", "town_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="inspection_round_town_fk"), server_default=FetchedValue()
+    )
     month: Mapped[date] = mapped_column(Date)
     team: Mapped[str] = mapped_column(String(NAME_LEN), default="整治办")
     started_on: Mapped[date | None] = mapped_column(Date)
@@ -207,6 +272,10 @@ class Issue(Base):
         ),
         Index("issue_found_on", "found_on"),
         Index("issue_third_party_batch", "third_party_batch_id"),
+        Index("issue_town", "town_id", "found_on"),
+        ForeignKeyConstraint(
+            ["village_id", "town_id"], ["village.id", "village.town_id"], name="issue_village_town"
+        ),
         {"postgresql_with": {"fillfactor": 50}},
     )
 
@@ -216,6 +285,10 @@ class Issue(Base):
         default=uuid.uuid4,
         server_default=func.gen_random_uuid(),
     )
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="issue_town_fk"), server_default=FetchedValue()
+    )
+    """The issue's town (its village's, when placed): the scope of every query."""
     code: Mapped[str] = mapped_column(String(ISSUE_CODE_LEN), unique=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -352,13 +425,16 @@ class ThirdPartyBatch(Base):
 
     __tablename__ = "third_party_batch"
     __table_args__ = (
-        UniqueConstraint("year", "name", name="third_party_batch_year_name"),
+        UniqueConstraint("town_id", "year", "name", name="third_party_batch_year_name"),
         CheckConstraint(
             "extract(year FROM evaluated_on) = year", name="third_party_batch_date_in_year"
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="third_party_batch_town_fk"), server_default=FetchedValue()
+    )
     year: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(NAME_LEN))
     evaluated_on: Mapped[date] = mapped_column(Date)
@@ -429,9 +505,18 @@ class Road(Base):
     """主干道 / 次干道 / 巷道: input for micro-landscape siting."""
 
     __tablename__ = "road"
-    __table_args__ = (CheckConstraint(_in("kind", ROAD_KINDS), name="kind_known"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", ROAD_KINDS), name="kind_known"),
+        ForeignKeyConstraint(
+            ["village_id", "town_id"], ["village.id", "village.town_id"], name="road_village_town"
+        ),
+        Index("road_town", "town_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="road_town_fk"), server_default=FetchedValue()
+    )
     code: Mapped[str | None] = mapped_column(String(LONG_CODE_LEN), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str | None] = mapped_column(String(NAME_LEN))
@@ -445,8 +530,18 @@ class Entrance(Base):
     """卡口: where a main road enters a village."""
 
     __tablename__ = "entrance"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["village_id", "town_id"],
+            ["village.id", "village.town_id"],
+            name="entrance_village_town",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="entrance_town_fk"), server_default=FetchedValue()
+    )
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
     road_id: Mapped[int | None] = mapped_column(ForeignKey("road.id"))
     name: Mapped[str | None] = mapped_column(String(NAME_LEN))
@@ -462,6 +557,9 @@ class Waterbody(Base):
     __table_args__ = (CheckConstraint("kind IN ('river', 'pond', 'ditch')", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="waterbody_town_fk"), server_default=FetchedValue()
+    )
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str | None] = mapped_column(String(NAME_LEN))
     geom: Mapped[WKBElement] = mapped_column(
@@ -481,12 +579,22 @@ class AppUser(Base):
     __table_args__ = (
         CheckConstraint(_in("role", USER_ROLES), name="role_known"),
         CheckConstraint("(role = 'village') = (village_id IS NOT NULL)", name="village_role_scope"),
+        CheckConstraint(
+            "(town_id IS NULL) <> (district_code IS NULL)", name="user_town_or_district"
+        ),
+        CheckConstraint("district_code IS NULL OR role = 'leader'", name="user_district_reads"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    town_id: Mapped[int | None] = mapped_column(
+        ForeignKey("town.id"), server_default=FetchedValue()
+    )
+    """The user's town (None for a district reader)."""
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    """A district reader (role leader) reads every town of this district."""
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -533,6 +641,11 @@ class RankingPublication(Base):
 
     __tablename__ = "ranking_publication"
 
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="ranking_publication_town_fk"),
+        primary_key=True,
+        server_default=FetchedValue(),
+    )
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     published_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -77,11 +78,18 @@ def recheck_list(
     villages: tuple[str, ...] = (),
     as_of: date | None = None,
     metric_srid: int = METRIC_SRID,
+    towns: Sequence[int] | None = None,
 ) -> list[VillageRecheck]:
-    """Due issues per village for the round of `month`, each village in walking order."""
+    """Due issues per village (of the towns `towns`; None: all) for the round of `month`,
+    each village in walking order."""
     as_of = as_of or month
     rows = issue_reader.due_for_recheck(
-        conn, before=month, statuses=DUE_STATUSES, villages=villages, metric_srid=metric_srid
+        conn,
+        before=month,
+        statuses=DUE_STATUSES,
+        villages=villages,
+        metric_srid=metric_srid,
+        towns=towns,
     )
     by_village: dict[str, list] = {}
     for row in rows:

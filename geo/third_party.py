@@ -9,7 +9,7 @@ and year.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from geo.errors import Conflict, InvalidInput, NotFound
+from geo.towns import SCOPE_SQL, in_session_town, scope_params, use_town
 
 if TYPE_CHECKING:
     from geo.io.report import ImportReport
@@ -58,12 +59,17 @@ def create_batch(
             f"the evaluation date {evaluated_on} is not in {year}", field="evaluated_on"
         )
     if conn.execute(
-        text("SELECT EXISTS (SELECT 1 FROM third_party_batch WHERE year = :y AND name = :n)"),
+        text(
+            "SELECT EXISTS (SELECT 1 FROM third_party_batch b WHERE year = :y AND name = :n"
+            f" AND {in_session_town('b')})"
+        ),
         {"y": year, "n": name},
     ).scalar_one():
         raise Conflict(f"{year} already has a third-party batch named {name!r}", field="name")
     clean = sorted(set(clean_villages))
-    known = set(conn.execute(text("SELECT code FROM village")).scalars())
+    known = set(
+        conn.execute(text(f"SELECT code FROM village v WHERE {in_session_town('v')}")).scalars()
+    )
     for code in clean:
         if code not in known:
             raise InvalidInput(f"unknown village code {code!r}", field="clean_villages")
@@ -87,17 +93,21 @@ def batch_year(conn: Connection, batch_id: int) -> int:
     return int(year)
 
 
-def list_batches(conn: Connection, year: int | None = None) -> list[Batch]:
-    """The batches (of `year`, or all) with how many issues and villages each holds."""
+def list_batches(
+    conn: Connection, year: int | None = None, *, towns: Sequence[int] | None = None
+) -> list[Batch]:
+    """The batches (of `year`, or all; of the towns `towns`, None: every town) with how many
+    issues and villages each holds."""
     rows = conn.execute(
         text(
             "SELECT b.id, b.year, b.name, b.evaluated_on, b.clean_villages, b.note,"
             " count(i.id) AS issues, count(DISTINCT i.village_id) AS villages"
             " FROM third_party_batch b LEFT JOIN issue i ON i.third_party_batch_id = b.id"
-            " WHERE CAST(:y AS int) IS NULL OR b.year = :y"
+            " WHERE (CAST(:y AS int) IS NULL OR b.year = :y)"
+            f" AND {SCOPE_SQL.format(alias='b')}"
             " GROUP BY b.id ORDER BY b.year, b.evaluated_on, b.id"
         ),
-        {"y": year},
+        {"y": year, **scope_params(None if towns is None else tuple(towns))},
     ).mappings()
     return [
         Batch(
@@ -171,6 +181,8 @@ def import_third_party(
 
     trans = conn.begin_nested() if conn.in_transaction() else conn.begin()
     try:
+        if options.get("town_id") is not None:
+            use_town(conn, options["town_id"])
         batch_id = create_batch(
             conn,
             year=year,

@@ -192,8 +192,10 @@ def village_tile(
     *,
     villages: Sequence[str] = (),
     communities: Sequence[str] = (),
+    towns: Sequence[int] | None = None,
 ) -> bytes:
-    """Village boundaries (code, name, community) in `tile` as an MVT layer `villages`."""
+    """Village boundaries (code, name, community) in `tile` as an MVT layer `villages`, of
+    the towns `towns` (None: every town)."""
     env = tile.envelope()
     rows = (
         select(
@@ -209,7 +211,7 @@ def village_tile(
         .where(
             and_(
                 Village.geom.op("&&")(tile.box()),
-                *frames.village_conditions(villages=villages, communities=communities),
+                *frames.village_conditions(villages=villages, communities=communities, towns=towns),
             )
         )
         .subquery("t")

@@ -26,6 +26,7 @@ from service.routes import (
     assessment,
     bulletins,
     categories,
+    districts,
     exports,
     field,
     health,
@@ -104,6 +105,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         account,
         office,
         bulletins,
+        districts,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

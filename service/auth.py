@@ -17,9 +17,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 
 from geo.accounts import keyed_hash, user_for_session
 from geo.errors import CunrongError, Forbidden
+from geo.towns import TownScope, use_town
 from geo.users import User, user_for_token
 from service.deps import ConnDep
 
@@ -126,6 +128,7 @@ def optional_user(
             raise Unauthorized("the token is unknown or revoked", field="Authorization")
         request.state.user = user
         request.state.auth = "bearer"
+        _write_in_town(conn, user)
         return user
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
@@ -133,8 +136,21 @@ def optional_user(
         if user is not None:
             request.state.user = user
             request.state.auth = "session"
+            _write_in_town(conn, user)
             return user
     return None
+
+
+def _write_in_town(conn: Connection, user: User) -> None:
+    """Whatever the request writes without a town goes to the user's town."""
+    if user.town_id is not None:
+        use_town(conn, user.town_id)
+
+
+def town_scope(user: User | None) -> TownScope:
+    """The towns a caller reads: their town, a district's towns; None (every town) for an
+    anonymous reader (only where anonymous reading is on, i.e. the development demo)."""
+    return None if user is None else user.towns
 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
@@ -155,13 +171,19 @@ def reader(request: Request, user: Annotated[User | None, Depends(optional_user)
     return user
 
 
-def require(*roles: str) -> Callable[[User], User]:
-    """A dependency allowing only `roles` (403 for others, 401 without a token)."""
+def require(*roles: str, write: bool = True) -> Callable[[User], User]:
+    """A dependency allowing only `roles` (403 for others, 401 without a token); with
+    `write`, never a district reader (who reads every town of a district and writes none)."""
 
     def check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise Forbidden(
                 f"role {user.role} may not do this; allowed: {', '.join(roles)}", field="role"
+            )
+        if write and user.town_id is None:
+            raise Forbidden(
+                f"user {user.name} reads the towns of district {user.district_code} only",
+                field="role",
             )
         return user
 

@@ -28,7 +28,7 @@ from geo import issue_reader
 from geo.errors import CunrongError, InvalidInput, NotFound
 from geo.frames import villages_frame
 from geo.interviews import DEFAULT_LATE_DAYS
-from geo.issue_filter import parse_month
+from geo.issue_filter import IssueFilter, parse_month
 from geo.issue_reader import IssueQuery
 from geo.maps.static_ranking import ranking_picture
 from geo.photos import ensure_public_copies, thumbnail_path
@@ -99,11 +99,16 @@ def _photo_uri(conn: Connection, photo_id: Any, root: Path) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
-def _month_issues(conn: Connection, first: date, nxt: date) -> Any:
+def _month_issues(conn: Connection, first: date, nxt: date, towns: tuple[int, ...] | None) -> Any:
     """The issues found in the month (issue reader), with what the bulletin shows of them."""
     return issue_reader.frame(
         conn,
-        IssueQuery(found_from=first, found_to=nxt - timedelta(days=1), sort=("found_on", "code")),
+        IssueQuery(
+            selection=IssueFilter(towns=towns),
+            found_from=first,
+            found_to=nxt - timedelta(days=1),
+            sort=("found_on", "code"),
+        ),
         properties=(
             "id",
             "code",
@@ -230,21 +235,27 @@ def bulletin_data(
     town_name: str,
     today: date | None = None,
     interview_late_days: int = DEFAULT_LATE_DAYS,
+    town_id: int | None = None,
 ) -> dict[str, Any]:
-    """Everything the bulletin shows for `month`; NotFound when nobody was scored then."""
+    """Everything the bulletin of the town `town_id` (None: every village) shows for
+    `month`; NotFound when nobody was scored then."""
     first, nxt = month_bounds(month)
-    result = month_ranking(conn, month, rules=rules)
+    towns = None if town_id is None else (town_id,)
+    result = month_ranking(conn, month, rules=rules, town_id=town_id)
     try:
-        before = month_ranking(conn, previous_month(month), rules=rules)
+        before = month_ranking(conn, previous_month(month), rules=rules, town_id=town_id)
         prev_rank: dict[str, int] = {s.village: s.rank for s in before.ranking}
     except NotFound:
         prev_rank = {}
     month_end = nxt - timedelta(days=1)
     as_of = min(month_end, today or date.today())
-    counts = {c.village: c for c in village_issue_counts(conn, start=first, end=nxt, as_of=as_of)}
-    issues = _month_issues(conn, first, nxt)
+    counts = {
+        c.village: c
+        for c in village_issue_counts(conn, start=first, end=nxt, as_of=as_of, towns=towns)
+    }
+    issues = _month_issues(conn, first, nxt, towns)
     at_end = _at_month_end(issues, month_end)
-    villages = villages_frame(conn)
+    villages = villages_frame(conn, towns=towns)
     names = dict(zip(villages["code"], villages["name"], strict=True))
     rows = []
     for s in result.ranking:
@@ -304,6 +315,7 @@ def bulletin_data(
                 late_days=interview_late_days,
                 today=today or date.today(),
                 result=result,
+                town_id=town_id,
             )
             if i.due
         ],
@@ -388,6 +400,7 @@ def bulletin(
     today: date | None = None,
     timeout_s: float = CHROMIUM_TIMEOUT_S,
     interview_late_days: int = DEFAULT_LATE_DAYS,
+    town_id: int | None = None,
 ) -> bytes:
     """The bulletin of `month` as PDF or PNG bytes."""
     if fmt not in FORMATS:
@@ -400,5 +413,6 @@ def bulletin(
         town_name=town_name,
         today=today,
         interview_late_days=interview_late_days,
+        town_id=town_id,
     )
     return render(render_html(data, fmt), fmt, timeout_s=timeout_s)

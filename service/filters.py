@@ -15,7 +15,7 @@ from geo.errors import Forbidden, InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
 from geo.models import Category, Village
 from geo.users import User
-from service.auth import Reader
+from service.auth import Reader, town_scope
 from service.deps import ConnDep
 from service.schemas import Day
 
@@ -29,12 +29,20 @@ def split_values(values: list[str] | None) -> tuple[str, ...]:
 
 
 def check_known(
-    conn: Connection, *, field: str, given: Sequence[str], column: InstrumentedAttribute[str]
+    conn: Connection,
+    *,
+    field: str,
+    given: Sequence[str],
+    column: InstrumentedAttribute[str],
+    towns: Sequence[int] | None = None,
 ) -> None:
-    """Refuse codes that do not exist, suggesting the closest ones."""
+    """Refuse codes that do not exist (in the caller's towns), suggesting the closest ones."""
     if not given:
         return
-    known = set(conn.execute(select(column)).scalars())
+    query = select(column)
+    if towns is not None:
+        query = query.where(column.class_.town_id.in_(towns))
+    known = set(conn.execute(query).scalars())
     for value in given:
         if value not in known:
             close = difflib.get_close_matches(value, sorted(known), n=3)
@@ -64,7 +72,8 @@ def issue_filter(
     bbox: Annotated[str | None, Query(description="west,south,east,north (EPSG:4326)")] = None,
     as_of: Annotated[Day | None, Query(description="date for 'overdue' (default today)")] = None,
 ) -> IssueFilter:
-    """The selection of issues a request asks for, validated and scoped to the user."""
+    """The selection of issues a request asks for, validated and scoped to the user: to
+    their towns (`IssueFilter.towns`) and, for a village user, their village."""
     selection = IssueFilter(
         villages=village_scope(user, split_values(village)),
         communities=split_values(community),
@@ -75,8 +84,11 @@ def issue_filter(
         overdue=overdue,
         bbox=BBox.parse(bbox) if bbox else None,
         as_of=as_of,
+        towns=town_scope(user),
     )
-    check_known(conn, field="village", given=selection.villages, column=Village.code)
+    check_known(
+        conn, field="village", given=selection.villages, column=Village.code, towns=selection.towns
+    )
     check_known(conn, field="category", given=selection.categories, column=Category.code)
     return selection
 

@@ -47,6 +47,7 @@ def due_interviews(
     today: date | None = None,
     villages: Sequence[str] = (),
     result: MonthlyResult | None = None,
+    town_id: int | None = None,
 ) -> list[Interview]:
     """Every interview of `month` (YYYY-MM): due from its bottom ten, held or not, late or not.
 
@@ -55,7 +56,7 @@ def due_interviews(
     """
     if result is None:
         try:
-            result = month_ranking(conn, month, rules=rules)
+            result = month_ranking(conn, month, rules=rules, town_id=town_id)
         except NotFound:
             result = None
     bottom = bottom_of(result) if result is not None else []
@@ -66,6 +67,7 @@ def due_interviews(
         late_days=late_days,
         today=today or date.today(),
         villages=villages,
+        town_id=town_id,
     )
 
 
@@ -101,11 +103,12 @@ def interviews_before(
     late_days: int = DEFAULT_LATE_DAYS,
     today: date | None = None,
     villages: Sequence[str] = (),
+    town_id: int | None = None,
 ) -> list[Interview]:
     """The interviews of the months of `month`'s year before it that are still not held
     and late (what the leader's dashboard lists as outstanding), oldest first."""
     year = int(month[:4])
-    data = load_scoring_input(conn, year)
+    data = load_scoring_input(conn, year, town_id=town_id)
     months = sorted(
         {s.month for s in data.observation_scores if s.month[:4] == str(year) and s.month < month}
     )
@@ -121,6 +124,7 @@ def interviews_before(
             today=today,
             villages=villages,
             result=result,
+            town_id=town_id,
         )
         out.extend(i for i in items if i.status == "late")
     return out

@@ -26,7 +26,7 @@ from geo.maps.hotspots import hotspot_map
 from geo.maps.issues import issue_map, issue_tile_map
 from geo.maps.ranking import ranking_map
 from geo.maps.status import status_map
-from geo.models import ObservationScore
+from geo.models import ObservationScore, Village
 from scoring.errors import ScoringError
 from scoring.monthly import monthly_results
 from scoring.results import MonthlyResult, MonthlyStanding, YearResult
@@ -113,9 +113,11 @@ def issues_view(
     With `tiles`, a selection of more than `tiles.over` issues is drawn from vector tiles
     instead of being embedded (docs/tiles.md)."""
     villages = frames.villages_frame(
-        conn, villages=selection.villages, communities=selection.communities
+        conn, villages=selection.villages, communities=selection.communities, towns=selection.towns
     )
-    grids = frames.grids_frame(conn, villages=selection.villages, communities=selection.communities)
+    grids = frames.grids_frame(
+        conn, villages=selection.villages, communities=selection.communities, towns=selection.towns
+    )
     if tiles is not None:
         total = issue_reader.count(conn, issue_reader.IssueQuery(selection=selection))
         if total > tiles.over:
@@ -149,7 +151,7 @@ def status_view(conn: Connection, selection: IssueFilter, options: MapOptions) -
     """整改进度: rectification rate and overdue issues per village, open issues beneath."""
     issues = frames.issues_frame(conn, selection, history=True, lang=options.lang)
     villages = frames.villages_frame(
-        conn, villages=selection.villages, communities=selection.communities
+        conn, villages=selection.villages, communities=selection.communities, towns=selection.towns
     )
     return status_map(
         issues,
@@ -181,7 +183,7 @@ def hotspots_view(
         conn, selection, found_from=found_from, found_to=found_to, history=False, photo_url=None
     )
     villages = frames.villages_frame(
-        conn, villages=selection.villages, communities=selection.communities
+        conn, villages=selection.villages, communities=selection.communities, towns=selection.towns
     )
     cells = hotspots(
         issues,
@@ -212,9 +214,14 @@ def hotspots_view(
     )
 
 
-def latest_scored_month(conn: Connection) -> date | None:
-    """The most recent month with observation scores."""
-    return conn.execute(select(func.max(ObservationScore.month))).scalar()
+def latest_scored_month(conn: Connection, town_id: int | None = None) -> date | None:
+    """The most recent month with observation scores (of the town `town_id`; None: any)."""
+    stmt = select(func.max(ObservationScore.month))
+    if town_id is not None:
+        stmt = stmt.join(Village, Village.id == ObservationScore.village_id).where(
+            Village.town_id == town_id
+        )
+    return conn.execute(stmt).scalar()
 
 
 def ranking_view(
@@ -225,13 +232,15 @@ def ranking_view(
     month: date | None = None,
     year: int | None = None,
     communities: Sequence[str] = (),
+    town_id: int | None = None,
 ) -> folium.Map:
-    """村容排名 for leaders: monthly rankings (month selector) or the year-end ranking."""
+    """村容排名 for leaders: monthly rankings (month selector) or the year-end ranking, of
+    the town `town_id` (None: every village, for a single-town database)."""
     if month and year:
         raise InvalidInput("give month or year, not both", field="year")
     wanted = month
     if wanted is None and year is None:
-        wanted = latest_scored_month(conn)
+        wanted = latest_scored_month(conn, town_id)
         if wanted is None:
             raise InvalidInput("no observation scores in the database yet", field="month")
     if year:
@@ -241,7 +250,10 @@ def ranking_view(
         the_year = wanted.year
     try:
         data = load_scoring_input(
-            conn, the_year, third_party_cutoff=rules.third_party.cutoff_date(the_year)
+            conn,
+            the_year,
+            third_party_cutoff=rules.third_party.cutoff_date(the_year),
+            town_id=town_id,
         )
         if year:
             frame = ranking_frame_from_year(year_result(data, rules, year))
@@ -254,12 +266,13 @@ def ranking_view(
         raise InvalidInput(str(exc), field="month") from None
     if frame.empty:
         raise InvalidInput(f"no observation scores in {the_year}", field="month")
-    villages = frames.villages_frame(conn, communities=communities)
+    towns = None if town_id is None else (town_id,)
+    villages = frames.villages_frame(conn, communities=communities, towns=towns)
     frame = frame[frame["village"].isin(villages["code"])]
     m = ranking_map(
         frame,
         villages=villages,
-        communities=frames.communities_frame(conn, communities=communities),
+        communities=frames.communities_frame(conn, communities=communities, towns=towns),
         lang=options.lang,
         basemap=options.tiles(),
         period=f"{wanted:%Y-%m}" if wanted else None,

@@ -27,10 +27,13 @@ def rules_for(path: Path | None) -> Rules:
     return load_rules(path)
 
 
-def month_ranking(conn: Connection, month: str, *, rules: Rules) -> MonthlyResult:
-    """The monthly result (M1–M4) of `month` (YYYY-MM); NotFound when nobody was scored."""
+def month_ranking(
+    conn: Connection, month: str, *, rules: Rules, town_id: int | None = None
+) -> MonthlyResult:
+    """The monthly result (M1–M4) of `month` (YYYY-MM) of the town `town_id` (None: every
+    village, for a single-town database); NotFound when nobody was scored."""
     first = parse_month(month)
-    data = load_scoring_input(conn, first.year)
+    data = load_scoring_input(conn, first.year, town_id=town_id)
     try:
         result = monthly_result(data, rules, month)
     except NoScoresError as exc:
@@ -40,11 +43,16 @@ def month_ranking(conn: Connection, month: str, *, rules: Rules) -> MonthlyResul
     return result
 
 
-def year_ranking(conn: Connection, year: int, *, rules: Rules) -> YearResult:
-    """The year-end result (Y1–Y3) of `year`; NotFound when nobody was scored all year."""
+def year_ranking(
+    conn: Connection, year: int, *, rules: Rules, town_id: int | None = None
+) -> YearResult:
+    """The year-end result (Y1–Y3) of `year` of the town `town_id`; NotFound when nobody
+    was scored all year."""
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"expected a year like 2024, got {year}", field="year")
-    data = load_scoring_input(conn, year, third_party_cutoff=rules.third_party.cutoff_date(year))
+    data = load_scoring_input(
+        conn, year, third_party_cutoff=rules.third_party.cutoff_date(year), town_id=town_id
+    )
     try:
         result = year_result(data, rules, year)
     except NoScoresError as exc:
@@ -54,24 +62,34 @@ def year_ranking(conn: Connection, year: int, *, rules: Rules) -> YearResult:
     return result
 
 
-def month_ranking_dict(conn: Connection, month: str, *, rules: Rules) -> dict[str, Any]:
+def month_ranking_dict(
+    conn: Connection, month: str, *, rules: Rules, town_id: int | None = None
+) -> dict[str, Any]:
     """The month's ranking as `cunrong score month --format json` writes it."""
-    result = month_ranking(conn, month, rules=rules)
-    names = load_scoring_input(conn, int(month[:4])).village_names()
+    result = month_ranking(conn, month, rules=rules, town_id=town_id)
+    names = load_scoring_input(conn, int(month[:4]), town_id=town_id).village_names()
     return month_report_to_dict(result, rules=rules, names=names)
 
 
-def year_ranking_dict(conn: Connection, year: int, *, rules: Rules) -> dict[str, Any]:
+def year_ranking_dict(
+    conn: Connection, year: int, *, rules: Rules, town_id: int | None = None
+) -> dict[str, Any]:
     """The year-end results as `cunrong score year --format json` writes them."""
-    return year_to_dict(year_ranking(conn, year, rules=rules))
+    return year_to_dict(year_ranking(conn, year, rules=rules, town_id=town_id))
 
 
 def what_if_dict(
-    conn: Connection, year: int, *, village: str, month: str | None, rules: Rules
+    conn: Connection,
+    year: int,
+    *,
+    village: str,
+    month: str | None,
+    rules: Rules,
+    town_id: int | None = None,
 ) -> dict[str, Any]:
     """What would it take (W1–W3), as `cunrong score what-if --format json` writes it."""
-    result = year_ranking(conn, year, rules=rules)
-    data = load_scoring_input(conn, year)
+    result = year_ranking(conn, year, rules=rules, town_id=town_id)
+    data = load_scoring_input(conn, year, town_id=town_id)
     if village not in data.village_names():
         raise NotFound(f"unknown village code {village!r}", field="village")
     try:

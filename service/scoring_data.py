@@ -7,7 +7,7 @@ per-village issue counts, aggregated with GROUP BY in PostGIS) and hands over pl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -57,10 +57,19 @@ def third_party_from_points(
     ]
 
 
+TOWN_SQL = "(CAST(:town AS int) IS NULL OR v.town_id = CAST(:town AS int))"
+"""Village `v` lies in the town :town (None: any town)."""
+
+
 def load_scoring_input(
-    conn: Connection, year: int, *, third_party_cutoff: date | None = None
+    conn: Connection,
+    year: int,
+    *,
+    third_party_cutoff: date | None = None,
+    town_id: int | None = None,
 ) -> ScoringInput:
-    """Villages, the year's observation scores (plus the December before), third party, honors.
+    """Villages, the year's observation scores (plus the December before), third party, honors
+    — of the town `town_id` (scores and rankings are per town; None: every village).
 
     Third party: typed counts, and for villages with points in the year's batches, the
     counts of those points judged on `third_party_cutoff` (default: 31 December). A
@@ -70,19 +79,22 @@ def load_scoring_input(
         for r in conn.execute(
             text(
                 "SELECT v.code, v.name, c.name AS community FROM village v"
-                " LEFT JOIN community c ON c.id = v.community_id ORDER BY v.code"
-            )
+                f" LEFT JOIN community c ON c.id = v.community_id WHERE {TOWN_SQL} ORDER BY v.code"
+            ),
+            {"town": town_id},
         )
     )
+    codes = {v.code for v in villages}
     scores = tuple(
         ObservationScore(month=r.month, village=r.village, group=r.group_name, score=float(r.score))
         for r in conn.execute(
             text(
                 "SELECT to_char(s.month, 'YYYY-MM') AS month, v.code AS village, s.group_name,"
                 " s.score FROM observation_score s JOIN village v ON v.id = s.village_id"
-                " WHERE s.month >= :start AND s.month < :end ORDER BY s.month, v.code, s.group_name"
+                f" WHERE s.month >= :start AND s.month < :end AND {TOWN_SQL}"
+                " ORDER BY s.month, v.code, s.group_name"
             ),
-            {"start": date(year - 1, 12, 1), "end": date(year + 1, 1, 1)},
+            {"start": date(year - 1, 12, 1), "end": date(year + 1, 1, 1), "town": town_id},
         )
     )
     typed = tuple(
@@ -96,14 +108,18 @@ def load_scoring_input(
             text(
                 "SELECT v.code AS village, t.evaluated, t.problems_found, t.problems_unrectified"
                 " FROM third_party_evaluation t JOIN village v ON v.id = t.village_id"
-                " WHERE t.year = :year ORDER BY v.code"
+                f" WHERE t.year = :year AND {TOWN_SQL} ORDER BY v.code"
             ),
-            {"year": year},
+            {"year": year, "town": town_id},
         )
     )
-    from_points = third_party_from_points(
-        conn, year, cutoff=third_party_cutoff or date(year, 12, 31)
-    )
+    from_points = [
+        e
+        for e in third_party_from_points(
+            conn, year, cutoff=third_party_cutoff or date(year, 12, 31)
+        )
+        if e.village in codes
+    ]
     both = sorted({e.village for e in typed} & {e.village for e in from_points})
     if both:
         raise Conflict(
@@ -118,9 +134,10 @@ def load_scoring_input(
             text(
                 "SELECT v.code AS village, h.awarded_on, h.kind FROM honor h"
                 " JOIN village v ON v.id = h.village_id"
-                " WHERE extract(year FROM h.awarded_on) = :year ORDER BY h.awarded_on, v.code"
+                f" WHERE extract(year FROM h.awarded_on) = :year AND {TOWN_SQL}"
+                " ORDER BY h.awarded_on, v.code"
             ),
-            {"year": year},
+            {"year": year, "town": town_id},
         )
     )
     return ScoringInput(
@@ -155,10 +172,12 @@ def village_issue_counts(
     start: date | None = None,
     end: date | None = None,
     as_of: date | None = None,
+    towns: Sequence[int] | None = None,
 ) -> list[IssueCounts]:
-    """Per-village issue counts found in [start, end), aggregated in PostGIS."""
+    """Per-village issue counts found in [start, end), aggregated in PostGIS (of the towns
+    `towns`; None: every town)."""
     rows = issue_reader.unit_counts(
-        conn, "village", start=start, end=end, as_of=as_of or date.today()
+        conn, "village", start=start, end=end, as_of=as_of or date.today(), towns=towns
     )
     return [counts_of(r) for r in rows]
 
@@ -170,10 +189,14 @@ def unit_indicator_rows(
     start: date | None = None,
     end: date | None = None,
     as_of: date | None = None,
+    towns: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Indicators of every village, grid or community: code, name, parent (a grid's
-    village, a village's community) and scoring's `unit_indicators`, by code."""
-    rows = issue_reader.unit_counts(conn, unit, start=start, end=end, as_of=as_of or date.today())
+    """Indicators of every village, grid or community (of the towns `towns`; None: all):
+    code, name, parent (a grid's village, a village's community) and scoring's
+    `unit_indicators`, by code."""
+    rows = issue_reader.unit_counts(
+        conn, unit, start=start, end=end, as_of=as_of or date.today(), towns=towns
+    )
     out = []
     for row in rows:
         values = unit_indicators(counts_of(row)).__dict__

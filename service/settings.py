@@ -85,7 +85,13 @@ class ServiceSettings(BaseSettings):
     rules_file: Path | None = None
     """The town's assessment rules (default: scoring/rules.toml)."""
     town_name: str = "大张庄镇"
-    """The town's name, the heading of the monthly bulletin (月度通报)."""
+    """The first town's name (given to `cunrong db upgrade` when it creates the town table;
+    afterwards each town's name lives on its row, e.g. in the bulletin's heading)."""
+    town_code: str = Field(default="120113108", pattern=r"^[0-9]{9}([0-9]{3})?$")
+    """The first town's 行政区划代码 (9 or 12 digits), read by the migration to towns (0012):
+    an existing single-town database moves into this town."""
+    district_name: str = "北辰区"
+    """The first town's district (its code is the first six digits of `town_code`)."""
     bulletin_timeout_s: float = 60.0
     """How long headless Chromium may take to print one bulletin (PDF or PNG)."""
     interview_late_days: int = Field(default=defaults.INTERVIEW_LATE_DAYS, ge=0, le=366)
@@ -163,6 +169,16 @@ class ServiceSettings(BaseSettings):
     def placement(self) -> dict[str, Any]:
         """Keyword arguments of the one placement rule (`geo.assign.locate` and friends)."""
         return {"tolerance_m": self.gps_tolerance_m, "metric_srid": self.metric_srid}
+
+    def first_town(self) -> dict[str, Any]:
+        """The town the migration to towns creates and moves existing rows into."""
+        return {
+            "code": self.town_code,
+            "name": self.town_name,
+            "district_code": self.town_code[:6],
+            "district_name": self.district_name,
+            "metric_srid": self.metric_srid,
+        }
 
     def detection(self) -> Detection:
         """The numbers `geo.loop.create_issue` / `check_new_issue` use beyond the point."""

@@ -18,6 +18,7 @@ from fastapi import UploadFile
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, TooLarge, mib
+from geo.towns import in_session_town
 from scoring.errors import SourceError
 from scoring.inputs import Honor, ObservationScore, ThirdPartyEvaluation
 from scoring.sources import parse_honors, parse_observation_scores, parse_third_party
@@ -208,7 +209,9 @@ def _table(file: UploadFile, sheet: str, limits: UploadLimits) -> Table:
 
 
 def _codes(conn: Connection) -> set[str]:
-    return set(conn.execute(text("SELECT code FROM village")).scalars())
+    return set(
+        conn.execute(text(f"SELECT code FROM village v WHERE {in_session_town('v')}")).scalars()
+    )
 
 
 def read_score_upload(

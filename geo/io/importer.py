@@ -28,6 +28,7 @@ from geo.io.load import (
 )
 from geo.io.read import SourceTable, read_source
 from geo.io.report import ImportFailed, ImportReport
+from geo.towns import use_town
 
 PROGRESS_MIN_ROWS = 10_000
 
@@ -89,8 +90,12 @@ def import_file(
     limits: ImportLimits | None = None,
     deadline: str | int | DeadlineRule = DEADLINE_RULE,
     third_party_batch_id: int | None = None,
+    town_id: int | None = None,
 ) -> ImportReport:
     """Check a file and, when every row passes, write it in one transaction.
+
+    The rows go to the town `town_id` (default: the transaction's town, `geo.towns.use_town`,
+    else the only town; with several towns and none given, nothing is written).
 
     `target` is an engine, a database URL, or a connection (then a savepoint is used).
     Raises ImportFailed (an InvalidInput) carrying the full report when any row has an
@@ -125,6 +130,8 @@ def import_file(
     show = _wants_progress(progress, len(table.frame))
     with _transaction(target) as (conn, trans):
         try:
+            if town_id is not None:
+                use_town(conn, town_id)
             _run(
                 conn,
                 kind,

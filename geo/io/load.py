@@ -6,6 +6,8 @@ written with one set-based statement. Re-importing villages or grids reassigns e
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from geo.assign import GPS_TOLERANCE_M, assign_issues, placed_sql, placement_params, points_from
 from geo.defaults import METRIC_SRID
+from geo.errors import InvalidInput
 from geo.io import bulk
 from geo.io.checks import (
     ROAD_KIND_ALIASES,
@@ -27,6 +30,7 @@ from geo.io.checks import (
 from geo.io.coordinates import Town, geometries, point_coordinates, shapes_to_wgs84
 from geo.io.read import SourceTable
 from geo.io.report import ImportReport
+from geo.towns import current_town, in_session_town
 from geo.vocab import CODE_LEN, LONG_CODE_LEN, NAME_LEN, PERSON_LEN
 
 
@@ -70,7 +74,9 @@ def _integers(table: SourceTable, name: str, report: ImportReport) -> np.ndarray
 
 def _village_ids(conn: Connection) -> dict[str, int]:
     """Village id by code, and by name where the name is unique."""
-    found = conn.execute(text("SELECT id, code, name FROM village")).all()
+    found = conn.execute(
+        text(f"SELECT id, code, name FROM village v WHERE {in_session_town('v')}")
+    ).all()
     by_code = {r.code: r.id for r in found}
     names = pd.Series([r.name for r in found])
     unique_names = {
@@ -105,7 +111,9 @@ def _community_ids(
     conn: Connection, names: pd.Series, codes: pd.Series
 ) -> tuple[dict[str, int], list[str]]:
     """Community id by code or name; missing ones are added (code from the file, else name)."""
-    found = conn.execute(text("SELECT id, code, name FROM community")).all()
+    found = conn.execute(
+        text(f"SELECT id, code, name FROM community c WHERE {in_session_town('c')}")
+    ).all()
     known = {r.name: r.id for r in found} | {r.code: r.id for r in found}
     created = []
     for name, given_code in dict(zip(names, codes, strict=True)).items():
@@ -147,6 +155,33 @@ def _upsert_counts(result: list[bool]) -> tuple[int, int]:
     return inserted, len(result) - inserted
 
 
+def _refuse_other_towns(
+    conn: Connection, codes: pd.Series, rows: Any, *, field: str, report: ImportReport
+) -> None:
+    """Village codes are unique across towns: a code another town holds is an error."""
+    try:
+        target = current_town(conn)
+    except InvalidInput as exc:
+        report.add(str(exc), field="town")
+        return
+    held: dict[str, str] = dict(
+        conn.execute(
+            text(
+                "SELECT v.code, t.name || ' ' || t.code FROM village v JOIN town t"
+                " ON t.id = v.town_id WHERE v.code = ANY(:codes) AND v.town_id <> :t"
+            ),
+            {"codes": [str(c) for c in codes.dropna()], "t": target},
+        ).all()
+    )
+    for row, code in zip(rows, codes, strict=True):
+        if code in held:
+            report.add(
+                f"village code {code} belongs to another town ({held[code]})",
+                row=int(row),
+                field=field,
+            )
+
+
 def load_villages(
     conn: Connection,
     table: SourceTable,
@@ -178,6 +213,7 @@ def load_villages(
     population = _integers(table, "population", report)
     shapes = _shapes(table, report, town=town, crs=crs, coords=coords, required=True)
     boundaries = repair_polygons(shapes, rows, report=report, what="village")
+    _refuse_other_towns(conn, fields["code"], rows, field=table.label("code"), report=report)
     if not write or not report.ok:
         return
     communities, created = _community_ids(conn, fields["community"], fields["community_code"])
@@ -400,7 +436,7 @@ def load_roads(
     conn.execute(
         text(
             "UPDATE road_import s SET village_id = v.id FROM village v"
-            " WHERE s.village_id IS NULL"
+            f" WHERE s.village_id IS NULL AND {in_session_town('v')}"
             " AND ST_Covers(v.geom, ST_LineInterpolatePoint(ST_GeometryN(s.geom, 1), 0.5))"
         )
     )
@@ -471,7 +507,7 @@ def load_entrances(
         )
     if not report.ok:
         return
-    conn.execute(text("DELETE FROM entrance"))
+    conn.execute(text("DELETE FROM entrance WHERE town_id = :t"), {"t": current_town(conn)})
     report.inserted = conn.execute(
         text(
             "INSERT INTO entrance (village_id, road_id, name, geom)"
@@ -525,7 +561,7 @@ def load_waterbodies(
             bulk.ewkb_column("geom", water),
         ],
     )
-    conn.execute(text("DELETE FROM waterbody"))
+    conn.execute(text("DELETE FROM waterbody WHERE town_id = :t"), {"t": current_town(conn)})
     report.inserted = conn.execute(
         text(
             "INSERT INTO waterbody (kind, name, geom)"

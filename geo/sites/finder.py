@@ -28,6 +28,7 @@ from geo.sites.scoring import Surroundings, score_candidate, village_core
 from geo.sites.selection import keep_spaced, rank_in_village
 from geo.sites.spots import cleared_parcels, road_corners
 from geo.sites.zones import CLOSED, zones_around
+from geo.towns import in_session_town
 
 REACH_M = 100.0
 """Roads, water and issues this far outside a village still shape its candidates."""
@@ -169,7 +170,9 @@ def candidate_by_key(
     code = village_code_of(key)
     if code is None:
         return None
-    exists = conn.execute(text("SELECT 1 FROM village WHERE code = :c"), {"c": code}).first()
+    exists = conn.execute(
+        text(f"SELECT 1 FROM village v WHERE code = :c AND {in_session_town('v')}"), {"c": code}
+    ).first()
     if exists is None:
         return None
     inputs = load_site_inputs(conn, villages=[code], srid=srid)

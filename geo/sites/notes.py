@@ -11,7 +11,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.errors import InvalidInput, NotFound
@@ -23,6 +23,8 @@ from geo.sites.finder import candidate_by_key
 from geo.sites.frame import reason_text
 from geo.sites.kinds import DECISIONS, kind_label
 from geo.sites.models import SiteChoice
+from geo.sites.place import village_code_of
+from geo.towns import in_session_town
 from geo.vocab import SITE_NOTE_LEN
 
 NOTE_MAX_CHARS = SITE_NOTE_LEN
@@ -60,6 +62,14 @@ def mark_site(
     now; NotFound when no candidate has this key.
     """
     note = _check(decision, note)
+    code = village_code_of(candidate_key)
+    if (
+        code is None
+        or not conn.execute(
+            text(f"SELECT 1 FROM village v WHERE code = :c AND {in_session_town('v')}"), {"c": code}
+        ).first()
+    ):
+        raise NotFound(f"no candidate site with key {candidate_key!r}", field="candidate_key")
     values = {"decision": decision, "note": note, "decided_by": decided_by}
     if decision_of(conn, candidate_key) is None:
         found = candidate_by_key(conn, candidate_key, config=config)

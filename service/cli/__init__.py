@@ -14,6 +14,7 @@ from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
 from service.cli import sites as sites_cli
+from service.cli import towns as towns_cli
 from service.cli import users as users_cli
 from service.cli.common import settings_of
 
@@ -32,6 +33,7 @@ app.add_typer(region_cli.app, name="region")
 app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
+app.add_typer(towns_cli.app, name="town")
 serve_cli.register(app)
 bulletin_cli.register(app)
 

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection
 
+from service.cli.common import TownOpt
+
 
 class BulletinFormat(StrEnum):
     """A4 PDF, or a 16:9 PNG slide for the LED screen and the 宣传栏."""
@@ -28,22 +30,24 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             BulletinFormat, typer.Option("--format", help="pdf (A4) or png (16:9 slide).")
         ] = BulletinFormat.pdf,
+        town: TownOpt = None,
     ) -> None:
         """月度通报: the month's ranking, map, bottom ten, interviews and typical problems."""
         from service.bulletin import bulletin as make_bulletin
-        from service.cli.common import run_job, settings_of
-        from service.rankings import rules_for
+        from service.cli.common import cli_town, run_job, settings_of, town_rules_text
 
         settings = settings_of(ctx)
+        here = cli_town(settings, town)
 
         def job(conn: Connection) -> None:
             data = make_bulletin(
                 conn,
                 month,
                 fmt=fmt.value,
-                rules=rules_for(settings.rules_file),
+                rules=town_rules_text(here, settings),
+                town_id=here.id,
                 photo_root=settings.photo_dir,
-                town_name=settings.town_name,
+                town_name=here.name,
                 timeout_s=settings.bulletin_timeout_s,
                 interview_late_days=settings.interview_late_days,
             )

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from sqlalchemy import Connection
 
 from geo.errors import CunrongError
 from service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from geo.towns import Town
+    from scoring.rules import Rules
 
 
 class Lang(StrEnum):
@@ -50,6 +54,40 @@ def settings_of(ctx: typer.Context) -> ServiceSettings:
         ctx.obj = root.obj
     settings: ServiceSettings = ctx.obj
     return settings
+
+
+TownOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--town",
+        help="The town (行政区划代码 or name); default: the only town. Several towns: required.",
+    ),
+]
+
+
+def cli_town(settings: ServiceSettings, code: str | None) -> Town:
+    """The town a command means (`--town`, else the only one); one line and exit 1 when
+    there are several and none was given, or the code is unknown."""
+    from geo.towns import resolve_town
+
+    found: list[Town] = []
+    run_job(settings, lambda conn: found.append(resolve_town(conn, code)))
+    return found[0]
+
+
+def town_rules_text(town: Town, settings: ServiceSettings) -> Rules:
+    """The town's rules (its own text, else the settings' rules file); exit 1 when broken."""
+    import tomllib
+
+    from scoring.errors import ScoringError
+    from scoring.rules import load_rules, parse_rules
+
+    try:
+        if town.rules is None:
+            return load_rules(settings.rules_file)
+        return parse_rules(tomllib.loads(town.rules), source=f"rules of {town.label}")
+    except (ScoringError, tomllib.TOMLDecodeError) as exc:
+        fail(str(exc))
 
 
 def run_job(

@@ -75,7 +75,8 @@ def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     from geo.migrate import upgrade as run_upgrade
 
     try:
-        run_upgrade(settings_of(ctx).engine_url(), revision=revision)
+        settings = settings_of(ctx)
+        run_upgrade(settings.engine_url(), revision=revision, town=settings.first_town())
     except PostgisMissing as exc:
         raise _fail(exc) from None
     except Exception as exc:

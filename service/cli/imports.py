@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from service.cli.common import fail, settings_of
+from service.cli.common import TownOpt, cli_town, fail, settings_of, town_rules_text
 from service.settings import ServiceSettings
 
 app = typer.Typer(
@@ -60,17 +60,6 @@ ProgressOpt = Annotated[
 ]
 
 
-def _deadline_rule(settings: ServiceSettings) -> str | int:
-    """The rules file's deadline rule ([closed_loop] deadline), for issues without one."""
-    from scoring.errors import ScoringError
-    from scoring.rules import load_rules
-
-    try:
-        return load_rules(settings.rules_file).loop.deadline
-    except ScoringError as exc:
-        fail(str(exc))
-
-
 def _run(
     settings: ServiceSettings,
     kind: str,
@@ -84,6 +73,7 @@ def _run(
     report_csv: Path | None,
     progress: bool | None,
     batch: dict[str, Any] | None = None,
+    town_code: str | None = None,
 ) -> None:
     from geo.db import make_engine
     from geo.errors import CunrongError, TooLarge
@@ -93,6 +83,7 @@ def _run(
 
     # The vertex limits protect the maps drawn later, so they hold for the CLI too; rows
     # are not limited here (the CLI is how large histories are loaded).
+    town = cli_town(settings, town_code)
     limits = ImportLimits(
         max_polygon_vertices=settings.max_polygon_vertices,
         max_file_vertices=settings.max_file_vertices,
@@ -105,9 +96,10 @@ def _run(
         "dry_run": dry_run,
         "progress": progress,
         "tolerance_m": settings.gps_tolerance_m,
-        "metric_srid": settings.metric_srid,
+        "metric_srid": town.metric_srid,
         "limits": limits,
-        "deadline": _deadline_rule(settings),
+        "deadline": town_rules_text(town, settings).loop.deadline,
+        "town_id": town.id,
     }
     engine = make_engine(settings.engine_url())
     try:
@@ -155,6 +147,7 @@ def _command(kind: str, doc: str) -> None:
         dry_run: DryRunOpt = False,
         report: ReportOpt = None,
         progress: ProgressOpt = None,
+        town: TownOpt = None,
     ) -> None:
         _run(
             settings_of(ctx),
@@ -167,6 +160,7 @@ def _command(kind: str, doc: str) -> None:
             dry_run=dry_run,
             report_csv=report,
             progress=progress,
+            town_code=town,
         )
 
     command.__doc__ = doc
@@ -212,6 +206,7 @@ def third_party(
     dry_run: DryRunOpt = False,
     report: ReportOpt = None,
     progress: ProgressOpt = None,
+    town: TownOpt = None,
 ) -> None:
     """市第三方测评 The evaluator's points (category, date, lon/lat, photos' names) as a named
     batch of third_party issues; T1 is then counted from them. All or nothing."""
@@ -237,4 +232,5 @@ def third_party(
             "clean_villages": [c.strip() for c in clean.split(",") if c.strip()],
             "note": note,
         },
+        town_code=town,
     )

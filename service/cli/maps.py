@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from geo.errors import InvalidInput
 from geo.issue_filter import BBox, IssueFilter, check_date, parse_month
 from geo.maps.basemaps import BasemapName
-from service.cli.common import Lang, run_job, settings_of
+from service.cli.common import Lang, TownOpt, cli_town, run_job, settings_of, town_rules_text
 
 if TYPE_CHECKING:
     import folium
@@ -217,23 +217,31 @@ def ranking_command(
     community: Communities = None,
     lang: LangOpt = Lang.zh,
     basemap: BasemapOpt = BasemapName.osm,
-    rules: Annotated[Path | None, typer.Option("--rules", help="Rules file (TOML).")] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Rules file (TOML); default: the town's.")
+    ] = None,
     title: Title = None,
+    town: TownOpt = None,
 ) -> None:
-    """村容排名 for leaders: monthly rankings (a month selector) or the year-end ranking."""
+    """村容排名 of a town for leaders: monthly rankings (a month selector) or the year-end
+    ranking."""
     from scoring.errors import ScoringError
     from scoring.rules import load_rules
     from service.mapviews import ranking_view
 
+    settings = settings_of(ctx)
+    here = cli_town(settings, town)
+
     def job(conn: Connection) -> None:
         try:
-            rule_set = load_rules(rules)
+            rule_set = load_rules(rules) if rules else town_rules_text(here, settings)
         except ScoringError as exc:
             raise InvalidInput(str(exc), field="rules") from None
         m = ranking_view(
             conn,
             _options(ctx, lang, basemap, None, title),
             rules=rule_set,
+            town_id=here.id,
             month=parse_month(month) if month else None,
             year=year,
             communities=community or [],

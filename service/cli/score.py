@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -22,7 +22,7 @@ from scoring.report import (
     year_sheets,
     year_what_if_sheets,
 )
-from scoring.rules import Rules, load_rules
+from scoring.rules import Rules, load_rules, parse_rules
 from scoring.sources import read_source
 from scoring.whatif import (
     month_what_if,
@@ -31,8 +31,11 @@ from scoring.whatif import (
     year_what_if_to_dict,
 )
 from scoring.yearly import year_result
-from service.cli.common import settings_of
+from service.cli.common import TownOpt, cli_town, settings_of
 from service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from geo.towns import Town
 
 app = typer.Typer(
     help="考核打分: monthly rankings (后十名, 约谈) and year-end results by the town's rules.",
@@ -81,26 +84,27 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_database(
-    settings: ServiceSettings, year: int, *, cutoff: date | None = None
+    settings: ServiceSettings, year: int, *, cutoff: date | None = None, town_id: int | None = None
 ) -> ScoringInput:
-    """The scoring input of `year` from the configured database (DATABASE_URL or local);
-    third-party points are judged on `cutoff` (the rules' cut-off day)."""
+    """The scoring input of `year` of the town `town_id` from the configured database
+    (DATABASE_URL or local); third-party points are judged on `cutoff` (the rules' cut-off
+    day)."""
     from geo.db import make_engine
     from service.scoring_data import load_scoring_input
 
     engine = make_engine(settings.engine_url())
     try:
         with engine.connect() as connection:
-            return load_scoring_input(connection, year, third_party_cutoff=cutoff)
+            return load_scoring_input(connection, year, third_party_cutoff=cutoff, town_id=town_id)
     finally:
         engine.dispose()
 
 
 def _load_database(
-    settings: ServiceSettings, year: int, *, cutoff: date | None = None
+    settings: ServiceSettings, year: int, *, cutoff: date | None = None, town_id: int | None = None
 ) -> ScoringInput:
     try:
-        data = _read_database(settings, year, cutoff=cutoff)
+        data = _read_database(settings, year, cutoff=cutoff, town_id=town_id)
     except ScoringError:
         raise
     except Exception as exc:  # a database failure must read as one line, not a traceback
@@ -110,16 +114,40 @@ def _load_database(
 
 
 def _load(
-    settings: ServiceSettings, source: str, year: int, *, rules: Rules | None = None
+    settings: ServiceSettings,
+    source: str,
+    year: int,
+    *,
+    rules: Rules | None = None,
+    town: Town | None = None,
 ) -> ScoringInput:
     if source != DATABASE:
         return read_source(source)
     cutoff = rules.third_party.cutoff_date(year) if rules is not None else None
-    return _load_database(settings, year, cutoff=cutoff)
+    return _load_database(
+        settings, year, cutoff=cutoff, town_id=town.id if town is not None else None
+    )
 
 
-def _rules(path: Path | None, year: int) -> Rules:
-    rules = load_rules(path)
+def _town(settings: ServiceSettings, source: str, code: str | None) -> Town | None:
+    """The town scored from the database (`--town`, else the only one); None from files."""
+    if source != DATABASE:
+        if code is not None:
+            _fail("--town: only with --from db (files hold one town)")
+        return None
+    return cli_town(settings, code)
+
+
+def _rules(path: Path | None, year: int, town: Town | None = None) -> Rules:
+    if path is None and town is not None and town.rules is not None:
+        import tomllib
+
+        try:
+            rules = parse_rules(tomllib.loads(town.rules), source=f"rules of {town.label}")
+        except tomllib.TOMLDecodeError as exc:
+            _fail(f"the rules of {town.label} are not valid TOML ({exc})")
+    else:
+        rules = load_rules(path)
     if rules.year != year:
         typer.echo(
             f"warning: rules file {rules.source} is for {rules.year}, scoring {year}", err=True
@@ -169,13 +197,15 @@ def score_month(
     rules_file: RulesOption = None,
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
+    town_code: TownOpt = None,
 ) -> None:
     """One month: scores (M1), ranking (M2), bottom ten (M3), interviews and penalties (M4)."""
     if not is_month(month):
         _fail(f"MONTH: expected YYYY-MM, e.g. 2024-04, got {month!r}")
     try:
-        rules = _rules(rules_file, int(month[:4]))
-        data = _load(settings_of(ctx), source, int(month[:4]))
+        town = _town(settings_of(ctx), source, town_code)
+        rules = _rules(rules_file, int(month[:4]), town)
+        data = _load(settings_of(ctx), source, int(month[:4]), town=town)
         result = monthly_result(data, rules, month)
     except ScoringError as exc:
         _fail(str(exc))
@@ -197,11 +227,13 @@ def score_year(
     rules_file: RulesOption = None,
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
+    town_code: TownOpt = None,
 ) -> None:
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
     try:
-        rules = _rules(rules_file, year)
-        data = _load(settings_of(ctx), source, year, rules=rules)
+        town = _town(settings_of(ctx), source, town_code)
+        rules = _rules(rules_file, year, town)
+        data = _load(settings_of(ctx), source, year, rules=rules, town=town)
         result = year_result(data, rules, year)
     except ScoringError as exc:
         _fail(str(exc))
@@ -231,13 +263,15 @@ def score_what_if(
         WhatIfFormat, typer.Option("--format", help="table or json.")
     ] = WhatIfFormat.table,
     output: OutputOption = None,
+    town_code: TownOpt = None,
 ) -> None:
     """What would it take: points lacked to enter the top 5 / leave the bottom 5 (W1–W3)."""
     if month is not None and (not is_month(month) or int(month[:4]) != year):
         _fail(f"--month: expected a month of {year} written YYYY-MM, got {month!r}")
     try:
-        rules = _rules(rules_file, year)
-        data = _load(settings_of(ctx), source, year)
+        town = _town(settings_of(ctx), source, town_code)
+        rules = _rules(rules_file, year, town)
+        data = _load(settings_of(ctx), source, year, town=town)
         if month is not None:
             answer = month_what_if(data, rules, month, village)
             payload = month_what_if_to_dict(answer)
@@ -259,12 +293,14 @@ def score_export(
     ctx: typer.Context,
     year: Annotated[int, typer.Argument(help="The assessment year, e.g. 2024.", min=1900)],
     target: Annotated[Path, typer.Argument(help="A folder (CSV files) or a .xlsx workbook.")],
+    town_code: TownOpt = None,
 ) -> None:
-    """Export the database's scoring input of YEAR as CSV files or a workbook (for offices)."""
+    """Export a town's scoring input of YEAR as CSV files or a workbook (for offices)."""
     from scoring.sources import write_source
 
     try:
-        data = _load_database(settings_of(ctx), year)
+        town = cli_town(settings_of(ctx), town_code)
+        data = _load_database(settings_of(ctx), year, town_id=town.id)
         written = write_source(data, target)
     except ScoringError as exc:
         _fail(str(exc))

@@ -62,12 +62,28 @@ def add(
     password: bool = typer.Option(
         False, "--password", help="ask for a password (hidden) so the user can sign in at /login"
     ),
+    town: str | None = typer.Option(
+        None, "--town", help="the user's town (code or name); default: the only town"
+    ),
+    district: str | None = typer.Option(
+        None,
+        "--district",
+        help="a district code (e.g. 120113): role leader reading every town of the district",
+    ),
 ) -> None:
     """Create a user and print their token (it is not stored and cannot be shown again)."""
     secret = _ask_password(name) if password else None
     user, token = _in_transaction(
         ctx,
-        lambda conn: create_user(conn, name=name, role=role, village_code=village, password=secret),
+        lambda conn: create_user(
+            conn,
+            name=name,
+            role=role,
+            village_code=village,
+            password=secret,
+            town_code=town,
+            district_code=district,
+        ),
     )
     typer.echo(f"user {user.name} ({user.role}{', ' + village if village else ''}) created")
     if secret:
@@ -93,7 +109,8 @@ def list_(ctx: typer.Context) -> None:
             state = "active" if row["active"] else "revoked"
             login = "password" if row["can_sign_in"] else "token only"
             typer.echo(
-                f"{row['name']:<24} {row['role']:<10} {row['village'] or '-':<8} {state:<8} {login}"
+                f"{row['name']:<24} {row['role']:<10} {row['town'] or '-':<10}"
+                f" {row['village'] or '-':<8} {state:<8} {login}"
             )
 
     run_job(settings_of(ctx), show)

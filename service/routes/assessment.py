@@ -22,8 +22,9 @@ from geo.assessment import (
 from geo.issue_filter import parse_month
 from geo.recheck import recheck_list
 from geo.third_party import create_batch, import_third_party, list_batches
+from geo.towns import SCOPE_SQL, scope_params
 from geo.vocab import NAME_LEN, NOTE_LEN
-from service.auth import Admin, Inspector, Reader
+from service.auth import Admin, Inspector, Reader, town_scope
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.rankings import month_ranking_dict, what_if_dict, year_ranking_dict
@@ -46,6 +47,7 @@ from service.responses import (
 from service.routes.imports import import_options, report_out, unpack_upload
 from service.schemas import Count, Day, RequestModel, YearPath
 from service.scoring_data import unit_indicator_rows
+from service.towns import TownDep, user_town
 from service.uploads import (
     UploadLimits,
     read_honor_upload,
@@ -103,14 +105,15 @@ def open_round(body: RoundCreate, conn: ConnDep, user: Inspector) -> dict[str, A
 
 @router.get("/rounds", response_model=list[RoundOut])
 def list_rounds(conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
-    """Every round with the number of villages it visits."""
-    del user
+    """Every round of the caller's towns with the number of villages it visits."""
     rows = conn.execute(
         text(
             "SELECT r.id, to_char(r.month, 'YYYY-MM') AS month, r.team, r.started_on,"
             " r.ended_on, r.note, count(rv.village_id) AS villages FROM inspection_round r"
-            " LEFT JOIN round_village rv ON rv.round_id = r.id GROUP BY r.id ORDER BY r.month, r.id"
-        )
+            " LEFT JOIN round_village rv ON rv.round_id = r.id"
+            f" WHERE {SCOPE_SQL.format(alias='r')} GROUP BY r.id ORDER BY r.month, r.id"
+        ),
+        scope_params(town_scope(user)),
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -130,6 +133,7 @@ def get_recheck_list(
         month=parse_month(month),
         villages=villages,
         metric_srid=request.app.state.settings.metric_srid,
+        towns=town_scope(user),
     )
     return [
         {
@@ -217,9 +221,9 @@ def enter_batch(year: YearPath, body: BatchIn, conn: ConnDep, user: Admin) -> di
 
 @router.get("/third-party/{year}/batches", response_model=list[BatchOut])
 def get_batches(year: YearPath, conn: ConnDep, user: Reader) -> list[dict[str, Any]]:
-    """The third-party batches of `year` with their numbers of issues and villages."""
-    del user
-    return [asdict(b) for b in list_batches(conn, year)]
+    """The third-party batches of `year` (of the caller's towns) with their numbers of issues
+    and villages."""
+    return [asdict(b) for b in list_batches(conn, year, towns=town_scope(user))]
 
 
 @router.post("/third-party/{year}/batches/upload", status_code=201, response_model=BatchImported)
@@ -239,7 +243,6 @@ def upload_batch(
 ) -> dict[str, Any]:
     """Create a batch and import the evaluator's file into it, all or nothing (the limits
     of `POST /import/issues` apply)."""
-    del user
     limits = UploadLimits.from_settings(request.app.state.settings)
     with tempfile.TemporaryDirectory() as folder:
         path = unpack_upload(file, Path(folder), limits)
@@ -251,7 +254,7 @@ def upload_batch(
             evaluated_on=evaluated_on,
             clean_villages=split_values([clean_villages]),
             coords=coords,
-            **import_options(request),
+            **import_options(request, user_town(request, conn, user)),
         )
     return {"batch_id": batch_id} | report_out(report)
 
@@ -279,27 +282,24 @@ def upload_honors(
 
 
 @router.get("/rankings/month/{month}", response_model=MonthReport)
-def get_month_ranking(month: str, request: Request, conn: ConnDep, user: Reader) -> dict[str, Any]:
-    """月度排名: scores (M1), ranks (M2), bottom ten (M3), interviews and penalties (M4)."""
-    del user
-    return month_ranking_dict(conn, month, rules=request.app.state.rules)
+def get_month_ranking(month: str, conn: ConnDep, town: TownDep) -> dict[str, Any]:
+    """月度排名 of a town: scores (M1), ranks (M2), bottom ten (M3), interviews and
+    penalties (M4)."""
+    return month_ranking_dict(conn, month, rules=town.rules, town_id=town.id)
 
 
 @router.get("/rankings/year/{year}", response_model=YearReport)
-def get_year_ranking(
-    year: YearPath, request: Request, conn: ConnDep, user: Reader
-) -> dict[str, Any]:
-    """年度考核: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards, deductions."""
-    del user
-    return year_ranking_dict(conn, year, rules=request.app.state.rules)
+def get_year_ranking(year: YearPath, conn: ConnDep, town: TownDep) -> dict[str, Any]:
+    """年度考核 of a town: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards,
+    deductions."""
+    return year_ranking_dict(conn, year, rules=town.rules, town_id=town.id)
 
 
 @router.get("/rankings/year/{year}/what-if", response_model=YearWhatIfOut | MonthWhatIfOut)
 def get_what_if(
     year: YearPath,
-    request: Request,
     conn: ConnDep,
-    user: Reader,
+    town: TownDep,
     village: Annotated[str, Query(min_length=1, max_length=NAME_LEN, description="village code")],
     month: Annotated[
         str | None, Query(description="a month of the year, YYYY-MM: the score it needed")
@@ -311,8 +311,7 @@ def get_what_if(
     `month`, the monthly score that would have kept the village out of the bottom ten.
     The other villages are held as they are (docs/rules.md).
     """
-    del user
-    return what_if_dict(conn, year, village=village, month=month, rules=request.app.state.rules)
+    return what_if_dict(conn, year, village=village, month=month, rules=town.rules, town_id=town.id)
 
 
 def _own_community(conn: ConnDep, village: str) -> str | None:
@@ -338,7 +337,9 @@ def get_indicators(
     A village user gets its own village's line only.
     """
     own = village_scope(user, ())
-    rows = unit_indicator_rows(conn, "village", start=start, end=end, as_of=as_of)
+    rows = unit_indicator_rows(
+        conn, "village", start=start, end=end, as_of=as_of, towns=town_scope(user)
+    )
     return [
         r | {"village": r["code"], "community": r["parent"]}
         for r in rows
@@ -360,7 +361,9 @@ def get_grid_indicators(
     `village` limits the grids to those villages'; a village user gets its own grids only.
     """
     villages = village_scope(user, split_values(village))
-    rows = unit_indicator_rows(conn, "grid", start=start, end=end, as_of=as_of)
+    rows = unit_indicator_rows(
+        conn, "grid", start=start, end=end, as_of=as_of, towns=town_scope(user)
+    )
     return [
         r | {"grid": r["code"], "village": r["parent"], "village_name": r["parent_name"]}
         for r in rows
@@ -382,5 +385,7 @@ def get_community_indicators(
     """
     own = village_scope(user, ())
     community = _own_community(conn, own[0]) if own else None
-    rows = unit_indicator_rows(conn, "community", start=start, end=end, as_of=as_of)
+    rows = unit_indicator_rows(
+        conn, "community", start=start, end=end, as_of=as_of, towns=town_scope(user)
+    )
     return [r | {"community": r["code"]} for r in rows if not own or r["code"] == community]

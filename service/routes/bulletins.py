@@ -11,10 +11,11 @@ from geo.users import User
 from service.auth import require
 from service.bulletin import bulletin
 from service.deps import ConnDep
+from service.towns import TownQuery, town_for
 
 router = APIRouter(tags=["bulletins"])
 
-BulletinReader = Annotated[User, Depends(require("admin", "leader"))]
+BulletinReader = Annotated[User, Depends(require("admin", "leader", write=False))]
 MEDIA = {"pdf": "application/pdf", "png": "image/png"}
 
 
@@ -29,17 +30,20 @@ def get_bulletin(
     request: Request,
     conn: ConnDep,
     user: BulletinReader,
+    town: TownQuery = None,
 ) -> Response:
     """月度通报 of the month: A4 PDF, or a 1920×1080 PNG slide (rendered by headless Chromium;
     a plain `def`, so FastAPI runs it in the threadpool)."""
     settings = request.app.state.settings
+    here = town_for(request, conn, user, town)
     data = bulletin(
         conn,
         month,
         fmt=fmt,
-        rules=request.app.state.rules,
+        rules=here.rules,
+        town_id=here.id,
         photo_root=request.app.state.photo_root,
-        town_name=settings.town_name,
+        town_name=here.town.name,
         timeout_s=settings.bulletin_timeout_s,
         interview_late_days=settings.interview_late_days,
     )

@@ -22,7 +22,7 @@ from geo.issue_reader import UNITS
 from geo.ledger import ledger_rows, ledger_workbook
 from geo.xlsx import titled_table
 from scoring.report import write_xlsx, year_sheets
-from service.auth import Reader
+from service.auth import Reader, town_scope
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, village_scope
 from service.interviews import due_interviews, interview_out
@@ -37,6 +37,7 @@ from service.tables import (
     indicator_rows,
     interview_rows,
 )
+from service.towns import TownDep
 
 router = APIRouter(prefix="/exports", tags=["exports 导出"])
 
@@ -99,12 +100,11 @@ def export_ledger(conn: ConnDep, selection: IssueFilterDep) -> Response:
 
 
 @router.get("/year/{year}.xlsx", response_class=Response)
-def export_year(year: YearPath, request: Request, conn: ConnDep, user: Reader) -> Response:
-    """年度考核结果: ranking, line items, monthly rankings, villages not scored, the
+def export_year(year: YearPath, request: Request, conn: ConnDep, town: TownDep) -> Response:
+    """年度考核结果 of a town: ranking, line items, monthly rankings, villages not scored, the
     interviews of every month (约谈记录), and the year's issue indicators per village, grid
     and community."""
-    del user
-    result = year_ranking(conn, year, rules=request.app.state.rules)
+    result = year_ranking(conn, year, rules=town.rules, town_id=town.id)
     settings = request.app.state.settings
     sheets = year_sheets(result)
     interviews = [
@@ -113,9 +113,10 @@ def export_year(year: YearPath, request: Request, conn: ConnDep, user: Reader) -
         for item in due_interviews(
             conn,
             month.month,
-            rules=request.app.state.rules,
+            rules=town.rules,
             late_days=settings.interview_late_days,
             result=month,
+            town_id=town.id,
         )
     ]
     sheets["约谈记录 interviews"] = (
@@ -124,7 +125,12 @@ def export_year(year: YearPath, request: Request, conn: ConnDep, user: Reader) -
     )
     for unit in UNITS:
         rows = unit_indicator_rows(
-            conn, unit, start=date(year, 1, 1), end=date(year + 1, 1, 1), as_of=date(year, 12, 31)
+            conn,
+            unit,
+            start=date(year, 1, 1),
+            end=date(year + 1, 1, 1),
+            as_of=date(year, 12, 31),
+            towns=(town.id,),
         )
         sheets[f"{UNIT_LABELS[unit]}指标 {unit}"] = (
             [header for _, header in indicator_columns(unit)],
@@ -158,6 +164,7 @@ def export_interviews(
     request: Request,
     conn: ConnDep,
     user: Reader,
+    town: TownDep,
     fmt: TableFormat,
     month: Annotated[str, Query(description="the ranking month, YYYY-MM")],
     as_of: Annotated[Day | None, Query(description="judge 'late' on this day")] = None,
@@ -168,10 +175,11 @@ def export_interviews(
     items = due_interviews(
         conn,
         month,
-        rules=request.app.state.rules,
+        rules=town.rules,
         late_days=request.app.state.settings.interview_late_days,
         today=as_of,
         villages=villages,
+        town_id=town.id,
     )
     rows = interview_rows(interview_out(i) for i in items)
     return _table_download(
@@ -192,9 +200,11 @@ def export_indicators(
     end: Day | None = None,
     as_of: Day | None = None,
 ) -> Response:
-    """Issue indicators per village, grid or community as CSV or XLSX (the API's columns)."""
-    del user
-    rows = unit_indicator_rows(conn, unit, start=start, end=end, as_of=as_of)
+    """Issue indicators per village, grid or community (of the caller's towns) as CSV or
+    XLSX (the API's columns)."""
+    rows = unit_indicator_rows(
+        conn, unit, start=start, end=end, as_of=as_of, towns=town_scope(user)
+    )
     label = UNIT_LABELS[unit]
     return _table_download(
         indicator_columns(unit),

@@ -27,8 +27,9 @@ from geo.loop import Nearby, check_new_issue, check_point
 from geo.maps.basemaps import choose_basemap
 from geo.models import OPEN_STATUSES
 from geo.recheck import recheck_list
+from geo.towns import SCOPE_SQL, in_session_town, scope_params
 from geo.users import User
-from service.auth import Inspector, Reader
+from service.auth import Inspector, Reader, town_scope
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.routes.pages import _context, templates
@@ -105,7 +106,11 @@ class CheckOut(BaseModel):
 def _outline(conn: Connection, code: str) -> dict[str, Any] | None:
     """A village's boundary as a GeoJSON geometry (6 decimals, about 0.1 m)."""
     found = conn.execute(
-        text("SELECT ST_AsGeoJSON(geom, 6)::json FROM village WHERE code = :c"), {"c": code}
+        text(
+            "SELECT ST_AsGeoJSON(geom, 6)::json FROM village v"
+            f" WHERE code = :c AND {in_session_town('v')}"
+        ),
+        {"c": code},
     ).scalar()
     return dict(found) if found else None
 
@@ -196,7 +201,8 @@ def _town_center(conn: Connection) -> list[float]:
     row = conn.execute(
         text(
             "SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM"
-            " (SELECT ST_Centroid(ST_Extent(geom)) AS c FROM village) t"
+            " (SELECT ST_Centroid(ST_Extent(geom)) AS c FROM village v"
+            f" WHERE {in_session_town('v')}) t"
         )
     ).first()
     if row is None or row.lon is None:
@@ -247,13 +253,21 @@ def _village_or_choice(conn: Connection, user: Any, village: str | None) -> str 
     return village or None
 
 
-def _villages(conn: Connection) -> list[Any]:
-    return issue_reader.due_per_village(conn, statuses=[*OPEN_STATUSES, "submitted"])
+def _villages(conn: Connection, user: Any) -> list[Any]:
+    return issue_reader.due_per_village(
+        conn, statuses=[*OPEN_STATUSES, "submitted"], towns=town_scope(user)
+    )
 
 
-def _village_row(conn: Connection, code: str) -> Any:
+def _village_row(conn: Connection, code: str, user: Any) -> Any:
     row = (
-        conn.execute(text("SELECT code, name FROM village WHERE code = :c"), {"c": code})
+        conn.execute(
+            text(
+                "SELECT code, name FROM village v"
+                f" WHERE code = :c AND {SCOPE_SQL.format(alias='v')}"
+            ),
+            {"c": code, **scope_params(town_scope(user))},
+        )
         .mappings()
         .first()
     )
@@ -293,9 +307,9 @@ def village_page(
         return _page(
             request,
             "choose_village.html",
-            _context(request, lang, villages=_villages(conn), target="/pages/my-village"),
+            _context(request, lang, villages=_villages(conn, user), target="/pages/my-village"),
         )
-    row = _village_row(conn, code)
+    row = _village_row(conn, code, user)
     today = date.today()
     issues = issue_reader.village_worklist(
         conn, village=code, shown=[*OPEN_STATUSES, "submitted"], today=today
@@ -352,9 +366,9 @@ def recheck_page(
         return _page(
             request,
             "choose_village.html",
-            _context(request, lang, villages=_villages(conn), target="/pages/recheck"),
+            _context(request, lang, villages=_villages(conn, user), target="/pages/recheck"),
         )
-    row = _village_row(conn, village)
+    row = _village_row(conn, village, user)
     due = recheck_list(
         conn,
         month=parse_month(round_month),

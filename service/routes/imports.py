@@ -16,6 +16,7 @@ from geo.io.limits import ImportLimits
 from service.auth import Admin
 from service.deps import ConnDep
 from service.responses import ImportResult
+from service.towns import TownContext, user_town
 from service.uploads import UploadLimits, check_workbook, save_upload, unpack_zip
 
 router = APIRouter(tags=["import 导入"])
@@ -62,14 +63,23 @@ def unpack_upload(file: UploadFile, folder: Path, limits: UploadLimits) -> Path:
     return path
 
 
-def import_options(request: Request) -> dict[str, Any]:
+def import_options(request: Request, town: TownContext | None = None) -> dict[str, Any]:
     """The settings and rules an import over HTTP runs with (GPS tolerance, metric SRID,
-    deadline rule, row and vertex limits), as keyword arguments of the geo importers."""
+    deadline rule, row and vertex limits), as keyword arguments of the geo importers; with
+    `town`, that town's metric CRS and deadline rule and the rows go to it."""
     settings = request.app.state.settings
+    town_options: dict[str, Any] = {}
+    if town is not None:
+        town_options = {
+            "metric_srid": town.town.metric_srid,
+            "deadline": town.rules.loop.deadline,
+            "town_id": town.id,
+        }
     return {
         "tolerance_m": settings.gps_tolerance_m,
         "metric_srid": settings.metric_srid,
         "deadline": request.app.state.rules.loop.deadline,
+        **town_options,
         "limits": ImportLimits(
             max_rows=settings.max_upload_rows,
             max_polygon_vertices=settings.max_polygon_vertices,
@@ -114,7 +124,6 @@ def import_upload(
     event loop. Files over the limits (CUNRONG_MAX_UPLOAD_MIB, …_UNZIPPED_MIB,
     …_ZIP_MEMBERS, …_POLYGON_VERTICES, …_FILE_VERTICES, …_UPLOAD_ROWS) get a 413.
     """
-    del user
     limits = UploadLimits.from_settings(request.app.state.settings)
     with tempfile.TemporaryDirectory() as folder:
         path = unpack_upload(file, Path(folder), limits)
@@ -126,6 +135,6 @@ def import_upload(
             crs=crs,
             coords=coords,
             dry_run=dry_run,
-            **import_options(request),
+            **import_options(request, user_town(request, conn, user)),
         )
     return report_out(report)

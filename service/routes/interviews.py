@@ -12,12 +12,14 @@ from pydantic import BaseModel, Field
 from geo.errors import NotFound
 from geo.interviews import Interview, record_held, scan_of, store_scan
 from geo.issue_filter import parse_month
+from geo.towns import in_scope, town_of_village
 from geo.vocab import NOTE_LEN, PERSON_LEN
-from service.auth import OfficeOrLeader, Reader
+from service.auth import OfficeOrLeader, Reader, town_scope
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.interviews import due_interviews, interview_out, month_summary
 from service.schemas import Day, RequestModel
+from service.towns import TownDep, user_town
 from service.uploads import read_upload
 
 router = APIRouter(tags=["interviews 约谈"])
@@ -77,6 +79,7 @@ def list_interviews(
     request: Request,
     conn: ConnDep,
     user: Reader,
+    town: TownDep,
     month: MonthQuery,
     village: Annotated[list[str] | None, Query(description="village code(s)")] = None,
     as_of: Annotated[
@@ -93,10 +96,11 @@ def list_interviews(
     items = due_interviews(
         conn,
         month,
-        rules=request.app.state.rules,
+        rules=town.rules,
         late_days=late_days,
         today=as_of or date.today(),
         villages=villages,
+        town_id=town.id,
     )
     return month_summary(month, items, late_days=late_days)
 
@@ -124,11 +128,13 @@ def record_interview(
     parse_month(month)
     settings = request.app.state.settings
     today = date.today()
+    town = user_town(request, conn, user)
     kwargs: dict[str, Any] = {
-        "rules": request.app.state.rules,
+        "rules": town.rules,
         "late_days": settings.interview_late_days,
         "today": today,
         "villages": (village,),
+        "town_id": town.id,
     }
     due = _find(due_interviews(conn, month, **kwargs), village, month)
     record_held(
@@ -159,8 +165,10 @@ def upload_interview_scan(
 
     Within the photos' limits (CUNRONG_MAX_PHOTO_MIB, CUNRONG_MAX_IMAGE_PIXELS).
     """
-    del user
+    town = user_town(request, conn, user)
     parse_month(month)
+    if town_of_village(conn, village) != town.id:
+        raise NotFound(f"no village {village!r} in {town.town.label}", field="village")
     settings = request.app.state.settings
     data = read_upload(file, max_mib=settings.max_photo_mib, setting="CUNRONG_MAX_PHOTO_MIB")
     store_scan(
@@ -175,9 +183,10 @@ def upload_interview_scan(
     items = due_interviews(
         conn,
         month,
-        rules=request.app.state.rules,
+        rules=town.rules,
         late_days=request.app.state.settings.interview_late_days,
         villages=(village,),
+        town_id=town.id,
     )
     return interview_out(_find(items, village, month))
 
@@ -188,6 +197,8 @@ def get_interview_scan(
 ) -> FileResponse:
     """The scan of an interview's signed record."""
     village_scope(user, (village,))
+    if not in_scope(town_scope(user), town_of_village(conn, village)):
+        raise NotFound(f"no scan of the interview of {village} in {month}", field="village")
     found = scan_of(conn, month=month, village=village)
     if found is None:
         raise NotFound(f"no scan of the interview of {village} in {month}", field="village")

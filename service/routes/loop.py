@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from geo.photos import (
 )
 from geo.users import User
 from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
-from service.auth import Inspector, Reader, Writer, check_village_scope
+from service.auth import Inspector, Reader, Writer, check_village_scope, town_scope
 from service.deps import ConnDep
 from service.geojson import GeoJSONResponse, geojson_responses
 from service.schemas import (
@@ -35,13 +36,16 @@ from service.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from service.towns import user_town
 from service.uploads import read_upload
 
 router = APIRouter(tags=["closed loop 闭环"])
 
 
-def _issue_village(conn: Connection, issue_id: uuid.UUID) -> str | None:
-    found, village = issue_reader.village_of(conn, issue_id)
+def _issue_village(conn: Connection, issue_id: uuid.UUID, user: User | None) -> str | None:
+    """The issue's village code; 404 when there is no such issue in the user's towns (not
+    403: ids of other towns do not leak)."""
+    found, village = issue_reader.village_of(conn, issue_id, towns=town_scope(user))
     if not found:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     return village
@@ -57,6 +61,7 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
     """Record a new issue (inspector/admin). Rebounds are linked, near duplicates listed."""
     lon, lat = body.point()
     settings = request.app.state.settings
+    town = user_town(request, conn, user)
     created = create_issue(
         conn,
         NewIssue(
@@ -76,8 +81,8 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         ),
         actor=user.label,
         coords=body.coords,
-        deadline=request.app.state.rules.loop.deadline,
-        detection=settings.detection(),
+        deadline=town.rules.loop.deadline,
+        detection=replace(settings.detection(), metric_srid=town.town.metric_srid),
     )
     warnings = []
     if created.outside_m:
@@ -120,7 +125,7 @@ def move_issue(
         raise Forbidden(
             f"only an inspector (or admin) may {body.action}, not {user.role}", field="role"
         )
-    check_village_scope(user, _issue_village(conn, issue_id))
+    check_village_scope(user, _issue_village(conn, issue_id, user))
     done = transition(
         conn,
         issue_id=issue_id,
@@ -166,7 +171,7 @@ def upload_photo(
     Idempotent: the same bytes again for the same issue return the stored photo (200).
     A plain `def`: reading, decoding and re-encoding run in the threadpool.
     """
-    check_village_scope(user, _issue_village(conn, issue_id))
+    check_village_scope(user, _issue_village(conn, issue_id, user))
     if user.role == "village" and kind != "after":
         raise Forbidden("a village uploads after-photos (整改后照片) only", field="kind")
     settings = request.app.state.settings
@@ -203,7 +208,7 @@ def upload_photo(
 
 
 def _photo_row(conn: Connection, photo_id: uuid.UUID, user: User | None) -> Any:
-    row = issue_reader.photo_record(conn, photo_id)
+    row = issue_reader.photo_record(conn, photo_id, towns=town_scope(user))
     if row is None:
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     check_village_scope(user, row.village)
@@ -258,8 +263,8 @@ def get_original(
 )
 def get_issue(issue_id: uuid.UUID, conn: ConnDep, user: Reader) -> GeoJSONResponse:
     """One issue as a GeoJSON Feature, with its full history and photos."""
-    check_village_scope(user, _issue_village(conn, issue_id))
-    feature = issue_reader.feature(conn, issue_id)
+    check_village_scope(user, _issue_village(conn, issue_id, user))
+    feature = issue_reader.feature(conn, issue_id, towns=town_scope(user))
     if feature is None:
         raise NotFound(f"no issue {issue_id}", field="issue_id")
     events = issue_reader.events(conn, issue_id)

@@ -14,7 +14,6 @@ from geo.issue_filter import parse_month
 from geo.maps.basemaps import BASEMAP_HELP, BasemapName
 from geo.vocab import TITLE_LEN
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
-from service.auth import Reader
 from service.deps import ConnDep
 from service.filters import FILTER_PARAMS, IssueFilterDep, split_values
 from service.mapviews import (
@@ -27,6 +26,7 @@ from service.mapviews import (
     status_view,
 )
 from service.schemas import Day
+from service.towns import TownDep
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
@@ -125,7 +125,7 @@ def hotspots_page(
 def ranking_page(
     request: Request,
     conn: ConnDep,
-    user: Reader,
+    town: TownDep,
     month: Annotated[str | None, Query(description="YYYY-MM (default: latest scored)")] = None,
     year: Annotated[
         int | None,
@@ -136,12 +136,13 @@ def ranking_page(
     basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
 ) -> HTMLResponse:
-    """村容排名图: villages coloured by score, top 5 and bottom 10 marked, month selector."""
-    del user
+    """村容排名图 of a town: villages coloured by score, top 5 and bottom 10 marked, month
+    selector."""
     m = ranking_view(
         conn,
         _options(request, lang, basemap, None, title),
-        rules=request.app.state.rules,
+        rules=town.rules,
+        town_id=town.id,
         month=parse_month(month) if month else None,
         year=year,
         communities=split_values(community),

@@ -33,9 +33,11 @@ from geo.assessment import (
 from geo.errors import InvalidInput, NotFound
 from geo.issue_filter import parse_month
 from geo.models import HONOR_KINDS, USER_ROLES
+from geo.towns import in_session_town
 from geo.users import User, create_user, deactivate_user, list_users
 from service.deps import ConnDep, FormDep
 from service.rankings import month_ranking
+from service.towns import user_town
 from service.uploads import UploadLimits, preview_score_upload
 from service.web import ROLE_LABELS, PageLang, page_user, render
 
@@ -58,8 +60,27 @@ def _month_or_default(conn: Connection, month: str | None) -> str:
             return month
         except InvalidInput:
             pass
-    latest = conn.execute(text("SELECT max(month) FROM inspection_round")).scalar()
+    latest = conn.execute(
+        text(f"SELECT max(month) FROM inspection_round r WHERE {in_session_town('r')}")
+    ).scalar()
     return f"{latest:%Y-%m}" if latest else f"{date.today():%Y-%m}"
+
+
+_OWN_SCORE = (
+    "s.village_id IN (SELECT v.id FROM village v WHERE "
+    + in_session_town("v").replace("{", "{{").replace("}", "}}")
+    + ")"
+)
+"""A score `s` of a village of the office's own town."""
+
+
+def _own_user(conn: Connection, office: User, name: str) -> None:
+    """404 unless the user `name` belongs to one of the office's towns."""
+    town_id = conn.execute(
+        text("SELECT town_id FROM app_user WHERE name = :n"), {"n": name}
+    ).first()
+    if town_id is None or town_id[0] not in office.towns:
+        raise NotFound(f"no user named {name!r}", field="name")
 
 
 def _villages(conn: Connection) -> list[Any]:
@@ -67,7 +88,8 @@ def _villages(conn: Connection) -> list[Any]:
         conn.execute(
             text(
                 "SELECT v.code, v.name, c.name AS community FROM village v"
-                " LEFT JOIN community c ON c.id = v.community_id ORDER BY v.code"
+                " LEFT JOIN community c ON c.id = v.community_id"
+                f" WHERE {in_session_town('v')} ORDER BY v.code"
             )
         )
     )
@@ -92,18 +114,21 @@ def office_home(
     status = (
         conn.execute(
             text(
-                "SELECT (SELECT count(*) FROM village) AS villages,"
-                " (SELECT count(*) FROM inspection_round WHERE month = :m) AS rounds,"
+                f"WITH v AS (SELECT id FROM village v WHERE {in_session_town('v')})"
+                " SELECT (SELECT count(*) FROM v) AS villages,"
+                " (SELECT count(*) FROM inspection_round r WHERE month = :m"
+                f"   AND {in_session_town('r')}) AS rounds,"
                 " (SELECT count(DISTINCT rv.village_id) FROM round_village rv"
-                "   JOIN inspection_round r ON r.id = rv.round_id WHERE r.month = :m)"
-                "   AS round_villages,"
-                " (SELECT count(DISTINCT village_id) FROM observation_score WHERE month = :m)"
-                "   AS scored,"
-                " (SELECT count(DISTINCT group_name) FROM observation_score WHERE month = :m)"
-                "   AS groups,"
-                " (SELECT count(*) FROM third_party_evaluation WHERE year = :y) AS third_party,"
-                " (SELECT count(*) FROM honor WHERE EXTRACT(YEAR FROM awarded_on) = :y)"
-                "   AS honors"
+                "   JOIN inspection_round r ON r.id = rv.round_id WHERE r.month = :m"
+                "   AND rv.village_id IN (SELECT id FROM v)) AS round_villages,"
+                " (SELECT count(DISTINCT village_id) FROM observation_score WHERE month = :m"
+                "   AND village_id IN (SELECT id FROM v)) AS scored,"
+                " (SELECT count(DISTINCT group_name) FROM observation_score WHERE month = :m"
+                "   AND village_id IN (SELECT id FROM v)) AS groups,"
+                " (SELECT count(*) FROM third_party_evaluation WHERE year = :y"
+                "   AND village_id IN (SELECT id FROM v)) AS third_party,"
+                " (SELECT count(*) FROM honor WHERE EXTRACT(YEAR FROM awarded_on) = :y"
+                "   AND village_id IN (SELECT id FROM v)) AS honors"
             ),
             {"m": first, "y": first.year},
         )
@@ -140,7 +165,8 @@ def rounds_page(
             text(
                 "SELECT r.id, to_char(r.month, 'YYYY-MM') AS month, r.team, r.started_on,"
                 " r.ended_on, r.note, count(rv.village_id) AS villages FROM inspection_round r"
-                " LEFT JOIN round_village rv ON rv.round_id = r.id GROUP BY r.id"
+                " LEFT JOIN round_village rv ON rv.round_id = r.id"
+                f" WHERE {in_session_town('r')} GROUP BY r.id"
                 " ORDER BY r.month DESC, r.id DESC LIMIT 24"
             )
         )
@@ -198,12 +224,13 @@ def _groups_of(conn: Connection, first: date) -> list[str]:
     """The scoring groups of the month, else of the latest month scored before it, else
     defaults; in the order they were first entered (第一组, 第二组, … not by code point)."""
     for sql in (
-        "SELECT group_name FROM observation_score WHERE month = :m"
+        "SELECT group_name FROM observation_score s WHERE month = :m AND {own}"
         " GROUP BY group_name ORDER BY min(id)",
-        "SELECT group_name FROM observation_score WHERE month ="
-        " (SELECT max(month) FROM observation_score WHERE month < :m)"
+        "SELECT group_name FROM observation_score s WHERE month ="
+        " (SELECT max(month) FROM observation_score s WHERE month < :m AND {own}) AND {own}"
         " GROUP BY group_name ORDER BY min(id)",
     ):
+        sql = sql.format(own=_OWN_SCORE)
         groups = list(conn.execute(text(sql), {"m": first}).scalars())
         if groups:
             return groups
@@ -217,6 +244,7 @@ def _score_grid(conn: Connection, first: date) -> dict[tuple[str, str], float]:
             text(
                 "SELECT v.code, s.group_name, s.score FROM observation_score s"
                 " JOIN village v ON v.id = s.village_id WHERE s.month = :m"
+                f" AND {in_session_town('v')}"
             ),
             {"m": first},
         )
@@ -390,7 +418,7 @@ def third_party_page(
             text(
                 "SELECT v.code, t.evaluated, t.problems_found, t.problems_unrectified"
                 " FROM third_party_evaluation t JOIN village v ON v.id = t.village_id"
-                " WHERE t.year = :y"
+                f" WHERE t.year = :y AND {in_session_town('v')}"
             ),
             {"y": year},
         )
@@ -400,7 +428,8 @@ def third_party_page(
             text(
                 "SELECT h.id, v.code, v.name, h.awarded_on, h.kind, h.note FROM honor h"
                 " JOIN village v ON v.id = h.village_id"
-                " WHERE EXTRACT(YEAR FROM h.awarded_on) = :y ORDER BY h.awarded_on, v.code"
+                " WHERE EXTRACT(YEAR FROM h.awarded_on) = :y"
+                f" AND {in_session_town('v')} ORDER BY h.awarded_on, v.code"
             ),
             {"y": year},
         )
@@ -480,10 +509,10 @@ def publish_page(
     request: Request, conn: ConnDep, lang: PageLang, user: Office, month: MonthQ = None
 ) -> HTMLResponse:
     """发布排名: the month's ranking as it stands, and the button to publish it."""
-    del user
+    here = user_town(request, conn, user)
     month = _month_or_default(conn, month)
     try:
-        ranking = list(month_ranking(conn, month, rules=request.app.state.rules).ranking)
+        ranking = list(month_ranking(conn, month, rules=here.rules, town_id=here.id).ranking)
     except NotFound:
         ranking = []
     return render(
@@ -519,13 +548,13 @@ def users_page(
     user: Office,
     done: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """用户管理: everyone, and forms to add, reset, revoke and move village users."""
-    del user
+    """用户管理: everyone of the town, and forms to add, reset, revoke and move village
+    users."""
     return render(
         request,
         "office/users.html",
         lang,
-        users=list_users(conn),
+        users=list_users(conn, towns=user.towns),
         villages=_villages(conn),
         roles=[(r, _t(lang, *ROLE_LABELS[r])) for r in USER_ROLES],
         done=done,
@@ -562,7 +591,7 @@ def user_reset_password(
     password: Annotated[str, Form(max_length=200)],
 ) -> RedirectResponse:
     """Reset a user's password (their sessions end)."""
-    del user
+    _own_user(conn, user, name)
     set_password(conn, name, password)
     return _back("/pages/office/users", done=f"password:{name}")
 
@@ -572,6 +601,7 @@ def user_revoke(name: str, conn: ConnDep, user: Office) -> RedirectResponse:
     """Revoke a user: token and sessions end."""
     if name == user.name:
         raise InvalidInput("you cannot revoke yourself", field="name")
+    _own_user(conn, user, name)
     deactivate_user(conn, name)
     end_user_sessions(conn, name)
     return _back("/pages/office/users", done=f"revoked:{name}")
@@ -580,7 +610,7 @@ def user_revoke(name: str, conn: ConnDep, user: Office) -> RedirectResponse:
 @router.post("/users/{name}/activate")
 def user_activate(name: str, conn: ConnDep, user: Office) -> RedirectResponse:
     """Let a revoked user sign in again."""
-    del user
+    _own_user(conn, user, name)
     reactivate_user(conn, name)
     return _back("/pages/office/users", done=f"activated:{name}")
 
@@ -593,7 +623,7 @@ def user_set_village(
     village: Annotated[str, Form(max_length=20)],
 ) -> RedirectResponse:
     """Move a village user to another village."""
-    del user
+    _own_user(conn, user, name)
     set_village(conn, name, village)
     return _back("/pages/office/users", done=f"village:{name}")
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
@@ -15,13 +15,16 @@ from geo.errors import Forbidden, NotFound
 from geo.interviews import deadline_of
 from geo.issue_filter import IssueFilter, parse_month
 from geo.recheck import recheck_list
+from geo.towns import SCOPE_SQL, scope_params
 from geo.vocab import status_label
 from scoring.inputs import next_month
+from service.auth import town_scope
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.interviews import due_interviews, interviews_before
 from service.rankings import month_ranking
 from service.scoring_data import unit_indicator_rows
+from service.towns import TownQuery, town_for
 from service.web import PageLang, PageReader, page_context, render, templates
 
 router = APIRouter(tags=["pages 页面"], include_in_schema=False)
@@ -37,13 +40,21 @@ def _context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
     )
 
 
-def _latest_round_month(conn: Connection) -> str | None:
-    latest = conn.execute(text("SELECT max(month) FROM inspection_round")).scalar()
+def _latest_round_month(conn: Connection, town_id: int) -> str | None:
+    latest = conn.execute(
+        text("SELECT max(month) FROM inspection_round WHERE town_id = :t"), {"t": town_id}
+    ).scalar()
     return f"{latest:%Y-%m}" if latest else None
 
 
-def _latest_scored_month(conn: Connection) -> str | None:
-    latest = conn.execute(text("SELECT max(month) FROM observation_score")).scalar()
+def _latest_scored_month(conn: Connection, town_id: int) -> str | None:
+    latest = conn.execute(
+        text(
+            "SELECT max(s.month) FROM observation_score s JOIN village v ON v.id = s.village_id"
+            " WHERE v.town_id = :t"
+        ),
+        {"t": town_id},
+    ).scalar()
     return f"{latest:%Y-%m}" if latest else None
 
 
@@ -51,48 +62,64 @@ def _next_month(month: str) -> str:
     return next_month(f"{parse_month(month):%Y-%m}")
 
 
-def _communities(conn: Connection) -> list[Any]:
+def _communities(conn: Connection, town_id: int) -> list[Any]:
     return list(
         conn.execute(
             text(
                 "SELECT c.code, c.name, count(v.id) AS villages FROM community c"
-                " LEFT JOIN village v ON v.community_id = c.id GROUP BY c.id ORDER BY c.code"
-            )
+                " LEFT JOIN village v ON v.community_id = c.id WHERE c.town_id = :t"
+                " GROUP BY c.id ORDER BY c.code"
+            ),
+            {"t": town_id},
         ).mappings()
     )
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, response_model=None)
 def dashboard(
-    request: Request, conn: ConnDep, user: PageReader, lang: PageLang, month: str | None = None
-) -> HTMLResponse:
-    """总览: counts, maps, this month's bottom ten with interviews, the recheck list."""
-    month = month or _latest_scored_month(conn)
+    request: Request,
+    conn: ConnDep,
+    user: PageReader,
+    lang: PageLang,
+    month: str | None = None,
+    town: TownQuery = None,
+) -> HTMLResponse | RedirectResponse:
+    """总览 of a town: counts, maps, this month's bottom ten with interviews, the recheck list.
+
+    A district reader without `?town=` is sent to the district view (the towns side by
+    side), from where each town is one click away."""
+    if town is None and user is not None and user.district_code and user.town_id is None:
+        return RedirectResponse(f"/pages/districts/{user.district_code}?lang={lang}", 303)
+    here = town_for(request, conn, user, town)
+    month = month or _latest_scored_month(conn, here.id)
     ranking: list[Any] = []
     result = None
     if month:
         try:
-            result = month_ranking(conn, month, rules=request.app.state.rules)
+            result = month_ranking(conn, month, rules=here.rules, town_id=here.id)
             ranking = list(result.ranking)
         except NotFound:
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
     interview_args: dict[str, Any] = {
-        "rules": request.app.state.rules,
+        "rules": here.rules,
         "late_days": request.app.state.settings.interview_late_days,
         "today": today,
         "villages": villages,
+        "town_id": here.id,
     }
     interviews = due_interviews(conn, month, result=result, **interview_args) if month else []
     late_earlier = interviews_before(conn, month, **interview_args) if month else []
-    counts = issue_reader.status_counts(conn, IssueFilter(villages=villages, as_of=today))
+    counts = issue_reader.status_counts(
+        conn, IssueFilter(villages=villages, as_of=today, towns=(here.id,))
+    )
     counts["villages"] = conn.execute(
         text(
-            "SELECT count(*) FROM village v WHERE cardinality(CAST(:v AS text[])) = 0"
-            " OR v.code = ANY(:v)"
+            "SELECT count(*) FROM village v WHERE (cardinality(CAST(:v AS text[])) = 0"
+            " OR v.code = ANY(:v)) AND v.town_id = :t"
         ),
-        {"v": list(villages)},
+        {"v": list(villages), "t": here.id},
     ).scalar_one()
     recheck_month = _next_month(month) if month else f"{today:%Y-%m}"
     recheck = [
@@ -108,7 +135,8 @@ def dashboard(
             conn,
             month=parse_month(recheck_month),
             villages=villages,
-            metric_srid=request.app.state.settings.metric_srid,
+            metric_srid=here.town.metric_srid,
+            towns=(here.id,),
         )
     ]
     return render(
@@ -122,7 +150,7 @@ def dashboard(
         bottom_ten=[s for s in reversed(ranking) if s.bottom_ten],
         recheck=recheck,
         recheck_month=recheck_month,
-        publication=publication_of(conn, month) if month else None,
+        publication=publication_of(conn, month, town_id=here.id) if month else None,
         interviews=interviews,
         interview_counts={
             status: sum(i.status == status for i in interviews)
@@ -130,7 +158,8 @@ def dashboard(
         },
         late_earlier=late_earlier,
         interview_deadline=deadline_of(month, interview_args["late_days"]) if month else None,
-        communities=_communities(conn),
+        communities=_communities(conn, here.id),
+        town=here.town,
     )
 
 
@@ -149,20 +178,21 @@ def site_visit(
     error page naming it.
     """
     village_scope(user, (code,))
-    month = month or _latest_round_month(conn) or f"{date.today():%Y-%m}"
     village = (
         conn.execute(
             text(
-                "SELECT v.code, v.name, v.party_secretary, c.name AS community FROM village v"
-                " LEFT JOIN community c ON c.id = v.community_id WHERE v.code = :c"
+                "SELECT v.code, v.name, v.party_secretary, c.name AS community, v.town_id"
+                " FROM village v LEFT JOIN community c ON c.id = v.community_id"
+                f" WHERE v.code = :c AND {SCOPE_SQL.format(alias='v')}"
             ),
-            {"c": code},
+            {"c": code, **scope_params(town_scope(user))},
         )
         .mappings()
         .first()
     )
     if village is None:
         raise NotFound(f"no village with code {code!r}", field="code")
+    month = month or _latest_round_month(conn, village["town_id"]) or f"{date.today():%Y-%m}"
     due = recheck_list(
         conn,
         month=parse_month(month),
@@ -193,18 +223,21 @@ def community_page(
     user: PageReader,
     lang: PageLang,
     month: Annotated[str | None, Query(description="the ranking month, YYYY-MM")] = None,
+    town: TownQuery = None,
 ) -> HTMLResponse:
     """党建共同体: for its secretary (一线指挥长), its villages with their rank of the month,
     the interviews due, held and late, and the issue indicators of the villages and grids.
 
     Without `month`, the latest month with scores. A village user sees its own community.
     """
+    here = town_for(request, conn, user, town)
     community = (
         conn.execute(
             text(
-                "SELECT id, code, name, secretary, deputy_secretary FROM community WHERE code = :c"
+                "SELECT id, code, name, secretary, deputy_secretary FROM community"
+                " WHERE code = :c AND town_id = :t"
             ),
-            {"c": code},
+            {"c": code, "t": here.id},
         )
         .mappings()
         .first()
@@ -226,13 +259,13 @@ def community_page(
         raise Forbidden(
             f"user {user.name if user else ''} sees its own community only", field="code"
         )
-    month = month or _latest_scored_month(conn)
+    month = month or _latest_scored_month(conn, here.id)
     standings: dict[str, Any] = {}
     ranked = 0
     result = None
     if month:
         try:
-            result = month_ranking(conn, month, rules=request.app.state.rules)
+            result = month_ranking(conn, month, rules=here.rules, town_id=here.id)
         except NotFound:
             result = None
     if result is not None:
@@ -240,15 +273,20 @@ def community_page(
         standings = {s.village: s for s in result.ranking if s.village in codes}
     settings = request.app.state.settings
     interview_args: dict[str, Any] = {
-        "rules": request.app.state.rules,
+        "rules": here.rules,
         "late_days": settings.interview_late_days,
         "villages": codes,
+        "town_id": here.id,
     }
     interviews = due_interviews(conn, month, result=result, **interview_args) if month else []
     late_earlier = interviews_before(conn, month, **interview_args) if month else []
     by_village = {i.village: i for i in interviews}
     year = int(month[:4]) if month else date.today().year
-    period = {"start": date(year, 1, 1), "end": date(year + 1, 1, 1)}
+    period: dict[str, Any] = {
+        "start": date(year, 1, 1),
+        "end": date(year + 1, 1, 1),
+        "towns": (here.id,),
+    }
     indicators = {
         r["code"]: r for r in unit_indicator_rows(conn, "village", **period) if r["code"] in codes
     }

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from geo.maps.basemaps import BASEMAP_HELP, BasemapName
 from geo.vocab import SITE_NOTE_LEN
-from service.auth import Reader, require
+from service.auth import Reader, require, town_scope
 from service.deps import ConnDep
 from service.filters import check_known, split_values
 from service.geojson import GeoJSONResponse, geojson_responses
@@ -21,7 +21,7 @@ from service.schemas import RequestModel
 
 router = APIRouter(prefix="/sites", tags=["sites 选址"])
 
-SiteReader = Annotated[Any, Depends(require("planner", "admin", "leader"))]
+SiteReader = Annotated[Any, Depends(require("planner", "admin", "leader", write=False))]
 Planner = Annotated[Any, Depends(require("planner", "admin"))]
 Villages = Annotated[list[str] | None, Query(description="village code(s)")]
 
@@ -33,11 +33,26 @@ class DecisionIn(RequestModel):
     note: str | None = Field(None, max_length=SITE_NOTE_LEN)
 
 
-def _villages(conn: Connection, village: list[str] | None) -> tuple[str, ...]:
+def _villages(conn: Connection, village: list[str] | None, user: Any) -> tuple[str, ...]:
+    """The village codes asked for, within the caller's towns; none asked: every village
+    of the caller's towns (all of them for the CLI-like anonymous development reader)."""
+    from sqlalchemy import select
+
+    from geo.errors import NotFound
     from geo.models import Village
 
+    scope = town_scope(user)
     codes = split_values(village)
-    check_known(conn, field="village", given=codes, column=Village.code)
+    check_known(conn, field="village", given=codes, column=Village.code, towns=scope)
+    if codes or scope is None:
+        return codes
+    codes = tuple(
+        conn.execute(
+            select(Village.code).where(Village.town_id.in_(scope)).order_by(Village.code)
+        ).scalars()
+    )
+    if not codes:
+        raise NotFound("no village in your town yet", field="village")
     return codes
 
 
@@ -58,8 +73,7 @@ def list_sites(
     from geo.sites import find_candidates
     from geo.sites.export import candidates_geojson, candidates_workbook
 
-    del user
-    codes = _villages(conn, village)
+    codes = _villages(conn, village, user)
     found = find_candidates(
         conn,
         villages=codes,
@@ -86,9 +100,8 @@ def sites_page(
     basemap: Annotated[BasemapName, Query(description=BASEMAP_HELP)] = BasemapName.osm,
 ) -> HTMLResponse:
     """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
-    del user
     options = map_options(request.app.state.settings, lang=lang, basemap=basemap.value)
-    m = sites_view(conn, options, villages=_villages(conn, village))
+    m = sites_view(conn, options, villages=_villages(conn, village, user))
     return HTMLResponse(m.get_root().render())
 
 
@@ -119,7 +132,6 @@ def chosen(conn: ConnDep, user: Reader, village: Villages = None) -> GeoJSONResp
     from geo.sites import chosen_sites
     from geo.sites.export import candidates_geojson
 
-    del user
     return GeoJSONResponse(
-        candidates_geojson(chosen_sites(conn, villages=_villages(conn, village)))
+        candidates_geojson(chosen_sites(conn, villages=_villages(conn, village, user)))
     )

@@ -17,7 +17,7 @@ from geo.tiles import (
     issue_tile,
     village_tile,
 )
-from service.auth import Reader
+from service.auth import Reader, town_scope
 from service.deps import ConnDep
 from service.filters import IssueFilterDep, split_values
 
@@ -114,11 +114,11 @@ def village_tile_route(
 ) -> Response:
     """村界矢量瓦片: village boundaries in one tile, layer `villages` (code, name, community,
     community_name)."""
-    del user  # every reader may see the town's villages (as GET /villages)
     body = village_tile(
         conn,
         Tile(z, x, y),
         villages=split_values(village),
         communities=split_values(community),
+        towns=town_scope(user),  # every reader sees the villages of their towns
     )
     return _tile_response(request, body)

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import text
 
-from service.auth import Reader
+from geo.towns import scope_params
+from service.auth import Reader, town_scope
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.geojson import GeoJSONResponse, geojson_responses
@@ -20,7 +21,8 @@ _VILLAGES = text(
     " FROM (SELECT v.code, v.name, c.code AS community, c.name AS community_name,"
     "       v.party_secretary, v.households, v.population,"
     "       round(ST_Area(v.geom::geography)::numeric / 1e6, 3) AS area_km2, v.geom"
-    "       FROM village v LEFT JOIN community c ON c.id = v.community_id) t"
+    "       FROM village v LEFT JOIN community c ON c.id = v.community_id"
+    "       WHERE CAST(:all AS boolean) OR v.town_id = ANY(CAST(:towns AS int[]))) t"
 )
 
 
@@ -30,9 +32,9 @@ _VILLAGES = text(
     responses=geojson_responses("村界 village boundaries"),
 )
 def list_villages(conn: ConnDep, user: Reader) -> GeoJSONResponse:
-    """All villages with their boundaries (EPSG:4326) as a GeoJSON FeatureCollection."""
-    del user  # every reader may see the town's villages
-    return GeoJSONResponse(conn.execute(_VILLAGES).scalar_one())
+    """The villages of the caller's towns with their boundaries (EPSG:4326) as a GeoJSON
+    FeatureCollection."""
+    return GeoJSONResponse(conn.execute(_VILLAGES, scope_params(town_scope(user))).scalar_one())
 
 
 _COMMUNITIES = text(
@@ -41,6 +43,7 @@ _COMMUNITIES = text(
     " FROM (SELECT c.code, c.name, c.secretary, c.deputy_secretary,"
     "       count(v.id) AS villages, ST_Multi(ST_Union(v.geom)) AS geom"
     "       FROM community c LEFT JOIN village v ON v.community_id = c.id"
+    "       WHERE CAST(:all AS boolean) OR c.town_id = ANY(CAST(:towns AS int[]))"
     "       GROUP BY c.id) t"
 )
 
@@ -49,7 +52,8 @@ _GRIDS = text(
     " coalesce(json_agg(ST_AsGeoJSON(t.*, 'geom', 7)::json ORDER BY t.code), '[]'::json))::text"
     " FROM (SELECT g.code, g.name, g.leader, v.code AS village, v.name AS village_name, g.geom"
     "       FROM grid g JOIN village v ON v.id = g.village_id"
-    "       WHERE cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages)) t"
+    "       WHERE (cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages))"
+    "       AND (CAST(:all AS boolean) OR g.town_id = ANY(CAST(:towns AS int[])))) t"
 )
 
 
@@ -59,9 +63,9 @@ _GRIDS = text(
     responses=geojson_responses("党建共同体 with their villages"),
 )
 def list_communities(conn: ConnDep, user: Reader) -> GeoJSONResponse:
-    """Communities (党建共同体) with secretaries and the union of their villages."""
-    del user
-    return GeoJSONResponse(conn.execute(_COMMUNITIES).scalar_one())
+    """Communities (党建共同体) of the caller's towns with secretaries and the union of their
+    villages."""
+    return GeoJSONResponse(conn.execute(_COMMUNITIES, scope_params(town_scope(user))).scalar_one())
 
 
 @router.get(
@@ -74,4 +78,5 @@ def list_grids(
 ) -> GeoJSONResponse:
     """Grids (网格, 一网三联) with their leaders, optionally of some villages only."""
     codes = village_scope(user, split_values(village))
-    return GeoJSONResponse(conn.execute(_GRIDS, {"villages": list(codes)}).scalar_one())
+    params = {"villages": list(codes), **scope_params(town_scope(user))}
+    return GeoJSONResponse(conn.execute(_GRIDS, params).scalar_one())

@@ -12,18 +12,28 @@ did it (the row it wrote and the audit log).
 The town: the hand-built village W01 of tests/sites (roads, an entrance, so the site
 finder has candidates) and E01, a square of the same size east of it. `west` is W01's
 village user, `east` E01's; every issue the matrix touches lies in W01.
+
+A second town (二号镇 120113901, issue 13) lies 20 km east with its village B01, an issue
+and its own admin (`b_admin`): a user of one town sees nothing of the other — lists hold
+only its own town's rows, ids of the other town are 404 (never 403: they do not leak), codes
+of the other town are unknown (400), rankings are its own town's. `district` reads every
+town of 北辰区 (120113) and writes nothing; where a route is about one town it must say
+which (400 without `?town=`). The anonymous reader (development only) reads every town
+too, so it must say which town as well.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -31,6 +41,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 
+from geo.towns import add_town
 from geo.users import create_user, deactivate_user
 from service.app import create_app
 from service.settings import ServiceSettings
@@ -38,9 +49,24 @@ from service.web import is_page_path
 from tests.postgis import PostgisServer
 from tests.sites.village import SRID, X0, Y0, build_village, wkt_box
 
-CALLERS = ("none", "bad", "admin", "inspector", "own", "other", "leader", "planner")
+CALLERS = (
+    "none",
+    "bad",
+    "admin",
+    "inspector",
+    "own",
+    "other",
+    "leader",
+    "planner",
+    "b_admin",
+    "district",
+)
 """Column order of the matrix: no token, an unknown token, then one user per role; `own`
-is the village user of W01 (where the issue is), `other` the village user of E01."""
+is the village user of W01 (where the issue is), `other` the village user of E01;
+`b_admin` the admin of the second town, `district` a reader of every town of the district."""
+
+TOWN_B = ("120113901", "二号镇")
+"""The second town of the tests (a made-up code in 北辰区)."""
 
 USERS = {  # caller → (user name, role, village)
     "admin": ("admin", "admin", None),
@@ -49,6 +75,8 @@ USERS = {  # caller → (user name, role, village)
     "other": ("east", "village", "E01"),
     "leader": ("leader", "leader", None),
     "planner": ("planner", "planner", None),
+    "b_admin": ("b_admin", "admin", None),
+    "district": ("district", "leader", None),
 }
 
 
@@ -189,12 +217,55 @@ def town_db(pg_server: PostgisServer, migrated_template: str) -> Iterator[TownDa
             ),
             {"w": wkt_box(400, 0, 800, 400, multi=True)},
         )
+        town_b = add_town(conn, code=TOWN_B[0], name=TOWN_B[1], district_name="北辰区")
+        build_second_town(conn, town_b.id)
         for caller, (user, role, village) in USERS.items():
-            _, token = create_user(conn, name=user, role=role, village_code=village)
+            _, token = create_user(
+                conn,
+                name=user,
+                role=role,
+                village_code=village,
+                town_code=TOWN_B[0]
+                if caller == "b_admin"
+                else None
+                if caller == "district"
+                else "120113108",
+                district_code="120113" if caller == "district" else None,
+            )
             headers[caller] = {"Authorization": f"Bearer {token}"}
     engine.dispose()
     yield TownDatabase(url, headers)
     pg_server.drop(name)
+
+
+B01_ISSUE = "B01-202405-0001"
+"""The second town's issue."""
+
+
+def build_second_town(conn: Any, town_id: int) -> None:
+    """二号镇: village B01 (a 400 m square 20 km east of W01), one issue in it, scores."""
+    conn.execute(
+        text(
+            "INSERT INTO village (town_id, code, name, geom) VALUES"
+            f" (:t, 'B01', '北村', ST_Transform(ST_GeomFromText(:w, {SRID}), 4326))"
+        ),
+        {"t": town_id, "w": wkt_box(20_000, 0, 20_400, 400, multi=True)},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO issue (town_id, code, category_code, description, geom, found_on,"
+            " deadline, village_id) SELECT :t, :code, 'clutter', '二号镇的问题',"
+            f" ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), {SRID}), 4326),"
+            " '2024-05-06', '2024-06-06', v.id FROM village v WHERE v.code = 'B01'"
+        ),
+        {"t": town_id, "code": B01_ISSUE, "x": X0 + 20_200, "y": Y0 + 200},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO observation_score (month, village_id, group_name, score)"
+            " SELECT '2024-05-01', id, '第一组', 90 FROM village WHERE code = 'B01'"
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -335,58 +406,62 @@ def scored(path: str) -> Callable[[Town], Req]:
 
 # fmt: off
 MATRIX: dict[str, str] = {
-    # route                                none bad  adm  insp own  oth  lead plan
-    "POST /issues":                        "401  401  201  201  403  403  403  403",
-    "POST /issues/{id}/photos before":     "401  401  201  201  403  403  403  403",
-    "POST /issues/{id}/photos after":      "401  401  201  201  201  403  403  403",
+    # route                                none bad  adm  insp own  oth  lead plan b_ad dist
+    # b_ad (admin of 二号镇) meets W01's rows as if they did not exist: 404 by id, 422 for its
+    # code (unknown), 422 for a point in W01 (outside its town); its own town's lists are 200.
+    # dist (district reader) reads, writes nothing; per-town routes want ?town= (422 without),
+    # and so does the anonymous development reader.
+    "POST /issues":                        "401  401  201  201  403  403  403  403  422  403",
+    "POST /issues/{id}/photos before":     "401  401  201  201  403  403  403  403  404  403",
+    "POST /issues/{id}/photos after":      "401  401  201  201  201  403  403  403  404  403",
     "POST /issues/{id}/transitions submit":
-                                           "401  401  200  403  200  403  403  403",
-    "POST /issues/{id}/transitions close": "401  401  200  200  403  403  403  403",
+                                           "401  401  200  403  200  403  403  403  404  403",
+    "POST /issues/{id}/transitions close": "401  401  200  200  403  403  403  403  404  403",
     "POST /issues/{id}/transitions unrectified":
-                                           "401  401  200  200  403  403  403  403",
+                                           "401  401  200  200  403  403  403  403  404  403",
     "POST /issues/{id}/transitions inadequate":
-                                           "401  401  200  200  403  403  403  403",
+                                           "401  401  200  200  403  403  403  403  404  403",
     "POST /issues/{id}/transitions reopen":
-                                           "401  401  200  200  403  403  403  403",
-    "POST /rounds":                        "401  401  201  201  403  403  403  403",
-    "POST /scores":                        "401  401  201  403  403  403  403  403",
-    "POST /scores/upload":                 "401  401  201  403  403  403  403  403",
-    "POST /third-party/{year}":            "401  401  201  403  403  403  403  403",
-    "POST /third-party/{year}/upload":     "401  401  201  403  403  403  403  403",
-    "POST /honors":                        "401  401  201  403  403  403  403  403",
-    "POST /honors/upload":                 "401  401  201  403  403  403  403  403",
-    "POST /import/{kind}":                 "401  401  200  403  403  403  403  403",
-    "PUT /sites/{key}/decision":           "401  401  200  403  403  403  403  200",
+                                           "401  401  200  200  403  403  403  403  404  403",
+    "POST /rounds":                        "401  401  201  201  403  403  403  403  201  403",
+    "POST /scores":                        "401  401  201  403  403  403  403  403  422  403",
+    "POST /scores/upload":                 "401  401  201  403  403  403  403  403  422  403",
+    "POST /third-party/{year}":            "401  401  201  403  403  403  403  403  422  403",
+    "POST /third-party/{year}/upload":     "401  401  201  403  403  403  403  403  422  403",
+    "POST /honors":                        "401  401  201  403  403  403  403  403  422  403",
+    "POST /honors/upload":                 "401  401  201  403  403  403  403  403  422  403",
+    "POST /import/{kind}":                 "401  401  200  403  403  403  403  403  422  403",
+    "PUT /sites/{key}/decision":           "401  401  200  403  403  403  403  200  404  403",
     # reads: anonymous allowed (the default); W01's issues are not E01's business
-    "GET /villages":                       "200  401  200  200  200  200  200  200",
-    "GET /communities":                    "200  401  200  200  200  200  200  200",
-    "GET /grids":                          "200  401  200  200  200  200  200  200",
-    "GET /issues?village=W01":             "200  401  200  200  200  403  200  200",
-    "GET /issues/{id}":                    "200  401  200  200  200  403  200  200",
-    "GET /photos/{id}":                    "200  401  200  200  200  403  200  200",
-    "GET /photos/{id}/thumbnail":          "200  401  200  200  200  403  200  200",
-    "GET /rounds":                         "200  401  200  200  200  200  200  200",
-    "GET /recheck?village=W01":            "200  401  200  200  200  403  200  200",
-    "GET /rankings/month/{month}":         "200  401  200  200  200  200  200  200",
-    "GET /rankings/year/{year}":           "200  401  200  200  200  200  200  200",
-    "GET /rankings/year/{year}/what-if":   "200  401  200  200  200  200  200  200",
-    "GET /indicators":                     "200  401  200  200  200  200  200  200",
-    "GET /exports/issues.geojson":         "200  401  200  200  200  403  200  200",
-    "GET /exports/issues.csv":             "200  401  200  200  200  403  200  200",
-    "GET /exports/ledger.xlsx":            "200  401  200  200  200  403  200  200",
-    "GET /exports/year/{year}.xlsx":       "200  401  200  200  200  200  200  200",
-    "GET /tiles/issues?village=W01":       "200  401  200  200  200  403  200  200",
-    "GET /tiles/villages":                 "200  401  200  200  200  200  200  200",
-    "GET /maps/issues":                    "200  303  200  200  200  403  200  200",
-    "GET /maps/status":                    "200  303  200  200  200  403  200  200",
-    "GET /maps/hotspots":                  "200  303  200  200  200  403  200  200",
-    "GET /maps/ranking":                   "200  303  200  200  200  200  200  200",
+    "GET /villages":                       "200  401  200  200  200  200  200  200  200  200",
+    "GET /communities":                    "200  401  200  200  200  200  200  200  200  200",
+    "GET /grids":                          "200  401  200  200  200  200  200  200  200  200",
+    "GET /issues?village=W01":             "200  401  200  200  200  403  200  200  422  200",
+    "GET /issues/{id}":                    "200  401  200  200  200  403  200  200  404  200",
+    "GET /photos/{id}":                    "200  401  200  200  200  403  200  200  404  200",
+    "GET /photos/{id}/thumbnail":          "200  401  200  200  200  403  200  200  404  200",
+    "GET /rounds":                         "200  401  200  200  200  200  200  200  200  200",
+    "GET /recheck?village=W01":            "200  401  200  200  200  403  200  200  200  200",
+    "GET /rankings/month/{month}":         "422  401  200  200  200  200  200  200  200  422",
+    "GET /rankings/year/{year}":           "422  401  200  200  200  200  200  200  200  422",
+    "GET /rankings/year/{year}/what-if":   "422  401  200  200  200  200  200  200  404  422",
+    "GET /indicators":                     "200  401  200  200  200  200  200  200  200  200",
+    "GET /exports/issues.geojson":         "200  401  200  200  200  403  200  200  422  200",
+    "GET /exports/issues.csv":             "200  401  200  200  200  403  200  200  422  200",
+    "GET /exports/ledger.xlsx":            "200  401  200  200  200  403  200  200  422  200",
+    "GET /exports/year/{year}.xlsx":       "422  401  200  200  200  200  200  200  200  422",
+    "GET /tiles/issues?village=W01":       "200  401  200  200  200  403  200  200  422  200",
+    "GET /tiles/villages":                 "200  401  200  200  200  200  200  200  200  200",
+    "GET /maps/issues":                    "200  303  200  200  200  403  200  200  422  200",
+    "GET /maps/status":                    "200  303  200  200  200  403  200  200  422  200",
+    "GET /maps/hotspots":                  "200  303  200  200  200  403  200  200  422  200",
+    "GET /maps/ranking":                   "422  303  200  200  200  200  200  200  200  422",
     # the sites are the planners' (and leaders') tool: a token is needed even to read them
-    "GET /sites":                          "401  401  200  403  403  403  200  200",
-    "GET /sites/map":                      "303  303  200  403  403  403  200  200",
-    "GET /sites/chosen":                   "200  401  200  200  200  200  200  200",
-    "GET / (dashboard)":                   "200  303  200  200  200  200  200  200",
-    "GET /pages/villages/W01/visit":       "200  303  200  200  200  403  200  200",
+    "GET /sites":                          "401  401  200  403  403  403  200  200  422  200",
+    "GET /sites/map":                      "303  303  200  403  403  403  200  200  422  200",
+    "GET /sites/chosen":                   "200  401  200  200  200  200  200  200  200  200",
+    "GET / (dashboard)":                   "422  303  200  200  200  200  200  200  200  303",
+    "GET /pages/villages/W01/visit":       "200  303  200  200  200  403  200  200  404  200",
 }
 # fmt: on
 
@@ -466,8 +541,13 @@ def test_authorization_matrix(town: Town, route: str) -> None:
             assert "<html" in response.text and "无权访问" in response.text, (caller, route)
             bodies[caller] = "403 page"
         elif response.status_code == 303:
-            # pages send nobody (or a bad token) to sign in first
-            assert response.headers["location"].startswith("/login?next="), (caller, route)
+            # pages send nobody (or a bad token) to sign in first; the district reader's
+            # overview is the district view
+            location = response.headers["location"]
+            if caller == "district":
+                assert location.startswith("/pages/districts/120113"), (caller, route)
+            else:
+                assert location.startswith("/login?next="), (caller, route)
             bodies[caller] = response.headers["location"]
         elif response.status_code in ERROR_CODES:
             # one error model for refusals too
@@ -639,7 +719,9 @@ def test_a_refused_write_changes_nothing(town: Town) -> None:
 
 def test_tokens_are_stored_hashed_and_a_revoked_token_is_refused(town: Town) -> None:
     with town.engine.begin() as conn:
-        _, token = create_user(conn, name="temporary inspector", role="inspector")
+        _, token = create_user(
+            conn, name="temporary inspector", role="inspector", town_code="120113108"
+        )
         stored = _one(conn, "SELECT token_hash FROM app_user WHERE name = 'temporary inspector'")
     assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
     headers = {"Authorization": f"Bearer {token}"}
@@ -650,3 +732,75 @@ def test_tokens_are_stored_hashed_and_a_revoked_token_is_refused(town: Town) -> 
     refused = town.client.post("/issues", json=town.issue_body(), headers=headers)
     assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
     assert town.client.get("/issues", headers=headers).status_code == 401
+
+
+def _codes(features: list[dict[str, Any]], key: str = "code") -> set[str]:
+    return {f["properties"][key] for f in features}
+
+
+def test_a_user_of_one_town_sees_nothing_of_the_other(town: Town) -> None:
+    town.scores()
+    a_issue = town.issue()
+    with town.engine.connect() as conn:
+        b_issue = str(_one(conn, "SELECT id FROM issue WHERE code = :c", c=B01_ISSUE))
+    lon, lat = town.origin
+    x8 = int((lon + 180) / 360 * 256)
+    y8 = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 256)
+    for caller, mine, theirs in (("admin", "W01", "B01"), ("b_admin", "B01", "W01")):
+        listed = town.send(caller, Req("GET", "/issues")).json()["features"]
+        assert {f["properties"]["village"] for f in listed} <= {mine, "E01"}, caller
+        villages = _codes(town.send(caller, Req("GET", "/villages")).json()["features"])
+        assert mine in villages and theirs not in villages, caller
+        exported = town.send(caller, Req("GET", "/exports/issues.geojson")).json()["features"]
+        assert all(not c.startswith(theirs) for c in _codes(exported)), caller
+        ledger = town.send(caller, Req("GET", "/exports/ledger.xlsx"))
+        sheet = load_workbook(io.BytesIO(ledger.content)).active
+        codes = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
+        assert codes and not any(str(c).startswith(theirs) for c in codes), caller
+        page = town.send(caller, Req("GET", "/maps/issues")).text
+        assert f"{theirs}-" not in page, caller
+        ranking = town.send(caller, Req("GET", "/rankings/month/2024-05")).json()
+        ranked = {r["village"] for r in ranking["ranking"]}
+        assert mine in ranked and theirs not in ranked, caller
+        indicators = {r["village"] for r in town.send(caller, Req("GET", "/indicators")).json()}
+        assert mine in indicators and theirs not in indicators, caller
+        # tiles: the z8 tile (~150 km) around both towns holds the caller's town only
+        tile = town.send(caller, Req("GET", f"/tiles/villages/8/{x8}/{y8}.mvt"))
+        layer = mapbox_vector_tile.decode(tile.content)["villages"]["features"]
+        assert mine in _codes(layer) and theirs not in _codes(layer), caller
+    # by id: 404, the same answer as for an id that never existed
+    for caller, other in (("admin", b_issue), ("b_admin", a_issue["id"])):
+        response = town.send(caller, Req("GET", f"/issues/{other}"))
+        assert response.status_code == 404 and response.json()["error"] == "not_found"
+    # another town's ranking by code is as unknown as a code that does not exist
+    refused = town.send(
+        "admin", Req("GET", "/rankings/month/2024-05", {"params": {"town": TOWN_B[0]}})
+    )
+    assert refused.status_code == 404, refused.text
+    # the district reader sees both towns, and picks one for a ranking
+    both = {
+        f["properties"]["village"]
+        for f in town.send("district", Req("GET", "/issues")).json()["features"]
+    }
+    assert {"W01", "B01"} <= both
+    for code, village in (("120113108", "W01"), (TOWN_B[0], "B01")):
+        ranking = town.send(
+            "district", Req("GET", "/rankings/month/2024-05", {"params": {"town": code}})
+        ).json()
+        assert village in {r["village"] for r in ranking["ranking"]}, code
+    # and writes nothing, not even where its role could in a town
+    refused = town.send("district", Req("POST", "/issues", {"json": town.issue_body()}))
+    assert refused.status_code == 403
+
+
+def test_a_new_point_of_one_town_is_never_placed_in_the_other(town: Town) -> None:
+    """An admin of 二号镇 recording a point in W01: refused (outside its town), nothing
+    written, and the rebound/duplicate look-ups never name the other town's issues."""
+    with town.engine.connect() as conn:
+        before = _one(conn, "SELECT count(*) FROM issue")
+    body = town.issue_body(east_m=5.0, north_m=5.0)
+    refused = town.send("b_admin", Req("POST", "/issues", {"json": body}))
+    assert refused.status_code == 422 and refused.json()["error"] == "outside_town"
+    assert "W01" not in refused.json()["message"]
+    with town.engine.connect() as conn:
+        assert _one(conn, "SELECT count(*) FROM issue") == before

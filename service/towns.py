@@ -1,0 +1,98 @@
+"""The town a request is about, and that town's rules.
+
+Rankings, scores, interviews and bulletins are per town. A route that needs one town takes
+`TownDep`: the `?town=CODE` the caller asked for (within their towns, else 404 — the
+codes of other towns do not leak), else the caller's only town; a district reader (or an
+anonymous reader of a deployment of several towns) must say which (400 naming them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Connection
+
+from geo.errors import InvalidInput, NotFound
+from geo.towns import Town, TownScope, list_towns, town_by_code
+from geo.users import User
+from scoring import Rules
+from scoring.rules import RulesError, parse_rules
+from service.auth import Reader, town_scope
+from service.deps import ConnDep
+
+
+@dataclass(frozen=True)
+class TownContext:
+    """One town and the rules it is scored by."""
+
+    town: Town
+    rules: Rules
+
+    @property
+    def id(self) -> int:
+        """The town's id."""
+        return self.town.id
+
+
+def town_rules(request: Request, town: Town) -> Rules:
+    """The town's own rules (parsed once per text), else the settings' rules file."""
+    if town.rules is None:
+        rules: Rules = request.app.state.rules
+        return rules
+    cache: dict[str, Rules] = request.app.state.__dict__.setdefault("town_rules", {})
+    key = hashlib.sha256(town.rules.encode()).hexdigest()
+    if key not in cache:
+        import tomllib
+
+        try:
+            cache[key] = parse_rules(tomllib.loads(town.rules), source=f"rules of {town.label}")
+        except (tomllib.TOMLDecodeError, RulesError) as exc:
+            raise InvalidInput(
+                f"the rules of {town.label} do not parse: {exc}", field="town"
+            ) from None
+    return cache[key]
+
+
+def pick_town(conn: Connection, scope: TownScope, code: str | None) -> Town:
+    """`code` within `scope` (404 outside it), else the scope's only town (400 naming them)."""
+    if code:
+        found = town_by_code(conn, code)
+        if scope is not None and found.id not in scope:
+            raise NotFound(f"no town {code!r}", field="town")
+        return found
+    towns = list_towns(conn, scope)
+    if len(towns) == 1:
+        return towns[0]
+    names = ", ".join(t.label for t in towns)
+    raise InvalidInput(f"say which town (?town=CODE): {names}", field="town")
+
+
+def town_for(
+    request: Request, conn: Connection, user: User | None, code: str | None = None
+) -> TownContext:
+    """The town `code` (or the caller's only town), with its rules."""
+    found = pick_town(conn, town_scope(user), code)
+    return TownContext(found, town_rules(request, found))
+
+
+TownQuery = Annotated[
+    str | None, Query(description="town code 镇代码 (default: the caller's only town)")
+]
+
+
+def request_town(
+    request: Request, conn: ConnDep, user: Reader, town: TownQuery = None
+) -> TownContext:
+    """The town this request is about, with its rules."""
+    return town_for(request, conn, user, town)
+
+
+TownDep = Annotated[TownContext, Depends(request_town)]
+
+
+def user_town(request: Request, conn: Connection, user: User) -> TownContext:
+    """The town of a town user (writers)."""
+    return town_for(request, conn, user, None)
