@@ -24,11 +24,10 @@ from sqlalchemy import Connection, create_engine, text
 
 from geo.assign import assign_issues
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
-from geo.models import Village
 from geo.region.analysis import RegionResult, analyse
 from geo.region.client import dask_client
 from geo.region.generate import generate_region
-from geo.region.inputs import ISSUES, VILLAGES, spatially_partitioned
+from geo.region.inputs import ISSUES, TOWNS, VILLAGES, spatially_partitioned
 from geo.region.place import Villages, place
 from geo.vocab import OPEN_STATUSES
 from service.cli import app
@@ -37,9 +36,6 @@ from tests.cli import runner_for
 pytestmark = pytest.mark.postgis
 
 AS_OF = date(2026, 6, 30)
-HAS_TOWNS = hasattr(Village, "town_id")
-"""With towns, PostGIS places a point only among its town's villages; without, among all:
-the Dask side is run with the same rule (`within_town`)."""
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +55,37 @@ def client() -> Iterator[object]:
 
 
 def load_region(conn: Connection, root: Path) -> None:
-    """The region's villages (same ids) and issues into the database, unplaced."""
-    villages = gpd.read_parquet(root / VILLAGES)
-    assert not HAS_TOWNS, "towns landed: load town rows and town_id here"
+    """The region's towns, villages (same ids, their town) and issues (their recorded town)
+    into the database, unplaced."""
+    towns = pd.read_parquet(root / TOWNS)
     conn.execute(
         text(
-            "INSERT INTO village (id, code, name, households, geom)"
-            " VALUES (:id, :code, :name, :households, ST_GeomFromText(:wkt, 4326))"
+            "INSERT INTO town (id, code, name, district_code, district_name, metric_srid)"
+            " VALUES (:id, :code, :name, :district, '北辰区', :srid)"
+            " ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name"
+        ),
+        [
+            {
+                "id": int(t.id),
+                "code": t.code,
+                "name": t.name,
+                "district": t.code[:6],
+                "srid": METRIC_SRID,
+            }
+            for t in towns.itertuples()
+        ],
+    )
+    conn.execute(text("SELECT setval('town_id_seq', (SELECT max(id) FROM town))"))
+    villages = gpd.read_parquet(root / VILLAGES)
+    conn.execute(
+        text(
+            "INSERT INTO village (id, town_id, code, name, households, geom)"
+            " VALUES (:id, :town, :code, :name, :households, ST_GeomFromText(:wkt, 4326))"
         ),
         [
             {
                 "id": int(r.id),
+                "town": int(r.town_id),
                 "code": r.code,
                 "name": r.name,
                 "households": int(r.households),
@@ -83,6 +99,7 @@ def load_region(conn: Connection, root: Path) -> None:
     rows = [
         {
             "code": r.code,
+            "town": int(r.town_id),
             "cat": r.category,
             "status": r.status,
             "found": r.found_on.date(),
@@ -94,10 +111,9 @@ def load_region(conn: Connection, root: Path) -> None:
     ]
     conn.execute(
         text(
-            "INSERT INTO issue (code, category_code, status, found_on, deadline, closed_on, geom)"
-            " VALUES (:code, :cat, :status, :found, :deadline,"
-            " :closed,"
-            " ST_GeomFromWKB(:wkb, 4326))"
+            "INSERT INTO issue (code, town_id, category_code, status, found_on, deadline,"
+            " closed_on, geom) VALUES (:code, :town, :cat, :status, :found, :deadline,"
+            " :closed, ST_GeomFromWKB(:wkb, 4326))"
         ),
         rows,
     )
@@ -128,7 +144,7 @@ def analysed(
         as_of=AS_OF,
         npartitions=4,
         placed_dir=placed,
-        within_town=HAS_TOWNS,
+        within_town=True,  # as geo.assign: a point only among its own town's villages
     )
     return result, placed
 
@@ -199,8 +215,8 @@ def test_counts_per_village_and_town_equal_postgis(
     opened = per_key[per_key["status"].isin(OPEN_STATUSES)].groupby("village_id")["n"].sum()
     assert (villages["open"] == opened.reindex(villages.index, fill_value=0)).all()
 
-    # per town: the database's villages grouped by their town
-    town_of = pd.read_parquet(region / VILLAGES, columns=["id", "town_id"]).set_index("id")
+    # per town: the database's villages grouped by their town_id
+    town_of = _db(postgis, "SELECT id, town_id FROM village").set_index("id")
     per_key["town_id"] = town_of["town_id"].reindex(per_key["village_id"]).to_numpy()
     pg_towns = per_key.groupby("town_id")[["n", "overdue"]].sum()
     towns = result.towns.set_index("town_id")
@@ -261,7 +277,6 @@ def test_cli_run_on_a_running_scheduler_writes_geoparquet_and_the_database(
             "--partitions",
             "3",
             "--no-spatial-shuffle",
-            *([] if HAS_TOWNS else ["--any-town"]),
             "--to-db",
         ],
     )
