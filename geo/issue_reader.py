@@ -21,23 +21,29 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    Date,
     Integer,
     Select,
     Text,
     case,
+    column,
+    false,
     func,
     literal,
     literal_column,
+    or_,
     select,
+    table,
     text,
     true,
 )
@@ -51,6 +57,7 @@ from geo.models import (
     OPEN_STATUSES,
     SRID,
     Category,
+    Community,
     Grid,
     Issue,
     IssueEvent,
@@ -1004,3 +1011,109 @@ def town_counts(
         },
     ).mappings()
     return [dict(r) for r in rows]
+
+
+# -- cells from the summary (migration 0019, geo.tile_summary) -------------------------------
+
+SUMMARY_ZOOM = 17
+"""The zoom of the cells of `issue_tile_summary` (a coarser cell is `x >> k`)."""
+
+_summary = table(
+    "issue_tile_summary",
+    column("cx", Integer),
+    column("cy", Integer),
+    column("town_id", Integer),
+    column("village_id", Integer),
+    column("category_code", Text),
+    column("status", Text),
+    column("source", Text),
+    column("month", Date),
+    column("n", BigInteger),
+    column("overdue", BigInteger),
+)
+
+_SUMMARY_FILTERS = frozenset(
+    {"towns", "villages", "communities", "categories", "statuses", "sources", "month"}
+)
+"""The IssueFilter fields the summary can answer; any other one set means a live read."""
+
+
+def _summary_where(q: IssueQuery) -> list[ColumnElement[bool]] | None:
+    """The filter of `q` as conditions on the summary, or None when it cannot answer it
+    (bbox, as_of, overdue, ids, found dates, or any filter field added later)."""
+    if q.ids is not None or q.found_from or q.found_to:
+        return None
+    s = q.selection
+    for f in fields(s):
+        value = getattr(s, f.name)
+        unset = value is None or (isinstance(value, (list, tuple)) and not value)
+        if f.name not in _SUMMARY_FILTERS and not unset:
+            return None
+    t = _summary.c
+    conds: list[ColumnElement[bool]] = []
+    if s.towns is not None:
+        conds.append(t.town_id.in_(tuple(s.towns)) if s.towns else false())
+    if s.villages:
+        conds.append(t.village_id.in_(select(Village.id).where(Village.code.in_(s.villages))))
+    if s.communities:
+        conds.append(
+            t.village_id.in_(
+                select(Village.id)
+                .join(Community, Community.id == Village.community_id)
+                .where(or_(Community.code.in_(s.communities), Community.name.in_(s.communities)))
+            )
+        )
+    if s.categories:
+        conds.append(t.category_code.in_(s.categories))
+    if s.statuses:
+        conds.append(t.status.in_(s.statuses))
+    if s.sources:
+        conds.append(t.source.in_(s.sources))
+    if s.month is not None:
+        conds.append(t.month == s.month)
+    return conds
+
+
+def summary_cells_query(
+    q: IssueQuery, tile: Tile, *, levels: int, layer: str = "issues"
+) -> Select[Any] | None:
+    """The cells of `mvt_cells_query` summed from `issue_tile_summary`, or None when the
+    summary cannot answer `q` or the cells are finer than its zoom. Its `overdue` is as of
+    the summary's refresh day."""
+    shift = SUMMARY_ZOOM - (tile.z + levels)
+    conds = _summary_where(q)
+    if shift < 0 or conds is None:
+        return None
+    per_tile = 2**levels
+    t = _summary.c
+    cx = t.cx.op(">>")(shift)
+    cy = t.cy.op(">>")(shift)
+    cells = (
+        select(
+            cx.label("cx"),
+            cy.label("cy"),
+            func.sum(t.n).label("count"),
+            func.coalesce(func.sum(t.n).filter(t.status.in_(OPEN_STATUSES)), 0).label("open"),
+            func.sum(t.overdue).label("overdue"),
+        )
+        .where(
+            t.cx.between((tile.x * per_tile) << shift, (((tile.x + 1) * per_tile) << shift) - 1),
+            t.cy.between((tile.y * per_tile) << shift, (((tile.y + 1) * per_tile) << shift) - 1),
+            *conds,
+        )
+        .group_by(cx, cy)
+        .subquery("c")
+    )
+    rows = select(
+        func.cast(cells.c["count"], Integer).label("count"),
+        func.cast(cells.c.open, Integer).label("open"),
+        func.cast(cells.c.overdue, Integer).label("overdue"),
+        func.ST_AsMVTGeom(
+            func.ST_TileEnvelope(tile.z + levels, cells.c.cx, cells.c.cy),
+            tile.envelope(),
+            MVT_EXTENT,
+            0,
+            True,
+        ).label("geom"),
+    ).subquery("t")
+    return _mvt(rows, layer)

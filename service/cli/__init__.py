@@ -13,6 +13,7 @@ from service.cli import sample as sample_cli
 from service.cli import score as score_cli
 from service.cli import serve as serve_cli
 from service.cli import sites as sites_cli
+from service.cli import tiles as tiles_cli
 from service.cli import towns as towns_cli
 from service.cli import users as users_cli
 from service.cli.common import settings_of
@@ -32,6 +33,7 @@ app.add_typer(score_cli.app, name="score")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(sites_cli.app, name="sites")
 app.add_typer(towns_cli.app, name="town")
+app.add_typer(tiles_cli.app, name="tiles")
 serve_cli.register(app)
 bulletin_cli.register(app)
 

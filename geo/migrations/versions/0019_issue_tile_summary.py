@@ -1,0 +1,65 @@
+"""issue_tile_summary: issues counted per fine Web-Mercator cell, for low-zoom tiles
+
+Revision ID: 0019
+Revises: 0012
+Create Date: 2026-11-30 09:10:00
+
+A MATERIALIZED VIEW of issue counts per z17 cell (the slippy-map tile x/y at zoom 17, so a
+coarser cell is an integer shift `x >> k`) and per the dimensions the issue filter uses
+(town_id, village_id, category_code, status, source, found month), with the number of
+issues overdue on the day of the refresh. A unique index lets it be refreshed
+CONCURRENTLY (readers are never blocked). `tile_summary_state` holds when it was last
+refreshed; NULL (as created here) means never: tiles are read live until the first
+refresh (`cunrong tiles refresh`), see docs/tiles.md.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0019"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+SUMMARY_ZOOM = 17
+
+
+def upgrade() -> None:
+    n = 2**SUMMARY_ZOOM
+    op.execute(
+        f"""
+        CREATE MATERIALIZED VIEW issue_tile_summary AS
+        SELECT cx, cy, town_id, village_id, category_code, status, source, month,
+               count(*)::bigint AS n,
+               count(*) FILTER (WHERE is_overdue)::bigint AS overdue
+        FROM (
+            SELECT floor((ST_X(geom) + 180) / 360 * {n})::int AS cx,
+                   floor((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * {n})::int AS cy,
+                   town_id, village_id, category_code, status, source,
+                   date_trunc('month', found_on)::date AS month,
+                   (status IN ('open', 'unrectified', 'inadequate')
+                    AND deadline < current_date) AS is_overdue
+            FROM issue
+            OFFSET 0
+        ) p
+        GROUP BY cx, cy, town_id, village_id, category_code, status, source, month
+        WITH NO DATA
+        """
+    )
+    op.execute(
+        "CREATE UNIQUE INDEX issue_tile_summary_key ON issue_tile_summary"
+        " (cx, cy, town_id, village_id, category_code, status, source, month)"
+        " NULLS NOT DISTINCT"
+    )
+    op.execute(
+        "CREATE TABLE tile_summary_state ("
+        " id integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),"
+        " refreshed_at timestamptz)"
+    )
+    op.execute("INSERT INTO tile_summary_state (id, refreshed_at) VALUES (1, NULL)")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE tile_summary_state")
+    op.execute("DROP MATERIALIZED VIEW issue_tile_summary")
