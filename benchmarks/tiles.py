@@ -151,7 +151,7 @@ def main() -> None:
         points_zoom, cell_px = base.tile_points_zoom, base.tile_cell_px
         print(f"tiles: cells below zoom {points_zoom} ({cell_px} px), points from it on")
 
-        _, summary_s = timed(
+        summary_s, _ = timed(
             "refresh the tile summary (cunrong tiles refresh)",
             lambda: tile_summary.refresh(engine),
         )

@@ -1020,6 +1020,7 @@ SUMMARY_ZOOM = 17
 
 _summary = table(
     "issue_tile_summary",
+    column("grain", Integer),
     column("cx", Integer),
     column("cy", Integer),
     column("town_id", Integer),
@@ -1031,6 +1032,10 @@ _summary = table(
     column("n", BigInteger),
     column("overdue", BigInteger),
 )
+
+COARSE_GRAIN = 15
+"""`grain` of the summary rows per cell, town and status only (GROUPING of the other four
+dimensions: every bit set)."""
 
 _SUMMARY_FILTERS = frozenset(
     {"towns", "villages", "communities", "categories", "statuses", "sources", "month"}
@@ -1050,7 +1055,8 @@ def _summary_where(q: IssueQuery) -> list[ColumnElement[bool]] | None:
         if f.name not in _SUMMARY_FILTERS and not unset:
             return None
     t = _summary.c
-    conds: list[ColumnElement[bool]] = []
+    coarse = not (s.villages or s.communities or s.categories or s.sources or s.month)
+    conds: list[ColumnElement[bool]] = [t.grain == (COARSE_GRAIN if coarse else 0)]
     if s.towns is not None:
         conds.append(t.town_id.in_(tuple(s.towns)) if s.towns else false())
     if s.villages:

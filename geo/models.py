@@ -668,3 +668,16 @@ class AuditLog(Base):
     path: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class TileSummaryState(Base):
+    """When the materialized view `issue_tile_summary` (issues per z17 cell and filter
+    dimension, migration 0019, geo.tile_summary) was last refreshed: one row, NULL: never."""
+
+    __tablename__ = "tile_summary_state"
+    __table_args__ = (CheckConstraint("id = 1", name="tile_summary_state_one_row"),)
+
+    id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, server_default=text("1")
+    )
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -193,3 +193,18 @@ def test_never_refreshed_is_read_live_and_a_stale_summary_refreshes_in_backgroun
                 conn.rollback()
         engine.dispose()
         assert fetch(client, z, x, y).headers["x-tile-source"] == "summary"
+
+
+def test_cunrong_tiles_refresh_switches_the_summary_on(two_villages_url: str, tmp_path):
+    from service.cli import app
+    from tests.cli import runner_for
+
+    z, x, y = town_tile(9)
+    with make_client(two_villages_url, tmp_path) as client:
+        assert fetch(client, z, x, y).headers["x-tile-source"] == "live"
+        result = runner_for(two_villages_url).invoke(app, ["tiles", "refresh"])
+        assert result.exit_code == 0, result.output
+        assert "tile summary refreshed" in result.output
+        response = fetch(client, z, x, y)
+        assert response.headers["x-tile-source"] == "summary"
+        assert sum(c[1] for c in cells(response.content)) == 4

@@ -7,7 +7,9 @@ Create Date: 2026-11-30 09:10:00
 A MATERIALIZED VIEW of issue counts per z17 cell (the slippy-map tile x/y at zoom 17, so a
 coarser cell is an integer shift `x >> k`) and per the dimensions the issue filter uses
 (town_id, village_id, category_code, status, source, found month), with the number of
-issues overdue on the day of the refresh. A unique index lets it be refreshed
+issues overdue on the day of the refresh. Two grains (GROUPING SETS, column `grain`):
+0, every dimension; 15, only cell, town and status — a few rows per cell, enough for the
+unfiltered map every user opens first. A unique index lets it be refreshed
 CONCURRENTLY (readers are never blocked). `tile_summary_state` holds when it was last
 refreshed; NULL (as created here) means never: tiles are read live until the first
 refresh (`cunrong tiles refresh`), see docs/tiles.md.
@@ -30,7 +32,8 @@ def upgrade() -> None:
     op.execute(
         f"""
         CREATE MATERIALIZED VIEW issue_tile_summary AS
-        SELECT cx, cy, town_id, village_id, category_code, status, source, month,
+        SELECT GROUPING(village_id, category_code, source, month) AS grain,
+               cx, cy, town_id, village_id, category_code, status, source, month,
                count(*)::bigint AS n,
                count(*) FILTER (WHERE is_overdue)::bigint AS overdue
         FROM (
@@ -43,18 +46,22 @@ def upgrade() -> None:
             FROM issue
             OFFSET 0
         ) p
-        GROUP BY cx, cy, town_id, village_id, category_code, status, source, month
+        GROUP BY GROUPING SETS (
+            (cx, cy, town_id, village_id, category_code, status, source, month),
+            (cx, cy, town_id, status)
+        )
         WITH NO DATA
         """
     )
     op.execute(
         "CREATE UNIQUE INDEX issue_tile_summary_key ON issue_tile_summary"
-        " (cx, cy, town_id, village_id, category_code, status, source, month)"
+        " (grain, cx, cy, town_id, village_id, category_code, status, source, month)"
         " NULLS NOT DISTINCT"
     )
     op.execute(
         "CREATE TABLE tile_summary_state ("
-        " id integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),"
+        " id integer PRIMARY KEY DEFAULT 1"
+        " CONSTRAINT tile_summary_state_one_row CHECK (id = 1),"
         " refreshed_at timestamptz)"
     )
     op.execute("INSERT INTO tile_summary_state (id, refreshed_at) VALUES (1, NULL)")
