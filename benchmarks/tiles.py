@@ -236,6 +236,27 @@ def main() -> None:
             f" p90 {l90:.1f} ms; p90 live / summary {l90 / max(p90, 0.01):.1f}×"
         )
 
+        # 1c. a filtered map (one category): the summary's rows by every dimension
+        with engine.connect() as conn:
+            category = str(conn.execute(text("SELECT min(category_code) FROM issue")).scalar_one())
+        filtered = [t for t in sample if t[0] < points_zoom]
+        by_source: dict[str, list[float]] = {"summary": [], "live": []}
+        for label, at in (("summary", base_url), ("live", live_url)):
+            with httpx.Client(base_url=at, timeout=300) as client:
+                for z, x, y in filtered:
+                    start = time.perf_counter()
+                    r = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt", params={"category": category})
+                    by_source[label].append((time.perf_counter() - start) * 1000)
+                    r.raise_for_status()
+                    assert r.headers["x-tile-source"] == label, r.headers
+        f50, f90 = quantile(by_source["summary"], 0.5), quantile(by_source["summary"], 0.9)
+        g50, g90 = quantile(by_source["live"], 0.5), quantile(by_source["live"], 0.9)
+        print(f"\n1c. cold cells tiles z8–z{points_zoom - 1} filtered by category={category}")
+        print(
+            f"  summary p50 {f50:.1f} / p90 {f90:.1f} ms; live p50 {g50:.1f} / p90 {g90:.1f} ms;"
+            f" p90 live / summary {g90 / max(f90, 0.01):.1f}×"
+        )
+
         # 2. cells against points, same tiles
         print("\n2. aggregated tile against the same tile with every point")
         print(f"  {'tile':>16} {'cells KB':>9} {'points KB':>10} {'ratio':>7} {'points ms':>10}")
@@ -323,6 +344,10 @@ def main() -> None:
         print(f"  summary refresh             {summary_s:>10.1f} s")
         print(f"  per tile made p50 / p90     {p50:>8.1f} / {p90:.1f} ms   (target p90 ≤ 100 ms)")
         print(f"  same, live p50 / p90        {l50:>8.1f} / {l90:.1f} ms   (no summary, no cache)")
+        print(
+            f"  filtered cells p50 / p90    {f50:>8.1f} / {f90:.1f} ms"
+            f"   (live {g50:.1f} / {g90:.1f}, one category)"
+        )
         print(f"  per tile again p50 / p90    {w50:>8.1f} / {w90:.1f} ms   (cells from the cache)")
         if ratios:
             median = statistics.median(ratios)

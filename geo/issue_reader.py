@@ -1018,8 +1018,12 @@ def town_counts(
 SUMMARY_ZOOM = 17
 """The zoom of the cells of `issue_tile_summary` (a coarser cell is `x >> k`)."""
 
+SUMMARY_MID_ZOOM = 14
+"""The zoom of the summary's coarser cells by every dimension (for filtered low zooms)."""
+
 _summary = table(
     "issue_tile_summary",
+    column("zoom", Integer),
     column("grain", Integer),
     column("cx", Integer),
     column("cy", Integer),
@@ -1043,9 +1047,10 @@ _SUMMARY_FILTERS = frozenset(
 """The IssueFilter fields the summary can answer; any other one set means a live read."""
 
 
-def _summary_where(q: IssueQuery) -> list[ColumnElement[bool]] | None:
+def _summary_where(q: IssueQuery, cell_zoom: int) -> tuple[int, list[ColumnElement[bool]]] | None:
     """The filter of `q` as conditions on the summary, or None when it cannot answer it
-    (bbox, as_of, overdue, ids, found dates, or any filter field added later)."""
+    (bbox, as_of, overdue, ids, found dates, or any filter field added later); with the
+    zoom of the summary's cells to read (cells of `cell_zoom` are sums of those)."""
     if q.ids is not None or q.found_from or q.found_to:
         return None
     s = q.selection
@@ -1057,6 +1062,8 @@ def _summary_where(q: IssueQuery) -> list[ColumnElement[bool]] | None:
     t = _summary.c
     coarse = not (s.villages or s.communities or s.categories or s.sources or s.month)
     conds: list[ColumnElement[bool]] = [t.grain == (COARSE_GRAIN if coarse else 0)]
+    zoom = SUMMARY_ZOOM if coarse or cell_zoom > SUMMARY_MID_ZOOM else SUMMARY_MID_ZOOM
+    conds.append(t.zoom == zoom)
     if s.towns is not None:
         conds.append(t.town_id.in_(tuple(s.towns)) if s.towns else false())
     if s.villages:
@@ -1077,7 +1084,7 @@ def _summary_where(q: IssueQuery) -> list[ColumnElement[bool]] | None:
         conds.append(t.source.in_(s.sources))
     if s.month is not None:
         conds.append(t.month == s.month)
-    return conds
+    return zoom, conds
 
 
 def summary_cells_query(
@@ -1086,10 +1093,13 @@ def summary_cells_query(
     """The cells of `mvt_cells_query` summed from `issue_tile_summary`, or None when the
     summary cannot answer `q` or the cells are finer than its zoom. Its `overdue` is as of
     the summary's refresh day."""
-    shift = SUMMARY_ZOOM - (tile.z + levels)
-    conds = _summary_where(q)
-    if shift < 0 or conds is None:
+    if tile.z + levels > SUMMARY_ZOOM:
         return None
+    found = _summary_where(q, tile.z + levels)
+    if found is None:
+        return None
+    zoom, conds = found
+    shift = zoom - (tile.z + levels)
     per_tile = 2**levels
     t = _summary.c
     cx = t.cx.op(">>")(shift)
