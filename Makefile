@@ -7,7 +7,7 @@ CUNRONG := $(BIN)/cunrong
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test system browser venv db sample lint bench clean-db help
+.PHONY: demo test system browser qgis venv db sample lint bench clean-db help
 
 help:
 	@echo "make demo   set up PostGIS + venv, load the sample town, serve http://127.0.0.1:8000"
@@ -32,6 +32,15 @@ browser:
 	   command -v pdftotext >/dev/null; then exit 0; fi; \
 	echo "Installing chromium, CJK fonts and poppler-utils (apt-get)…"; \
 	$(APT) update -qq && $(APT) install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null
+
+## QGIS (Debian's python3-qgis + providers), run headless by the OGC API tests with the
+## system python3: they open the /ogc layers and the `cunrong qgis-project` file.
+qgis:
+	@if /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "QGIS is missing: install python3-qgis (the OGC API tests run it headless)" >&2; exit 1; fi; \
+	echo "Installing QGIS (python3-qgis, qgis-providers; apt-get, a few minutes)…"; \
+	$(APT) update -qq && $(APT) install -y -qq --no-install-recommends python3-qgis qgis-providers >/dev/null
 
 $(BIN)/python:
 	@if ! $(PY) -m venv --help >/dev/null 2>&1 || ! $(PY) -c "import ensurepip" 2>/dev/null; then \
@@ -68,7 +77,7 @@ demo: sample
 	@echo ""
 	CUNRONG_ENVIRONMENT=development $(CUNRONG) serve --host 127.0.0.1 --port 8000
 
-test: system browser venv
+test: system browser qgis venv
 	@if [ -z "$$DATABASE_URL" ]; then $(CUNRONG) db start; fi
 	$(BIN)/python -m pytest -rs -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -80,6 +89,7 @@ lint: venv
 bench: db browser
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.maps
+	$(BIN)/python -m benchmarks.scoring
 
 clean-db:
 	-$(CUNRONG) db stop

@@ -14,6 +14,12 @@ is recorded twice. It prints creates/s and p50/p95 latency (steady state, before
 restart), the number of creates acknowledged (200/201) but missing from the database
 (must be 0), and the seconds from the database being back to the first success.
 
+It also prints the database round trips per create: the statements PostgreSQL ran
+(`pg_stat_statements`, loaded into the benchmark's own cluster; BEGIN, COMMIT and the
+pool's ping included) divided by the creates acknowledged in the same window. That figure
+does not depend on how loaded the machine is, so it shows an improvement even where the
+rates cannot.
+
 Targets at 1,000,000 issues on a 2-core machine: ≥ 200 creates/s and p95 ≤ 250 ms.
 """
 
@@ -51,6 +57,90 @@ MAX_CREATES = 200_000
 """Hard bound on the creates of one run, whatever the duration."""
 
 
+STATEMENTS = "pg_stat_statements"
+WARM_UP_S = 8.0
+"""The statements and CPU are counted from this long after the start (at most a quarter of
+the run): the pool's connections open and their plans are cached before."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    return raw[raw.rindex(")") + 2 :].split()  # the fields after the command name
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU seconds used by a process and its descendants, live (user + system) and reaped
+    (children's times): the work done for the creates, whatever else loads the machine."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, ValueError):
+                continue
+    family, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in family} - family
+        family |= more
+        grew = bool(more)
+    total = 0
+    for pid in family:
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:13])  # utime, stime
+        if pid == root:
+            total += sum(int(f) for f in fields[13:15])  # reaped children: cutime, cstime
+    return total / _TICK
+
+
+def postmaster(cluster: LocalCluster) -> int:
+    return int((cluster.pgdata / "postmaster.pid").read_text().split()[0])
+
+
+def with_statement_counts(cluster: LocalCluster) -> None:
+    """Load pg_stat_statements into the benchmark's cluster (a restart, once)."""
+    import psycopg
+
+    def preloaded() -> str:
+        with psycopg.connect(
+            host=str(cluster.socket_dir), port=PORT, user="postgres", dbname="postgres"
+        ) as conn:
+            return str(conn.execute("SHOW shared_preload_libraries").fetchone()[0])  # type: ignore[index]
+
+    if STATEMENTS in preloaded():
+        return
+    with psycopg.connect(
+        host=str(cluster.socket_dir), port=PORT, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"ALTER SYSTEM SET shared_preload_libraries = '{STATEMENTS}'")
+    cluster.stop()
+    cluster.start()
+
+
+def statement_counts(url: str, *, reset: bool = False) -> dict[str, tuple[int, float]]:
+    """(calls, total ms) per statement text in the benchmark database since the last reset."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        if reset:
+            conn.execute(text("SELECT pg_stat_statements_reset()"))
+            conn.commit()
+            engine.dispose()
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT s.query, sum(s.calls)::bigint, sum(s.total_exec_time)"
+                " FROM pg_stat_statements s"
+                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+                " AND s.query NOT LIKE '%pg_stat_statements%' GROUP BY s.query"
+            )
+        ).all()
+    engine.dispose()
+    return {q: (int(n), float(ms)) for q, n, ms in rows}
+
+
 def fresh_database(cluster: LocalCluster) -> str:
     """A new, migrated database holding the sample town; returns its URL."""
     import psycopg
@@ -66,6 +156,8 @@ def fresh_database(cluster: LocalCluster) -> str:
     url = cluster.url(DB)
     upgrade(url)
     load_sample_town(url)
+    with create_engine(url).begin() as conn:
+        conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {STATEMENTS}"))
     return url
 
 
@@ -104,9 +196,12 @@ def free_port() -> int:
 
 
 def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """uvicorn on the loopback, in its own process group."""
+    """uvicorn on the loopback, in its own process group; returns once every worker has
+    started (a worker still importing the app would leave the load to the others)."""
     env = os.environ | {"DATABASE_URL": url, "CUNRONG_DATABASE_URL": url}
-    log = (ROOT / "data" / "load-service.log").open("ab")
+    path = ROOT / "data" / "load-service.log"
+    log = path.open("ab")
+    offset = path.stat().st_size
     print(f"  service on http://{HOST}:{port} ({workers} workers); its log: {log.name}")
     proc = subprocess.Popen(
         [
@@ -122,8 +217,10 @@ def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             "--workers",
             str(workers),
             "--log-level",
-            "warning",
+            "info",
             "--no-access-log",
+            "--timeout-worker-healthcheck",
+            "60",
         ],
         cwd=ROOT,
         env=env,
@@ -131,13 +228,17 @@ def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
         stderr=log,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        with path.open("rb") as f:
+            f.seek(offset)
+            started = f.read().count(b"Application startup complete")
         try:
-            if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
-                return proc
+            ok = httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
+            ok = False
+        if ok and started >= workers:
+            return proc
         time.sleep(0.3)
     stop_service(proc)
     raise RuntimeError("the service did not start")
@@ -164,6 +265,13 @@ class Run:
     back_at: float | None = None
     first_success_after: float | None = None
     done: int = 0
+    statements: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Statements run between the start and the restart (or the end), by text."""
+    counted: int = 0
+    """Creates acknowledged in that window."""
+    cpu_service: float = 0.0
+    cpu_database: float = 0.0
+    """CPU seconds of the service (all workers) and of PostgreSQL in that window."""
 
 
 async def reporter(
@@ -215,8 +323,29 @@ async def drive(
     reporters: int,
     seconds: float,
     restart: LocalCluster | None,
+    url: str,
+    cluster: LocalCluster,
+    service: int,
 ) -> Run:
     run = Run()
+    mark: dict[str, float] = {}
+
+    async def open_window() -> None:
+        """Start counting once every connection is open and every plan cached."""
+        await asyncio.sleep(min(WARM_UP_S, seconds / 4))
+        await asyncio.to_thread(statement_counts, url, reset=True)
+        mark.update(
+            creates=len(run.acknowledged),
+            service=cpu_seconds(service),
+            database=cpu_seconds(postmaster(cluster)),
+        )
+
+    async def close_window() -> None:
+        run.counted = len(run.acknowledged) - int(mark["creates"])
+        run.cpu_service = cpu_seconds(service) - mark["service"]
+        run.cpu_database = cpu_seconds(postmaster(cluster)) - mark["database"]
+        run.statements = await asyncio.to_thread(statement_counts, url)
+
     until = run.started + seconds
     limits = httpx.Limits(max_connections=reporters, max_keepalive_connections=reporters)
     async with httpx.AsyncClient(
@@ -226,13 +355,17 @@ async def drive(
             asyncio.create_task(reporter(client, token, points, categories, run, until))
             for _ in range(reporters)
         ]
+        await open_window()
         if restart is not None:
-            await asyncio.sleep(seconds / 2)
+            await asyncio.sleep(max(run.started + seconds / 2 - time.monotonic(), 0))
+            await close_window()
             run.restart_at = time.monotonic()
             await asyncio.to_thread(restart.stop)
             await asyncio.to_thread(restart.start)
             run.back_at = time.monotonic()
         await asyncio.gather(*tasks)
+        if restart is None:
+            await close_window()
     return run
 
 
@@ -261,6 +394,24 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
     print(f"  failed attempts       {sum(run.failures.values()):>12,}   {run.failures}")
     print(f"  acknowledged          {len(run.acknowledged):>12,}")
     print(f"  acknowledged-missing  {lost:>12,}   (must be 0)")
+    calls = sum(n for n, _ in run.statements.values())
+    trips = calls / run.counted if run.counted else float("nan")
+    print(
+        f"  round trips / create  {trips:>12.1f}   (statements / creates; after the warm-up,"
+        " before the restart)"
+    )
+    if run.counted:
+        service_ms = run.cpu_service / run.counted * 1000
+        database_ms = run.cpu_database / run.counted * 1000
+        print(
+            f"  CPU per create        {service_ms + database_ms:>12.1f} ms"
+            f"  (service {service_ms:.1f} + PostgreSQL {database_ms:.1f}; 2 cores at 200/s"
+            " allow 10)"
+        )
+    print("    per create  ms each  statement")
+    for query, (n, ms) in sorted(run.statements.items(), key=lambda q: -q[1][0])[:16]:
+        per = n / run.counted if run.counted else float("nan")
+        print(f"    {per:10.2f}  {ms / n:7.2f}  {' '.join(query.split())[:90]}")
     if run.restart_at is not None and run.back_at is not None:
         print(f"  database down         {run.back_at - run.restart_at:>12.2f} s (stop + start)")
         first = run.first_success_after
@@ -268,7 +419,8 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
             "  first success after   "
             + (f"{first:>12.2f} s after the database was back" if first is not None else "never")
         )
-    return {"rate": rate, "p50": p50, "p95": p95}
+    cpu = (run.cpu_service + run.cpu_database) / run.counted * 1000 if run.counted else 0.0
+    return {"rate": rate, "p50": p50, "p95": p95, "trips": trips, "cpu": cpu}
 
 
 def main() -> None:
@@ -287,6 +439,15 @@ def main() -> None:
 
     cluster = LocalCluster(ROOT / "data" / "bench-pgdata")
     cluster.start()
+    try:
+        with_statement_counts(cluster)
+        run_sizes(cluster, sizes, args)
+    finally:
+        cluster.stop()
+
+
+def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace) -> None:
+    """Fill, serve and drive each size in turn; print the summary."""
     results = {}
     for size in sizes:
         print(f"\n== {size:,} issues, {args.reporters} reporters, {args.seconds:.0f} s", flush=True)
@@ -312,6 +473,9 @@ def main() -> None:
                     reporters=args.reporters,
                     seconds=args.seconds,
                     restart=None if args.no_restart else cluster,
+                    url=url,
+                    cluster=cluster,
+                    service=service.pid,
                 )
             )
         finally:
@@ -322,7 +486,10 @@ def main() -> None:
         small, large = min(results), max(results)
         print("\nSummary")
         for size, r in results.items():
-            print(f"  {size:>10,}: {r['rate']:7.1f} creates/s, p95 {r['p95']:5.0f} ms")
+            print(
+                f"  {size:>10,}: {r['rate']:7.1f} creates/s, p95 {r['p95']:5.0f} ms,"
+                f" {r['trips']:.1f} round trips and {r['cpu']:.1f} ms CPU per create"
+            )
         ratio = results[large]["rate"] / results[small]["rate"] if results[small]["rate"] else 0
         print(f"  rate at {large:,} / rate at {small:,} = {ratio:.2f}")
         print("  targets at 1,000,000: ≥ 200 creates/s, p95 ≤ 250 ms")

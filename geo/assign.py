@@ -116,6 +116,17 @@ def grid_sql(points: str) -> str:
     )
 
 
+def located_sql(point: str | None = None) -> str:
+    """Rules 1 and 2 and the grid for one point (default: :lon, :lat): at most one row
+    (id, code, name, outside_m, grid_id) naming the village, none when outside the town."""
+    point = point or one_point()
+    return (
+        "SELECT v.id, v.code, v.name, placed.outside_m, gp.grid_id"
+        f" FROM ({placed_sql(point)}) placed JOIN village v ON v.id = placed.village_id"
+        f" LEFT JOIN ({grid_sql(point)}) gp ON gp.village_id = placed.village_id"
+    )
+
+
 def nearest_any_sql(geom: str, alias: str = "near") -> str:
     """For messages about refused points: a LATERAL FROM item `near(code, name, distance)`,
     the nearest village to the point `geom` however far, in geodesic metres (valid anywhere
@@ -226,21 +237,9 @@ def locate(
     metric_srid: int = METRIC_SRID,
 ) -> Location:
     """The village (and grid) of one WGS-84 point; OutsideTown when beyond the tolerance."""
-    point = one_point()
     params = placement_params(tolerance_m=tolerance_m, metric_srid=metric_srid)
     params |= {"lon": lon, "lat": lat}
-    placed = (
-        conn.execute(
-            text(
-                "SELECT v.id, v.code, v.name, placed.outside_m, gp.grid_id"
-                f" FROM ({placed_sql(point)}) placed JOIN village v ON v.id = placed.village_id"
-                f" LEFT JOIN ({grid_sql(point)}) gp ON gp.village_id = placed.village_id"
-            ),
-            params,
-        )
-        .mappings()
-        .first()
-    )
+    placed = conn.execute(text(located_sql()), params).mappings().first()
     if placed is None:
         _refuse(conn, lon=lon, lat=lat, tolerance_m=tolerance_m)
     return Location(

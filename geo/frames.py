@@ -169,7 +169,7 @@ def roads_frame(
     bbox: BBox | None = None,
     towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """主干道 / 次干道 / 巷道 (code, kind, name, village) as lines, of the towns `towns`
+    """主干道 / 次干道 / 巷道 (id, code, kind, name, village) as lines, of the towns `towns`
     (None: every town)."""
     bad = [k for k in kinds if k not in ROAD_KINDS]
     if bad:
@@ -178,6 +178,7 @@ def roads_frame(
         )
     stmt = (
         select(
+            Road.id,
             Road.code,
             Road.kind,
             Road.name,

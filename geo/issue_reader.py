@@ -87,6 +87,9 @@ class IssueQuery:
     offset: int = 0
     lang: str = "zh"
     """Language of computed labels (the one-line history)."""
+    envelope: tuple[float, float, float, float, int] | None = None
+    """(minx, miny, maxx, maxy, srid): a box in any CRS the issues' points must lie in
+    (OGC API `bbox` with `bbox-crs`); its corners are transformed to EPSG:4326."""
 
     @property
     def today(self) -> date:
@@ -234,6 +237,10 @@ def _where(q: IssueQuery) -> list[ColumnElement[bool]]:
         conds.append(Issue.found_on >= q.found_from)
     if q.found_to:
         conds.append(Issue.found_on <= q.found_to)
+    if q.envelope is not None:
+        minx, miny, maxx, maxy, srid = q.envelope
+        box: Any = func.ST_MakeEnvelope(minx, miny, maxx, maxy, srid)
+        conds.append(Issue.geom.intersects(box if srid == SRID else func.ST_Transform(box, SRID)))
     return conds
 
 
@@ -298,13 +305,18 @@ def geojson(
     *,
     properties: Sequence[str] = LIST_PROPERTIES,
     max_page_size: int | None,
+    srid: int = SRID,
+    swap_axes: bool = False,
+    decimals: int = GEOJSON_DECIMALS,
 ) -> tuple[str, int]:
     """One page of issues as a GeoJSON FeatureCollection (text, built in PostGIS) and the
-    number of matches over all pages."""
-    page = _paging(
-        _select(q, [*_columns(q, properties), Issue.geom.label("geom")]), q, max_page_size
-    ).subquery("t")
-    as_feature: Any = literal_column(f"ST_AsGeoJSON(t.*, 'geom', {GEOJSON_DECIMALS})::json")
+    number of matches over all pages. Points are written in `srid` (transformed by
+    PostGIS), with the axes swapped (latitude or northing first) when `swap_axes`."""
+    geom: Any = Issue.geom if srid == SRID else func.ST_Transform(Issue.geom, srid)
+    if swap_axes:
+        geom = func.ST_FlipCoordinates(geom)
+    page = _paging(_select(q, [*_columns(q, properties), geom.label("geom")]), q, max_page_size)
+    as_feature: Any = literal_column(f"ST_AsGeoJSON(t.*, 'geom', {int(decimals)})::json")
     collection = select(
         func.json_build_object(
             "type",
@@ -312,7 +324,7 @@ def geojson(
             "features",
             func.coalesce(func.json_agg(as_feature), literal_column("'[]'::json")),
         ).cast(Text)
-    ).select_from(page)
+    ).select_from(page.subquery("t"))
     return conn.execute(collection).scalar_one(), count(conn, q)
 
 

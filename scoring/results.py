@@ -50,10 +50,15 @@ class MonthlyResult:
     missing_score: str = "skip"
     warnings: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def skipped(self) -> tuple[str, ...]:
         """Villages not scored and left out of the ranking (missing_score = "skip")."""
         return tuple(c for c in self.not_scored if c not in self._by_village)
+
+    @cached_property
+    def skipped_set(self) -> frozenset[str]:
+        """`skipped` as a set, for membership tests over many villages."""
+        return frozenset(self.skipped)
 
     @property
     def bottom_ten(self) -> tuple[str, ...]:

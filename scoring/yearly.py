@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from scoring import wording
 from scoring.inputs import ScoringInput, Village
-from scoring.monthly import monthly_results, monthly_scores
+from scoring.monthly import monthly_results
 from scoring.ranking import bottom_set, competition_ranks, top_set
 from scoring.results import LineItem, MonthlyResult, VillageYearResult, YearResult
 from scoring.rules import HonorRules, Rules
@@ -17,7 +17,8 @@ from scoring.third_party import third_party_items
 
 def months_of_year(data: ScoringInput, year: int) -> list[str]:
     """The months of `year` that have at least one observation score, oldest first."""
-    return sorted(m for m in monthly_scores(data.observation_scores) if m[:4] == f"{year:04d}")
+    wanted = f"{year:04d}"
+    return sorted({s.month for s in data.observation_scores if s.month[:4] == wanted})
 
 
 def honor_items(data: ScoringInput, rules: HonorRules, *, year: int) -> dict[str, list[LineItem]]:
@@ -54,13 +55,10 @@ def _unranked_result(
     year: int,
 ) -> VillageYearResult:
     """Y1 and Y2 of one village; rank, reward and deduction are filled in afterwards."""
-    scored = [
-        (result.month, standing.score)
-        for result in months
-        if (standing := result.standing(village.code)) is not None
-    ]
-    imputed = [r.month for r in months if (s := r.standing(village.code)) is not None and s.imputed]
-    skipped = [r.month for r in months if village.code in r.skipped]
+    standings = [(r.month, r.standing(village.code)) for r in months]
+    scored = [(month, s.score) for month, s in standings if s is not None]
+    imputed = [month for month, s in standings if s is not None and s.imputed]
+    skipped = [r.month for r in months if village.code in r.skipped_set]
     items: list[LineItem] = []
     base: float | None = None
     if scored:

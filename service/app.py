@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -20,6 +21,7 @@ from service.docs import install_docs
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.logs import configure_logging
 from service.middleware import RequestContext, content_security_policy
+from service.notify.worker import NotifyWorker
 from service.rankings import rules_for
 from service.routes import (
     account,
@@ -35,7 +37,9 @@ from service.routes import (
     issues,
     loop,
     maps,
+    notifications,
     office,
+    ogc,
     pages,
     sites,
     tiles,
@@ -60,10 +64,20 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings.engine_url())
+        app.state.engine = make_engine(
+            settings.engine_url(),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
+        worker = NotifyWorker(app.state.engine, settings) if settings.notify_worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -105,10 +119,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         account,
         office,
         bulletins,
+        notifications,
         districts,
+        ogc,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)
+    app.include_router(notifications.pages)
     # Page scripts, styles and icons; Leaflet from the vendored copy (no CDN).
     vendor = Path(geo.maps.__file__).resolve().parent / "vendor"
     app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")

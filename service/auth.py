@@ -12,8 +12,8 @@ Two ways in, one `optional_user`:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -153,7 +153,7 @@ def town_scope(user: User | None) -> TownScope:
     return None if user is None else user.towns
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def signed_in(user: User | None) -> User:
     """The caller; 401 without a token."""
     if user is None:
         raise Unauthorized(
@@ -164,18 +164,31 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def reader(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User | None:
-    """Any reader: anonymous reads only when CUNRONG_ANONYMOUS_READ is on."""
+def may_read(request: Request, user: User | None) -> User | None:
+    """Any reader: anonymous reads only when CUNRONG_ANONYMOUS_READ is on (401 otherwise)."""
     if user is None and not request.app.state.settings.anonymous_read:
-        return current_user(None)
+        return signed_in(None)
     return user
 
 
-def require(*roles: str, write: bool = True) -> Callable[[User], User]:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The caller; 401 without a token. (The checks on the user found are `async`: they do
+    no I/O, and a plain `def` would cost each request a trip through the threadpool.)"""
+    return signed_in(user)
+
+
+async def reader(
+    request: Request, user: Annotated[User | None, Depends(optional_user)]
+) -> User | None:
+    """Any reader: anonymous reads only when CUNRONG_ANONYMOUS_READ is on."""
+    return may_read(request, user)
+
+
+def require(*roles: str, write: bool = True) -> Callable[[User], Coroutine[Any, Any, User]]:
     """A dependency allowing only `roles` (403 for others, 401 without a token); with
     `write`, never a district reader (who reads every town of a district and writes none)."""
 
-    def check(user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise Forbidden(
                 f"role {user.role} may not do this; allowed: {', '.join(roles)}", field="role"

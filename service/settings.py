@@ -10,14 +10,17 @@ README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo import defaults
-from geo.db import database_url as resolve_database_url
-from geo.loop import Detection
+
+if TYPE_CHECKING:
+    # Imported where used: a command that never opens the database (`cunrong score year
+    # --from FOLDER`) does not pay for SQLAlchemy and GeoPandas at start-up.
+    from geo.loop import Detection
 
 DEVELOPMENT_SECRET = "change-me"
 
@@ -43,6 +46,17 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: project_root() / "data")
     """Where the local cluster (`pgdata/`) and the photos (`photos/`) live."""
 
+    db_pool_size: int = Field(default=25, ge=1, le=500)
+    """Database connections each service process keeps open: at least the requests one
+    process serves at once (50 reporters on 2 workers: 25), so that a busy service does not
+    open and close PostgreSQL backends (a few ms of CPU each) while it runs."""
+    db_max_overflow: int = Field(default=15, ge=0, le=500)
+    """Connections a process may open beyond `db_pool_size` at peaks (closed when returned)."""
+    threadpool_size: int = Field(default=40, ge=1, le=1000)
+    """Requests one service process runs at once in its threadpool (every route and
+    dependency that reads files or runs SQL; anyio's default is 40). More requests wait
+    on the event loop, which stays free for /health."""
+
     # --- measuring the town
     metric_srid: int = defaults.METRIC_SRID
     """Metric CRS for distances and areas (CGCS2000 Gauss-Krüger zone 39, CM 117°E)."""
@@ -67,6 +81,9 @@ class ServiceSettings(BaseSettings):
     """The most issues one `GET /issues` page may return (`limit`)."""
     default_page_size: int = 5_000
     """The page size of `GET /issues` when the request gives no `limit`."""
+    ogc_default_limit: int = Field(default=100, ge=1)
+    """Features per page of the OGC API (`/ogc/collections/…/items`) when the request gives
+    no `limit`; a larger `limit` is cut to `max_page_size`."""
     session_hours: float = 12.0
     """A sign-in lasts this long; then the browser must sign in again."""
     login_max_failures: int = 10
@@ -101,6 +118,42 @@ class ServiceSettings(BaseSettings):
     )
     """天地图 API key, for the tianditu basemaps (read from `TIANDITU_KEY`)."""
 
+    # --- notifications (docs/notifications.md)
+    notify_worker: bool = True
+    """Run the notification worker inside the service (a background thread): fan-out of
+    new events and delivery of e-mails and webhooks. Off: run `cunrong notify run` instead."""
+    notify_poll_s: float = Field(default=2.0, gt=0)
+    """How often the worker looks for new events and deliveries due, in seconds."""
+    notify_deadline_days: int = Field(default=3, ge=0, le=60)
+    """A deadline this many days ahead (or fewer) is reminded by `cunrong notify due`."""
+    notify_max_age_days: int = Field(default=7, ge=0)
+    """Events and passed deadlines older than this many days notify nobody (history)."""
+    notify_bulk_events: int = Field(default=100, ge=1)
+    """A statement that writes more events than this is an import: summarised per village."""
+    notify_max_attempts: int = Field(default=8, ge=1)
+    """Attempts to deliver an e-mail or webhook before it becomes a dead letter."""
+    notify_retry_base_s: float = Field(default=30.0, ge=0)
+    """Wait after the first failed attempt; doubles after each further one…"""
+    notify_retry_max_s: float = Field(default=3600.0, ge=0)
+    """…up to this many seconds."""
+    notify_base_url: str | None = None
+    """The service's public address (https://…), to make the links in e-mails absolute."""
+    smtp_host: str | None = None
+    """SMTP server for e-mail notifications (unset: no e-mail, the inbox and webhooks only)."""
+    smtp_port: int = 25
+    """Its port (587 with STARTTLS, 465 for implicit TLS is not supported: use STARTTLS)."""
+    smtp_starttls: bool = False
+    """Upgrade the connection with STARTTLS before signing in."""
+    smtp_user: str | None = None
+    """User name to sign in to the SMTP server (unset: no sign-in)."""
+    smtp_password: str | None = None
+    """Its password."""
+    smtp_from: str = "cunrong@localhost"
+    """The From: address of the e-mails."""
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    """How long one SMTP conversation may take."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    """How long one webhook POST may take."""
     # --- vector tiles and the issue map (docs/tiles.md)
     tile_points_zoom: int = Field(default=15, ge=0, le=24)
     """From this zoom on, `/tiles/issues/…` tiles carry the issues themselves (id, code, status,
@@ -148,6 +201,9 @@ class ServiceSettings(BaseSettings):
     """Pixels (width × height) of a photo, checked from its header before it is decoded."""
     max_upload_rows: int = 1_000_000
     """Rows (or features) of one uploaded file: imports and score / honor sheets."""
+    import_bulk_rows: int = Field(default=100_000, ge=1)
+    """An issue import of at least this many rows, when it is at least as large as the
+    table, drops the issue tables' indexes and keys and rebuilds them after the load."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
@@ -171,6 +227,8 @@ class ServiceSettings(BaseSettings):
 
     def engine_url(self) -> str:
         """The SQLAlchemy URL of the database in use: DATABASE_URL, else the local cluster."""
+        from geo.db import database_url as resolve_database_url
+
         return resolve_database_url(self.database_url, pgdata=self.pgdata)
 
     def placement(self) -> dict[str, Any]:
@@ -189,6 +247,8 @@ class ServiceSettings(BaseSettings):
 
     def detection(self) -> Detection:
         """The numbers `geo.loop.create_issue` / `check_new_issue` use beyond the point."""
+        from geo.loop import Detection
+
         return Detection(
             tolerance_m=self.gps_tolerance_m,
             metric_srid=self.metric_srid,

@@ -31,8 +31,10 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import Forbidden
+from geo.notify.inbox import unread_count
 from geo.users import User
 from service.auth import (
     ANON_COOKIE,
@@ -190,6 +192,19 @@ def page_reader(
 PageReader = Annotated[User | None, Depends(page_reader)]
 
 
+def unread_of(request: Request, user: User | None) -> int | None:
+    """The signed-in user's unread messages, for the header of every page (None: nobody
+    signed in, or the database cannot answer — the page itself then says what is wrong)."""
+    engine = getattr(request.app.state, "engine", None)
+    if user is None or engine is None:
+        return None
+    try:
+        with engine.connect() as conn:
+            return unread_count(conn, user.id)
+    except SQLAlchemyError:
+        return None
+
+
 def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
     """The context base.html needs, plus `values`."""
 
@@ -212,6 +227,7 @@ def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
         "csrf_token": token,
         "csrf_input": Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">'),
         "anonymous_read": request.app.state.settings.anonymous_read,
+        "unread_count": unread_of(request, user),
         **values,
     }
 

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 
+import geo.notify.models
 import geo.sites.models  # noqa: F401 - registers site_choice on Base.metadata
 from geo.models import Base
 

@@ -91,6 +91,7 @@ def import_file(
     deadline: str | int | DeadlineRule = DEADLINE_RULE,
     third_party_batch_id: int | None = None,
     town_id: int | None = None,
+    bulk_rows: int | None = None,
 ) -> ImportReport:
     """Check a file and, when every row passes, write it in one transaction.
 
@@ -102,7 +103,9 @@ def import_file(
     error; nothing is changed then. With `dry_run` everything is checked and rolled back.
     A file over one of `limits` (rows, vertices) raises TooLarge before anything is written.
     Issues without a deadline get the `deadline` rule's (`geo.deadlines`); with
-    `third_party_batch_id` they join that third-party batch (source third_party).
+    `third_party_batch_id` they join that third-party batch (source third_party). From
+    `bulk_rows` issue rows on (default `geo.io.issues.BULK_ROWS`) a load at least as large
+    as the table rebuilds the issue tables' indexes and keys instead of maintaining them.
     """
     rule = deadline_rule(deadline)
     if third_party_batch_id is not None and kind != "issues":
@@ -144,14 +147,17 @@ def import_file(
                 show=show,
                 deadline=rule,
                 batch=third_party_batch_id,
+                bulk_rows=bulk_rows,
             )
         except ImportFailed:
             raise
         except InvalidInput as exc:
             report.add(exc.message, row=exc.row, field=exc.field)
         except DBAPIError as exc:
-            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-            report.add(f"the database refused the rows: {detail}")
+            cause = getattr(exc, "orig", exc)
+            detail = str(cause).strip().splitlines()[0]
+            more = getattr(getattr(cause, "diag", None), "message_detail", None)
+            report.add(f"the database refused the rows: {detail}" + (f" ({more})" if more else ""))
         if not report.ok:
             trans.rollback()
             raise ImportFailed(report)
@@ -192,6 +198,7 @@ def _run(
     show: bool,
     deadline: DeadlineRule,
     batch: int | None,
+    bulk_rows: int | None,
 ) -> None:
     town = town_of(conn)
     if kind == "issues":
@@ -207,6 +214,7 @@ def _run(
             show=show,
             deadline=deadline,
             batch=batch,
+            bulk_rows=bulk_rows,
         )
         return
     loader = {
@@ -237,6 +245,7 @@ def _run_issues(
     show: bool,
     deadline: DeadlineRule,
     batch: int | None,
+    bulk_rows: int | None,
 ) -> None:
     categories = load_category_vocabulary(conn)
     frame = issues.issue_frame(
@@ -265,4 +274,5 @@ def _run_issues(
         rows=len(frame),
         note=f"导入 import: {report.source} {table.unit} ",
         third_party_batch_id=batch,
+        bulk_rows=bulk_rows,
     )

@@ -48,6 +48,7 @@ from geo.vocab import ISSUE_CODE_LEN, NAME_LEN
 STAGING = "issue_import"
 PLACES = "issue_place"
 UNPLACED = "issue_unplaced"
+DEADLINES = "issue_deadline"
 BULK_ROWS = 100_000
 """From this many rows on, issue indexes and foreign keys are rebuilt after the load."""
 INDEXED_STAGING_ROWS = 20_000
@@ -212,7 +213,11 @@ def _ids(table: SourceTable, rows: np.ndarray, report: ImportReport) -> pd.Serie
 
 
 def create_issue_staging(conn: Connection) -> None:
-    """A temporary table shaped like the COPY of `copy_issue_points` (dropped at commit)."""
+    """A temporary table shaped like the COPY of `copy_issue_points` (dropped at commit),
+    and the (still empty) table of deadlines by the town's rule."""
+    bulk.temp_table(
+        conn, DEADLINES, "village_id int, found_on date, deadline date, provisional boolean"
+    )
     bulk.temp_table(
         conn,
         STAGING,
@@ -235,6 +240,11 @@ def copy_issue_points(
     when absent, and rows are sent in spatial order. Returns the number of rows sent.
     """
     create_issue_staging(conn)
+    return bulk.copy_columns(conn, STAGING, issue_copy_columns(frame), progress=progress)
+
+
+def issue_copy_columns(frame: pd.DataFrame) -> list[bulk.CopyColumn]:
+    """The binary COPY columns of issue rows, in spatial order (see `copy_issue_points`)."""
     n = len(frame)
     order = bulk.spatial_order(frame["lon"].to_numpy(), frame["lat"].to_numpy())
     f = frame.iloc[order].reset_index(drop=True)
@@ -248,7 +258,7 @@ def copy_issue_points(
         ids[given] = np.frombuffer(
             b"".join(uuid.UUID(str(u)).bytes for u in f["id"][given]), dtype=np.uint8
         ).reshape(-1, 16)
-    columns = [
+    return [
         bulk.int4_column("row", f["row"].to_numpy()),
         bulk.uuid_column("id", ids),
         bulk.text_column("code", column("code")),
@@ -265,7 +275,6 @@ def copy_issue_points(
         bulk.date_column("closed_on", column("closed_on", np.datetime64("NaT")).to_numpy()),
         bulk.text_column("photo_names", column("photo_names")),
     ]
-    return bulk.copy_columns(conn, STAGING, columns, progress=progress)
 
 
 def place_staged_issues(
@@ -281,7 +290,9 @@ def place_staged_issues(
         # Polygon-outer plan: for each village, an index scan of the (spatially sorted) points,
         # so ST_Covers keeps one prepared polygon for thousands of points in a row.
         conn.execute(text(f"CREATE INDEX ON {STAGING} USING gist (geom)"))
-    conn.execute(text(f"ANALYZE {STAGING}"))
+    # Only the columns the placement joins on: statistics of the text columns are never
+    # used, and gathering them costs as much as those of the points.
+    conn.execute(text(f"ANALYZE {STAGING} (row, geom)"))
     staged = points_from(f"{STAGING} s", "s.row")
     covered = conn.execute(
         text(
@@ -393,15 +404,27 @@ def report_duplicates(conn: Connection, report: ImportReport, *, code: str, id_:
 
 def set_staged_deadlines(conn: Connection, rule: DeadlineRule) -> int:
     """Rows without a deadline get the town's rule (`geo.deadlines`), by their placed village
-    (the same SQL the API's `create_issue` runs); given deadlines are kept."""
-    deadline, provisional = deadline_sql(rule, village="p.village_id", found="s.found_on")
-    return conn.execute(
+    (the same SQL the API's `create_issue` runs); given deadlines are kept. Returns how
+    many distinct (village, day found) the rule was evaluated for.
+
+    The rule depends on the village and the day found only, so it is evaluated once per
+    distinct (village, day) — a few thousand for a year of a town, however many rows —
+    into DEADLINES, which `write_staged_issues` joins in; the staged rows are not rewritten.
+    """
+    deadline, provisional = deadline_sql(rule, village="d.village_id", found="d.found_on")
+    conn.execute(text(f"DROP TABLE IF EXISTS {DEADLINES}"))
+    conn.execute(
         text(
-            f"UPDATE {STAGING} s SET deadline = {deadline}, deadline_provisional = {provisional}"
-            f" FROM {PLACES} p WHERE p.row = s.row AND s.deadline IS NULL"
-            " AND s.found_on IS NOT NULL"
+            f"CREATE TEMP TABLE {DEADLINES} ON COMMIT DROP AS"
+            f" SELECT d.village_id, d.found_on, {deadline} AS deadline,"
+            f" {provisional} AS provisional FROM ("
+            f"  SELECT DISTINCT p.village_id, s.found_on FROM {STAGING} s"
+            f"  JOIN {PLACES} p ON p.row = s.row"
+            "  WHERE s.deadline IS NULL AND s.found_on IS NOT NULL) d"
         )
-    ).rowcount
+    )
+    conn.execute(text(f"ANALYZE {DEADLINES}"))
+    return int(conn.execute(text(f"SELECT count(*) FROM {DEADLINES}")).scalar_one())
 
 
 def stage_batch(conn: Connection, report: ImportReport, *, batch_id: int, field: str) -> None:
@@ -473,17 +496,35 @@ def write_staged_issues(
                 " FROM numbered"
             )
         )
+    # With towns (issue.town_id), each row takes its village's town here, in the one
+    # statement, so the per-row trigger that fills a missing town_id never fires.
+    towns = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'issue'::regclass"
+            " AND attname = 'town_id' AND NOT attisdropped)"
+        )
+    ).scalar_one()
+    town_column, town_value, town_join = (
+        (", town_id", ", v.town_id", " JOIN village v ON v.id = p.village_id")
+        if towns
+        else ("", "", "")
+    )
     inserted = conn.execute(
         text(
             "INSERT INTO issue (id, code, category_code, description, address, geom, village_id,"
             " grid_id, outside_m, source, found_on, found_by, deadline, deadline_provisional,"
-            " responsible, status, closed_on, photo_names, third_party_batch_id, version)"
+            f" responsible, status, closed_on, photo_names, third_party_batch_id, version"
+            f"{town_column})"
             " SELECT s.id, coalesce(s.code, c.code), s.category_code, s.description, s.address,"
             " s.geom, p.village_id, p.grid_id, p.outside_m, s.source, s.found_on, s.found_by,"
-            " s.deadline, s.deadline_provisional, s.responsible, s.status, s.closed_on,"
-            " s.photo_names, :batch, 1"
-            f" FROM {STAGING} s JOIN {PLACES} p ON p.row = s.row"
+            " coalesce(s.deadline, d.deadline),"
+            " CASE WHEN s.deadline IS NULL AND d.deadline IS NOT NULL THEN d.provisional"
+            " ELSE s.deadline_provisional END,"
+            f" s.responsible, s.status, s.closed_on, s.photo_names, :batch, 1{town_value}"
+            f" FROM {STAGING} s JOIN {PLACES} p ON p.row = s.row{town_join}"
             " LEFT JOIN issue_new_code c ON c.row = s.row"
+            f" LEFT JOIN {DEADLINES} d ON s.deadline IS NULL"
+            " AND d.village_id = p.village_id AND d.found_on = s.found_on"
         ),
         {"batch": third_party_batch_id},
     ).rowcount
@@ -500,13 +541,21 @@ def write_staged_issues(
 
 
 def load_staged_issues(
-    conn: Connection, *, rows: int, note: str, third_party_batch_id: int | None = None
+    conn: Connection,
+    *,
+    rows: int,
+    note: str,
+    third_party_batch_id: int | None = None,
+    bulk_rows: int | None = None,
 ) -> int:
-    """Write staged issues, rebuilding indexes afterwards when the load is large."""
+    """Write staged issues; from `bulk_rows` rows on (default BULK_ROWS), when the load is
+    at least as large as the table, the issue tables' indexes and keys are dropped first
+    and rebuilt afterwards (`geo.io.bulk.indexes_deferred`)."""
+    threshold = BULK_ROWS if bulk_rows is None else bulk_rows
     existing = conn.execute(
         text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'issue'::regclass")
     ).scalar_one()
-    if rows >= BULK_ROWS and rows >= max(existing, 0):
+    if rows >= threshold and rows >= max(existing, 0):
         with bulk.indexes_deferred(conn, ["issue", "issue_event"]):
             return write_staged_issues(conn, note=note, third_party_batch_id=third_party_batch_id)
     return write_staged_issues(conn, note=note, third_party_batch_id=third_party_batch_id)

@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection, create_engine, pool
 
+import geo.notify.models
 import geo.sites.models  # noqa: F401 - registers site_choice on Base.metadata
 from geo.models import Base
 

@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from sqlalchemy import Connection
 
 from geo.errors import CunrongError
 from service.settings import ServiceSettings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from geo.towns import Town
     from scoring.rules import Rules
 

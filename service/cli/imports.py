@@ -100,6 +100,7 @@ def _run(
         "limits": limits,
         "deadline": town_rules_text(town, settings).loop.deadline,
         "town_id": town.id,
+        "bulk_rows": settings.import_bulk_rows,
     }
     engine = make_engine(settings.engine_url())
     try:

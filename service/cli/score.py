@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from scoring.errors import ScoringError
-from scoring.export import month_report_to_dict, to_json, year_to_dict
+from scoring.export import json_bytes, month_report_to_dict, to_json, year_to_dict
 from scoring.inputs import ScoringInput, check_input, is_month
 from scoring.monthly import monthly_result
 from scoring.report import (
@@ -168,22 +169,22 @@ def _write(
     output_format: OutputFormat | WhatIfFormat,
     output: Path | None,
     payload: dict[str, Any],
-    sheets: dict[str, Sheet],
+    sheets: Callable[[], dict[str, Sheet]],
 ) -> None:
+    """Write the payload as JSON, or the sheets (built only then) as a table or workbook."""
     try:
         if output_format == OutputFormat.xlsx:
             if output is None:
                 _fail("--format xlsx needs -o FILE.xlsx")
-            write_xlsx(sheets, output)
+            write_xlsx(sheets(), output)
+        elif output is None:
+            text = to_json(payload) if output_format == OutputFormat.json else render_text(sheets())
+            typer.echo(text + "\n" if output_format == OutputFormat.json else text, nl=False)
+            return
+        elif output_format == OutputFormat.json:
+            output.write_bytes(json_bytes(payload) + b"\n")
         else:
-            if output_format == OutputFormat.json:
-                text = to_json(payload) + "\n"
-            else:
-                text = render_text(sheets)
-            if output is None:
-                typer.echo(text, nl=False)
-                return
-            output.write_text(text, encoding="utf-8")
+            output.write_text(render_text(sheets()), encoding="utf-8")
     except OSError as exc:
         _fail(f"-o {output}: cannot write ({exc.strerror or exc})")
     typer.echo(f"wrote {output}", err=True)
@@ -215,7 +216,7 @@ def score_month(
         output_format=output_format,
         output=output,
         payload=month_report_to_dict(result, rules=rules, names=names),
-        sheets=month_sheets(result, names),
+        sheets=lambda: month_sheets(result, names),
     )
 
 
@@ -244,7 +245,7 @@ def score_year(
         output_format=output_format,
         output=output,
         payload=year_to_dict(result),
-        sheets=year_sheets(result),
+        sheets=lambda: year_sheets(result),
     )
 
 
@@ -285,7 +286,7 @@ def score_what_if(
     except ScoringError as exc:
         _fail(str(exc))
     _warn(tuple(payload["warnings"]), output)
-    _write(output_format=output_format, output=output, payload=payload, sheets=sheets)
+    _write(output_format=output_format, output=output, payload=payload, sheets=lambda: sheets)
 
 
 @app.command("export")

@@ -4,17 +4,47 @@ from __future__ import annotations
 
 import typer
 
+MAX_WORKERS = 32
+WORKER_HEALTHCHECK_S = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing and
+replacing it (uvicorn's default, 5 s, is shorter than importing the app on a busy 2-core
+machine: the workers were killed while starting, over and over, or while serving a burst)."""
+
 
 def register(app: typer.Typer) -> None:
     """Add the `serve` command to the root app."""
 
     @app.command()
-    def serve(ctx: typer.Context, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def serve(
+        ctx: typer.Context,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = typer.Option(
+            1,
+            min=1,
+            max=MAX_WORKERS,
+            help="server processes: one per core (e.g. 2 on a 2-core machine) for many"
+            " concurrent reporters; each keeps its own pool (CUNRONG_DB_POOL_SIZE)",
+        ),
+    ) -> None:
         """Serve the API and pages (uvicorn)."""
         import uvicorn
 
         from service.app import create_app
         from service.cli.common import settings_of
 
+        settings = settings_of(ctx)  # checked once here, before any worker starts
         # access lines come from the service's own JSON log (service.middleware)
-        uvicorn.run(create_app(settings_of(ctx)), host=host, port=port, access_log=False)
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+            return
+        # Several processes: each imports the app and reads the same environment.
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        )

@@ -79,6 +79,7 @@ def import_options(request: Request, town: TownContext | None = None) -> dict[st
         "tolerance_m": settings.gps_tolerance_m,
         "metric_srid": settings.metric_srid,
         "deadline": request.app.state.rules.loop.deadline,
+        "bulk_rows": settings.import_bulk_rows,
         **town_options,
         "limits": ImportLimits(
             max_rows=settings.max_upload_rows,

@@ -764,6 +764,17 @@ def test_a_user_of_one_town_sees_nothing_of_the_other(town: Town) -> None:
         assert mine in ranked and theirs not in ranked, caller
         indicators = {r["village"] for r in town.send(caller, Req("GET", "/indicators")).json()}
         assert mine in indicators and theirs not in indicators, caller
+        # OGC API Features: the same scope as the lists
+        for collection, key in (
+            ("villages", "code"),
+            ("issues", "village"),
+            ("roads", "village_code"),
+        ):
+            ogc = town.send(caller, Req("GET", f"/ogc/collections/{collection}/items"))
+            assert ogc.status_code == 200, (caller, collection, ogc.text)
+            assert theirs not in _codes(ogc.json()["features"], key), (caller, collection)
+        ogc_villages = town.send(caller, Req("GET", "/ogc/collections/villages/items")).json()
+        assert mine in _codes(ogc_villages["features"]), caller
         # tiles: the z8 tile (~150 km) around both towns holds the caller's town only
         tile = town.send(caller, Req("GET", f"/tiles/villages/8/{x8}/{y8}.mvt"))
         layer = mapbox_vector_tile.decode(tile.content)["villages"]["features"]

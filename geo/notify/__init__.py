@@ -1,0 +1,1 @@
+"""Notifications: derived from the closed loop's events and the calendar; inbox and deliveries."""

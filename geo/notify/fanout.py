@@ -1,0 +1,250 @@
+"""From the closed loop's history to messages: the fan-out of `issue_event` rows.
+
+The write path knows nothing of notifications. Two statement-level triggers on
+`issue_event` (migration 0013) leave one `notify_outbox` row per INSERT/COPY statement: the
+range of event ids the statement may have written. `fan_out` takes outbox rows with
+`FOR UPDATE SKIP LOCKED` (two workers never take the same one), reads the events in each
+range, posts their messages and deletes the row, all in the caller's transaction.
+
+Which events tell anyone anything:
+
+- created → 新问题, to the village's users;
+- submitted → 待复核, to the inspectors and the office;
+- closed / unrectified / inadequate → 复核结论, to the village's users.
+
+Two rules keep imports and history quiet:
+
+- a statement that wrote more than `bulk_events` events is an import (a file, the bulk
+  loader, the sample town): instead of one message per issue, each village with new issues
+  gets one 批量导入 summary, and the office one for the whole import;
+- an event whose day (`on`) is more than `max_age_days` before today is history being
+  entered late, and tells nobody.
+
+A range can hold events of another statement running at the same time (ids interleave);
+such an event is also in its own statement's range, and the keys make the second posting
+a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+
+from geo.events import EVENT_WORDS
+from geo.models import TOWN_TODAY
+from geo.notify.post import Audience, Message, post
+
+log = logging.getLogger("cunrong.notify")
+
+OFFICE = ("admin",)
+INSPECTION = ("inspector", "admin")
+
+VILLAGE_PAGE = "/pages/my-village"
+RECHECK_PAGE = "/pages/recheck"
+OFFICE_PAGE = "/pages/office/"
+
+EVENT_KINDS = ("created", "submitted", "closed", "unrectified", "inadequate")
+"""The event kinds that produce a message."""
+
+_EVENTS = text(
+    'SELECT e.id, e.kind, e.issue_id, e."on", e.actor, e.note, i.code, i.village_id,'
+    " i.category_code, i.deadline, i.description, i.source, v.code AS village_code,"
+    " v.name AS village_name, c.label_zh, c.label_en"
+    " FROM issue_event e JOIN issue i ON i.id = e.issue_id"
+    " LEFT JOIN village v ON v.id = i.village_id JOIN category c ON c.code = i.category_code"
+    " WHERE e.id > :lo AND e.id <= :hi AND e.kind = ANY(CAST(:kinds AS text[]))"
+    f' AND e."on" >= {TOWN_TODAY} - CAST(:age AS integer) ORDER BY e.id'
+)
+_RANGE_SIZE = text(
+    "SELECT count(*) FROM (SELECT 1 FROM issue_event WHERE id > :lo AND id <= :hi LIMIT :cap) s"
+)
+_IMPORTED = text(
+    "SELECT i.town_id, i.village_id, v.code AS village_code, v.name AS village_name,"
+    " count(*) AS n, min(e.actor) AS actor"
+    " FROM issue_event e JOIN issue i ON i.id = e.issue_id"
+    " LEFT JOIN village v ON v.id = i.village_id"
+    " WHERE e.id > :lo AND e.id <= :hi AND e.kind = 'created'"
+    f' AND e."on" >= {TOWN_TODAY} - CAST(:age AS integer)'
+    " GROUP BY i.town_id, i.village_id, v.code, v.name ORDER BY i.town_id, v.code"
+)
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """What one pass of the fan-out did."""
+
+    statements: int = 0
+    """Outbox rows (statements that wrote events) told and removed."""
+    messages: int = 0
+    inbox: int = 0
+    deliveries: int = 0
+
+
+def fan_out(
+    conn: Connection,
+    *,
+    bulk_events: int,
+    max_age_days: int,
+    email: bool,
+    limit: int = 100,
+) -> FanOut:
+    """Turn up to `limit` outbox rows into messages; the rows are deleted (same transaction)."""
+    rows = conn.execute(
+        text(
+            "SELECT id, after_event, up_to_event FROM notify_outbox ORDER BY id"
+            " LIMIT :n FOR UPDATE SKIP LOCKED"
+        ),
+        {"n": limit},
+    ).all()
+    messages = inbox = deliveries = 0
+    done_ids: list[int] = []
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                posted = [
+                    post(conn, message, audience, email=email)
+                    for message, audience in _messages_of(conn, row, bulk_events, max_age_days)
+                ]
+        except OperationalError:
+            raise  # the database itself is in trouble: the whole pass is tried again later
+        except Exception:
+            # One statement's events that cannot be told (a bug, bad data) must not hold up
+            # the others: its row stays in the outbox, for the next pass and for a person.
+            log.exception("notification fan-out failed", extra={"outbox": row.id})
+            continue
+        done_ids.append(row.id)
+        messages += len(posted)
+        inbox += sum(p.inbox for p in posted)
+        deliveries += sum(p.emails + p.webhooks for p in posted)
+    if done_ids:
+        conn.execute(text("DELETE FROM notify_outbox WHERE id = ANY(:ids)"), {"ids": done_ids})
+    return FanOut(len(done_ids), messages, inbox, deliveries)
+
+
+def _messages_of(
+    conn: Connection, row: Any, bulk_events: int, max_age_days: int
+) -> list[tuple[Message, Audience]]:
+    """The messages of one outbox row: per event, or per village for an import."""
+    span = {"lo": row.after_event, "hi": row.up_to_event}
+    size = conn.execute(_RANGE_SIZE, span | {"cap": bulk_events + 1}).scalar_one()
+    if size > bulk_events:
+        return _import_messages(conn, row.id, span, max_age_days)
+    return _event_messages(conn, span, max_age_days)
+
+
+def _event_messages(
+    conn: Connection, span: dict[str, int], max_age_days: int
+) -> list[tuple[Message, Audience]]:
+    found = conn.execute(_EVENTS, span | {"kinds": list(EVENT_KINDS), "age": max_age_days})
+    return [m for r in found.mappings() if (m := event_message(r)) is not None]
+
+
+def event_message(row: Any) -> tuple[Message, Audience] | None:
+    """The message of one event (a mapping of `_EVENTS`' columns), with whom it is for."""
+    code, village = row["code"], row["village_name"] or row["village_code"] or "—"
+    cat_zh, cat_en = row["label_zh"], row["label_en"]
+    common: dict[str, Any] = {
+        "key": f"event:{row['id']}",
+        "issue_id": row["issue_id"],
+        "village_id": row["village_id"],
+        "event_id": row["id"],
+        "data": {
+            "event": row["kind"],
+            "issue_code": code,
+            "village": row["village_code"],
+            "category": row["category_code"],
+            "deadline": row["deadline"],
+            "on": row["on"],
+            "actor": row["actor"],
+        },
+    }
+    kind = row["kind"]
+    if kind == "created":
+        deadline = f"，整改期限 {row['deadline']}" if row["deadline"] else ""
+        deadline_en = f", deadline {row['deadline']}" if row["deadline"] else ""
+        detail = (row["description"] or "")[:200]
+        return Message(
+            kind="issue_created",
+            title_zh=f"新问题 {code}：{cat_zh}",
+            title_en=f"New issue {code}: {cat_en}",
+            body_zh=f"{village}新登记问题 {code}（{cat_zh}）{deadline}。{detail}".rstrip("。")
+            + "。",
+            body_en=f"A new issue {code} ({cat_en}) was recorded in {village}{deadline_en}.",
+            link=VILLAGE_PAGE,
+            **common,
+        ), Audience(village_id=row["village_id"])
+    if kind == "submitted":
+        return Message(
+            kind="recheck_waiting",
+            title_zh=f"待复核 {code}：{village}已提交整改",
+            title_en=f"Recheck {code}: {village} submitted its rectification",
+            body_zh=f"{village}已提交 {code}（{cat_zh}）的整改，等待复核。",
+            body_en=f"{village} submitted the rectification of {code} ({cat_en}); it awaits "
+            "a recheck.",
+            link=RECHECK_PAGE,
+            **common,
+        ), Audience(roles=INSPECTION)
+    words = EVENT_WORDS[kind]
+    note = f"（{row['note']}）" if row["note"] else ""
+    return Message(
+        kind="verdict",
+        title_zh=f"复核结论 {code}：{words.outcome}",
+        title_en=f"Recheck of {code}: {words.en}",
+        body_zh=f"{code}（{cat_zh}）复核结论：{words.outcome}{note}。",
+        body_en=f"Recheck of {code} ({cat_en}): {words.en}.",
+        link=VILLAGE_PAGE,
+        **common,
+    ), Audience(village_id=row["village_id"])
+
+
+def _import_messages(
+    conn: Connection, outbox_id: int, span: dict[str, int], max_age_days: int
+) -> list[tuple[Message, Audience]]:
+    villages = conn.execute(_IMPORTED, span | {"age": max_age_days}).mappings().all()
+    out: list[tuple[Message, Audience]] = []
+    for v in villages:
+        if v["village_id"] is None:
+            continue
+        name = v["village_name"] or v["village_code"]
+        out.append(
+            (
+                Message(
+                    kind="issues_imported",
+                    key=f"import:{outbox_id}:{v['village_id']}",
+                    title_zh=f"批量导入 {v['n']} 条问题：{name}",
+                    title_en=f"{v['n']} issues imported for {name}",
+                    body_zh=f"{name}有 {v['n']} 条问题批量导入，请在本村整改页查看。",
+                    body_en=f"{v['n']} issues of {name} were imported; see the village page.",
+                    link=VILLAGE_PAGE,
+                    village_id=v["village_id"],
+                    data={"village": v["village_code"], "issues": v["n"], "actor": v["actor"]},
+                ),
+                Audience(village_id=v["village_id"]),
+            )
+        )
+    towns: dict[int, list[Any]] = {}
+    for v in villages:
+        towns.setdefault(v["town_id"], []).append(v)
+    for town_id, theirs in towns.items():
+        total = sum(v["n"] for v in theirs)
+        out.append(
+            (
+                Message(
+                    kind="issues_imported",
+                    key=f"import:{outbox_id}:town:{town_id}",
+                    title_zh=f"批量导入 {total} 条问题（{len(theirs)} 个村）",
+                    title_en=f"{total} issues imported ({len(theirs)} villages)",
+                    body_zh=f"一次导入写入了 {total} 条问题，涉及 {len(theirs)} 个村。",
+                    body_en=f"One import recorded {total} issues in {len(theirs)} villages.",
+                    link=OFFICE_PAGE,
+                    town_id=town_id,
+                    data={"issues": total, "villages": len(theirs)},
+                ),
+                Audience(roles=OFFICE),
+            )
+        )
+    return out

@@ -1,0 +1,146 @@
+"""Posting one message: into the inbox of everyone it is for, and onto the delivery queue.
+
+Who a message is for is an `Audience`: office-wide roles (整治办 admin, inspectors, leaders)
+and/or the users of one village. `recipients_where` is the one place that turns an audience
+into users (the town condition goes there too).
+
+Every row is keyed: a user gets a message with a given key once, an e-mail address or a
+webhook once (`ON CONFLICT DO NOTHING`), so posting the same message twice — a scheduled
+job run twice, two workers racing — stores and sends it once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a message is for: users of `roles` anywhere, plus the village users of `village_id`."""
+
+    roles: tuple[str, ...] = ()
+    village_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing to tell people, worded in both languages."""
+
+    kind: str
+    key: str
+    """Unique per recipient: the same key is never stored or sent twice to one user."""
+    title_zh: str
+    title_en: str
+    body_zh: str = ""
+    body_en: str = ""
+    link: str | None = None
+    issue_id: uuid.UUID | None = None
+    village_id: int | None = None
+    town_id: int | None = None
+    """The town the message is about when it has no village (else the village's town)."""
+    event_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    """Facts for machines (issue code, village code, deadline, …): the webhook's `data`."""
+
+    def payload(self) -> dict[str, Any]:
+        """What the e-mail and the webhook are built from (stored with each delivery)."""
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "body_zh": self.body_zh,
+            "body_en": self.body_en,
+            "link": self.link,
+            "issue_id": str(self.issue_id) if self.issue_id else None,
+            "event_id": self.event_id,
+            "data": {k: _plain(v) for k, v in self.data.items()},
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | uuid.UUID):
+        return str(value)
+    return value
+
+
+def recipients_where(alias: str = "u", town: str = "m.town_id") -> str:
+    """SQL condition on app_user `alias` for the audience (:roles, :village_id) of a message
+    of the town `town` (NULL: of no town in particular): users of the roles in that town, or
+    reading its district, and the village's own users."""
+    return (
+        f"{alias}.active AND (({alias}.role = ANY(CAST(:roles AS text[])) AND ({town} IS NULL"
+        f" OR {alias}.town_id = {town} OR {alias}.district_code ="
+        f" (SELECT t.district_code FROM town t WHERE t.id = {town})))"
+        f" OR ({alias}.role = 'village' AND {alias}.village_id = :village_id))"
+    )
+
+
+_INBOX = text(
+    "WITH m AS (SELECT coalesce(CAST(:town_id AS integer),"
+    " (SELECT v.town_id FROM village v WHERE v.id = CAST(:msg_village AS integer))) AS town_id)"
+    " INSERT INTO notification (user_id, kind, key, issue_id, village_id, event_id, title_zh,"
+    " title_en, body_zh, body_en, link)"
+    " SELECT u.id, :kind, :key, :issue_id, :msg_village, :event_id, :title_zh, :title_en,"
+    f" :body_zh, :body_en, :link FROM app_user u, m WHERE {recipients_where()}"
+    " ON CONFLICT DO NOTHING RETURNING user_id"
+)
+_EMAILS = text(
+    "INSERT INTO delivery (channel, key, kind, user_id, address, payload)"
+    " SELECT 'email', :key, :kind, u.id, u.email, CAST(:payload AS jsonb) FROM app_user u"
+    " WHERE u.id = ANY(:users) AND u.email IS NOT NULL ON CONFLICT DO NOTHING"
+)
+_WEBHOOKS = text(
+    "INSERT INTO delivery (channel, key, kind, webhook_id, address, payload)"
+    " SELECT 'webhook', :key, CAST(:kind AS text), w.id, w.url, CAST(:payload AS jsonb)"
+    " FROM webhook w"
+    " WHERE w.active AND (cardinality(w.kinds) = 0 OR CAST(:kind AS text) = ANY(w.kinds))"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What posting a message stored: new inbox rows and new deliveries queued."""
+
+    inbox: int
+    emails: int
+    webhooks: int
+
+
+def post(conn: Connection, message: Message, audience: Audience, *, email: bool) -> Posted:
+    """Put `message` in the inbox of its audience and queue its e-mails (when `email`: an
+    SMTP server is configured) and webhooks; what was posted before is left alone."""
+    params = {
+        "kind": message.kind,
+        "key": message.key,
+        "issue_id": message.issue_id,
+        "msg_village": message.village_id,
+        "town_id": message.town_id,
+        "event_id": message.event_id,
+        "title_zh": message.title_zh,
+        "title_en": message.title_en,
+        "body_zh": message.body_zh,
+        "body_en": message.body_en,
+        "link": message.link,
+        "roles": list(audience.roles),
+        "village_id": audience.village_id,
+    }
+    users = list(conn.execute(_INBOX, params).scalars())
+    payload = json.dumps(message.payload(), ensure_ascii=False)
+    emails = 0
+    if email and users:
+        emails = conn.execute(
+            _EMAILS,
+            {"key": message.key, "kind": message.kind, "users": users, "payload": payload},
+        ).rowcount
+    webhooks = conn.execute(
+        _WEBHOOKS, {"key": message.key, "kind": message.kind, "payload": payload}
+    ).rowcount
+    return Posted(inbox=len(users), emails=emails, webhooks=webhooks)

@@ -1,0 +1,247 @@
+"""The delivery queue: taking the next message to send, recording each attempt, backing
+off, the dead letters, and the subscriptions and addresses messages go to.
+
+A sender takes one delivery with `FOR UPDATE SKIP LOCKED` and keeps its transaction open
+while it sends: another sender skips the row, so two workers never send the same message;
+if the sender dies mid-way the lock goes with it and the message is tried again later
+(at least once). A failed attempt waits `base_s · 2^(attempts−1)` seconds (at most
+`max_s`) before the next; after `max_attempts` the delivery is dead (死信) until the office
+retries it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from geo.errors import Conflict, InvalidInput, NotFound
+from geo.notify.kinds import NOTIFY_KINDS
+
+ERROR_LEN = 1000
+"""Stored length of an attempt's error."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken for sending (its row stays locked until the transaction ends)."""
+
+    id: int
+    channel: str
+    key: str
+    kind: str
+    address: str
+    payload: dict[str, Any]
+    attempts: int
+    secret: str | None
+    """The webhook's signing key (None for e-mail)."""
+
+
+def claim_next(conn: Connection, *, skip: Sequence[int] = ()) -> Claimed | None:
+    """The next delivery due, locked; None when nothing is due (or all due ones are taken).
+    `skip`: ids already tried in this run (so one run tries each delivery at most once)."""
+    row = (
+        conn.execute(
+            text(
+                "SELECT d.id, d.channel, d.key, d.kind, d.address, d.payload, d.attempts, w.secret"
+                " FROM delivery d LEFT JOIN webhook w ON w.id = d.webhook_id"
+                " WHERE d.status = 'pending' AND d.next_attempt_at <= clock_timestamp()"
+                " AND NOT (d.id = ANY(CAST(:skip AS bigint[]))) AND coalesce(w.active, true)"
+                " ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
+            ),
+            {"skip": list(skip)},
+        )
+        .mappings()
+        .first()
+    )
+    return Claimed(**row) if row else None
+
+
+def backoff_s(attempts: int, *, base_s: float, max_s: float) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt: base · 2^(attempts−1), capped."""
+    return float(min(max_s, base_s * 2 ** max(attempts - 1, 0)))
+
+
+def record_attempt(
+    conn: Connection,
+    delivery_id: int,
+    *,
+    ok: bool,
+    error: str | None = None,
+    status_code: int | None = None,
+    duration_ms: int | None = None,
+    max_attempts: int,
+    base_s: float,
+    max_s: float,
+) -> str:
+    """Store an attempt and move the delivery on: sent, pending (later), or dead. Returns
+    the new status."""
+    error = error[:ERROR_LEN] if error else None
+    conn.execute(
+        text(
+            "INSERT INTO delivery_attempt (delivery_id, at, ok, status_code, error, duration_ms)"
+            " VALUES (:d, clock_timestamp(), :ok, :code, :error, :ms)"
+        ),
+        {"d": delivery_id, "ok": ok, "code": status_code, "error": error, "ms": duration_ms},
+    )
+    attempts = conn.execute(
+        text("SELECT attempts + 1 FROM delivery WHERE id = :d"), {"d": delivery_id}
+    ).scalar_one()
+    status = "sent" if ok else ("dead" if attempts >= max_attempts else "pending")
+    delay = backoff_s(attempts, base_s=base_s, max_s=max_s)
+    conn.execute(
+        text(
+            "UPDATE delivery SET attempts = :n, status = :status, last_error = :error,"
+            " sent_at = CASE WHEN :ok THEN clock_timestamp() END,"
+            " next_attempt_at = clock_timestamp() + make_interval(secs => :delay)"
+            " WHERE id = :d"
+        ),
+        {
+            "n": attempts,
+            "status": status,
+            "error": error,
+            "ok": ok,
+            "delay": delay,
+            "d": delivery_id,
+        },
+    )
+    return status
+
+
+def retry(conn: Connection, delivery_id: int) -> None:
+    """Send a dead (or waiting) delivery again now, with a fresh count of attempts."""
+    row = conn.execute(
+        text("SELECT status FROM delivery WHERE id = :d FOR UPDATE"), {"d": delivery_id}
+    ).first()
+    if row is None:
+        raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
+    if row.status == "sent":
+        raise Conflict(f"delivery {delivery_id} was sent already", field="delivery_id")
+    conn.execute(
+        text(
+            "UPDATE delivery SET status = 'pending', attempts = 0,"
+            " next_attempt_at = clock_timestamp() WHERE id = :d"
+        ),
+        {"d": delivery_id},
+    )
+
+
+DELIVERY_STATUSES_SHOWN = ("dead", "pending", "sent")
+
+
+def deliveries(conn: Connection, *, status: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Deliveries of a status, newest first, with the webhook's name or the user's."""
+    if status not in DELIVERY_STATUSES_SHOWN:
+        raise InvalidInput(
+            f"unknown status {status!r}; expected one of {', '.join(DELIVERY_STATUSES_SHOWN)}",
+            field="status",
+        )
+    rows = conn.execute(
+        text(
+            "SELECT d.id, d.channel, d.kind, d.key, d.address, d.status, d.attempts,"
+            " d.next_attempt_at, d.last_error, d.created_at, d.sent_at,"
+            " d.payload ->> 'title_zh' AS title_zh, d.payload ->> 'title_en' AS title_en,"
+            " coalesce(w.name, u.name) AS recipient"
+            " FROM delivery d LEFT JOIN webhook w ON w.id = d.webhook_id"
+            " LEFT JOIN app_user u ON u.id = d.user_id"
+            " WHERE d.status = :status ORDER BY d.id DESC LIMIT :limit"
+        ),
+        {"status": status, "limit": limit},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def delivery_counts(conn: Connection) -> dict[str, int]:
+    """How many deliveries are in each status."""
+    found: dict[str, int] = {
+        r[0]: r[1]
+        for r in conn.execute(text("SELECT status, count(*) FROM delivery GROUP BY status"))
+    }
+    return {s: int(found.get(s, 0)) for s in DELIVERY_STATUSES_SHOWN}
+
+
+def attempts_of(conn: Connection, delivery_id: int) -> list[dict[str, Any]]:
+    """Every attempt of a delivery, oldest first."""
+    rows = conn.execute(
+        text(
+            "SELECT id, at, ok, status_code, error, duration_ms FROM delivery_attempt"
+            " WHERE delivery_id = :d ORDER BY id"
+        ),
+        {"d": delivery_id},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# --- where messages go: webhook subscriptions and users' e-mail addresses
+
+_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MIN_SECRET = 16
+
+
+def add_webhook(
+    conn: Connection, *, name: str, url: str, secret: str, kinds: tuple[str, ...] = ()
+) -> int:
+    """Subscribe `url` to every message (or those of `kinds`), signed with `secret`."""
+    if not name.strip():
+        raise InvalidInput("the webhook needs a name", field="name")
+    if not _URL.match(url):
+        raise InvalidInput(f"expected an http(s) URL, got {url!r}", field="url")
+    if len(secret) < MIN_SECRET:
+        raise InvalidInput(
+            f"the secret has {len(secret)} characters; use at least {MIN_SECRET}", field="secret"
+        )
+    unknown = [k for k in kinds if k not in NOTIFY_KINDS]
+    if unknown:
+        raise InvalidInput(
+            f"unknown kind {unknown[0]!r}; expected one of {', '.join(NOTIFY_KINDS)}",
+            field="kind",
+        )
+    try:
+        with conn.begin_nested():
+            return int(
+                conn.execute(
+                    text(
+                        "INSERT INTO webhook (name, url, secret, kinds)"
+                        " VALUES (:n, :u, :s, CAST(:k AS varchar[])) RETURNING id"
+                    ),
+                    {"n": name.strip(), "u": url, "s": secret, "k": list(kinds)},
+                ).scalar_one()
+            )
+    except IntegrityError:
+        raise Conflict(f"a webhook named {name!r} exists already", field="name") from None
+
+
+def webhooks(conn: Connection) -> list[dict[str, Any]]:
+    """The subscriptions (without their secrets)."""
+    rows = conn.execute(
+        text("SELECT id, name, url, kinds, active, created_at FROM webhook ORDER BY name")
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def set_webhook_active(conn: Connection, name: str, *, active: bool) -> None:
+    """Pause or resume a subscription: while paused it gets no new messages, and those
+    queued before wait until it is resumed."""
+    done = conn.execute(
+        text("UPDATE webhook SET active = :a WHERE name = :n RETURNING id"),
+        {"a": active, "n": name},
+    ).first()
+    if done is None:
+        raise NotFound(f"no webhook named {name!r}", field="name")
+
+
+def set_email(conn: Connection, user_name: str, email: str | None) -> None:
+    """Where a user's notifications are mailed (None: inbox only)."""
+    if email is not None and not _EMAIL.match(email):
+        raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
+    done = conn.execute(
+        text("UPDATE app_user SET email = :e WHERE name = :n RETURNING id"),
+        {"e": email, "n": user_name},
+    ).first()
+    if done is None:
+        raise NotFound(f"no user {user_name!r}", field="name")

@@ -1,0 +1,1 @@
+"""Notifications in the service: sending (SMTP, webhooks), the worker, the daily job."""
