@@ -11,7 +11,10 @@ service started on a local port. Then:
 
 1. per tile: a seeded sample of `--per-zoom` tiles at each zoom 8–16 over the villages,
    each fetched over HTTP (`GET /tiles/issues/z/x/y.mvt`, no cache) — p50/p90 per zoom and
-   overall (target p90 ≤ 100 ms);
+   overall (target p90 ≤ 100 ms), the cells tiles summed from the tile summary (refreshed
+   first, as `cunrong tiles refresh` does); then (1b) the same tiles cold from a second
+   service that reads live (no summary, no cache), with the ratio, and (1c) the cells
+   tiles filtered by one category, summary against live;
 2. cells against points: for up to `--raw-per-zoom` of the aggregated tiles per zoom, the
    same tile encoded with every point (what it would weigh without aggregation) — sizes and
    their ratio (target ≥ 10× smaller);
