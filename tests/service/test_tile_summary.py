@@ -177,22 +177,38 @@ def test_never_refreshed_is_read_live_and_a_stale_summary_refreshes_in_backgroun
     two_villages_url: str, tmp_path
 ):
     z, x, y = town_tile(9)
-    with make_client(two_villages_url, tmp_path, tile_summary_max_age_s=1) as client:
+    engine = create_engine(two_villages_url)
+
+    def refreshed_ago(seconds: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE tile_summary_state SET refreshed_at = now() - make_interval(secs => :s)"
+                ),
+                {"s": seconds},
+            )
+
+    with make_client(two_villages_url, tmp_path, tile_summary_max_age_s=60) as client:
         assert fetch(client, z, x, y).headers["x-tile-source"] == "live"  # never refreshed
-        engine = create_engine(two_villages_url)
         assert tile_summary.refresh(engine)
-        first = tile_summary.state(engine.connect()).refreshed_at
         assert fetch(client, z, x, y).headers["x-tile-source"] == "summary"
-        time.sleep(1.2)  # older than tile_summary_max_age_s: the next tile starts a refresh
-        fetch(client, z, x, y)
+        refreshed_ago(200)  # older than twice the maximum age: not used, and refreshed
+        assert fetch(client, z, x, y).headers["x-tile-source"] == "live"
         deadline = time.monotonic() + 60
         with engine.connect() as conn:
-            while tile_summary.state(conn).refreshed_at == first:
+            while (tile_summary.state(conn).age_s or 0) > 100:
                 assert time.monotonic() < deadline, "the background refresh never finished"
-                time.sleep(0.1)
                 conn.rollback()
-        engine.dispose()
+                time.sleep(0.1)
         assert fetch(client, z, x, y).headers["x-tile-source"] == "summary"
+        refreshed_ago(90)  # stale but usable: answered from it while it is refreshed
+        assert fetch(client, z, x, y).headers["x-tile-source"] == "summary"
+        with engine.connect() as conn:
+            while (tile_summary.state(conn).age_s or 0) > 60:
+                assert time.monotonic() < deadline, "the background refresh never finished"
+                conn.rollback()
+                time.sleep(0.1)
+    engine.dispose()
 
 
 def test_cunrong_tiles_refresh_switches_the_summary_on(two_villages_url: str, tmp_path):
