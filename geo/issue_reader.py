@@ -22,8 +22,9 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
@@ -32,10 +33,12 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    DateTime,
     Integer,
     Select,
     Text,
     case,
+    cast,
     column,
     false,
     func,
@@ -56,6 +59,7 @@ from geo.issue_filter import IssueFilter
 from geo.models import (
     OPEN_STATUSES,
     SRID,
+    TOWN_TIME_ZONE,
     Category,
     Community,
     Grid,
@@ -79,8 +83,13 @@ class IssueQuery:
 
     selection: IssueFilter = field(default_factory=IssueFilter)
     ids: Sequence[uuid.UUID] | None = None
+    codes: Sequence[str] | None = None
+    """Issue codes (`W01-202405-0001`), as Open311's service_request_id."""
     found_from: date | None = None
     found_to: date | None = None
+    requested_from: datetime | None = None
+    requested_to: datetime | None = None
+    """Bounds (timezone-aware) on `requested_at`, the moment an issue was reported."""
     sort: Sequence[str] = ("found_on", "code")
     """Property names; a leading '-' sorts descending."""
     limit: int | None = None
@@ -125,6 +134,20 @@ def _photo_ids(q: IssueQuery) -> ColumnElement[Any]:
     )
 
 
+def _requested_at(q: IssueQuery) -> ColumnElement[Any]:
+    """When the issue was reported: the moment it was recorded if that was on the day it
+    was found (the field page, Open311), else the start of that day in the town's calendar
+    (an import of earlier finds)."""
+    del q
+    return case(
+        (
+            cast(func.timezone(TOWN_TIME_ZONE, Issue.created_at), Date) == Issue.found_on,
+            Issue.created_at,
+        ),
+        else_=func.timezone(TOWN_TIME_ZONE, cast(Issue.found_on, DateTime)),
+    )
+
+
 def _overdue(q: IssueQuery) -> ColumnElement[Any]:
     return Issue.status.in_(OPEN_STATUSES) & (Issue.deadline < q.today)
 
@@ -155,6 +178,10 @@ PROPERTIES: dict[str, Callable[[IssueQuery], Any]] = {
     "version": lambda q: Issue.version,
     "history": _history,
     "photo_ids": _photo_ids,
+    "lon": lambda q: func.ST_X(Issue.geom),
+    "lat": lambda q: func.ST_Y(Issue.geom),
+    "requested_at": _requested_at,
+    "updated_at": lambda q: Issue.updated_at,
 }
 """Every property an issue can be read with: name → SQL expression."""
 
@@ -223,7 +250,16 @@ MAP_PROPERTIES = (
 )
 """The properties maps and exports start from (history and photos added on request)."""
 
-_SORTABLE = {"found_on", "code", "deadline", "closed_on", "status", "village", "category"}
+_SORTABLE = {
+    "found_on",
+    "code",
+    "deadline",
+    "closed_on",
+    "status",
+    "village",
+    "category",
+    "requested_at",
+}
 
 
 def _where(q: IssueQuery) -> list[ColumnElement[bool]]:
@@ -241,6 +277,28 @@ def _where(q: IssueQuery) -> list[ColumnElement[bool]]:
         minx, miny, maxx, maxy, srid = q.envelope
         box: Any = func.ST_MakeEnvelope(minx, miny, maxx, maxy, srid)
         conds.append(Issue.geom.intersects(box if srid == SRID else func.ST_Transform(box, SRID)))
+    if q.codes is not None:
+        conds.append(Issue.code.in_(list(q.codes)))
+    conds.extend(_requested_between(q))
+    return conds
+
+
+def _requested_between(q: IssueQuery) -> list[ColumnElement[bool]]:
+    """`requested_at` within the query's bounds, with the bounds' days in the town's calendar
+    on `found_on` beside them (a reported moment lies on the day found: the index narrows)."""
+    if q.requested_from and q.requested_to and q.requested_from > q.requested_to:
+        raise InvalidInput("expected start_date ≤ end_date", field="start_date")
+    conds: list[ColumnElement[bool]] = []
+    town = ZoneInfo(TOWN_TIME_ZONE)
+    for bound, field_name in ((q.requested_from, "start_date"), (q.requested_to, "end_date")):
+        if bound is not None and bound.tzinfo is None:
+            raise InvalidInput("expected a datetime with its time zone", field=field_name)
+    if q.requested_from is not None:
+        conds.append(Issue.found_on >= q.requested_from.astimezone(town).date())
+        conds.append(_requested_at(q) >= q.requested_from)
+    if q.requested_to is not None:
+        conds.append(Issue.found_on <= q.requested_to.astimezone(town).date())
+        conds.append(_requested_at(q) <= q.requested_to)
     return conds
 
 
@@ -340,6 +398,19 @@ def feature(
     text_, _ = geojson(conn, q, properties=properties, max_page_size=None)
     features = json.loads(text_)["features"]
     return features[0] if features else None
+
+
+def records(
+    conn: Connection,
+    q: IssueQuery,
+    *,
+    properties: Sequence[str] = LIST_PROPERTIES,
+    max_page_size: int | None,
+) -> list[dict[str, Any]]:
+    """One page of issues as plain dicts of the named properties (no geometry: ask for
+    `lon` and `lat`)."""
+    stmt = _paging(_select(q, _columns(q, properties)), q, max_page_size)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def frame(

@@ -15,17 +15,10 @@ from geo import issue_reader
 from geo.events import Step, ledger_history, recheck_outcome
 from geo.issue_filter import IssueFilter
 from geo.models import OPEN_STATUSES
-from geo.vocab import status_label
+from geo.vocab import SOURCE_LABELS, status_label
 from geo.xlsx import titled_table
 
-SOURCE_ZH = {
-    "inspection": "镇整治办检查",
-    "recheck": "复核发现",
-    "observation": "现场观摩",
-    "third_party": "市第三方测评",
-    "village_self": "村自查",
-    "report": "群众反映",
-}
+SOURCE_ZH = {source: zh for source, (zh, _) in SOURCE_LABELS.items()}
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("code", "问题编号", 18),

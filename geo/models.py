@@ -37,6 +37,7 @@ from geo.vocab import (
     NAME_LEN,
     PERSON_LEN,
 )
+from geo.vocab import ISSUE_SOURCES as ISSUE_SOURCES  # re-exported: declared in geo.vocab
 from geo.vocab import ISSUE_STATUSES as ISSUE_STATUSES  # re-exported: declared in geo.vocab
 from geo.vocab import OPEN_STATUSES as OPEN_STATUSES
 
@@ -59,7 +60,6 @@ EVENT_KINDS = (
     "edited",
     "rebound_linked",
 )
-ISSUE_SOURCES = ("inspection", "recheck", "observation", "third_party", "village_self", "report")
 ROAD_KINDS = ("main", "secondary", "lane")
 HONOR_KINDS = ("model_village", "county_site_visit")
 CATEGORY_SCOPES = ("household", "village")
@@ -686,3 +686,43 @@ class TileSummaryState(Base):
         Integer, primary_key=True, autoincrement=False, server_default=text("1")
     )
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Open311Client(Base):
+    """Another system (a 12345 hotline platform, a city dashboard) posting through Open311
+    GeoReport v2 with an API key; only the key's SHA-256 is stored."""
+
+    __tablename__ = "open311_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("town.id"))
+    """The town the client posts to and reads (its requests are that town's issues)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Open311Report(Base):
+    """What an Open311 client sent with a request beyond the issue itself: who reported it
+    (kept for the office, never shown to readers) and the client's own media URL."""
+
+    __tablename__ = "open311_report"
+
+    issue_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("issue.id"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("open311_client.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    first_name: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    last_name: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    phone: Mapped[str | None] = mapped_column(String(PERSON_LEN))
+    device_id: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    account_id: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    address_id: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    media_url: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

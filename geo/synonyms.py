@@ -6,7 +6,9 @@ words as they meet them, with `cunrong category synonym-add` or POST /categories
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -36,6 +38,24 @@ def list_synonyms(conn: Connection, category: str | None = None) -> list[Synonym
         {"c": category},
     ).all()
     return [Synonym(r.synonym, r.category_code, r.added_by) for r in rows]
+
+
+def categories_with_synonyms(conn: Connection, codes: Sequence[str] | None = None) -> list[Any]:
+    """The categories in their order (code, labels, scope, clause) with their synonyms as a
+    list (`synonyms`, by word); only those of `codes` when given."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT c.code, c.label_zh, c.label_en, c.scope, c.clause,"
+                " coalesce(array_agg(s.synonym ORDER BY s.synonym)"
+                "  FILTER (WHERE s.synonym IS NOT NULL), '{}') AS synonyms"
+                " FROM category c LEFT JOIN category_synonym s ON s.category_code = c.code"
+                " WHERE CAST(:codes AS text[]) IS NULL OR c.code = ANY(:codes)"
+                " GROUP BY c.code ORDER BY c.sort_order, c.code"
+            ),
+            {"codes": list(codes) if codes is not None else None},
+        ).mappings()
+    )
 
 
 def add_synonym(conn: Connection, synonym: str, category: str, *, actor: str | None) -> Synonym:

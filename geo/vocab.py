@@ -35,6 +35,33 @@ def status_label(status: str, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
+# --- where an issue came from, with its labels (Chinese first, English)
+
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "inspection": ("镇整治办检查", "Town office inspection"),
+    "recheck": ("复核发现", "Found at a recheck"),
+    "observation": ("现场观摩", "On-site observation"),
+    "third_party": ("市第三方测评", "City third-party evaluation"),
+    "village_self": ("村自查", "Village self-check"),
+    "report": ("群众反映", "Reported by residents"),
+    "open311": ("Open311 接口上报", "Reported through Open311"),
+}
+"""source → (zh, en): who found an issue, in the ledger's words."""
+
+Source = Literal[
+    "inspection", "recheck", "observation", "third_party", "village_self", "report", "open311"
+]
+ISSUE_SOURCES: tuple[str, ...] = get_args(Source)
+"""Every source an issue can have (the CHECK constraint `source_known`; labels: SOURCE_LABELS).
+`open311`: posted by another system through `/open311/v2/requests` (GeoReport v2)."""
+
+
+def source_label(source: str, lang: str = "zh") -> str:
+    """镇整治办检查 / Town office inspection … for one of ISSUE_SOURCES (the code when unknown)."""
+    zh, en = SOURCE_LABELS.get(source, (source, source))
+    return zh if lang == "zh" else en
+
+
 # --- the loop's actions
 
 Action = Literal["submit", "close", "unrectified", "inadequate", "reopen"]
@@ -89,6 +116,7 @@ TITLE_LEN = 200
 """A map's title."""
 
 assert set(STATUS_LABELS) == set(ISSUE_STATUSES)
+assert set(SOURCE_LABELS) == set(ISSUE_SOURCES)
 assert set(OPEN_STATUSES) <= set(ISSUE_STATUSES)
 assert set(TRANSITIONS) == set(EVENT_OF_ACTION) == set(ACTIONS)
 assert set(VILLAGE_ACTIONS) | set(INSPECTOR_ACTIONS) == set(ACTIONS)

@@ -40,6 +40,7 @@ from service.routes import (
     notifications,
     office,
     ogc,
+    open311,
     pages,
     sites,
     tiles,
@@ -122,6 +123,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         notifications,
         districts,
         ogc,
+        open311,
     ):
         app.include_router(module.router)
     app.include_router(field.pages)

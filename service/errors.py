@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo.errors import Conflict, CunrongError, Forbidden, InvalidInput, NotFound, TooLarge
 from geo.io.report import ImportFailed
 from scoring.errors import ScoringError
+from service import open311
 from service.auth import Unauthorized
 from service.render import RenderFailed
 from service.web import error_page, is_page_path, login_redirect
@@ -113,6 +114,23 @@ def error_response(
     return JSONResponse(body | (extra or {}), status_code=status, headers=dict(headers or {}))
 
 
+OPEN311_PATH = "/open311/"
+"""Errors of the paths under here take the GeoReport v2 shape (`open311_error`)."""
+
+
+def open311_error(
+    request: Request, status: int, message: str, headers: Mapping[str, str]
+) -> Response:
+    """The spec's error list, `[{"code": 400, "description": …}]` or `<errors><error>…`, in
+    the format of the path's suffix; invalid input is the spec's 400, not 422."""
+    fmt = "xml" if request.url.path.endswith(".xml") else "json"
+    status = 400 if status == 422 else status
+    body = open311.render("errors", [open311.error(status, message)], fmt)
+    return Response(
+        body, status_code=status, media_type=open311.MEDIA_TYPES[fmt], headers=dict(headers)
+    )
+
+
 def _status(exc: Exception, table: Mapping[type[Exception], int]) -> int:
     for cls in type(exc).__mro__:
         if cls in table:
@@ -178,6 +196,8 @@ def _handler(table: Mapping[type[Exception], int]) -> Callable[[Request, Excepti
             field = "request"
         if status == 503:
             log.warning("database unavailable: %s", type(exc).__name__)
+        if request.url.path.startswith(OPEN311_PATH):  # the spec's error list
+            return open311_error(request, status, message, headers)
         if is_page_path(request.url.path):  # people get a page, never JSON
             if status == 401:
                 return login_redirect(request)  # nobody signed in: to the sign-in page

@@ -113,6 +113,11 @@ class ServiceSettings(BaseSettings):
     """How long headless Chromium may take to print one bulletin (PDF or PNG)."""
     interview_late_days: int = Field(default=defaults.INTERVIEW_LATE_DAYS, ge=0, le=366)
     """An interview (约谈) not held within this many days after its ranking month is late."""
+    open311_max_requests: int = Field(default=1000, ge=1, le=50_000)
+    """The most service requests one Open311 `GET requests` answers (the spec's 1000)."""
+    open311_days: int = Field(default=90, ge=1, le=3660)
+    """Open311 `GET requests` without dates covers this many days back; a start_date–end_date
+    range may not span more (the spec's 90)."""
     tianditu_key: str | None = Field(
         default=None, validation_alias=AliasChoices("TIANDITU_KEY", "tianditu_key")
     )

@@ -55,6 +55,8 @@ SOURCE_ALIASES: dict[str, str] = {
     "report": "report",
     "举报": "report",
     "群众反映": "report",
+    "open311": "open311",
+    "Open311 接口上报": "open311",
 }
 WATER_KIND_ALIASES: dict[str, str] = {
     "river": "river",

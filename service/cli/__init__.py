@@ -51,7 +51,9 @@ def build_app(only: str | None = None) -> typer.Typer:
     from service.cli import imports as import_cli
     from service.cli import maps as maps_cli
     from service.cli import notify as notify_cli
+    from service.cli import open311 as open311_cli
     from service.cli import qgis as qgis_cli
+    from service.cli import region as region_cli
     from service.cli import sample as sample_cli
     from service.cli import serve as serve_cli
     from service.cli import sites as sites_cli
@@ -70,6 +72,8 @@ def build_app(only: str | None = None) -> typer.Typer:
     root.add_typer(towns_cli.app, name="town")
     root.add_typer(notify_cli.app, name="notify")
     root.add_typer(tiles_cli.app, name="tiles")
+    root.add_typer(open311_cli.app, name="open311")
+    root.add_typer(region_cli.app, name="region")
     serve_cli.register(root)
     bulletin_cli.register(root)
     qgis_cli.register(root)

@@ -1,7 +1,7 @@
 """issue_tile_summary: issues counted per fine Web-Mercator cell, for low-zoom tiles
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30 09:10:00
 
 A MATERIALIZED VIEW of issue counts per z17 cell (the slippy-map tile x/y at zoom 17, so a
@@ -22,7 +22,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0019"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
