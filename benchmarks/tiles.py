@@ -11,7 +11,10 @@ service started on a local port. Then:
 
 1. per tile: a seeded sample of `--per-zoom` tiles at each zoom 8–16 over the villages,
    each fetched over HTTP (`GET /tiles/issues/z/x/y.mvt`, no cache) — p50/p90 per zoom and
-   overall (target p90 ≤ 100 ms);
+   overall (target p90 ≤ 100 ms), the cells tiles summed from the tile summary (refreshed
+   first, as `cunrong tiles refresh` does); then (1b) the same tiles cold from a second
+   service that reads live (no summary, no cache), with the ratio, and (1c) the cells
+   tiles filtered by one category, summary against live;
 2. cells against points: for up to `--raw-per-zoom` of the aggregated tiles per zoom, the
    same tile encoded with every point (what it would weigh without aggregation) — sizes and
    their ratio (target ≥ 10× smaller);
@@ -36,7 +39,7 @@ import uvicorn
 from sqlalchemy import create_engine, text
 
 from benchmarks.ingest import load_villages, random_points, timed, village_source
-from geo import issue_reader
+from geo import issue_reader, tile_summary
 from geo.io import issues as issue_io
 from geo.tiles import Tile
 from service.app import create_app
@@ -125,7 +128,7 @@ def main() -> None:
     engine = create_engine(url)
     tmp = Path(f"/tmp/cunrong-bench-tiles-{name}")
     tmp.mkdir(exist_ok=True)
-    service = None
+    service = live_service = None
     try:
         print(f"throwaway database {name}: villages from {source}")
         _, frame = timed(
@@ -151,7 +154,21 @@ def main() -> None:
         points_zoom, cell_px = base.tile_points_zoom, base.tile_cell_px
         print(f"tiles: cells below zoom {points_zoom} ({cell_px} px), points from it on")
 
-        service, _thread, base_url = serve(url, tmp, map_tiles_over=min(base.map_tiles_over, n - 1))
+        summary_s, _ = timed(
+            "refresh the tile summary (cunrong tiles refresh)",
+            lambda: tile_summary.refresh(engine),
+        )
+        with engine.connect() as conn:
+            print(f"  summary: {tile_summary.row_count(conn):,} rows")
+        service, _thread, base_url = serve(
+            url,
+            tmp,
+            map_tiles_over=min(base.map_tiles_over, n - 1),
+            tile_summary_max_age_s=86_400,  # no refresh while measuring
+        )
+        live_service, _live_thread, live_url = serve(
+            url, tmp, tile_summary=False, tile_cache_tiles=0
+        )
 
         # 1. time per tile over HTTP
         sample: list[tuple[int, int, int]] = []
@@ -162,6 +179,7 @@ def main() -> None:
         warm: dict[int, list[float]] = {z: [] for z in ZOOMS}
         sizes: dict[int, list[int]] = {z: [] for z in ZOOMS}
         kinds: dict[int, set[str]] = {z: set() for z in ZOOMS}
+        sources: dict[int, set[str]] = {z: set() for z in ZOOMS}
         with httpx.Client(base_url=base_url, timeout=300) as client:
             client.get("/tiles/issues/12/0/0.mvt")  # connections, plans
             for into in (times, warm):  # first made, then again (aggregated ones cached)
@@ -171,8 +189,17 @@ def main() -> None:
                     into[z].append((time.perf_counter() - start) * 1000)
                     r.raise_for_status()
                     if into is times:
+                        sources[z].add(r.headers["x-tile-source"])
                         sizes[z].append(len(r.content))
                         kinds[z].add(r.headers["x-tile-kind"])
+        live: dict[int, list[float]] = {z: [] for z in ZOOMS}
+        with httpx.Client(base_url=live_url, timeout=300) as client:
+            client.get("/tiles/issues/12/0/0.mvt")
+            for z, x, y in sample:
+                start = time.perf_counter()
+                r = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt")
+                live[z].append((time.perf_counter() - start) * 1000)
+                r.raise_for_status()
         print("\n1. time per tile over HTTP: made (cold), then asked again (cells from the cache)")
         print(
             f"  {'zoom':>4} {'kind':>12} {'tiles':>5} {'p50 ms':>8} {'p90 ms':>8}"
@@ -191,6 +218,47 @@ def main() -> None:
         w50, w90 = quantile(again, 0.5), quantile(again, 0.9)
         print(f"  all {len(every)} tiles made: p50 {p50:.1f} ms, p90 {p90:.1f} ms")
         print(f"  asked again:          p50 {w50:.1f} ms, p90 {w90:.1f} ms (target p90 ≤ 100 ms)")
+
+        print("\n1b. cold tiles: cells summed from the summary against read live (no cache)")
+        print(
+            f"  {'zoom':>4} {'source':>14} {'p50 ms':>8} {'p90 ms':>8}"
+            f" {'live p50':>9} {'live p90':>9} {'p90 ratio':>9}"
+        )
+        for z in ZOOMS:
+            src = "/".join(sorted(sources[z]))
+            l90 = quantile(live[z], 0.9)
+            print(
+                f"  {z:>4} {src:>14} {quantile(times[z], 0.5):>8.1f}"
+                f" {quantile(times[z], 0.9):>8.1f} {quantile(live[z], 0.5):>9.1f} {l90:>9.1f}"
+                f" {l90 / max(quantile(times[z], 0.9), 0.01):>8.1f}×"
+            )
+        every_live = [t for z in ZOOMS for t in live[z]]
+        l50, l90 = quantile(every_live, 0.5), quantile(every_live, 0.9)
+        print(
+            f"  z8–z16 cold: summary p50 {p50:.1f} / p90 {p90:.1f} ms; live p50 {l50:.1f} /"
+            f" p90 {l90:.1f} ms; p90 live / summary {l90 / max(p90, 0.01):.1f}×"
+        )
+
+        # 1c. a filtered map (one category): the summary's rows by every dimension
+        with engine.connect() as conn:
+            category = str(conn.execute(text("SELECT min(category_code) FROM issue")).scalar_one())
+        filtered = [t for t in sample if t[0] < points_zoom]
+        by_source: dict[str, list[float]] = {"summary": [], "live": []}
+        for label, at in (("summary", base_url), ("live", live_url)):
+            with httpx.Client(base_url=at, timeout=300) as client:
+                for z, x, y in filtered:
+                    start = time.perf_counter()
+                    r = client.get(f"/tiles/issues/{z}/{x}/{y}.mvt", params={"category": category})
+                    by_source[label].append((time.perf_counter() - start) * 1000)
+                    r.raise_for_status()
+                    assert r.headers["x-tile-source"] == label, r.headers
+        f50, f90 = quantile(by_source["summary"], 0.5), quantile(by_source["summary"], 0.9)
+        g50, g90 = quantile(by_source["live"], 0.5), quantile(by_source["live"], 0.9)
+        print(f"\n1c. cold cells tiles z8–z{points_zoom - 1} filtered by category={category}")
+        print(
+            f"  summary p50 {f50:.1f} / p90 {f90:.1f} ms; live p50 {g50:.1f} / p90 {g90:.1f} ms;"
+            f" p90 live / summary {g90 / max(f90, 0.01):.1f}×"
+        )
 
         # 2. cells against points, same tiles
         print("\n2. aggregated tile against the same tile with every point")
@@ -276,7 +344,13 @@ def main() -> None:
 
         print("\nSummary")
         print(f"  issues                      {n:>12,}")
+        print(f"  summary refresh             {summary_s:>10.1f} s")
         print(f"  per tile made p50 / p90     {p50:>8.1f} / {p90:.1f} ms   (target p90 ≤ 100 ms)")
+        print(f"  same, live p50 / p90        {l50:>8.1f} / {l90:.1f} ms   (no summary, no cache)")
+        print(
+            f"  filtered cells p50 / p90    {f50:>8.1f} / {f90:.1f} ms"
+            f"   (live {g50:.1f} / {g90:.1f}, one category)"
+        )
         print(f"  per tile again p50 / p90    {w50:>8.1f} / {w90:.1f} ms   (cells from the cache)")
         if ratios:
             median = statistics.median(ratios)
@@ -285,6 +359,8 @@ def main() -> None:
     finally:
         if service is not None:
             service.should_exit = True
+        if live_service is not None:
+            live_service.should_exit = True
         engine.dispose()
         server_pg.drop(name)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Date,
@@ -38,10 +39,14 @@ from sqlalchemy import (
     Text,
     case,
     cast,
+    column,
+    false,
     func,
     literal,
     literal_column,
+    or_,
     select,
+    table,
     text,
     true,
 )
@@ -56,6 +61,7 @@ from geo.models import (
     SRID,
     TOWN_TIME_ZONE,
     Category,
+    Community,
     Grid,
     Issue,
     IssueEvent,
@@ -1088,3 +1094,125 @@ def town_counts(
         },
     ).mappings()
     return [dict(r) for r in rows]
+
+
+# -- cells from the summary (migration 0019, geo.tile_summary) -------------------------------
+
+SUMMARY_ZOOM = 17
+"""The zoom of the cells of `issue_tile_summary` (a coarser cell is `x >> k`)."""
+
+SUMMARY_MID_ZOOM = 14
+"""The zoom of the summary's coarser cells by every dimension (for filtered low zooms)."""
+
+_summary = table(
+    "issue_tile_summary",
+    column("zoom", Integer),
+    column("grain", Integer),
+    column("cx", Integer),
+    column("cy", Integer),
+    column("town_id", Integer),
+    column("village_id", Integer),
+    column("category_code", Text),
+    column("status", Text),
+    column("source", Text),
+    column("month", Date),
+    column("n", BigInteger),
+    column("overdue", BigInteger),
+)
+
+COARSE_GRAIN = 15
+"""`grain` of the summary rows per cell, town and status only (GROUPING of the other four
+dimensions: every bit set)."""
+
+_SUMMARY_FILTERS = frozenset(
+    {"towns", "villages", "communities", "categories", "statuses", "sources", "month"}
+)
+"""The IssueFilter fields the summary can answer; any other one set means a live read."""
+
+
+def _summary_where(q: IssueQuery, cell_zoom: int) -> tuple[int, list[ColumnElement[bool]]] | None:
+    """The filter of `q` as conditions on the summary, or None when it cannot answer it
+    (bbox, as_of, overdue, ids, found dates, or any filter field added later); with the
+    zoom of the summary's cells to read (cells of `cell_zoom` are sums of those)."""
+    if q.ids is not None or q.found_from or q.found_to:
+        return None
+    s = q.selection
+    for f in fields(s):
+        value = getattr(s, f.name)
+        unset = value is None or (isinstance(value, (list, tuple)) and not value)
+        if f.name not in _SUMMARY_FILTERS and not unset:
+            return None
+    t = _summary.c
+    coarse = not (s.villages or s.communities or s.categories or s.sources or s.month)
+    conds: list[ColumnElement[bool]] = [t.grain == (COARSE_GRAIN if coarse else 0)]
+    zoom = SUMMARY_ZOOM if coarse or cell_zoom > SUMMARY_MID_ZOOM else SUMMARY_MID_ZOOM
+    conds.append(t.zoom == zoom)
+    if s.towns is not None:
+        conds.append(t.town_id.in_(tuple(s.towns)) if s.towns else false())
+    if s.villages:
+        conds.append(t.village_id.in_(select(Village.id).where(Village.code.in_(s.villages))))
+    if s.communities:
+        conds.append(
+            t.village_id.in_(
+                select(Village.id)
+                .join(Community, Community.id == Village.community_id)
+                .where(or_(Community.code.in_(s.communities), Community.name.in_(s.communities)))
+            )
+        )
+    if s.categories:
+        conds.append(t.category_code.in_(s.categories))
+    if s.statuses:
+        conds.append(t.status.in_(s.statuses))
+    if s.sources:
+        conds.append(t.source.in_(s.sources))
+    if s.month is not None:
+        conds.append(t.month == s.month)
+    return zoom, conds
+
+
+def summary_cells_query(
+    q: IssueQuery, tile: Tile, *, levels: int, layer: str = "issues"
+) -> Select[Any] | None:
+    """The cells of `mvt_cells_query` summed from `issue_tile_summary`, or None when the
+    summary cannot answer `q` or the cells are finer than its zoom. Its `overdue` is as of
+    the summary's refresh day."""
+    if tile.z + levels > SUMMARY_ZOOM:
+        return None
+    found = _summary_where(q, tile.z + levels)
+    if found is None:
+        return None
+    zoom, conds = found
+    shift = zoom - (tile.z + levels)
+    per_tile = 2**levels
+    t = _summary.c
+    cx = t.cx.op(">>")(shift)
+    cy = t.cy.op(">>")(shift)
+    cells = (
+        select(
+            cx.label("cx"),
+            cy.label("cy"),
+            func.sum(t.n).label("count"),
+            func.coalesce(func.sum(t.n).filter(t.status.in_(OPEN_STATUSES)), 0).label("open"),
+            func.sum(t.overdue).label("overdue"),
+        )
+        .where(
+            t.cx.between((tile.x * per_tile) << shift, (((tile.x + 1) * per_tile) << shift) - 1),
+            t.cy.between((tile.y * per_tile) << shift, (((tile.y + 1) * per_tile) << shift) - 1),
+            *conds,
+        )
+        .group_by(cx, cy)
+        .subquery("c")
+    )
+    rows = select(
+        func.cast(cells.c["count"], Integer).label("count"),
+        func.cast(cells.c.open, Integer).label("open"),
+        func.cast(cells.c.overdue, Integer).label("overdue"),
+        func.ST_AsMVTGeom(
+            func.ST_TileEnvelope(tile.z + levels, cells.c.cx, cells.c.cy),
+            tile.envelope(),
+            MVT_EXTENT,
+            0,
+            True,
+        ).label("geom"),
+    ).subquery("t")
+    return _mvt(rows, layer)

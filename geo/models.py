@@ -675,6 +675,19 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+class TileSummaryState(Base):
+    """When the materialized view `issue_tile_summary` (issues per z17 cell and filter
+    dimension, migration 0019, geo.tile_summary) was last refreshed: one row, NULL: never."""
+
+    __tablename__ = "tile_summary_state"
+    __table_args__ = (CheckConstraint("id = 1", name="tile_summary_state_one_row"),)
+
+    id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, server_default=text("1")
+    )
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Open311Client(Base):
     """Another system (a 12345 hotline platform, a city dashboard) posting through Open311
     GeoReport v2 with an API key; only the key's SHA-256 is stored."""

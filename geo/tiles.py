@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal_column, select
+from sqlalchemy import Connection, Engine, and_, func, literal_column, select
 
-from geo import frames, issue_reader
+from geo import frames, issue_reader, tile_summary
 from geo.errors import InvalidInput
 from geo.models import SRID, Community, Village
 
@@ -154,16 +154,31 @@ def issue_tile(
     cell_px: int,
     max_points: int,
     cache: TileCache | None = None,
-) -> tuple[str, bytes]:
-    """The issues of `q` in `tile` as an MVT and its kind: `cells` below `points_zoom`, and
-    from it on where more than `max_points` issues lie in the tile; else `points`.
-    Aggregated tiles are taken from `cache` when it holds them (points are always read)."""
+    summary_max_age_s: float | None = None,
+    engine: Engine | None = None,
+) -> tuple[str, str, bytes]:
+    """The issues of `q` in `tile` as an MVT, its kind and where it was read from: kind
+    `cells` below `points_zoom`, and from it on where more than `max_points` issues lie in
+    the tile; else `points`. Source `summary` when the cells were summed from
+    `issue_tile_summary` (when `summary_max_age_s` is given, the summary is fresh enough
+    and can answer the filter), `cache` when taken from `cache`, else `live`. A stale
+    summary is refreshed in the background on `engine` (the request never waits)."""
     few = not is_aggregated(tile.z, points_zoom=points_zoom) and (
         issue_reader.count_in_tile(conn, q, tile, up_to=max_points + 1) <= max_points
     )
     if few:
-        return "points", issue_reader.mvt_points(conn, q, tile)
-    return "cells", _cells(conn, q, tile, cell_px=cell_px, cache=cache)
+        return "points", "live", issue_reader.mvt_points(conn, q, tile)
+    levels = cell_levels(cell_px)
+    if summary_max_age_s is not None:
+        stmt = issue_reader.summary_cells_query(q, tile, levels=levels)
+        if stmt is not None:
+            now = tile_summary.state(conn)
+            if engine is not None and now.stale(max_age_s=summary_max_age_s):
+                tile_summary.refresh_in_background(engine)
+            if now.usable(max_age_s=summary_max_age_s):
+                return "cells", "summary", bytes(conn.execute(stmt).scalar_one())
+    source, body = _cells(conn, q, tile, levels=levels, cache=cache)
+    return "cells", source, body
 
 
 def _cells(
@@ -171,19 +186,19 @@ def _cells(
     q: issue_reader.IssueQuery,
     tile: Tile,
     *,
-    cell_px: int,
+    levels: int,
     cache: TileCache | None,
-) -> bytes:
-    stmt = issue_reader.mvt_cells_query(q, tile, levels=cell_levels(cell_px))
+) -> tuple[str, bytes]:
+    stmt = issue_reader.mvt_cells_query(q, tile, levels=levels)
     key = _key(conn, stmt) if cache is not None else None
     if cache is not None and key is not None:
         body = cache.get(key)
         if body is not None:
-            return body
+            return "cache", body
     body = bytes(conn.execute(stmt).scalar_one())
     if cache is not None and key is not None:
         cache.put(key, body)
-    return body
+    return "live", body
 
 
 def village_tile(

@@ -173,6 +173,13 @@ class ServiceSettings(BaseSettings):
     how long the service keeps an aggregated tile it made (so a tile may be this old)."""
     tile_cache_tiles: int = Field(default=4096, ge=0)
     """Aggregated issue tiles kept in memory by each service process (0: none)."""
+    tile_summary: bool = True
+    """Sum low-zoom cells tiles from `issue_tile_summary` (issues per z17 cell and filter
+    dimension) when the filter allows it, once it has been refreshed a first time
+    (`cunrong tiles refresh`); false: always read the points."""
+    tile_summary_max_age_s: int = Field(default=60, ge=1)
+    """A cells tile request finding the summary older than this starts a refresh in the
+    background; a summary older than twice this (or of an earlier day) is not used."""
     map_tiles_over: int = Field(default=50_000, ge=0)
     """The issue map (/maps/issues) draws the issues from vector tiles when the selection has
     more than this many; up to it, the issues are embedded in the page as before."""

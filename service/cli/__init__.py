@@ -57,6 +57,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     from service.cli import sample as sample_cli
     from service.cli import serve as serve_cli
     from service.cli import sites as sites_cli
+    from service.cli import tiles as tiles_cli
     from service.cli import towns as towns_cli
     from service.cli import users as users_cli
 
@@ -70,6 +71,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     root.add_typer(sites_cli.app, name="sites")
     root.add_typer(towns_cli.app, name="town")
     root.add_typer(notify_cli.app, name="notify")
+    root.add_typer(tiles_cli.app, name="tiles")
     root.add_typer(open311_cli.app, name="open311")
     root.add_typer(region_cli.app, name="region")
     serve_cli.register(root)

@@ -82,10 +82,13 @@ def issue_tile_route(
     `issues`. Below the zoom `tile_points_zoom`: squares of `tile_cell_px` pixels with
     `count`, `open`, `overdue`; from it on: points with `id`, `code`, `status`, `category`,
     `overdue` — unless more than `tile_max_points` lie in the tile (cells still). The
-    header `X-Tile-Kind` says which (`cells` or `points`)."""
+    header `X-Tile-Kind` says which (`cells` or `points`), `X-Tile-Source` where it was
+    read from: `summary` (cells summed from the summary of issues per cell, at most
+    about `tile_summary_max_age_s` old), `cache` (cells this process made within
+    `tile_max_age_s`) or `live`."""
     settings = request.app.state.settings
     tile = Tile(z, x, y)
-    kind, body = issue_tile(
+    kind, source, body = issue_tile(
         conn,
         issue_reader.IssueQuery(selection=selection),
         tile,
@@ -93,8 +96,10 @@ def issue_tile_route(
         cell_px=settings.tile_cell_px,
         max_points=settings.tile_max_points,
         cache=_cache(request),
+        summary_max_age_s=settings.tile_summary_max_age_s if settings.tile_summary else None,
+        engine=request.app.state.engine,
     )
-    return _tile_response(request, body, **{"X-Tile-Kind": kind})
+    return _tile_response(request, body, **{"X-Tile-Kind": kind, "X-Tile-Source": source})
 
 
 @router.get(
