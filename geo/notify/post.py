@@ -59,6 +59,8 @@ class Message:
             "body_en": self.body_en,
             "link": self.link,
             "issue_id": str(self.issue_id) if self.issue_id else None,
+            "village_id": self.village_id,
+            "town_id": self.town_id,
             "event_id": self.event_id,
             "data": {k: _plain(v) for k, v in self.data.items()},
         }

@@ -112,10 +112,29 @@ def record_attempt(
     return status
 
 
-def retry(conn: Connection, delivery_id: int) -> None:
-    """Send a dead (or waiting) delivery again now, with a fresh count of attempts."""
+DELIVERY_TOWN_SQL = (
+    "(:all_towns OR EXISTS (SELECT 1 FROM app_user su WHERE su.id = d.user_id"
+    " AND su.town_id = ANY(:towns))"
+    " OR (d.payload ->> 'town_id')::int = ANY(:towns)"
+    " OR EXISTS (SELECT 1 FROM village sv WHERE sv.id = (d.payload ->> 'village_id')::int"
+    " AND sv.town_id = ANY(:towns))"
+    " OR EXISTS (SELECT 1 FROM issue si WHERE si.id = (d.payload ->> 'issue_id')::uuid"
+    " AND si.town_id = ANY(:towns)))"
+)
+"""A delivery belongs to the towns of its recipient (e-mail), else of the town, village or
+issue its message is about (webhooks); `d` is the delivery."""
+
+
+def _town_params(towns: Sequence[int] | None) -> dict[str, Any]:
+    return {"all_towns": towns is None, "towns": list(towns or ())}
+
+
+def retry(conn: Connection, delivery_id: int, *, towns: Sequence[int] | None = None) -> None:
+    """Send a dead (or waiting) delivery again now, with a fresh count of attempts; a
+    delivery of another town than `towns` (None: every town) is as unknown as a missing one."""
     row = conn.execute(
-        text("SELECT status FROM delivery WHERE id = :d FOR UPDATE"), {"d": delivery_id}
+        text(f"SELECT status FROM delivery d WHERE id = :d AND {DELIVERY_TOWN_SQL} FOR UPDATE"),
+        {"d": delivery_id, **_town_params(towns)},
     ).first()
     if row is None:
         raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
@@ -133,8 +152,11 @@ def retry(conn: Connection, delivery_id: int) -> None:
 DELIVERY_STATUSES_SHOWN = ("dead", "pending", "sent")
 
 
-def deliveries(conn: Connection, *, status: str, limit: int = 200) -> list[dict[str, Any]]:
-    """Deliveries of a status, newest first, with the webhook's name or the user's."""
+def deliveries(
+    conn: Connection, *, status: str, limit: int = 200, towns: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
+    """Deliveries of a status, newest first, with the webhook's name or the user's, of the
+    towns `towns` (None: every town)."""
     if status not in DELIVERY_STATUSES_SHOWN:
         raise InvalidInput(
             f"unknown status {status!r}; expected one of {', '.join(DELIVERY_STATUSES_SHOWN)}",
@@ -148,18 +170,23 @@ def deliveries(conn: Connection, *, status: str, limit: int = 200) -> list[dict[
             " coalesce(w.name, u.name) AS recipient"
             " FROM delivery d LEFT JOIN webhook w ON w.id = d.webhook_id"
             " LEFT JOIN app_user u ON u.id = d.user_id"
-            " WHERE d.status = :status ORDER BY d.id DESC LIMIT :limit"
+            f" WHERE d.status = :status AND {DELIVERY_TOWN_SQL} ORDER BY d.id DESC LIMIT :limit"
         ),
-        {"status": status, "limit": limit},
+        {"status": status, "limit": limit, **_town_params(towns)},
     ).mappings()
     return [dict(r) for r in rows]
 
 
-def delivery_counts(conn: Connection) -> dict[str, int]:
-    """How many deliveries are in each status."""
+def delivery_counts(conn: Connection, *, towns: Sequence[int] | None = None) -> dict[str, int]:
+    """How many deliveries of the towns `towns` (None: every town) are in each status."""
     found: dict[str, int] = {
         r[0]: r[1]
-        for r in conn.execute(text("SELECT status, count(*) FROM delivery GROUP BY status"))
+        for r in conn.execute(
+            text(
+                f"SELECT status, count(*) FROM delivery d WHERE {DELIVERY_TOWN_SQL} GROUP BY status"
+            ),
+            _town_params(towns),
+        )
     }
     return {s: int(found.get(s, 0)) for s in DELIVERY_STATUSES_SHOWN}
 

@@ -20,7 +20,7 @@ from geo.notify.inbox import INBOX_PAGE, inbox, mark_all_read, mark_read, unread
 from geo.notify.kinds import kind_label
 from geo.notify.queue import deliveries, delivery_counts, retry, webhooks
 from geo.users import User
-from service.auth import CurrentUser
+from service.auth import CurrentUser, town_scope
 from service.deps import ConnDep
 from service.web import PageLang, page_user, render
 
@@ -148,15 +148,16 @@ def deliveries_page(
     retried: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """通知投递: dead letters with a retry button, deliveries waiting, recently sent."""
-    del user
+    towns = town_scope(user)  # an admin sees the deliveries of their own town
     shown: dict[str, list[dict[str, Any]]] = {
-        status: deliveries(conn, status=status, limit=100) for status in ("dead", "pending", "sent")
+        status: deliveries(conn, status=status, limit=100, towns=towns)
+        for status in ("dead", "pending", "sent")
     }
     return render(
         request,
         "office/deliveries.html",
         lang,
-        counts=delivery_counts(conn),
+        counts=delivery_counts(conn, towns=towns),
         dead=shown["dead"],
         pending=shown["pending"],
         sent=shown["sent"],
@@ -169,6 +170,5 @@ def deliveries_page(
 @pages.post("/pages/office/deliveries/{delivery_id}/retry")
 def delivery_retry(delivery_id: DeliveryId, conn: ConnDep, user: Office) -> RedirectResponse:
     """Queue a dead letter again; the worker sends it on its next pass."""
-    del user
-    retry(conn, delivery_id)
+    retry(conn, delivery_id, towns=town_scope(user))
     return RedirectResponse(f"/pages/office/deliveries?retried={delivery_id}", status_code=303)

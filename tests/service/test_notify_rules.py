@@ -317,3 +317,37 @@ def test_office_messages_stay_in_their_town(two_villages_url, tokens):
         )
     assert got == {"admin", "leader", "district", "west"}
     engine.dispose()
+
+
+def test_the_office_sees_and_retries_only_its_own_towns_deliveries(two_villages_url, tokens):
+    """A webhook delivery about W01 is listed, counted and retried for W01's town; for an
+    admin of another town it does not exist (not listed, not counted, 404 on retry)."""
+    from geo.errors import NotFound
+    from geo.notify.queue import deliveries, delivery_counts, retry
+    from geo.towns import add_town
+
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        home = conn.execute(text("SELECT id FROM town")).scalar_one()
+        other = add_town(conn, code="120113110", name="第三镇", district_name="北辰区")
+        other_id = other.id
+        add_webhook(conn, name="hub-scope", url="http://127.0.0.1:9/hook", secret="s" * 16)
+        w01 = conn.execute(text("SELECT id FROM village WHERE code = 'W01'")).scalar_one()
+        post(
+            conn,
+            Message(
+                kind="interview_due", key="scope:1", title_zh="约谈", title_en="i", village_id=w01
+            ),
+            Audience(roles=("admin",), village_id=w01),
+            email=False,
+        )
+        mine = deliveries(conn, status="pending", towns=[home])
+        assert [d["key"] for d in mine if d["key"] == "scope:1"] == ["scope:1"]
+        assert not [d for d in deliveries(conn, status="pending", towns=[other_id])]
+        assert delivery_counts(conn, towns=[other_id]) == {"dead": 0, "pending": 0, "sent": 0}
+        assert delivery_counts(conn, towns=[home])["pending"] >= 1
+        delivery_id = next(d["id"] for d in mine if d["key"] == "scope:1")
+        with pytest.raises(NotFound):
+            retry(conn, delivery_id, towns=[other_id])
+        retry(conn, delivery_id, towns=[home])  # its own town's office may
+    engine.dispose()
