@@ -61,6 +61,7 @@ db: system venv
 
 sample: db browser
 	$(CUNRONG) sample load --if-empty
+	$(CUNRONG) tiles refresh
 
 demo: sample
 	@CUNRONG_ENVIRONMENT=development $(CUNRONG) sample users
