@@ -14,13 +14,9 @@ May 2024 is scored in both towns; W01's interview of May is on record as held.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -28,6 +24,7 @@ from geo.towns import add_town
 from geo.users import create_user
 from service.app import create_app
 from service.settings import ServiceSettings
+from tests.server import serving
 
 SQUARE = "MULTIPOLYGON((({w} 39.28,{e} 39.28,{e} 39.29,{w} 39.29,{w} 39.28)))"
 AS_OF = "2024-06-05"
@@ -193,27 +190,12 @@ def test_an_unknown_or_malformed_district_is_refused(district_client):
     assert bad_month.status_code == 422 and bad_month.json()["field"] == "month"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_district(district_url, tmp_path) -> Iterator[str]:
     """The service on the two towns (anonymous reading on: development), for the browser."""
     app = create_app(ServiceSettings(database_url=district_url, data_dir=tmp_path))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [390, 1366])

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 
 from geo.notify.post import Audience, Message, post
 from service.app import create_app
 from service.settings import ServiceSettings
-from tests.service.mailbox import free_port
+from tests.server import serving
 from tests.service.signin import PASSWORDS
 
 PHONE = {"width": 390, "height": 844}
@@ -55,17 +52,8 @@ def live_inbox(two_villages_url: str, people, tmp_path) -> Iterator[str]:
             notify_worker=False,
         )
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def _fits(page) -> bool:
