@@ -107,9 +107,14 @@ def mark_site(
 
 
 def site_choices(
-    conn: Connection, *, villages: Sequence[str] = (), decision: str | None = None
+    conn: Connection,
+    *,
+    villages: Sequence[str] = (),
+    decision: str | None = None,
+    towns: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """The decided sites (of the villages, codes; all when empty) in EPSG:4326, as decided."""
+    """The decided sites (of the villages, codes; all when empty; of the towns `towns`,
+    None: every town) in EPSG:4326, as decided."""
     if decision is not None and decision not in DECISIONS:
         raise InvalidInput(
             f"expected one of {', '.join(DECISIONS)}, got {decision!r}", field="decision"
@@ -133,6 +138,8 @@ def site_choices(
     )
     if villages:
         query = query.where(Village.code.in_([str(v) for v in villages]))
+    if towns is not None:
+        query = query.where(Village.town_id.in_(tuple(towns) or (-1,)))
     if decision is not None:
         query = query.where(SiteChoice.decision == decision)
     rows: Sequence[Sequence[Any]] = conn.execute(query).all()
@@ -153,6 +160,8 @@ def site_choices(
     return frame
 
 
-def chosen_sites(conn: Connection, *, villages: Sequence[str] = ()) -> gpd.GeoDataFrame:
+def chosen_sites(
+    conn: Connection, *, villages: Sequence[str] = (), towns: Sequence[int] | None = None
+) -> gpd.GeoDataFrame:
     """The sites planners have chosen, for a layer on the ranking and issue maps."""
-    return site_choices(conn, villages=villages, decision="chosen")
+    return site_choices(conn, villages=villages, decision="chosen", towns=towns)

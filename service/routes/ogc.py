@@ -163,15 +163,7 @@ def _sites(conn: Connection, user: User | None, codes: tuple[str, ...]) -> gpd.G
 
     towns = town_scope(user)
     check_known(conn, field="village", given=codes, column=Village.code, towns=towns)
-    if not codes and towns is not None:  # the chosen sites of the caller's towns
-        codes = tuple(
-            conn.execute(
-                select(Village.code).where(Village.town_id.in_(tuple(towns) or (-1,)))
-            ).scalars()
-        )
-        if not codes:
-            codes = ("",)  # no village: no site
-    return chosen_sites(conn, villages=codes)
+    return chosen_sites(conn, villages=codes, towns=towns)
 
 
 ISSUES = "issues"
