@@ -13,16 +13,12 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from PIL import ExifTags, Image, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 from sqlalchemy import create_engine, text
@@ -31,17 +27,12 @@ from service.app import create_app
 from service.cli import app as cli
 from service.settings import ServiceSettings
 from tests.cli import runner_for
+from tests.server import serving
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 
 PHONE = {"width": 390, "height": 844}
 PC = {"width": 1366, "height": 768}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -56,17 +47,8 @@ def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
         )
     )
     app.state.photo_root = tmp_path / "photos"
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:

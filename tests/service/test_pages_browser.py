@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from service.app import create_app
 from service.settings import ServiceSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.server import serving
 
 
 @pytest.fixture
 def live_sample(sample_url: str, tmp_path) -> Iterator[str]:
     """The service on the sample town, on a local port, for the browser."""
     app = create_app(ServiceSettings(database_url=sample_url, data_dir=tmp_path))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def test_dashboard_map_and_site_visit_in_chromium(live_sample, browser, tmp_path):

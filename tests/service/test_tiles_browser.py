@@ -9,7 +9,7 @@ import pytest
 from service.app import create_app
 from service.settings import ServiceSettings
 from tests.browser import Browser
-from tests.service.test_pages_browser import _free_port
+from tests.server import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -20,26 +20,14 @@ I1 = (39.285, 117.195)
 @pytest.fixture
 def live_tiles(two_villages_url: str, tmp_path) -> Iterator[str]:
     """The service on the two-village town, switching the map to tiles above 2 issues."""
-    import threading
-    import time
 
-    import uvicorn
 
     settings = ServiceSettings(
         database_url=two_villages_url, data_dir=tmp_path, map_tiles_over=2, tile_points_zoom=17
     )
     app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def _click_at(page, lat: float, lon: float) -> None:
