@@ -21,7 +21,6 @@ I1 = (39.285, 117.195)
 def live_tiles(two_villages_url: str, tmp_path) -> Iterator[str]:
     """The service on the two-village town, switching the map to tiles above 2 issues."""
 
-
     settings = ServiceSettings(
         database_url=two_villages_url, data_dir=tmp_path, map_tiles_over=2, tile_points_zoom=17
     )
