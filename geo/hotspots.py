@@ -70,8 +70,17 @@ def hex_cells(
 
 
 def _hex_frame(cells: list[str]) -> gpd.GeoDataFrame:
-    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
-    return gpd.GeoDataFrame({"cell": cells}, geometry=polys, crs=4326)
+    """The cells as polygons (lon, lat). Hexagons (six vertices) are built in one vectorised
+    call; pentagons and cells whose boundary crosses an icosahedron edge one by one."""
+    bounds = [h3.cell_to_boundary(c) for c in cells]
+    polys = np.empty(len(cells), dtype=object)
+    six = np.array([len(b) == 6 for b in bounds], dtype=bool)
+    if six.any():
+        ring = np.array([b for b, ok in zip(bounds, six, strict=True) if ok], dtype=float)
+        polys[six] = shapely.polygons(ring[:, :, ::-1])
+    for i in np.flatnonzero(~six):
+        polys[i] = Polygon([(lng, lat) for lat, lng in bounds[i]])
+    return gpd.GeoDataFrame({"cell": cells}, geometry=list(polys), crs=4326)
 
 
 def square_cells(

@@ -1,25 +1,28 @@
-"""A region's batch analysis on a `dask.distributed` client.
+r"""A region's batch analysis on a `dask.distributed` client, in three stages:
 
-One pass over the issues, partition by partition on the workers:
+1. **place** — one task per partition of the issues (dask-geopandas, spatially partitioned
+   by Hilbert distance: `inputs.read_issues`) reads it, places each point in a village
+   (`place.place`; the villages scattered once to every worker), counts it per village and
+   town, by status and category, open and overdue on `as_of`, and splits the placed
+   points' coordinates by town. The result stays on the worker that computed it; with
+   `placed_dir` the worker also writes every issue's village there.
+2. **indicators** — the partial counts are summed on the workers (a tree of `sum_counts`
+   tasks); only the region's counts (villages × keys) come to the client, which tables
+   them per village and per town (`indicators`).
+3. **Gi\* hot spots** — one task per town (`geo.hotspots.hotspots`, the town page's,
+   unchanged), fed only by the partitions holding that town's points (a spatially
+   partitioned town lies in one to three), so towns run in parallel on every worker and
+   no point passes through the client.
 
-1. read (dask-geopandas, spatially shuffled by Hilbert distance: `inputs.read_issues`);
-2. place each point in a village (`place.place`, the villages broadcast to every worker);
-3. count per village and town, by status and by category, open and overdue on `as_of`
-   (partial counts per partition, summed by Dask's tree reduction);
-4. Gi* hot spots per town (`geo.hotspots.hotspots`, unchanged): the placed points are
-   shuffled by town so each town lands whole in one partition, then one `dask.delayed`
-   task per partition runs the statistic town by town.
-
-Steps 3 and 4 are computed together, so the placement runs once. Results are small
-(villages × indicators, towns, hot spot cells) and come back to the client as
-GeoDataFrames, written to GeoParquet by `write_results`.
+Results are small (villages × indicators, towns, hot spot cells) and come back to the
+client as GeoDataFrames, written to GeoParquet by `write_results`. Each stage's seconds
+are in `summary['stages']`.
 """
 
 from __future__ import annotations
 
 import json
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -87,6 +90,17 @@ def place_partition(
     return out
 
 
+@dataclass
+class PlacedPart:
+    """What the placement of one partition leaves on its worker: partial counts (see
+    `count_partition`) and the placed points' coordinates by town (WGS-84, n×2 float64),
+    the input of the per-town Gi* tasks. Points stay on the workers; only counts travel."""
+
+    counts: pd.DataFrame
+    points: dict[int, np.ndarray]
+    rows: int
+
+
 def count_partition(part: pd.DataFrame) -> pd.DataFrame:
     """Partial counts: per (village_id, town_id, key) with key 'status:…' or 'category:…',
     the issues, the overdue ones and the snapped ones. Unplaced points: village_id -1."""
@@ -110,52 +124,87 @@ def count_partition(part: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def hotspots_partition(
-    part: pd.DataFrame,
+def sum_counts(*partials: pd.DataFrame) -> pd.DataFrame:
+    """Partial counts added up (one node of the tree reduction)."""
+    return (
+        pd.concat(partials, ignore_index=True)
+        .groupby(["village_id", "town_id", "key"], as_index=False)[["n", "overdue", "snapped"]]
+        .sum()
+    )
+
+
+def town_points(part: gpd.GeoDataFrame) -> dict[int, np.ndarray]:
+    """The placed points of a placed partition, by town: {town_id: n×2 (x, y)}."""
+    kept = part[part["village_id"].notna().to_numpy()]
+    xy = shapely.get_coordinates(kept.geometry.to_numpy())
+    town = kept["town_id"].astype("int64").to_numpy()
+    order = np.argsort(town, kind="stable")
+    town, xy = town[order], xy[order]
+    ids, first = np.unique(town, return_index=True)
+    return {int(t): chunk for t, chunk in zip(ids, np.split(xy, first[1:]), strict=True)}
+
+
+def place_part(
+    part: gpd.GeoDataFrame,
     villages: Villages,
     *,
+    tolerance_m: float,
+    as_of: date,
+    within_town: bool = True,
+    placed_path: Path | None = None,
+) -> PlacedPart:
+    """One partition placed, counted and split by town; with `placed_path` every issue's
+    village also written there (GeoParquet), by the worker that placed it."""
+    placed = place_partition(
+        part, villages, tolerance_m=tolerance_m, as_of=as_of, within_town=within_town
+    )
+    if placed_path is not None:
+        placed_path.parent.mkdir(parents=True, exist_ok=True)
+        placed.to_parquet(placed_path, index=False)
+    return PlacedPart(counts=count_partition(placed), points=town_points(placed), rows=len(part))
+
+
+def points_of(placed: PlacedPart, town_id: int) -> np.ndarray:
+    """One town's placed points in one partition (n×2; empty when none)."""
+    return placed.points.get(town_id, np.empty((0, 2)))
+
+
+def counts_of(placed: PlacedPart) -> pd.DataFrame:
+    return placed.counts
+
+
+def towns_of(placed: PlacedPart) -> list[int]:
+    return sorted(placed.points)
+
+
+def hotspots_town(
+    town_id: int,
+    villages: Villages,
+    *pieces: np.ndarray,
     grid: GridKind,
     resolution: int,
     cell_m: float,
     metric_srid: int,
 ) -> gpd.GeoDataFrame:
-    """Gi* per town of a partition holding whole towns (`geo.hotspots.hotspots` each);
-    `part` holds town_id, x, y (WGS-84)."""
-    frames = []
-    for town_id, points in part.groupby("town_id", sort=True):
-        area = gpd.GeoDataFrame(
-            geometry=villages.geographic[villages.town_of.to_numpy() == int(town_id)].to_numpy(),
-            crs=villages.geographic.crs,
-        )
-        if area.empty:
-            continue
-        cells = hotspots(
-            gpd.GeoDataFrame(
-                geometry=shapely.points(points["x"].to_numpy(), points["y"].to_numpy()), crs=4326
-            ),
-            area,
-            grid=grid,
-            resolution=resolution,
-            cell_m=cell_m,
-            metric_srid=metric_srid,
-        )
-        frames.append(cells.assign(town_id=int(town_id))[[*HOTSPOT_COLUMNS, "geometry"]])
-    if not frames:
+    """Gi* of one town (`geo.hotspots.hotspots`, the town page's) over its villages, from
+    the town's placed points gathered from the partitions holding any."""
+    area = gpd.GeoDataFrame(
+        geometry=villages.geographic[villages.town_of.to_numpy() == int(town_id)].to_numpy(),
+        crs=villages.geographic.crs,
+    )
+    if area.empty:
         return _empty_hotspots()
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
-
-
-def placed_points(part: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The placed points of a partition as plain numbers (town_id, x, y): cheap to shuffle
-    (Arrow columns, no geometry objects to pickle)."""
-    kept = part[part["village_id"].notna().to_numpy()]
-    geoms = kept.geometry
-    return pd.DataFrame(
-        {
-            "town_id": kept["town_id"].astype("int64").to_numpy(),
-            "x": shapely.get_x(geoms.to_numpy()),
-            "y": shapely.get_y(geoms.to_numpy()),
-        }
+    xy = np.concatenate(pieces) if pieces else np.empty((0, 2))
+    cells = hotspots(
+        gpd.GeoDataFrame(geometry=shapely.points(xy), crs=4326),
+        area,
+        grid=grid,
+        resolution=resolution,
+        cell_m=cell_m,
+        metric_srid=metric_srid,
+    )
+    return gpd.GeoDataFrame(
+        cells.assign(town_id=int(town_id))[[*HOTSPOT_COLUMNS, "geometry"]], crs=4326
     )
 
 
@@ -174,6 +223,15 @@ def _empty_hotspots() -> gpd.GeoDataFrame:
     )
 
 
+def concat_hotspots(cells: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Every town's cells, sorted by town and cell."""
+    cells = [c for c in cells if not c.empty]
+    hot = gpd.GeoDataFrame(pd.concat(cells, ignore_index=True), crs=4326) if cells else None
+    if hot is None:
+        return _empty_hotspots()
+    return hot.sort_values(["town_id", "cell"], ignore_index=True)
+
+
 def analyse(
     client: Client,
     root: Path,
@@ -189,55 +247,79 @@ def analyse(
     with_hotspots: bool = True,
     placed_dir: Path | None = None,
     within_town: bool = True,
+    fan_in: int = 8,
 ) -> RegionResult:
-    """Run the region's analysis on `client`; see the module's docstring."""
+    """Run the region's analysis on `client`; see the module's docstring. The seconds of
+    each stage (place, indicators, hotspots) are in `summary['stages']`."""
     import dask
+    from dask.distributed import wait
 
     started = time.perf_counter()
+    stages: dict[str, float] = {}
     village_frame = read_villages(root)
     towns = read_towns(root, village_frame)
     villages = Villages(village_frame, metric_srid=metric_srid)
-    shared = dask.delayed(villages, name="region-villages")
     issues, shuffled = read_issues(root, npartitions=npartitions, spatial_shuffle=spatial_shuffle)
+    # one copy of the villages per worker, its spatial indexes built there on first use
+    shared = client.scatter(villages, broadcast=True, hash=False)
     options = {"tolerance_m": tolerance_m, "as_of": as_of, "within_town": within_town}
-    meta = place_partition(issues._meta, villages, **options)  # type: ignore[arg-type]
-    placed = issues.map_partitions(place_partition, shared, **options, meta=meta)
-    counts = (
-        placed.map_partitions(count_partition, meta=count_partition(meta))
-        .groupby(["village_id", "town_id", "key"])[["n", "overdue", "snapped"]]
-        .sum()
-    )
-    todo: list[Any] = [counts]
+
+    # 1. place: one task per partition, its result (counts, points by town) kept on the worker
+    tick = time.perf_counter()
+    parts = issues.to_delayed()
+    place = dask.delayed(place_part, pure=True)
+    todo = [
+        place(
+            part,
+            shared,
+            **options,
+            placed_path=None if placed_dir is None else placed_dir / f"part-{i:05d}.parquet",
+        )
+        for i, part in enumerate(parts)
+    ]
+    placed = client.compute(todo)
+    wait(placed)
+    for future in placed:
+        if future.status == "error":
+            future.result()  # raises the task's exception (e.g. InvalidInput) here
+    stages["place"] = time.perf_counter() - tick
+
+    # 2. indicators: partial counts summed on the workers (tree reduction), then tabled
+    tick = time.perf_counter()
+    level = [client.submit(counts_of, f) for f in placed]
+    while len(level) > 1:
+        level = [
+            client.submit(sum_counts, *level[i : i + fan_in]) for i in range(0, len(level), fan_in)
+        ]
+    counted: pd.DataFrame = level[0].result() if level else sum_counts(count_partition(_no_rows()))
+    village_out, town_out, unplaced = indicators(village_frame, towns, counted)
+    stages["indicators"] = time.perf_counter() - tick
+
+    # 3. Gi* hot spots: one task per town, fed by the partitions holding its points
+    tick = time.perf_counter()
+    hot = _empty_hotspots()
     if with_hotspots:
-        points = placed.map_partitions(placed_points, meta=placed_points(meta))
-        by_town = points.shuffle(on="town_id", npartitions=max(1, placed.npartitions))
-        todo += [
-            dask.delayed(hotspots_partition)(
-                part,
+        present = client.gather([client.submit(towns_of, f) for f in placed])
+        holders: dict[int, list[int]] = {}
+        for i, ids in enumerate(present):
+            for t in ids:
+                holders.setdefault(t, []).append(i)
+        per_town = [
+            client.submit(
+                hotspots_town,
+                t,
                 shared,
+                *[client.submit(points_of, placed[i], t) for i in holders.get(t, [])],
                 grid=grid,
                 resolution=resolution,
                 cell_m=cell_m,
                 metric_srid=metric_srid,
             )
-            for part in by_town.to_delayed()
+            for t in towns["id"].astype("int64")
         ]
-    if placed_dir is not None:
-        todo.append(placed.to_parquet(str(placed_dir), compute=False))
-    with warnings.catch_warnings():
-        # dask warns that the expression collections are materialised beside the delayed
-        # hot spot tasks: intended, so the placement is computed once for both.
-        warnings.filterwarnings("ignore", message="Computing mixed collections")
-        computed = client.gather(client.compute(todo))
-    counted: pd.DataFrame = computed[0].reset_index()
-    cells = [c for c in computed[1 : 1 + (len(todo) - 1)] if isinstance(c, gpd.GeoDataFrame)]
-    hot = (
-        gpd.GeoDataFrame(pd.concat(cells, ignore_index=True), crs=4326)
-        if cells
-        else _empty_hotspots()
-    )
-    hot = hot.sort_values(["town_id", "cell"], ignore_index=True)
-    village_out, town_out, unplaced = indicators(village_frame, towns, counted)
+        hot = concat_hotspots(client.gather(per_town))
+    stages["hotspots"] = time.perf_counter() - tick
+    del placed, shared  # released: the scheduler frees them on the workers
     summary = {
         "as_of": as_of.isoformat(),
         "issues": int(counted.loc[counted["key"].str.startswith("status:"), "n"].sum()),
@@ -247,15 +329,29 @@ def analyse(
         "villages": len(village_out),
         "towns": len(town_out),
         "hotspot_cells": len(hot),
-        "partitions": placed.npartitions,
+        "partitions": issues.npartitions,
         "spatially_shuffled": shuffled,
         "workers": len(client.scheduler_info().get("workers", {})),
         "tolerance_m": tolerance_m,
         "within_town": within_town,
         "metric_srid": metric_srid,
+        "stages": {k: round(v, 3) for k, v in stages.items()},
         "seconds": round(time.perf_counter() - started, 3),
     }
     return RegionResult(villages=village_out, towns=town_out, hotspots=hot, summary=summary)
+
+
+def _no_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "village_id": pd.array([], dtype="Int64"),
+            "town_id": pd.array([], dtype="Int64"),
+            "overdue": pd.Series([], dtype=bool),
+            "outside_m": pd.Series([], dtype=float),
+            "status": pd.Series([], dtype=str),
+            "category": pd.Series([], dtype=str),
+        }
+    )
 
 
 def indicators(

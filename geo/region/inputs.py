@@ -158,20 +158,52 @@ def check_issues(part: pd.DataFrame, *, known_categories: frozenset[str] | None 
 
 def spatially_partitioned(frame: dask_geopandas.GeoDataFrame) -> bool:
     """Whether the parts already cover compact areas: their hulls (from the files' bbox
-    metadata) add up to at most twice the hull of the whole. Parts written in arrival order
-    each span the whole region (n times its area) and are shuffled."""
+    metadata) add up to at most twice the hull of the whole (1.5 times for two parts).
+    Parts written in arrival order each span the whole region (n times its area) and are
+    shuffled."""
     hulls = frame.spatial_partitions
     if hulls is None or len(hulls) < 2:
         return False
     parts = hulls.to_numpy()
     whole = float(shapely.area(shapely.convex_hull(shapely.union_all(parts))))
-    return bool(whole > 0 and float(shapely.area(parts).sum()) <= 2.0 * whole)
+    bound = min(2.0, 0.75 * len(parts))
+    return bool(whole > 0 and float(shapely.area(parts).sum()) <= bound * whole)
+
+
+def hilbert_divisions(frame: dask_geopandas.GeoDataFrame, npartitions: int) -> list[int]:
+    """Cut points of the Hilbert distance (level 16, over the parts' total bounds) that split
+    the points into `npartitions` parts of about equal size: one pass over the geometries,
+    each partition reduced to a histogram of 65,536 bins on its worker, the histograms
+    summed; only the cut points reach the client."""
+    import dask
+    import numpy as np
+
+    bounds = (
+        frame.spatial_partitions.total_bounds
+        if frame.spatial_partitions is not None
+        else frame.total_bounds.compute()
+    )
+    distances = frame[[frame.geometry.name]].hilbert_distance(total_bounds=bounds, level=16)
+
+    def histogram(d: pd.Series) -> np.ndarray:
+        return np.bincount(d.to_numpy(dtype=np.uint64) >> np.uint64(16), minlength=1 << 16)
+
+    counts = dask.compute(*[dask.delayed(histogram)(p) for p in distances.to_delayed()])
+    total = np.sum(counts, axis=0)
+    if not total.sum():
+        return [0, 1 << 32]
+    cumulative = np.cumsum(total)
+    wanted = cumulative[-1] * np.arange(1, npartitions) / npartitions
+    cuts = (np.searchsorted(cumulative, wanted, side="left") + 1) << 16
+    return [0, *sorted({int(c) for c in cuts if 0 < c < 1 << 32}), 1 << 32]
 
 
 def partition_issues(root: Path, *, npartitions: int | None = None) -> int:
     """Rewrite root/issues/ spatially partitioned (Hilbert distance), once, so later runs
-    read compact partitions without shuffling. Runs on the active Dask client. Returns the
-    number of partitions."""
+    read compact partitions without shuffling. Runs on the active Dask client: one pass for
+    the cut points (`hilbert_divisions`), then one shuffle (Dask's, spilling to disk past
+    the workers' memory) streamed into the new part files. Each part's bounding box is in
+    its GeoParquet metadata. Returns the number of partitions."""
     import shutil
 
     import dask_geopandas
@@ -179,7 +211,12 @@ def partition_issues(root: Path, *, npartitions: int | None = None) -> int:
     where = issues_path(root)
     frame = dask_geopandas.read_parquet(where)
     _require(frame._meta, ISSUE_COLUMNS, where)
-    shuffled = frame.spatial_shuffle(by="hilbert", npartitions=npartitions or frame.npartitions)
+    divisions = hilbert_divisions(frame, npartitions or frame.npartitions)
+    # given divisions and no spatial partitions to compute, dask-geopandas shuffles once
+    # (computing them, or the divisions, would each read and shuffle everything again)
+    shuffled = frame.spatial_shuffle(
+        by="hilbert", level=16, divisions=divisions, calculate_partitions=False
+    )
     staging = root / f"{ISSUES}.partitioning"
     if staging.exists():
         shutil.rmtree(staging)

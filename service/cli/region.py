@@ -196,6 +196,7 @@ def run(
         f" {sum(s['unplaced'].values())} unplaced; {s['villages']} villages, {s['towns']} towns,"
         f" {s['hotspot_cells']} hot spot cells; {s['workers']} workers, {s['seconds']} s → {output}"
     )
+    typer.echo("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in s["stages"].items()))
     if to_db:
         from geo.region.database import write_results_to_db
 
