@@ -24,6 +24,7 @@ from sqlalchemy import Connection, create_engine, text
 
 from geo.assign import assign_issues
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
+from geo.hotspots import hotspots
 from geo.region.analysis import RegionResult, analyse
 from geo.region.client import dask_client
 from geo.region.generate import generate_region
@@ -251,6 +252,32 @@ def test_hotspots_per_town(analysed: tuple[RegionResult, Path]) -> None:
     # the generated clusters show up as hot spots in every town
     assert (hot[hot["spot"] == "hot"].groupby("town_id").size() > 0).all()
     assert len(hot[hot["spot"] == "hot"].groupby("town_id")) == 3
+    assert set(result.summary["stages"]) == {"place", "indicators", "hotspots"}
+
+
+def test_each_towns_task_computes_the_town_pages_gi_star(
+    analysed: tuple[RegionResult, Path], region: Path
+) -> None:
+    """The per-town task gets exactly the town's placed points from the partitions holding
+    them: its cells equal geo.hotspots.hotspots over those points and the town's villages."""
+    result, placed_dir = analysed
+    placed = gpd.read_parquet(placed_dir)
+    villages = gpd.read_parquet(region / VILLAGES)
+    for town_id in (1, 3):
+        points = placed[(placed["town_id"] == town_id) & placed["village_id"].notna()]
+        expected = hotspots(
+            gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=4326),
+            gpd.GeoDataFrame(
+                geometry=villages.loc[villages["town_id"] == town_id, "geometry"].to_numpy(),
+                crs=4326,
+            ),
+        )
+        mine = result.hotspots[result.hotspots["town_id"] == town_id].sort_values("cell")
+        expected = expected.sort_values("cell")
+        assert mine["cell"].tolist() == expected["cell"].tolist()
+        assert mine["count"].tolist() == expected["count"].tolist()
+        assert np.allclose(mine["gi_z"].to_numpy(), expected["gi_z"].to_numpy(), atol=1e-12)
+        assert mine["spot"].tolist() == expected["spot"].tolist()
 
 
 def test_cli_run_on_a_running_scheduler_writes_geoparquet_and_the_database(
@@ -317,6 +344,9 @@ def test_export_from_postgis_gives_the_same_village_counts(
     assert done.exit_code == 0, done.output
     assert "4 spatial partitions" in done.output
     assert spatially_partitioned(dask_geopandas.read_parquet(exported / ISSUES))
+    # cut points from the histograms of Hilbert distances: parts of about equal size
+    sizes = [len(pd.read_parquet(p, columns=["code"])) for p in (exported / ISSUES).iterdir()]
+    assert sum(sizes) == 24_000 and max(sizes) - min(sizes) < 600, sizes
     again = analyse(client, exported, as_of=AS_OF, with_hotspots=False)  # type: ignore[arg-type]
     assert again.summary["spatially_shuffled"] is False  # partitioned once, read as is
     expected, _ = analysed
