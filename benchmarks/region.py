@@ -23,7 +23,8 @@ Stages, each timed and printed:
    (`write_results`) — part after part, so its memory is bounded like a worker's.
 
 Each analysis prints its stages — place (read + place + count), indicators, Gi* hot spots,
-write — the load average before and after, the peak memory of every process; then the
+write — the CPU seconds of all its processes (load-independent, unlike the wall clock on a
+shared machine), the load average before and after, the peak memory of every process; then the
 ratios, and whether every village's counts and every hot spot cell are identical across
 the three runs.
 """
@@ -129,6 +130,7 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
     """The whole analysis in this one process with geopandas, part after part; the stages'
     seconds and the results' digest."""
     stages: dict[str, float] = {}
+    cpu = time.process_time()
     tick = time.perf_counter()
     village_frame = read_villages(root)
     towns = read_towns(root, village_frame)
@@ -180,6 +182,7 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
     stages["write"] = time.perf_counter() - tick
     return {
         "stages": stages,
+        "cpu": time.process_time() - cpu,
         "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "digest": digest(result),
     }
@@ -205,16 +208,19 @@ def on_dask(root: Path, workers: int, args: argparse.Namespace) -> dict[str, obj
         # the workers import the analysis (geopandas, shapely, h3, scipy) before the clock
         client.run(importlib.import_module, "geo.region.analysis")
         up = time.perf_counter() - start
+        cpu = sum(client.run(time.process_time).values()) + time.process_time()
         result = analyse(client, root, as_of=AS_OF, npartitions=None)
         stages = dict(result.summary["stages"])
         tick = time.perf_counter()
         write_results(result, Path(args.dir) / f"out-dask-{workers}w")
         stages["write"] = time.perf_counter() - tick
+        cpu = sum(client.run(time.process_time).values()) + time.process_time() - cpu
         peaks = client.run(
             lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         ).values()
     return {
         "stages": stages,
+        "cpu": cpu,
         "up": up,
         "peak_gib": max(peaks),
         "digest": digest(result),
@@ -229,7 +235,8 @@ def report(label: str, run: dict[str, object], before: str) -> None:
     parts = "  ".join(f"{k} {stages[k]:.1f}" for k in STAGES)
     extra = f"; cluster up {run['up']:.1f} s" if "up" in run else ""
     print(
-        f"  {label:<10} {total:7.1f} s = {parts}   peak {run['peak_gib']:.2f} GiB/process"
+        f"  {label:<10} {total:7.1f} s = {parts}   CPU {run['cpu']:.0f} s"
+        f"   peak {run['peak_gib']:.2f} GiB/process"
         f"   load {before} → {load()}{extra}",
         flush=True,
     )
