@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -117,7 +118,11 @@ def _scope(conn: Connection, caller: Caller, jurisdiction_id: str | None = None)
     return scope
 
 
-def jurisdiction(conn: Connection, towns: TownScope, code: str) -> Town:
+def _towns(towns: Sequence[int] | None) -> TownScope:
+    return None if towns is None else tuple(towns)
+
+
+def jurisdiction(conn: Connection, towns: Sequence[int] | None, code: str) -> Town:
     """The town `code` names (its 行政区划代码 or name) among `towns` (None: any town); 404
     naming only the towns the caller may see, as the spec's "jurisdiction_id not found"."""
     try:
@@ -125,7 +130,7 @@ def jurisdiction(conn: Connection, towns: TownScope, code: str) -> Town:
     except NotFound:
         town = None
     if town is None or (towns is not None and town.id not in towns):
-        known = ", ".join(f"{t.code} ({t.name})" for t in list_towns(conn, towns))
+        known = ", ".join(f"{t.code} ({t.name})" for t in list_towns(conn, _towns(towns)))
         raise NotFound(
             f"no jurisdiction_id {code!r}: expected a town code ({known})",
             field="jurisdiction_id",
@@ -457,7 +462,7 @@ def get_discovery(request: Request, fmt: str, conn: ConnDep, caller: ReaderDep) 
         ],
         "jurisdictions": [
             {"jurisdiction_id": t.code, "name": t.name, "district": t.district_name}
-            for t in list_towns(conn, scope.towns)
+            for t in list_towns(conn, _towns(scope.towns))
         ],
     }
     return _document(doc.render_one("discovery", body, fmt), fmt)
