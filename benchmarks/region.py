@@ -235,7 +235,7 @@ def report(label: str, run: dict[str, object], before: str) -> None:
     parts = "  ".join(f"{k} {stages[k]:.1f}" for k in STAGES)
     extra = f"; cluster up {run['up']:.1f} s" if "up" in run else ""
     print(
-        f"  {label:<10} {total:7.1f} s = {parts}   CPU {run['cpu']:.0f} s"
+        f"  {label:<10} {total:7.1f} s = {parts}   CPU {run['cpu']:.1f} s"
         f"   peak {run['peak_gib']:.2f} GiB/process"
         f"   load {before} → {load()}{extra}",
         flush=True,
