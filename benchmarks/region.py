@@ -130,6 +130,7 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
     """The whole analysis in this one process with geopandas, part after part; the stages'
     seconds and the results' digest."""
     stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}
     cpu = time.process_time()
     tick = time.perf_counter()
     village_frame = read_villages(root)
@@ -151,10 +152,12 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
         for town_id, xy in placed.points.items():
             by_town.setdefault(town_id, []).append(xy)
     stages["place"] = time.perf_counter() - tick
+    stages_cpu["place"] = time.process_time() - cpu - sum(stages_cpu.values())
     tick = time.perf_counter()
     counted = sum_counts(*counts)
     village_out, town_out, unplaced = indicators(village_frame, towns, counted)
     stages["indicators"] = time.perf_counter() - tick
+    stages_cpu["indicators"] = time.process_time() - cpu - sum(stages_cpu.values())
     tick = time.perf_counter()
     hot = concat_hotspots(
         [
@@ -171,6 +174,7 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
         ]
     )
     stages["hotspots"] = time.perf_counter() - tick
+    stages_cpu["hotspots"] = time.process_time() - cpu - sum(stages_cpu.values())
     tick = time.perf_counter()
     result = RegionResult(
         villages=village_out,
@@ -180,9 +184,11 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
     )
     write_results(result, out)
     stages["write"] = time.perf_counter() - tick
+    stages_cpu["write"] = time.process_time() - cpu - sum(stages_cpu.values())
     return {
         "stages": stages,
         "cpu": time.process_time() - cpu,
+        "stages_cpu": stages_cpu,
         "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "digest": digest(result),
     }
@@ -211,15 +217,21 @@ def on_dask(root: Path, workers: int, args: argparse.Namespace) -> dict[str, obj
         cpu = sum(client.run(time.process_time).values()) + time.process_time()
         result = analyse(client, root, as_of=AS_OF, npartitions=None)
         stages = dict(result.summary["stages"])
-        tick = time.perf_counter()
+        stages_cpu = dict(result.summary["stages_cpu"])
+        tick, spent = time.perf_counter(), sum(client.run(time.process_time).values())
+        spent += time.process_time()
         write_results(result, Path(args.dir) / f"out-dask-{workers}w")
         stages["write"] = time.perf_counter() - tick
+        stages_cpu["write"] = (
+            sum(client.run(time.process_time).values()) + time.process_time() - spent
+        )
         cpu = sum(client.run(time.process_time).values()) + time.process_time() - cpu
         peaks = client.run(
             lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         ).values()
     return {
         "stages": stages,
+        "stages_cpu": stages_cpu,
         "cpu": cpu,
         "up": up,
         "peak_gib": max(peaks),
@@ -234,6 +246,9 @@ def report(label: str, run: dict[str, object], before: str) -> None:
     total = sum(stages.values())
     parts = "  ".join(f"{k} {stages[k]:.1f}" for k in STAGES)
     extra = f"; cluster up {run['up']:.1f} s" if "up" in run else ""
+    cpu = run["stages_cpu"]
+    assert isinstance(cpu, dict)
+    extra += "\n             CPU s:  " + "  ".join(f"{k} {cpu[k]:.1f}" for k in STAGES)
     print(
         f"  {label:<10} {total:7.1f} s = {parts}   CPU {run['cpu']:.1f} s"
         f"   peak {run['peak_gib']:.2f} GiB/process"

@@ -256,6 +256,12 @@ def analyse(
 
     started = time.perf_counter()
     stages: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+
+    def cpu_now() -> float:
+        """CPU seconds of every worker and this client so far (load-independent)."""
+        return sum(client.run(time.process_time).values()) + time.process_time()
+
     village_frame = read_villages(root)
     towns = read_towns(root, village_frame)
     villages = Villages(village_frame, metric_srid=metric_srid)
@@ -265,7 +271,7 @@ def analyse(
     options = {"tolerance_m": tolerance_m, "as_of": as_of, "within_town": within_town}
 
     # 1. place: one task per partition, its result (counts, points by town) kept on the worker
-    tick = time.perf_counter()
+    tick, spent = time.perf_counter(), cpu_now()
     parts = issues.to_delayed()
     place = dask.delayed(place_part, pure=True)
     todo = [
@@ -283,9 +289,10 @@ def analyse(
         if future.status == "error":
             future.result()  # raises the task's exception (e.g. InvalidInput) here
     stages["place"] = time.perf_counter() - tick
+    cpu["place"] = cpu_now() - spent
 
     # 2. indicators: partial counts summed on the workers (tree reduction), then tabled
-    tick = time.perf_counter()
+    tick, spent = time.perf_counter(), cpu_now()
     level = [client.submit(counts_of, f) for f in placed]
     while len(level) > 1:
         level = [
@@ -294,9 +301,10 @@ def analyse(
     counted: pd.DataFrame = level[0].result() if level else sum_counts(count_partition(_no_rows()))
     village_out, town_out, unplaced = indicators(village_frame, towns, counted)
     stages["indicators"] = time.perf_counter() - tick
+    cpu["indicators"] = cpu_now() - spent
 
     # 3. Gi* hot spots: one task per town, fed by the partitions holding its points
-    tick = time.perf_counter()
+    tick, spent = time.perf_counter(), cpu_now()
     hot = _empty_hotspots()
     if with_hotspots:
         present = client.gather([client.submit(towns_of, f) for f in placed])
@@ -319,6 +327,7 @@ def analyse(
         ]
         hot = concat_hotspots(client.gather(per_town))
     stages["hotspots"] = time.perf_counter() - tick
+    cpu["hotspots"] = cpu_now() - spent
     del placed, shared  # released: the scheduler frees them on the workers
     summary = {
         "as_of": as_of.isoformat(),
@@ -336,6 +345,7 @@ def analyse(
         "within_town": within_town,
         "metric_srid": metric_srid,
         "stages": {k: round(v, 3) for k, v in stages.items()},
+        "stages_cpu": {k: round(v, 3) for k, v in cpu.items()},
         "seconds": round(time.perf_counter() - started, 3),
     }
     return RegionResult(villages=village_out, towns=town_out, hotspots=hot, summary=summary)
