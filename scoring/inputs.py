@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from scoring.errors import SourceError
+from scoring.records import quick_init
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 """A month is written `YYYY-MM`, e.g. `2024-04`."""
@@ -18,6 +19,7 @@ HONOR_LABELS = {"model_village": "形成典型", "county_site_visit": "承担县
 """Honor kinds known to the town, with their Chinese labels."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Village:
     """村: `code` is the key every other record uses; `community` is the 党建共同体 name."""
@@ -27,6 +29,7 @@ class Village:
     community: str = ""
 
 
+@quick_init
 @dataclass(frozen=True)
 class ObservationScore:
     """观摩打分: one scoring group's score (0–100) for a village in a month (`YYYY-MM`)."""

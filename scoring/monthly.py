@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from scoring import wording
 from scoring.errors import MissingScoreError, NoScoresError
 from scoring.inputs import ObservationScore, ScoringInput, is_month, previous_month
-from scoring.ranking import bottom_set, competition_ranks
+from scoring.ranking import bottom_set, ranked
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding
 from scoring.rules import MonthlyRules, Rules
 
@@ -56,19 +56,24 @@ def bottom_ten(means: Mapping[str, float], rules: MonthlyRules) -> set[str]:
 
 
 def fill_missing(
-    month: str, means: Mapping[str, float], data: ScoringInput, rules: Rules
+    month: str,
+    means: Mapping[str, float],
+    data: ScoringInput,
+    rules: Rules,
+    *,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, float], set[str], tuple[str, ...], str | None]:
     """M1a: apply `missing_score` to the villages not scored in a month that has scores.
 
     Returns the means to rank (with the lowest score filled in under "lowest"), the
     villages so filled in, every village not scored, and the month's warning line.
-    Raises `MissingScoreError` under "error".
+    Raises `MissingScoreError` under "error". `names` is `data.village_names()` when known.
     """
     missing = tuple(v.code for v in data.villages if v.code not in means)
     if not means or not missing:
         return dict(means), set(), missing, None
     mode = rules.monthly.missing_score
-    names = data.village_names()
+    names = data.village_names() if names is None else names
     if mode == "error":
         raise MissingScoreError(month, [(c, names.get(c, c)) for c in missing], rules.source)
     lowest = min(means.values())
@@ -130,16 +135,14 @@ def rank_month(
     """
     names = data.village_names() if names is None else names
     communities = data.communities() if communities is None else communities
-    ranks = competition_ranks(means, decimals=rules.rank_decimals)
     bottom = bottom_ten(means, rules) if bottom is None else bottom
-    standings = []
-    for village in sorted(means, key=lambda code: (ranks[code], code)):
-        interview: str | None = None
-        items: tuple[LineItem, ...] = ()
-        in_bottom = village in bottom
-        streak = in_bottom and village in previous_bottom
-        rank = ranks[village]
-        if in_bottom:
+    standings: list[MonthlyStanding] = []
+    append = standings.append
+    interview: str | None
+    items: tuple[LineItem, ...]
+    for village, rank in ranked(means, decimals=rules.rank_decimals):
+        if village in bottom:
+            streak = village in previous_bottom
             interview, items = penalty_items(
                 month=month,
                 rank=rank,
@@ -147,18 +150,21 @@ def rank_month(
                 community=communities.get(village, ""),
                 rules=rules,
             )
-        standings.append(
-            MonthlyStanding(
-                village=village,
-                name=names.get(village, village),
-                score=means[village],
-                rank=rank,
-                bottom_ten=in_bottom,
-                streak=streak,
-                interview=interview,
-                items=items,
-                group_count=counts.get(village, 0),
-                imputed=village in imputed,
+            in_bottom = True
+        else:
+            streak, interview, items, in_bottom = False, None, (), False
+        append(
+            MonthlyStanding(  # positional, in field order: 120,000 of them for a region
+                village,
+                names.get(village, village),
+                means[village],
+                rank,
+                in_bottom,
+                streak,
+                interview,
+                items,
+                counts.get(village, 0),
+                village in imputed,
             )
         )
     not_scored = tuple(v.code for v in data.villages if v.code not in means or v.code in imputed)
@@ -196,14 +202,16 @@ def monthly_results(
             raise NoScoresError(f"{data.origin}: no observation score in {month}")
         before = previous_month(month)
         if before not in bottoms:
-            earlier, _, _, _ = fill_missing(before, means_by_month.get(before, {}), data, rules)
+            earlier, _, _, _ = fill_missing(
+                before, means_by_month.get(before, {}), data, rules, names=names
+            )
             bottoms[before] = bottom_ten(earlier, rules.monthly)
-        ranked, imputed, _, warning = fill_missing(month, means, data, rules)
-        bottoms[month] = bottom_ten(ranked, rules.monthly)
+        filled, imputed, _, warning = fill_missing(month, means, data, rules, names=names)
+        bottoms[month] = bottom_ten(filled, rules.monthly)
         results.append(
             rank_month(
                 month,
-                means=ranked,
+                means=filled,
                 previous_bottom=bottoms[before],
                 bottom=bottoms[month],
                 data=data,

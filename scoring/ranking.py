@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 
 
@@ -10,22 +9,41 @@ def _keys(values: Mapping[str, float], decimals: int) -> dict[str, float]:
     return {code: round(value, decimals) for code, value in values.items()}
 
 
+def ranked(values: Mapping[str, float], *, decimals: int) -> list[tuple[str, int]]:
+    """(code, rank) best first, ties in code order; rank as `competition_ranks` gives it.
+
+    One sort of (−rounded value, code): a village's rank is its position in that order when
+    its value differs from the one before, else the rank of the one before — that is, 1 +
+    the number of strictly higher values.
+    """
+    order = sorted([(-round(value, decimals), code) for code, value in values.items()])
+    result: list[tuple[str, int]] = []
+    append = result.append
+    rank, previous = 0, None
+    for position, (key, code) in enumerate(order, start=1):
+        if key != previous:
+            rank, previous = position, key
+        append((code, rank))
+    return result
+
+
 def competition_ranks(values: Mapping[str, float], *, decimals: int) -> dict[str, int]:
     """Rank highest first; a village's rank is 1 + the number of strictly higher values."""
-    keys = _keys(values, decimals)
-    ordered = sorted(keys.values())
-    return {code: 1 + len(ordered) - bisect_right(ordered, key) for code, key in keys.items()}
+    return dict(ranked(values, decimals=decimals))
 
 
 def bottom_set(values: Mapping[str, float], *, n: int, decimals: int) -> set[str]:
     """Villages with fewer than `n` strictly lower values (so ties at the edge are all in)."""
     keys = _keys(values, decimals)
-    ordered = sorted(keys.values())
-    return {code for code, key in keys.items() if bisect_left(ordered, key) < n}
+    if len(keys) <= n:
+        return set(keys)
+    if n <= 0:
+        return set()
+    # Fewer than n values strictly below a key ⇔ the n-th lowest value is not below it.
+    edge = sorted(keys.values())[n - 1]
+    return {code for code, key in keys.items() if key <= edge}
 
 
 def top_set(values: Mapping[str, float], *, n: int, decimals: int) -> set[str]:
     """Villages with fewer than `n` strictly higher values (ties at the edge are all in)."""
-    return {
-        code for code, rank in competition_ranks(values, decimals=decimals).items() if rank <= n
-    }
+    return {code for code, rank in ranked(values, decimals=decimals) if rank <= n}

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from geo.errors import CunrongError
-from service.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from geo.towns import Town
     from scoring.rules import Rules
+    from service.settings import ServiceSettings
 
 
 class Lang(StrEnum):
@@ -35,6 +35,8 @@ def load_settings() -> ServiceSettings:
     """The settings from the environment, or one line on stderr and exit 1 when invalid."""
     from pydantic import ValidationError
 
+    from service.settings import ServiceSettings
+
     try:
         return ServiceSettings()
     except ValidationError as exc:
@@ -47,7 +49,8 @@ def load_settings() -> ServiceSettings:
 
 
 def settings_of(ctx: typer.Context) -> ServiceSettings:
-    """The settings the root callback built (typer's ctx.obj); built here for a lone sub-app."""
+    """The settings the root callback built (typer's ctx.obj); built here on first use when
+    it did not (a lone sub-app, or the lean `cunrong score` command line)."""
     root = ctx.find_root()
     if root.obj is None:
         root.obj = load_settings()
