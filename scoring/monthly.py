@@ -8,24 +8,37 @@ from collections.abc import Iterable, Mapping
 
 from scoring import wording
 from scoring.errors import MissingScoreError, NoScoresError
-from scoring.inputs import ObservationScore, ScoringInput, is_month, previous_month
+from scoring.inputs import (
+    ObservationScore,
+    ScoreColumns,
+    ScoringInput,
+    is_month,
+    previous_month,
+)
 from scoring.ranking import bottom_set, ranked
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding
 from scoring.rules import MonthlyRules, Rules
 
 
-def _collected(scores: Iterable[ObservationScore]) -> dict[str, dict[str, list[float]]]:
+def _collected(
+    scores: Iterable[ObservationScore] | ScoreColumns,
+) -> dict[str, dict[str, list[float]]]:
     """month → village → the scores of all groups, in input order."""
+    rows: Iterable[tuple[str, str, float]]
+    if isinstance(scores, ScoreColumns):
+        rows = zip(scores.months, scores.villages, scores.scores, strict=True)
+    else:
+        rows = ((score.month, score.village, score.score) for score in scores)
     collected: dict[str, dict[str, list[float]]] = {}
-    for score in scores:
-        by_village = collected.get(score.month)
+    for month, village, score in rows:
+        by_village = collected.get(month)
         if by_village is None:
-            by_village = collected[score.month] = {}
-        values = by_village.get(score.village)
+            by_village = collected[month] = {}
+        values = by_village.get(village)
         if values is None:
-            by_village[score.village] = [score.score]
+            by_village[village] = [score]
         else:
-            values.append(score.score)
+            values.append(score)
     return collected
 
 

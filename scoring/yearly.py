@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scoring import wording
-from scoring.inputs import ScoringInput, Village
+from scoring.inputs import ScoreColumns, ScoringInput, Village
 from scoring.monthly import monthly_results
 from scoring.ranking import bottom_set, competition_ranks, top_set
 from scoring.records import quick_init
@@ -20,7 +20,9 @@ from scoring.third_party import third_party_items
 def months_of_year(data: ScoringInput, year: int) -> list[str]:
     """The months of `year` that have at least one observation score, oldest first."""
     wanted = f"{year:04d}"
-    return sorted({s.month for s in data.observation_scores if s.month[:4] == wanted})
+    scores = data.observation_scores
+    months = set(scores.months if isinstance(scores, ScoreColumns) else (s.month for s in scores))
+    return sorted(month for month in months if month[:4] == wanted)
 
 
 def honor_items(data: ScoringInput, rules: HonorRules, *, year: int) -> dict[str, list[LineItem]]:

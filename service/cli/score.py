@@ -180,7 +180,9 @@ def _write(
             typer.echo(text + "\n" if output_format == OutputFormat.json else text, nl=False)
             return
         elif output_format == OutputFormat.json:
-            output.write_bytes(json_bytes(payload) + b"\n")
+            with output.open("wb") as handle:  # 50 MB for a region: written, not copied
+                handle.write(json_bytes(payload))
+                handle.write(b"\n")
         else:
             output.write_text(_sheets().render_text(sheets()), encoding="utf-8")
     except OSError as exc:
