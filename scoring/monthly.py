@@ -15,7 +15,7 @@ from scoring.inputs import (
     is_month,
     previous_month,
 )
-from scoring.ranking import bottom_set, ranked
+from scoring.ranking import bottom_keys, bottom_set, ranked_keys, rounded
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding
 from scoring.rules import MonthlyRules, Rules
 
@@ -138,22 +138,25 @@ def rank_month(
     names: Mapping[str, str] | None = None,
     communities: Mapping[str, str] | None = None,
     bottom: set[str] | None = None,
+    keys: Mapping[str, float] | None = None,
 ) -> MonthlyResult:
     """M2–M4 for one month, given M1 means and the previous calendar month's bottom ten.
 
     `counts` is village → how many groups scored it that month. `imputed` villages were
     not scored and carry the month's lowest score (M1a). `names` and `communities` are
     those of `data` (passed when ranking many months, so they are built once), `bottom`
-    is `bottom_ten(means, rules)` when already known.
+    is `bottom_ten(means, rules)` and `keys` the means as ranks compare them
+    (`scoring.ranking.rounded`) when already known.
     """
     names = data.village_names() if names is None else names
     communities = data.communities() if communities is None else communities
-    bottom = bottom_ten(means, rules) if bottom is None else bottom
+    keys = rounded(means, decimals=rules.rank_decimals) if keys is None else keys
+    bottom = bottom_keys(keys, n=rules.bottom_n) if bottom is None else bottom
     standings: list[MonthlyStanding] = []
     append = standings.append
     interview: str | None
     items: tuple[LineItem, ...]
-    for village, rank in ranked(means, decimals=rules.rank_decimals):
+    for village, rank in ranked_keys(keys):
         if village in bottom:
             streak = village in previous_bottom
             interview, items = penalty_items(
@@ -220,13 +223,15 @@ def monthly_results(
             )
             bottoms[before] = bottom_ten(earlier, rules.monthly)
         filled, imputed, _, warning = fill_missing(month, means, data, rules, names=names)
-        bottoms[month] = bottom_ten(filled, rules.monthly)
+        keys = rounded(filled, decimals=rules.monthly.rank_decimals)
+        bottoms[month] = bottom_keys(keys, n=rules.monthly.bottom_n)
         results.append(
             rank_month(
                 month,
                 means=filled,
                 previous_bottom=bottoms[before],
                 bottom=bottoms[month],
+                keys=keys,
                 data=data,
                 counts={village: len(values) for village, values in collected[month].items()},
                 rules=rules.monthly,

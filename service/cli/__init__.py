@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from service.cli.common import settings_of
+from service.cli.common import end_batch, settings_of, start_batch
 
 LEAN_COMMANDS = ("score",)
 """Sub-apps `main` runs without importing the others (they need neither geo nor a map)."""
@@ -108,6 +108,13 @@ def main() -> None:
         # A batch run: scoring a region builds millions of small objects that all live until
         # the output is written and form no cycles; the cyclic collector would walk them
         # again and again (a third of the CPU time for 10,000 villages). Reference counting
-        # frees as usual; the process ends with the command.
+        # frees as usual; the process ends with the command, and what the command leaves
+        # to it (`leave_to_exit`) goes with the process, not object by object.
         gc.disable()
-    build_app(word if word in LEAN_COMMANDS else None)()
+        start_batch()
+        try:
+            build_app(word)()
+        except SystemExit as done:  # typer ends every run so, failed or not
+            end_batch(done.code)
+        return
+    build_app()()

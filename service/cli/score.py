@@ -18,7 +18,7 @@ from scoring.monthly import monthly_result
 from scoring.rules import Rules, load_rules, parse_rules
 from scoring.sources import read_source
 from scoring.yearly import year_result
-from service.cli.common import TownOpt, cli_town, settings_of
+from service.cli.common import TownOpt, cli_town, leave_to_exit, settings_of
 
 if TYPE_CHECKING:
     from geo.towns import Town
@@ -241,12 +241,14 @@ def score_year(
     if not result.months:
         _fail(f"{data.origin}: no observation score in {year}")
     _warn(result.warnings, output)
+    payload = year_to_dict(result)
     _write(
         output_format=output_format,
         output=output,
-        payload=year_to_dict(result),
+        payload=payload,
         sheets=lambda: _sheets().year_sheets(result),
     )
+    leave_to_exit(data, result, payload)
 
 
 @app.command("what-if")
