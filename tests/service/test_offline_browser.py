@@ -216,3 +216,58 @@ def test_an_answer_for_another_user_empties_the_kept_pages(live, sample_url, bro
     assert kept(page) == ["/pages/report"]
     assert kept_users(page) == {li_id}
     browser.close_page(page)
+
+
+def test_a_village_page_offline_and_error_pages_never_kept(live, sample_url, browser, tmp_path):
+    """A village user's page with its issues and their pins offline; a refused page (403)
+    and a bad month (422) are not kept, so offline they are "not saved", not the error."""
+    from sqlalchemy import create_engine, text
+
+    from geo.users import create_user
+
+    engine = create_engine(sample_url)
+    with engine.begin() as conn:
+        code = conn.execute(
+            text(
+                "SELECT v.code FROM issue i JOIN village v ON v.id = i.village_id"
+                " WHERE i.status IN ('open', 'unrectified')"
+                " GROUP BY v.code ORDER BY count(*) DESC, v.code LIMIT 1"
+            )
+        ).scalar_one()
+        other = conn.execute(
+            text("SELECT code FROM village WHERE code <> :c ORDER BY code LIMIT 1"), {"c": code}
+        ).scalar_one()
+        create_user(conn, name="cun", role="village", village_code=code, password="cun-offline-1")
+    engine.dispose()
+    page = browser.open(f"{live}/pages/my-village", viewport=PC)
+    page.fill("#username", "cun")
+    page.fill("#password", "cun-offline-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live}/pages/my-village")
+    page.wait_for_function("() => window.cunrongReady === true")
+    issues = page.locator("section.issue").evaluate_all("(s) => s.map(e => e.dataset.code)")
+    pins = page.locator("#map .leaflet-marker-icon").count()
+    assert issues and pins == len(issues)
+    wait_kept(page, "/pages/my-village")
+    for path, status in (
+        (f"/pages/my-village?village={other}", 403),
+        ("/pages/inbox?before=x", 422),
+    ):
+        answer = page.goto(f"{live}{path}")
+        assert answer is not None and answer.status == status, path
+    page.goto(f"{live}/pages/my-village")  # controlled now: kept again through the worker
+    page.wait_for_function("() => window.cunrongReady === true")
+
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_function("() => window.cunrongReady === true")
+    assert page.locator("#cunrong-offline").inner_text().startswith("离线 — 显示 ")
+    assert page.locator("section.issue").evaluate_all("(s) => s.map(e => e.dataset.code)") == issues
+    assert page.locator("#map .leaflet-marker-icon").count() == pins
+    page.evaluate("() => window.scrollTo(0, 0)")  # a reload keeps the scroll position
+    browser.screenshot(page, shots_dir(tmp_path) / "offline-village-pc.png")
+    for path, _ in ((f"/pages/my-village?village={other}", 403), ("/pages/inbox?before=x", 422)):
+        assert path not in kept(page)
+        page.goto(f"{live}{path}")
+        assert page.locator("#cunrong-not-saved").count() == 1, path
+    browser.close_page(page)
