@@ -208,7 +208,7 @@ def main() -> None:
             trans = conn.begin()
             report = ImportReport(kind="issues", source="benchmark")
             place_s, (rows, placement, villages) = timed(
-                "place_rows: spatial order, GEOS placement (STRtree), grids",
+                "place_rows: spatial order, GEOS point-in-polygon, grids",
                 lambda: issue_rows.place_rows(
                     conn, frame, tolerance_m=30.0, metric_srid=METRIC_SRID
                 ),
