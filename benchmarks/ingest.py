@@ -1,4 +1,4 @@
-"""Benchmark: 1,000,000 issue points through the importer's bulk path, against ORM inserts.
+"""Benchmark: 1,000,000 issue points through the importer's direct bulk path, against ORM inserts.
 
 Run by hand (not in the tests):
 
@@ -164,12 +164,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orm-rows", type=int, default=20_000)
     parser.add_argument("--url", default=None, help="take the villages from this database")
-    parser.add_argument(
-        "--bulk-rows",
-        type=int,
-        default=issues.BULK_ROWS,
-        help="rebuild indexes and keys from this many rows on (CUNRONG_IMPORT_BULK_ROWS)",
-    )
     args = parser.parse_args()
     n = args.rows
 
