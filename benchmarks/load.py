@@ -37,6 +37,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -366,6 +367,7 @@ async def reporter(
     categories: list[str],
     run: Run,
     until: float,
+    found_on: str,
 ) -> None:
     rng = random.Random()
     conn = HttpConnection(port, token)
@@ -378,7 +380,7 @@ async def reporter(
                     "id": str(issue_id),
                     "category": rng.choice(categories),
                     "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "found_on": "2024-11-20",
+                    "found_on": found_on,
                 }
             )
             while time.monotonic() < until:  # retry the same id until it is acknowledged
@@ -420,6 +422,7 @@ async def drive(
     url: str,
     cluster: LocalCluster,
     service: int,
+    found_on: str,
 ) -> Run:
     run = Run()
     mark: dict[str, float] = {}
@@ -444,7 +447,7 @@ async def drive(
 
     until = run.started + seconds
     tasks = [
-        asyncio.create_task(reporter(port, token, points, categories, run, until))
+        asyncio.create_task(reporter(port, token, points, categories, run, until, found_on))
         for _ in range(reporters)
     ]
     await open_window()
@@ -535,6 +538,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-restart", action="store_true")
     parser.add_argument(
+        "--found-on",
+        default=date.today().isoformat(),
+        help="the day the reporters say they found their issues (default today: each create"
+        " then notifies its village's users, as in the field; a day over a week back tells"
+        " nobody)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="keep each filled table size as a template database and start later runs"
@@ -593,6 +603,7 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
                     url=url,
                     cluster=cluster,
                     service=service.pid,
+                    found_on=args.found_on,
                 )
             )
         finally:
