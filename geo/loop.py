@@ -261,12 +261,6 @@ def _checked(
     )
 
 
-_GENERIC_PLANS = text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
-"""For the rest of the transaction, a prepared statement runs its generic plan (made once)
-instead of being planned again for each set of parameters: the look-up's custom plans are
-no better (the same index probes) and planning it costs more than running it."""
-
-
 def create_issue(
     conn: Connection,
     new: NewIssue,
@@ -287,7 +281,6 @@ def create_issue(
     """
     rule = deadline_rule(deadline)
     lon, lat = _wgs84(new.lon, new.lat, coords)
-    conn.execute(_GENERIC_PLANS)
     row = _look(
         conn,
         lon=lon,
