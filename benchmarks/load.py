@@ -234,10 +234,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_service(url: str, port: int, workers: int, reporters: int) -> subprocess.Popen[bytes]:
     """uvicorn on the loopback, in its own process group; returns once every worker has
-    started (a worker still importing the app would leave the load to the others)."""
-    env = os.environ | {"DATABASE_URL": url, "CUNRONG_DATABASE_URL": url}
+    started (a worker still importing the app would leave the load to the others).
+
+    Each worker's pool holds as many connections as there are reporters: the kernel hands
+    the reporters' keep-alive connections to the workers unevenly (30 and 20, say), and a
+    worker serving more requests at once than its pool holds opens and closes a PostgreSQL
+    backend (fork, PostGIS's caches) for the excess on every request."""
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "CUNRONG_DATABASE_URL": url,
+        "CUNRONG_DB_POOL_SIZE": str(reporters),
+    }
     path = ROOT / "data" / "load-service.log"
     log = path.open("ab")
     offset = path.stat().st_size
@@ -589,7 +598,7 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
         engine.dispose()
         points = reporter_points(url)
         port = free_port()
-        service = start_service(url, port, args.workers)
+        service = start_service(url, port, args.workers, args.reporters)
         try:
             run = run_loop(
                 drive(
