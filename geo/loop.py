@@ -521,8 +521,8 @@ def look_sql(rule: DeadlineRule) -> str:
     placement rule); the rebound candidate and the near duplicates (a JSON array), both
     GiST probes of `issue.geom` with a metric test; the deadline by `rule`. With :lock,
     for a new issue that is placed, it also takes the transaction's advisory lock on the
-    code's prefix (village, month), so that `insert_sql`, run next in a new snapshot,
-    sees every code committed before it.
+    code's prefix (village, month). `create_issue` passes :lock false: `insert_sql` takes
+    that lock itself, so that it is held from the insert to the commit only.
     """
     deadline, provisional = deadline_sql(rule, village="pl.id", found="CAST(:found_on AS date)")
     duplicates = nearby_open_sql(radius=":duplicate_radius", deg=":duplicate_deg")

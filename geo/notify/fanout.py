@@ -3,8 +3,9 @@
 The write path knows nothing of notifications. Two statement-level triggers on
 `issue_event` (migration 0013) leave one `notify_outbox` row per INSERT/COPY statement: the
 range of event ids the statement may have written. `fan_out` takes outbox rows with
-`FOR UPDATE SKIP LOCKED` (two workers never take the same one), reads the events in each
-range, posts their messages and deletes the row, all in the caller's transaction.
+`FOR UPDATE SKIP LOCKED` (two workers never take the same one), reads the events of the
+ranges, posts their messages and deletes the rows, all in the caller's transaction — a run
+of rows that are not imports as one batch (one statement reads, one posts).
 
 Which events tell anyone anything:
 
