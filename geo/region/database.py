@@ -90,13 +90,13 @@ def export_region(
     if has_towns:
         trows = conn.execute(
             text(
-                "SELECT id, code, name FROM town"
+                "SELECT id, code, name, metric_srid FROM town"
                 " WHERE CAST(:all AS boolean) OR id = ANY(CAST(:ids AS int[])) ORDER BY id"
             ),
             {"all": towns is None, "ids": list(towns or ())},
         ).all()
         town_frame = pd.DataFrame.from_records(
-            [tuple(r) for r in trows], columns=["id", "code", "name"]
+            [tuple(r) for r in trows], columns=["id", "code", "name", "metric_srid"]
         )
     else:
         town_frame = pd.DataFrame({"id": [1], "code": ["1"], "name": [town_name]})

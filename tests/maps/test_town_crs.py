@@ -177,3 +177,36 @@ def test_region_export_takes_towns(towns: Towns, tmp_path: Path) -> None:
     assert "2 towns, 2 villages, 15 issues" in every.output
     unknown = runner.invoke(app, ["region", "export", str(tmp_path / "x"), "--town", "999999999"])
     assert unknown.exit_code == 1 and "no town '999999999'" in unknown.output
+
+
+def test_region_hot_spots_take_each_towns_crs(towns: Towns, tmp_path: Path) -> None:
+    """The exported towns carry their metric CRS; `cunrong region run` lays each town's
+    square cells out in it (here: the per-partition step, on the exported files)."""
+    import geopandas as gpd
+
+    from geo.region.analysis import hotspots_partition
+    from geo.region.inputs import read_town_srids, read_villages
+    from geo.region.place import Villages
+
+    root = tmp_path / "region"
+    done = runner_for(towns.url).invoke(app, ["region", "export", str(root)])
+    assert done.exit_code == 0, done.output
+    srids = read_town_srids(root)
+    assert srids == {towns.a: SRID, towns.b: OTHER_SRID}
+    issues = gpd.read_parquet(root / "issues")
+    part = pd.DataFrame(
+        {"town_id": issues["town_id"], "x": issues.geometry.x, "y": issues.geometry.y}
+    )
+    part = part[part["town_id"] == towns.b]
+    cells = hotspots_partition(
+        part,
+        Villages(read_villages(root)),
+        grid="square",
+        resolution=9,
+        cell_m=100,
+        metric_srid=SRID,
+        town_srids=srids,
+    )
+    assert len(cells) > 3 and set(cells["town_id"]) == {towns.b}
+    for width, height in _bounds_in(cells, OTHER_SRID):
+        assert width == pytest.approx(100, abs=1e-3) and height == pytest.approx(100, abs=1e-3)
