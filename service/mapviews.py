@@ -240,13 +240,24 @@ def town_hotspots(
 
     `points`: the selection's issues when already read (used as they are when the selection
     lies in one town)."""
-    areas = []
-    for town in list_towns(conn, None if selection.towns is None else tuple(selection.towns)):
-        area = frames.villages_frame(
-            conn, villages=selection.villages, communities=selection.communities, towns=(town.id,)
+    chosen: dict[int, list[str]] = {}
+    for town_id, code in conn.execute(
+        select(Village.town_id, Village.code)
+        .where(
+            *frames.village_conditions(
+                villages=selection.villages,
+                communities=selection.communities,
+                towns=selection.towns,
+            )
         )
-        if not area.empty:
-            areas.append((town, area))
+        .order_by(Village.code)
+    ):
+        chosen.setdefault(town_id, []).append(code)
+    areas = [
+        (town, frames.villages_frame(conn, villages=chosen[town.id], towns=(town.id,)))
+        for town in list_towns(conn, None if selection.towns is None else tuple(selection.towns))
+        if town.id in chosen
+    ]
     parts: list[gpd.GeoDataFrame] = []
     for town, area in areas:
         if points is None or len(areas) > 1:
