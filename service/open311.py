@@ -33,7 +33,13 @@ ROOTS = {
 }
 """document kind → (root element, item element) of the spec's XML."""
 
-ITEM_OF_LIST = {"attributes": "attribute", "values": "value"}
+ITEM_OF_LIST = {
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "jurisdictions": "jurisdiction",
+}
 """The element of each item of a nested list (a service definition's attributes)."""
 
 SCOPE_GROUPS = {"household": ("房前屋后", "Around the house"), "village": ("村内公共", "Village")}

@@ -120,6 +120,16 @@ class ServiceSettings(BaseSettings):
     open311_days: int = Field(default=90, ge=1, le=3660)
     """Open311 `GET requests` without dates covers this many days back; a start_date–end_date
     range may not span more (the spec's 90)."""
+    open311_contact: str = Field(
+        default="镇农村人居环境整治办公室 / the town office", max_length=500
+    )
+    """Who answers for the Open311 endpoint (the discovery document's `contact`)."""
+    open311_key_service: str = Field(
+        default="向镇办申请 API key（`cunrong open311 key add`）"
+        " / ask the town office for an API key (`cunrong open311 key add`)",
+        max_length=500,
+    )
+    """How a client gets an API key (the discovery document's `key_service`)."""
     tianditu_key: str | None = Field(
         default=None, validation_alias=AliasChoices("TIANDITU_KEY", "tianditu_key")
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from geo.issue_reader import IssueQuery
 from geo.loop import known_category
 from geo.open311 import Client, Reporter, ServiceRequest, client_for_key, media_urls, submit_request
 from geo.synonyms import categories_with_synonyms
+from geo.towns import Town, TownScope, list_towns, town_by_code, town_by_id
 from geo.users import User
 from geo.vocab import CATEGORY_CODE_LEN, ISSUE_CODE_LEN
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
@@ -30,18 +32,31 @@ from service import open311 as doc
 from service.auth import Unauthorized, optional_user
 from service.deps import ConnDep
 from service.filters import issue_filter, split_values
+from service.towns import town_rules
 
 PREFIX = "/open311/v2"
 
 router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
+discovery = APIRouter(prefix="/open311", tags=["Open311 GeoReport v2"])
 
 Lang = Annotated[
     str,
     Query(pattern="^(zh|en)$", description="labels: zh (default) or en (an extension of the spec)"),
 ]
 Jurisdiction = Annotated[
-    str | None, Query(description="accepted and ignored: this endpoint serves one town")
+    str | None,
+    Query(
+        max_length=64,
+        description="a town's code (行政区划代码, e.g. 120113108) or name: only that town;"
+        " 404 when it is not a town this caller reads",
+    ),
 ]
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+"""The discovery document's name of the spec (an identifier, never fetched)."""
+
+CHANGESET = "2026-11-30T00:00:00+08:00"
+"""When this endpoint's interface last changed (the discovery document's changeset)."""
 
 
 def _format(fmt: str) -> str:
@@ -91,43 +106,67 @@ def open311_reader(
 ReaderDep = Annotated[Caller, Depends(open311_reader)]
 
 
-def _scope(conn: Connection, caller: Caller) -> IssueFilter:
+def _scope(conn: Connection, caller: Caller, jurisdiction_id: str | None = None) -> IssueFilter:
     """The issues this caller may read: the one issue filter, with its village and town
-    scope (a client reads its own town), and no other condition yet."""
+    scope (a client reads its own town), narrowed to the town `jurisdiction_id` names."""
     scope = issue_filter(conn, caller.user)
     if caller.client is not None:
-        return dataclasses.replace(scope, towns=(caller.client.town_id,))
+        scope = dataclasses.replace(scope, towns=(caller.client.town_id,))
+    if jurisdiction_id:
+        town = jurisdiction(conn, scope.towns, jurisdiction_id)
+        scope = dataclasses.replace(scope, towns=(town.id,))
     return scope
+
+
+def _towns(towns: Sequence[int] | None) -> TownScope:
+    return None if towns is None else tuple(towns)
+
+
+def jurisdiction(conn: Connection, towns: Sequence[int] | None, code: str) -> Town:
+    """The town `code` names (its 行政区划代码 or name) among `towns` (None: any town); 404
+    naming only the towns the caller may see, as the spec's "jurisdiction_id not found"."""
+    try:
+        town = town_by_code(conn, code, field="jurisdiction_id")
+    except NotFound:
+        town = None
+    if town is None or (towns is not None and town.id not in towns):
+        known = ", ".join(f"{t.code} ({t.name})" for t in list_towns(conn, _towns(towns)))
+        raise NotFound(
+            f"no jurisdiction_id {code!r}: expected a town code ({known})",
+            field="jurisdiction_id",
+        )
+    return town
 
 
 # --- services -------------------------------------------------------------------------------
 
 
-@router.get("/services.{fmt}", response_class=Response, dependencies=[Depends(open311_reader)])
+@router.get("/services.{fmt}", response_class=Response)
 def get_services(
-    fmt: str, conn: ConnDep, jurisdiction_id: Jurisdiction = None, lang: Lang = "zh"
+    fmt: str,
+    conn: ConnDep,
+    caller: ReaderDep,
+    jurisdiction_id: Jurisdiction = None,
+    lang: Lang = "zh",
 ) -> Response:
-    """GET Service List: the 16 categories (问题类别) as services."""
-    del jurisdiction_id
+    """GET Service List: the 16 categories (问题类别) as services (the same in every town)."""
     fmt = _format(fmt)
+    _scope(conn, caller, jurisdiction_id)
     services = [doc.service(row, lang=lang) for row in categories_with_synonyms(conn)]
     return _document(doc.render("services", services, fmt), fmt)
 
 
-@router.get(
-    "/services/{service_code}.{fmt}",
-    response_class=Response,
-    dependencies=[Depends(open311_reader)],
-)
+@router.get("/services/{service_code}.{fmt}", response_class=Response)
 def get_service_definition(
     service_code: Annotated[str, PathParam(max_length=CATEGORY_CODE_LEN)],
     fmt: str,
     conn: ConnDep,
+    caller: ReaderDep,
     jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     """GET Service Definition: no attributes (metadata is false for every service)."""
-    del jurisdiction_id
     fmt = _format(fmt)
+    _scope(conn, caller, jurisdiction_id)
     if not categories_with_synonyms(conn, [service_code]):
         raise NotFound(f"no service with service_code {service_code!r}", field="service_code")
     return _document(
@@ -223,10 +262,9 @@ def get_requests(
     lang: Lang = "zh",
 ) -> Response:
     """GET Service Requests: newest first, at most CUNRONG_OPEN311_MAX_REQUESTS (1000)."""
-    del jurisdiction_id
     fmt = _format(fmt)
     settings = request.app.state.settings
-    scope = _scope(conn, caller)
+    scope = _scope(conn, caller, jurisdiction_id)
     codes = split_values([service_request_id] if service_request_id else None)
     if codes:
         q = IssueQuery(selection=scope, codes=codes, sort=("-requested_at", "-code"))
@@ -268,9 +306,10 @@ def get_request(
     lang: Lang = "zh",
 ) -> Response:
     """GET Service Request: one issue by its code (404 when it is not there for this reader)."""
-    del jurisdiction_id
     fmt = _format(fmt)
-    q = IssueQuery(selection=_scope(conn, caller), codes=[service_request_id], limit=1)
+    q = IssueQuery(
+        selection=_scope(conn, caller, jurisdiction_id), codes=[service_request_id], limit=1
+    )
     found = _requests(request, conn, q, lang=lang)
     if not found:
         raise NotFound(f"no service request {service_request_id!r}", field="service_request_id")
@@ -287,13 +326,12 @@ def get_token(
 ) -> Response:
     """GET service_request_id from a token: the token is the issue's id (a UUID), so it
     answers for requests posted here and for issues recorded with a client-supplied id."""
-    del jurisdiction_id
     fmt = _format(fmt)
     try:
         issue_id = uuid.UUID(token)
     except ValueError:
         raise NotFound(f"no token {token!r} (tokens are UUIDs)", field="token") from None
-    q = IssueQuery(selection=_scope(conn, caller), ids=[issue_id], limit=1)
+    q = IssueQuery(selection=_scope(conn, caller, jurisdiction_id), ids=[issue_id], limit=1)
     rows = issue_reader.records(conn, q, properties=("code",), max_page_size=1)
     if not rows:
         raise NotFound(f"no token {token!r}", field="token")
@@ -309,7 +347,9 @@ class ServiceRequestForm(BaseModel):
     field named, by `geo.open311`)."""
 
     api_key: str | None = Field(None, description="the client's key (required; in the body)")
-    jurisdiction_id: str | None = Field(None, description="accepted and ignored")
+    jurisdiction_id: str | None = Field(
+        None, description="the client's town (code or name); another town is 404"
+    )
     service_code: str | None = Field(None, description="a category code (required)")
     lat: float | None = Field(None, description="WGS-84 latitude (required here)")
     long: float | None = Field(None, description="WGS-84 longitude (required here)")
@@ -351,6 +391,9 @@ def post_request(
     if client is None:
         raise Forbidden("invalid api_key (unknown or revoked)", field="api_key")
     request.state.user = client  # the audit row and the access log name the client
+    town = town_by_id(conn, client.town_id)
+    if form.jurisdiction_id:
+        jurisdiction(conn, (client.town_id,), form.jurisdiction_id)
     posted = ServiceRequest(
         service_code=form.service_code or "",
         lat=form.lat,
@@ -374,7 +417,7 @@ def post_request(
         posted,
         client=client,
         found_on=datetime.now(doc.TOWN).date(),
-        deadline=request.app.state.rules.loop.deadline,
+        deadline=town_rules(request, town).loop.deadline,
         detection=settings.detection(),
     )
     row = issue_reader.records(
@@ -391,3 +434,35 @@ def post_request(
     )
     request.state.status_code = 200
     return _document(doc.render("requests", [answer], fmt), fmt)
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+@discovery.get("/discovery.{fmt}", response_class=Response)
+def get_discovery(request: Request, fmt: str, conn: ConnDep, caller: ReaderDep) -> Response:
+    """The Open311 discovery document: where the GeoReport v2 endpoint is, its formats, who
+    to ask for an API key, and the jurisdictions (towns) this caller can name."""
+    fmt = _format(fmt)
+    scope = _scope(conn, caller)
+    base = str(request.base_url).rstrip("/")
+    settings = request.app.state.settings
+    body = {
+        "changeset": CHANGESET,
+        "contact": settings.open311_contact,
+        "key_service": settings.open311_key_service,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base + PREFIX,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+        "jurisdictions": [
+            {"jurisdiction_id": t.code, "name": t.name, "district": t.district_name}
+            for t in list_towns(conn, _towns(scope.towns))
+        ],
+    }
+    return _document(doc.render_one("discovery", body, fmt), fmt)

@@ -196,9 +196,10 @@ def test_post_with_an_api_key_records_an_open311_issue_and_answers_its_id(
 
 def test_the_spec_example_post_body_as_sent_by_a_client(client, api_key):
     # The spec's example POST, url-encoded by hand (its city's service code and point
-    # replaced by ours; jurisdiction_id and the reporter fields as the example has them).
+    # replaced by ours, its jurisdiction_id by our town's code; the reporter fields as the
+    # example has them).
     body = (
-        f"api_key={api_key}&jurisdiction_id=city.gov&service_code=household_garbage"
+        f"api_key={api_key}&jurisdiction_id=120113108&service_code=household_garbage"
         "&lat=39.28612&long=117.19631&address_string=1234+5th+street"
         "&email=smit333%40sfgov.edu&device_id=tt222111&account_id=123456&first_name=john"
         "&last_name=smith&phone=111111111&description=A+large+sinkhole+is+destroying+the+street"
@@ -213,7 +214,8 @@ def test_the_spec_example_post_body_as_sent_by_a_client(client, api_key):
     [answer] = xml_items(response, "requests")
     assert answer["account_id"] == "123456"
     [request] = client.get(
-        f"{V2}/requests/{answer['service_request_id']}.json", params={"jurisdiction_id": "city.gov"}
+        f"{V2}/requests/{answer['service_request_id']}.json",
+        params={"jurisdiction_id": "120113108"},
     ).json()
     assert request["description"] == "A large sinkhole is destroying the street"
     assert request["media_url"] == "http://city.gov/media/5567.jpg"
@@ -466,3 +468,80 @@ def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_vill
         ).scalar_one()
     engine.dispose()
     assert towns is True
+
+
+def test_jurisdiction_id_selects_a_town_and_an_unknown_one_is_404(
+    client, api_key, two_villages_url
+):
+    from geo.towns import add_town
+
+    engine = create_engine(two_villages_url)
+    with engine.begin() as conn:
+        other = add_town(conn, code="120113109", name="二号镇", district_name="北辰区")
+        conn.execute(
+            text(
+                "INSERT INTO village (town_id, code, name, geom) VALUES (:t, 'B01', '北村',"
+                " ST_GeomFromText('MULTIPOLYGON(((117.30 39.28,117.31 39.28,117.31 39.29,"
+                "117.30 39.29,117.30 39.28)))', 4326))"
+            ),
+            {"t": other.id},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO issue (town_id, code, category_code, geom, found_on, deadline,"
+                " village_id) SELECT :t, 'B1', 'clutter',"
+                " ST_SetSRID(ST_MakePoint(117.305, 39.285), 4326), '2024-03-20', '2024-04-20', id"
+                " FROM village WHERE code = 'B01'"
+            ),
+            {"t": other.id},
+        )
+    # anonymous reads (the demo) see both towns; jurisdiction_id picks one, by code or name
+    assert codes(client.get(f"{V2}/requests.json", params=SPRING)) == ["I2", "B1", "I4", "I3", "I1"]
+    second = client.get(f"{V2}/requests.json", params={**SPRING, "jurisdiction_id": "120113109"})
+    assert codes(second) == ["B1"]
+    by_name = client.get(f"{V2}/requests.json", params={**SPRING, "jurisdiction_id": "大张庄镇"})
+    assert codes(by_name) == ["I2", "I4", "I3", "I1"]
+    unknown = client.get(f"{V2}/requests.xml", params={**SPRING, "jurisdiction_id": "city.gov"})
+    assert unknown.status_code == 404
+    [error] = xml_items(unknown, "errors")
+    assert "jurisdiction_id" in error["description"] and "120113109" in error["description"]
+    # a client of the first town: the second town is not one it may name
+    mine = {**SPRING, "api_key": api_key}
+    other_town = client.get(f"{V2}/requests.json", params={**mine, "jurisdiction_id": "120113109"})
+    assert other_town.status_code == 404
+    assert "二号镇" not in other_town.json()[0]["description"]  # no other town named
+    assert (
+        client.get(
+            f"{V2}/services.json", params={**mine, "jurisdiction_id": "120113109"}
+        ).status_code
+        == 404
+    )
+    assert len(
+        client.get(f"{V2}/services.json", params={**mine, "jurisdiction_id": "120113108"}).json()
+    ) == len(CATEGORIES)
+    # posting into a town that is not the client's is refused, and nothing is stored
+    before = issue_count(two_villages_url)
+    refused = post(client, api_key, jurisdiction_id="120113109")
+    assert refused.status_code == 404 and issue_count(two_villages_url) == before
+    assert post(client, api_key, jurisdiction_id="120113108").status_code == 200
+    assert issue_count(two_villages_url) == before + 1
+    engine.dispose()
+
+
+def test_discovery_names_the_endpoint_its_formats_and_the_callers_towns(client, api_key):
+    answer = client.get("/open311/discovery.json", params={"api_key": api_key})
+    assert answer.status_code == 200
+    body = answer.json()
+    [endpoint] = body["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == "http://testserver/open311/v2"
+    assert sorted(endpoint["formats"]) == ["application/json", "text/xml"]
+    assert body["jurisdictions"] == [
+        {"jurisdiction_id": "120113108", "name": "大张庄镇", "district": "北辰区"}
+    ]
+    assert "open311 key add" in body["key_service"]
+    xml = client.get("/open311/discovery.xml", params={"api_key": api_key})
+    root = ET.fromstring(xml.content)
+    assert root.tag == "discovery"
+    formats = [f.text for f in root.find("endpoints").find("endpoint").find("formats")]
+    assert sorted(formats) == ["application/json", "text/xml"]
