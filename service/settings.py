@@ -220,7 +220,9 @@ class ServiceSettings(BaseSettings):
     """Rows (or features) of one uploaded file: imports and score / honor sheets."""
     import_bulk_rows: int = Field(default=100_000, ge=1)
     """An issue import of at least this many rows, when it is at least as large as the
-    table, drops the issue tables' indexes and keys and rebuilds them after the load."""
+    table (and not a third-party batch), takes the direct bulk path: every column computed
+    client-side, COPY straight into the issue tables, whose indexes and keys are dropped
+    and rebuilt after the load."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
