@@ -373,7 +373,6 @@ def recheck_page(
         conn,
         month=parse_month(round_month),
         villages=(village,),
-        metric_srid=request.app.state.settings.metric_srid,
     )
     stops = due[0].stops if due else []
     ids = [s.id for s in stops]

@@ -6,7 +6,6 @@ and two database transactions interleaved by hand.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -17,33 +16,21 @@ from datetime import date
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, event, text
 
 from geo.loop import NewIssue, create_issue
 from service.app import create_app
 from service.settings import ServiceSettings
+from tests.server import serving
 
 
 @pytest.fixture
 def server(two_villages_url: str, tmp_path) -> Iterator[str]:
-    """The service on 127.0.0.1 (a free port), served by uvicorn in a thread."""
+    """The service on 127.0.0.1 (a free port), served by uvicorn in a thread (tests.server)."""
     app = create_app(ServiceSettings(database_url=two_villages_url))
     app.state.photo_root = tmp_path / "photos"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield url
 
 
 def test_overlapping_retries_over_http_store_one_issue_and_never_500(
