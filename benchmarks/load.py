@@ -589,6 +589,7 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
             if args.reuse:
                 keep_template(cluster, size)
         else:
+            upgrade(url)  # a template kept before a new migration gets it now
             total = fill(url, size)
             print(f"  copied the kept template of {size:,} issues")
         engine = create_engine(url)
