@@ -32,7 +32,13 @@ import shapely
 
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.hotspots import HEX_RESOLUTION, SQUARE_CELL_M, GridKind, hotspots
-from geo.region.inputs import check_issues, read_issues, read_towns, read_villages
+from geo.region.inputs import (
+    check_issues,
+    read_issues,
+    read_town_srids,
+    read_towns,
+    read_villages,
+)
 from geo.region.place import Villages, place
 from geo.vocab import ISSUE_STATUSES, OPEN_STATUSES
 
@@ -118,9 +124,12 @@ def hotspots_partition(
     resolution: int,
     cell_m: float,
     metric_srid: int,
+    town_srids: dict[int, int] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Gi* per town of a partition holding whole towns (`geo.hotspots.hotspots` each);
-    `part` holds town_id, x, y (WGS-84)."""
+    """Gi* per town of a partition holding whole towns (`geo.hotspots.hotspots` each), each
+    town in its own metric CRS (`town_srids`, else `metric_srid`); `part` holds town_id,
+    x, y (WGS-84)."""
+    own = town_srids or {}
     frames = []
     for town_id, points in part.groupby("town_id", sort=True):
         area = gpd.GeoDataFrame(
@@ -137,7 +146,7 @@ def hotspots_partition(
             grid=grid,
             resolution=resolution,
             cell_m=cell_m,
-            metric_srid=metric_srid,
+            metric_srid=own.get(int(town_id), metric_srid),
         )
         frames.append(cells.assign(town_id=int(town_id))[[*HOTSPOT_COLUMNS, "geometry"]])
     if not frames:
@@ -211,6 +220,7 @@ def analyse(
     if with_hotspots:
         points = placed.map_partitions(placed_points, meta=placed_points(meta))
         by_town = points.shuffle(on="town_id", npartitions=max(1, placed.npartitions))
+        town_srids = read_town_srids(root)
         todo += [
             dask.delayed(hotspots_partition)(
                 part,
@@ -219,6 +229,7 @@ def analyse(
                 resolution=resolution,
                 cell_m=cell_m,
                 metric_srid=metric_srid,
+                town_srids=town_srids,
             )
             for part in by_town.to_delayed()
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -116,6 +116,26 @@ def cli_town(settings: ServiceSettings, code: str | None) -> Town:
     found: list[Town] = []
     run_job(settings, lambda conn: found.append(resolve_town(conn, code)))
     return found[0]
+
+
+TownsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--town",
+        help="A town (行政区划代码 or name); repeat for several. Default: every town.",
+    ),
+]
+"""`--town` of the commands about a region (several towns): repeatable, every town without."""
+
+
+def cli_towns(settings: ServiceSettings, codes: Sequence[str]) -> list[Town]:
+    """The towns `codes` name (each as `--town` takes it); one line and exit 1 for an
+    unknown one."""
+    from geo.towns import town_by_code
+
+    found: list[Town] = []
+    run_job(settings, lambda conn: found.extend(town_by_code(conn, c) for c in codes))
+    return found
 
 
 def town_rules_text(town: Town, settings: ServiceSettings) -> Rules:
