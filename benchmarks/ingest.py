@@ -1,4 +1,4 @@
-"""Benchmark: 1,000,000 issue points through the importer's bulk path, against ORM inserts.
+"""Benchmark: 1,000,000 issue points through the importer's direct bulk path, against ORM inserts.
 
 Run by hand (not in the tests):
 
@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from geo.assign import assign_issues
 from geo.categories import CATEGORIES
 from geo.deadlines import deadline_rule
-from geo.defaults import DEADLINE_RULE
-from geo.io import bulk, issues
+from geo.defaults import DEADLINE_RULE, METRIC_SRID
+from geo.io import bulk, issue_rows, issues
 from geo.io.importer import import_file
 from geo.io.report import ImportReport
 from geo.models import Issue
@@ -164,12 +164,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orm-rows", type=int, default=20_000)
     parser.add_argument("--url", default=None, help="take the villages from this database")
-    parser.add_argument(
-        "--bulk-rows",
-        type=int,
-        default=issues.BULK_ROWS,
-        help="rebuild indexes and keys from this many rows on (CUNRONG_IMPORT_BULK_ROWS)",
-    )
     args = parser.parse_args()
     n = args.rows
 
@@ -206,29 +200,46 @@ def main() -> None:
         print("Importer bulk path (one transaction, as `import_file` runs it after the checks):")
         with engine.connect() as conn:
             trans = conn.begin()
-            copy_s, _ = timed(
-                "copy_issue_points: binary COPY (EWKB by numpy) → staging",
-                lambda: issues.copy_issue_points(conn, frame),
-            )
-            place_s, placement = timed(
-                "place_staged_issues: villages/grids set-based (staging)",
-                lambda: issues.place_staged_issues(conn, tolerance_m=30.0),
-            )
             report = ImportReport(kind="issues", source="benchmark")
+            place_s, (rows, placement, villages) = timed(
+                "place_rows: spatial order, GEOS point-in-polygon, grids",
+                lambda: issue_rows.place_rows(
+                    conn, frame, tolerance_m=30.0, metric_srid=METRIC_SRID
+                ),
+            )
 
             def checks() -> None:
                 issues.report_placement(conn, report, tolerance_m=30.0, field="lon/lat")
-                issues.report_duplicates(conn, report, code="code", id_="id")
-                issues.set_staged_deadlines(conn, deadline_rule(DEADLINE_RULE))
+                issue_rows.report_duplicates(conn, rows, report, code="code", id_="id")
 
-            check_s, _ = timed("outside / duplicates / deadlines (staging)", checks)
-            write_s, written = timed(
-                f"load_staged_issues: INSERT issue + events, rebuild (≥ {args.bulk_rows:,})",
-                lambda: issues.load_staged_issues(
-                    conn, rows=n, note="benchmark row ", bulk_rows=args.bulk_rows
+            check_s, _ = timed("outside the town / duplicates in the database", checks)
+            rule_s, (deadline, provisional, codes) = timed(
+                "deadlines by the town's rule, codes",
+                lambda: (
+                    *issue_rows.deadlines(conn, rows, deadline_rule(DEADLINE_RULE)),
+                    issue_rows.new_codes(conn, rows, villages),
                 ),
             )
-            trans.commit()
+            deferred = bulk.indexes_deferred(conn, ["issue", "issue_event"])
+            drop_s, _ = timed("drop the issue tables' indexes and keys", deferred.__enter__)
+            copy_s, written = timed(
+                "COPY issue + COPY issue_event (all columns computed client-side)",
+                lambda: issue_rows.write_rows(
+                    conn,
+                    rows,
+                    deadline=deadline,
+                    provisional=provisional,
+                    codes=codes,
+                    villages=villages,
+                    note="benchmark row ",
+                ),
+            )
+            rebuild_s, _ = timed(
+                "rebuild indexes, unique keys, foreign keys",
+                lambda: deferred.__exit__(None, None, None),
+            )
+            commit_s, _ = timed("commit", trans.commit)
+            write_s = drop_s + copy_s + rebuild_s + commit_s
         print(f"    placed: {placement}; written: {written:,}; report ok: {report.ok}")
 
         print("On the loaded issue table:")
@@ -258,7 +269,7 @@ def main() -> None:
                 ).all(),
             )
 
-        load_s = copy_s + place_s + check_s + write_s
+        load_s = place_s + check_s + rule_s + write_s
         print("\nSummary")
         print(f"  ORM inserts             {orm_rate:>12,.0f} rows/s  → all in {n / orm_rate:.1f} s")
         print(
@@ -266,13 +277,9 @@ def main() -> None:
             f"({n / plain_s / orm_rate:5.1f}× ORM; the ceiling: no placement, index or key)"
         )
         print(
-            f"  bulk COPY to staging        {n / copy_s:>12,.0f} rows/s  "
-            f"({n / copy_s / orm_rate:5.1f}× ORM; target ≥ 300,000)"
-        )
-        print(
             f"  whole import path           {n / load_s:>12,.0f} rows/s  "
             f"({n / load_s / orm_rate:5.1f}× ORM, {plain_s / load_s:4.2f}× plain COPY's rate;"
-            " COPY + place + checks + write with events, indexes, keys; target ≥ 150,000)"
+            " place + checks + COPY with events, indexes, keys; target ≥ 150,000)"
         )
         print(f"  village assignment, import  {place_s:>12.2f} s       (target ≤ 5 s)")
         print(f"  village assignment, assign_issues() {assign_s:>6.2f} s")

@@ -3,7 +3,7 @@
 Run by hand (never in the tests), loopback only, bounded in time and count:
 
     .venv/bin/python -m benchmarks.load [--sizes 10000,1000000] [--seconds 40]
-                                        [--reporters 50] [--workers 2]
+                                        [--reporters 50] [--workers 2] [--reuse]
 
 For each table size it builds a throwaway database in its own local cluster
 (data/bench-pgdata, never yours): the sample town, then issues bulk-loaded through the
@@ -37,10 +37,13 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
+import orjson
 from sqlalchemy import create_engine, text
 
 from benchmarks.ingest import random_points, timed
@@ -141,17 +144,25 @@ def statement_counts(url: str, *, reset: bool = False) -> dict[str, tuple[int, f
     return {q: (int(n), float(ms)) for q, n, ms in rows}
 
 
-def fresh_database(cluster: LocalCluster) -> str:
-    """A new, migrated database holding the sample town; returns its URL."""
+def _admin(cluster: LocalCluster) -> Any:
     import psycopg
 
-    with psycopg.connect(
+    return psycopg.connect(
         host=str(cluster.socket_dir), port=PORT, user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (DB,)
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB}"')
+    )
+
+
+def _drop(conn: Any, name: str) -> None:
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+    )
+    conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def fresh_database(cluster: LocalCluster) -> str:
+    """A new, migrated database holding the sample town; returns its URL."""
+    with _admin(cluster) as conn:
+        _drop(conn, DB)
     cluster.create_database(DB)
     url = cluster.url(DB)
     upgrade(url)
@@ -159,6 +170,34 @@ def fresh_database(cluster: LocalCluster) -> str:
     with create_engine(url).begin() as conn:
         conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {STATEMENTS}"))
     return url
+
+
+def template_name(size: int) -> str:
+    return f"{DB}_template_{size}"
+
+
+def from_template(cluster: LocalCluster, size: int) -> str | None:
+    """With --reuse: the run's database copied from the filled template of `size` kept by
+    an earlier run (a file copy: seconds, where filling 1,000,000 issues takes minutes);
+    None when there is none."""
+    with _admin(cluster) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (template_name(size),)
+        ).fetchone():
+            return None
+        _drop(conn, DB)
+        conn.execute(f'CREATE DATABASE "{DB}" TEMPLATE "{template_name(size)}" STRATEGY FILE_COPY')
+    return cluster.url(DB)
+
+
+def keep_template(cluster: LocalCluster, size: int) -> None:
+    """Keep the freshly filled database as the template of `size` for later --reuse runs."""
+    with _admin(cluster) as conn:
+        _drop(conn, template_name(size))
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (DB,)
+        )
+        conn.execute(f'CREATE DATABASE "{template_name(size)}" TEMPLATE "{DB}" STRATEGY FILE_COPY')
 
 
 def fill(url: str, size: int) -> int:
@@ -186,7 +225,7 @@ def reporter_points(url: str, n: int = 20_000) -> list[tuple[float, float]]:
     engine = create_engine(url)
     frame = random_points(engine, n, seed=7)
     engine.dispose()
-    return list(zip(frame["lon"].to_numpy(), frame["lat"].to_numpy(), strict=True))
+    return list(zip(frame["lon"].tolist(), frame["lat"].tolist(), strict=True))
 
 
 def free_port() -> int:
@@ -195,10 +234,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_service(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_service(url: str, port: int, workers: int, reporters: int) -> subprocess.Popen[bytes]:
     """uvicorn on the loopback, in its own process group; returns once every worker has
-    started (a worker still importing the app would leave the load to the others)."""
-    env = os.environ | {"DATABASE_URL": url, "CUNRONG_DATABASE_URL": url}
+    started (a worker still importing the app would leave the load to the others).
+
+    Each worker's pool holds as many connections as there are reporters: the kernel hands
+    the reporters' keep-alive connections to the workers unevenly (30 and 20, say), and a
+    worker serving more requests at once than its pool holds opens and closes a PostgreSQL
+    backend (fork, PostGIS's caches) for the excess on every request."""
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "CUNRONG_DATABASE_URL": url,
+        "CUNRONG_DB_POOL_SIZE": str(reporters),
+    }
     path = ROOT / "data" / "load-service.log"
     log = path.open("ab")
     offset = path.stat().st_size
@@ -271,47 +319,104 @@ class Run:
     """Creates acknowledged in that window."""
     cpu_service: float = 0.0
     cpu_database: float = 0.0
-    """CPU seconds of the service (all workers) and of PostgreSQL in that window."""
+    cpu_client: float = 0.0
+    """CPU seconds of the service (all workers), of PostgreSQL and of this load client in
+    that window."""
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection over the loopback, written by hand so that the
+    load client costs little CPU (httpx spends more per request than the service's own
+    routing does, and the client shares the same 2 cores). Real requests: a JSON body, a
+    bearer token, the status and the JSON answer read back."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.head = (
+            f"POST /issues HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            "Content-Length: "
+        ).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        """POST /issues; (status, body). Raises OSError/IncompleteReadError on a broken
+        connection (which is then closed and reopened by the next call)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        assert self.reader is not None
+        try:
+            self.writer.write(b"%s%d\r\n\r\n%s" % (self.head, len(body), body))
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            lower = head.lower()
+            at = lower.find(b"content-length:")
+            if at < 0:
+                raise OSError("an answer without Content-Length")
+            length = int(lower[at + 15 : lower.index(b"\r\n", at)])
+            answer = await self.reader.readexactly(length)
+            if b"connection: close" in lower:
+                self.close()
+            return status, answer
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
 
 async def reporter(
-    client: httpx.AsyncClient,
+    port: int,
     token: str,
     points: list[tuple[float, float]],
     categories: list[str],
     run: Run,
     until: float,
+    found_on: str,
 ) -> None:
     rng = random.Random()
-    headers = {"Authorization": f"Bearer {token}"}
-    while time.monotonic() < until and run.done < MAX_CREATES:
-        lon, lat = rng.choice(points)
-        body = {
-            "id": str(uuid.uuid4()),
-            "category": rng.choice(categories),
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "found_on": "2024-11-20",
-        }
-        while time.monotonic() < until:  # retry the same id until it is acknowledged
-            start = time.monotonic()
-            try:
-                r = await client.post("/issues", json=body, headers=headers)
-                status = str(r.status_code)
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
-            end = time.monotonic()
-            if status in ("200", "201"):
-                run.latencies.append((end, end - start))
-                run.acknowledged.add(uuid.UUID(body["id"]))
-                run.done += 1
-                if run.back_at is not None and run.first_success_after is None:
-                    run.first_success_after = end - run.back_at
-                break
-            run.failures[status] = run.failures.get(status, 0) + 1
-            if status.startswith("4"):
-                print(f"    refused: {r.status_code} {r.text[:200]}")
-                break
-            await asyncio.sleep(0.05)
+    conn = HttpConnection(port, token)
+    try:
+        while time.monotonic() < until and run.done < MAX_CREATES:
+            lon, lat = rng.choice(points)
+            issue_id = uuid.uuid4()
+            body = orjson.dumps(
+                {
+                    "id": str(issue_id),
+                    "category": rng.choice(categories),
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "found_on": found_on,
+                }
+            )
+            while time.monotonic() < until:  # retry the same id until it is acknowledged
+                start = time.monotonic()
+                try:
+                    code, answer = await asyncio.wait_for(conn.post(body), 30)
+                    status = str(code)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    conn.close()
+                    status, answer = type(exc).__name__, b""
+                end = time.monotonic()
+                if status in ("200", "201"):
+                    if orjson.loads(answer).get("id") != str(issue_id):
+                        raise RuntimeError(f"acknowledged another id: {answer[:200]!r}")
+                    run.latencies.append((end, end - start))
+                    run.acknowledged.add(issue_id)
+                    run.done += 1
+                    if run.back_at is not None and run.first_success_after is None:
+                        run.first_success_after = end - run.back_at
+                    break
+                run.failures[status] = run.failures.get(status, 0) + 1
+                if status.startswith("4"):
+                    print(f"    refused: {status} {answer[:200]!r}")
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        conn.close()
 
 
 async def drive(
@@ -326,6 +431,7 @@ async def drive(
     url: str,
     cluster: LocalCluster,
     service: int,
+    found_on: str,
 ) -> Run:
     run = Run()
     mark: dict[str, float] = {}
@@ -338,35 +444,42 @@ async def drive(
             creates=len(run.acknowledged),
             service=cpu_seconds(service),
             database=cpu_seconds(postmaster(cluster)),
+            client=time.process_time(),
         )
 
     async def close_window() -> None:
         run.counted = len(run.acknowledged) - int(mark["creates"])
         run.cpu_service = cpu_seconds(service) - mark["service"]
         run.cpu_database = cpu_seconds(postmaster(cluster)) - mark["database"]
+        run.cpu_client = time.process_time() - mark["client"]
         run.statements = await asyncio.to_thread(statement_counts, url)
 
     until = run.started + seconds
-    limits = httpx.Limits(max_connections=reporters, max_keepalive_connections=reporters)
-    async with httpx.AsyncClient(
-        base_url=f"http://{HOST}:{port}", timeout=30, limits=limits
-    ) as client:
-        tasks = [
-            asyncio.create_task(reporter(client, token, points, categories, run, until))
-            for _ in range(reporters)
-        ]
-        await open_window()
-        if restart is not None:
-            await asyncio.sleep(max(run.started + seconds / 2 - time.monotonic(), 0))
-            await close_window()
-            run.restart_at = time.monotonic()
-            await asyncio.to_thread(restart.stop)
-            await asyncio.to_thread(restart.start)
-            run.back_at = time.monotonic()
-        await asyncio.gather(*tasks)
-        if restart is None:
-            await close_window()
+    tasks = [
+        asyncio.create_task(reporter(port, token, points, categories, run, until, found_on))
+        for _ in range(reporters)
+    ]
+    await open_window()
+    if restart is not None:
+        await asyncio.sleep(max(run.started + seconds / 2 - time.monotonic(), 0))
+        await close_window()
+        run.restart_at = time.monotonic()
+        await asyncio.to_thread(restart.stop)
+        await asyncio.to_thread(restart.start)
+        run.back_at = time.monotonic()
+    await asyncio.gather(*tasks)
+    if restart is None:
+        await close_window()
     return run
+
+
+def run_loop(coro: Any) -> Run:
+    """Run the reporters on uvloop when it is installed (cheaper per request), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def missing(url: str, acknowledged: set[uuid.UUID]) -> int:
@@ -403,11 +516,13 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
     if run.counted:
         service_ms = run.cpu_service / run.counted * 1000
         database_ms = run.cpu_database / run.counted * 1000
+        client_ms = run.cpu_client / run.counted * 1000
         print(
             f"  CPU per create        {service_ms + database_ms:>12.1f} ms"
             f"  (service {service_ms:.1f} + PostgreSQL {database_ms:.1f}; 2 cores at 200/s"
-            " allow 10)"
+            " allow 10 with the client)"
         )
+        print(f"  client CPU per create {client_ms:>12.1f} ms  (this load generator)")
     print("    per create  ms each  statement")
     for query, (n, ms) in sorted(run.statements.items(), key=lambda q: -q[1][0])[:16]:
         per = n / run.counted if run.counted else float("nan")
@@ -420,7 +535,8 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
             + (f"{first:>12.2f} s after the database was back" if first is not None else "never")
         )
     cpu = (run.cpu_service + run.cpu_database) / run.counted * 1000 if run.counted else 0.0
-    return {"rate": rate, "p50": p50, "p95": p95, "trips": trips, "cpu": cpu}
+    client = run.cpu_client / run.counted * 1000 if run.counted else 0.0
+    return {"rate": rate, "p50": p50, "p95": p95, "trips": trips, "cpu": cpu, "client": client}
 
 
 def main() -> None:
@@ -430,6 +546,19 @@ def main() -> None:
     parser.add_argument("--reporters", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument(
+        "--found-on",
+        default=date.today().isoformat(),
+        help="the day the reporters say they found their issues (default today: each create"
+        " then notifies its village's users, as in the field; a day over a week back tells"
+        " nobody)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep each filled table size as a template database and start later runs"
+        " from a copy of it (the 1,000,000 fill takes minutes)",
+    )
     args = parser.parse_args()
     if not 1 <= args.seconds <= 600 or not 1 <= args.reporters <= 200:
         parser.error("--seconds within 1..600 and --reporters within 1..200")
@@ -451,10 +580,18 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
     results = {}
     for size in sizes:
         print(f"\n== {size:,} issues, {args.reporters} reporters, {args.seconds:.0f} s", flush=True)
-        _, url = timed("fresh database with the sample town", lambda: fresh_database(cluster))
-        _, total = timed(
-            f"bulk-load to {size:,} issues (COPY path)", lambda u=url, n=size: fill(u, n)
-        )
+        url = from_template(cluster, size) if args.reuse else None
+        if url is None:
+            _, url = timed("fresh database with the sample town", lambda: fresh_database(cluster))
+            _, total = timed(
+                f"bulk-load to {size:,} issues (COPY path)", lambda u=url, n=size: fill(u, n)
+            )
+            if args.reuse:
+                keep_template(cluster, size)
+        else:
+            upgrade(url)  # a template kept before a new migration gets it now
+            total = fill(url, size)
+            print(f"  copied the kept template of {size:,} issues")
         engine = create_engine(url)
         with engine.begin() as conn:
             _, token = create_user(conn, name="load-inspector", role="inspector")
@@ -462,9 +599,9 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
         engine.dispose()
         points = reporter_points(url)
         port = free_port()
-        service = start_service(url, port, args.workers)
+        service = start_service(url, port, args.workers, args.reporters)
         try:
-            run = asyncio.run(
+            run = run_loop(
                 drive(
                     port,
                     token,
@@ -476,6 +613,7 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
                     url=url,
                     cluster=cluster,
                     service=service.pid,
+                    found_on=args.found_on,
                 )
             )
         finally:
@@ -489,6 +627,7 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
             print(
                 f"  {size:>10,}: {r['rate']:7.1f} creates/s, p95 {r['p95']:5.0f} ms,"
                 f" {r['trips']:.1f} round trips and {r['cpu']:.1f} ms CPU per create"
+                f" (+ {r['client']:.1f} ms of the client)"
             )
         ratio = results[large]["rate"] / results[small]["rate"] if results[small]["rate"] else 0
         print(f"  rate at {large:,} / rate at {small:,} = {ratio:.2f}")

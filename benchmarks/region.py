@@ -64,6 +64,7 @@ from geo.region.inputs import (
     ISSUES,
     partition_issues,
     read_issues,
+    read_town_srids,
     read_towns,
     read_villages,
     spatially_partitioned,
@@ -168,6 +169,7 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
     stages["indicators"] = time.perf_counter() - tick
     stages_cpu["indicators"] = time.process_time() - cpu - sum(stages_cpu.values())
     tick = time.perf_counter()
+    town_srids = read_town_srids(root)
     hot = concat_hotspots(
         [
             hotspots_town(
@@ -178,6 +180,7 @@ def baseline(root: Path, out: Path) -> dict[str, object]:
                 resolution=HEX_RESOLUTION,
                 cell_m=SQUARE_CELL_M,
                 metric_srid=METRIC_SRID,
+                town_srids=town_srids,
             )
             for t in towns["id"]
         ]

@@ -717,6 +717,28 @@ A community's households are its villages' sum (unknown when any village's is)."
 UNITS = tuple(_UNITS)
 """village, grid, community: the units `unit_counts` groups by."""
 
+
+def closed_on_time_sql(alias: str) -> str:
+    """SQL: the issue `alias` was rectified on time (按期整改) — the one definition used by
+    the indicators (`unit_counts`) and the district view (`town_counts`).
+
+    The village rectifies, the next month's recheck accepts (the notice: 各村负责问题整改，
+    次月…实地检查时一并抽查问题整改). So an issue counts as rectified on time when it is
+    closed (the recheck accepted it) and the rectification the recheck accepted — the
+    issue's latest `submitted` event, the one with the after-photo — happened on or before
+    its deadline; the day of the closing (usually the next month's recheck) does not count
+    against the village. An issue without a deadline is on time; a closed issue without a
+    `submitted` event (imported closed) is judged by its `closed_on`. docs/closed-loop.md.
+    """
+    a = alias
+    return (
+        f"({a}.status = 'closed' AND ({a}.deadline IS NULL OR coalesce("
+        f'(SELECT max(se."on") FROM issue_event se'
+        f" WHERE se.issue_id = {a}.id AND se.kind = 'submitted'),"
+        f" {a}.closed_on) <= {a}.deadline))"
+    )
+
+
 _UNIT_COUNTS = """
     WITH units AS ({units}),
     scope AS (
@@ -731,8 +753,7 @@ _UNIT_COUNTS = """
                count(*) FILTER (WHERE status = ANY(:open) AND deadline < :as_of) AS overdue,
                count(*) FILTER (WHERE rebound_of IS NOT NULL) AS rebounds,
                coalesce(sum(closed_on - found_on) FILTER (WHERE status = 'closed'), 0) AS days,
-               count(*) FILTER (WHERE status = 'closed'
-                                AND (deadline IS NULL OR closed_on <= deadline)) AS on_time
+               count(*) FILTER (WHERE {on_time}) AS on_time
         FROM scope GROUP BY unit_id
     ),
     outcomes AS (
@@ -785,7 +806,7 @@ def unit_counts(
         )
     units, key = _UNITS[unit]
     rows = conn.execute(
-        text(_UNIT_COUNTS.format(units=units, key=key)),
+        text(_UNIT_COUNTS.format(units=units, key=key, on_time=closed_on_time_sql("scope"))),
         {
             "start": start,
             "end": end,
@@ -811,23 +832,26 @@ def due_for_recheck(
     statuses: Sequence[str],
     villages: Sequence[str] = (),
     towns: Sequence[int] | None = None,
-    metric_srid: int,
+    metric_srid: int | None = None,
 ) -> list[Any]:
     """Issues in `statuses` found before `before`, with their village, lon/lat, metric x/y,
-    and the village's first entrance (ex, ey) and inner point (cx, cy) in the metric CRS."""
+    and the village's first entrance (ex, ey) and inner point (cx, cy) in the metric CRS:
+    `metric_srid`, else (None) the metric CRS of the village's town."""
     return list(
         conn.execute(
             text(
                 "SELECT v.code AS village, v.name AS village_name, i.id, i.code,"
                 " i.category_code AS category, c.label_zh AS category_zh, i.status, i.description,"
                 " i.found_on, i.deadline, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
-                " ST_X(ST_Transform(i.geom, :srid)) AS x, ST_Y(ST_Transform(i.geom, :srid)) AS y,"
+                " ST_X(ST_Transform(i.geom, t.srid)) AS x, ST_Y(ST_Transform(i.geom, t.srid)) AS y,"
                 " ST_X(ent.g) AS ex, ST_Y(ent.g) AS ey,"
-                " ST_X(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cx,"
-                " ST_Y(ST_Transform(ST_PointOnSurface(v.geom), :srid)) AS cy"
+                " ST_X(ST_Transform(ST_PointOnSurface(v.geom), t.srid)) AS cx,"
+                " ST_Y(ST_Transform(ST_PointOnSurface(v.geom), t.srid)) AS cy"
                 " FROM issue i JOIN village v ON v.id = i.village_id"
+                " CROSS JOIN LATERAL (SELECT coalesce(CAST(:srid AS int), tw.metric_srid) AS srid"
+                "  FROM town tw WHERE tw.id = v.town_id) t"
                 " JOIN category c ON c.code = i.category_code"
-                " LEFT JOIN LATERAL (SELECT ST_Transform(e.geom, :srid) AS g FROM entrance e"
+                " LEFT JOIN LATERAL (SELECT ST_Transform(e.geom, t.srid) AS g FROM entrance e"
                 "  WHERE e.village_id = v.id ORDER BY e.id LIMIT 1) ent ON true"
                 " WHERE i.status = ANY(:due) AND i.found_on < :month"
                 " AND (cardinality(CAST(:villages AS text[])) = 0 OR v.code = ANY(:villages))"
@@ -847,17 +871,25 @@ def due_for_recheck(
     )
 
 
-def in_box_metric(conn: Connection, *, box: Any, metric_srid: int) -> list[Any]:
-    """Issues whose point lies in `box` (a geometry in EPSG:4326): id, code, category_code,
-    status, closed_on, village_id and the point as WKB in the metric CRS, by code."""
+def in_box_metric(
+    conn: Connection, *, box: Any, metric_srid: int, towns: Sequence[int] | None = None
+) -> list[Any]:
+    """Issues of the towns `towns` (None: every town) whose point lies in `box` (a geometry
+    in EPSG:4326): id, code, category_code, status, closed_on, village_id and the point as
+    WKB in the metric CRS, by code."""
     return list(
         conn.execute(
             text(
                 "SELECT id, code, category_code, status, closed_on, village_id,"
-                " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue"
-                " WHERE geom && CAST(:box AS geometry) ORDER BY code"
+                " ST_AsBinary(ST_Transform(geom, :srid)) AS geom FROM issue i"
+                f" WHERE geom && CAST(:box AS geometry) AND {SCOPE_SQL.format(alias='i')}"
+                " ORDER BY code"
             ),
-            {"srid": metric_srid, "box": box},
+            {
+                "srid": metric_srid,
+                "box": box,
+                **scope_params(None if towns is None else tuple(towns)),
+            },
         ).all()
     )
 
@@ -1049,9 +1081,9 @@ _TOWN_COUNTS = text(
         SELECT i.town_id,
                count(*) AS issues,
                count(*) FILTER (WHERE i.status = 'closed') AS closed,
-               count(*) FILTER (WHERE i.status = 'closed'
-                                AND (i.deadline IS NULL OR i.closed_on <= i.deadline))
-                 AS closed_on_time,
+               count(*) FILTER (WHERE """
+    + closed_on_time_sql("i")
+    + """) AS closed_on_time,
                count(*) FILTER (WHERE i.status = ANY(:open) AND i.deadline < :as_of) AS overdue,
                count(*) FILTER (WHERE i.rebound_of IS NOT NULL) AS rebounds
         FROM issue i
@@ -1094,6 +1126,21 @@ def town_counts(
         },
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def latest_found_on(
+    conn: Connection, *, towns: Sequence[int] | None, on_or_before: date | None = None
+) -> date | None:
+    """The day the latest issue of the towns `towns` (None: every town) was found, on or
+    before `on_or_before` (None: any day); None when there is none."""
+    return conn.execute(
+        text(
+            "SELECT max(i.found_on) FROM issue i"
+            f" WHERE {SCOPE_SQL.format(alias='i')}"
+            " AND (CAST(:until AS date) IS NULL OR i.found_on <= :until)"
+        ),
+        {"until": on_or_before, **scope_params(None if towns is None else tuple(towns))},
+    ).scalar()
 
 
 # -- cells from the summary (migration 0019, geo.tile_summary) -------------------------------

@@ -12,7 +12,7 @@ import difflib
 import functools
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -269,12 +269,15 @@ def create_issue(
     coords: str = "wgs84",
     detection: Detection = DEFAULT_DETECTION,
     deadline: str | int | DeadlineRule = DEADLINE_RULE,
+    audit: Mapping[str, object] | None = None,
 ) -> CreatedIssue:
     """Record an issue: validate, locate its village, link a rebound, warn of duplicates.
 
     Idempotent under concurrency: with a client id, a retry (even one racing its original)
     gets the one stored issue back (`created=False`), never a second row or an error.
     Without a deadline in `new`, the town's `deadline` rule sets it (`geo.deadlines`).
+    With `audit` (the AUDIT_PARAMS of the caller's audit row), a new issue's audit row
+    (status 201) is written by the insert itself; a replay writes none.
     """
     rule = deadline_rule(deadline)
     lon, lat = _wgs84(new.lon, new.lat, coords)
@@ -288,7 +291,7 @@ def create_issue(
         rule=rule,
         round_id=new.round_id,
         issue_id=new.id,
-        lock=True,
+        lock=False,  # the insert takes the code's lock, for as short a time as can be
     )
     # The refusals in the order they have always been checked in.
     if not row["category_ok"]:
@@ -340,9 +343,10 @@ def create_issue(
         else None
     )
     prefix = _code_prefix(where.village_code, new.found_on)
-    code = conn.execute(
-        _insert_sql(bytewise=_bytewise_collation(conn)),
-        last_code_params(prefix)
+    statement = _insert_sql(bytewise=_bytewise_collation(conn), audited=audit is not None)
+    params = (
+        dict(audit or {})
+        | last_code_params(prefix)
         | {
             "id": issue_id,
             "prefix": prefix,
@@ -366,9 +370,16 @@ def create_issue(
             "actor": actor,
             "created_note": created_note,
             "rebound_note": rebound_note,
-        },
-    ).scalar()
-    if code is None:  # the same client id, committed meanwhile by a racing request
+        }
+    )
+    code = conn.execute(statement, params).scalar()
+    if code is None:
+        # Either the code was committed by the lock's previous holder after this
+        # statement's snapshot (the lock is held now: a new snapshot sees it) or the
+        # client id was, by a racing retry of this request (then the insert does nothing
+        # again and the stored issue is the answer).
+        code = conn.execute(statement, params).scalar()
+    if code is None:
         return _replay(conn, issue_id, lon, lat, new.category)
     return CreatedIssue(
         id=issue_id,
@@ -411,7 +422,11 @@ def _replay(
     conn: Connection, issue_id: uuid.UUID, lon: float, lat: float, category: str
 ) -> CreatedIssue:
     """A retried create: return the stored issue, or refuse if the id names another one."""
-    row = conn.execute(text(REPLAY_SQL), {"id": issue_id, "lon": lon, "lat": lat}).mappings().one()
+    row = (
+        conn.execute(text(REPLAY_SQL), {"id": issue_id, "lon": lon, "lat": lat}).mappings().first()
+    )
+    if row is None:  # neither the id nor the code's lock explain a refused insert
+        raise Conflict(f"issue {issue_id} could not be stored just now; send it again", field="id")
     return _replayed(
         issue_id,
         row["code"],
@@ -506,8 +521,8 @@ def look_sql(rule: DeadlineRule) -> str:
     placement rule); the rebound candidate and the near duplicates (a JSON array), both
     GiST probes of `issue.geom` with a metric test; the deadline by `rule`. With :lock,
     for a new issue that is placed, it also takes the transaction's advisory lock on the
-    code's prefix (village, month), so that `insert_sql`, run next in a new snapshot,
-    sees every code committed before it.
+    code's prefix (village, month). `create_issue` passes :lock false: `insert_sql` takes
+    that lock itself, so that it is held from the insert to the commit only.
     """
     deadline, provisional = deadline_sql(rule, village="pl.id", found="CAST(:found_on AS date)")
     duplicates = nearby_open_sql(radius=":duplicate_radius", deg=":duplicate_deg")
@@ -608,19 +623,38 @@ _NEXT_SEQ = (
 )
 
 
-def insert_sql(*, bytewise: bool) -> str:
+AUDIT_PARAMS = ("audit_actor", "audit_role", "audit_method", "audit_path", "audit_detail")
+"""The parameters of the audit row `insert_sql(audited=True)` writes with the issue."""
+
+
+def insert_sql(*, bytewise: bool, audited: bool = False) -> str:
     """Store a new issue with its next code and its events, in ONE statement.
 
-    Run after `look_sql` took the prefix's advisory lock: this statement's snapshot sees
-    every code of the prefix committed before, so the highest plus one is free (the range
-    bounds let the unique index on code answer with one backward probe under a bytewise
-    collation; LIKE keeps the match exact under any). The `created` event, and the
-    `rebound_linked` one when :rebound_of is set, are inserted from the row actually
-    inserted: a client id committed meanwhile by a racing request inserts nothing and
-    returns no row.
+    The statement takes the transaction's advisory lock on the code's prefix (:prefix:
+    village and month) before it inserts, and reads the highest code of the prefix plus
+    one (the range bounds let the unique index on code answer with one backward probe
+    under a bytewise collation; LIKE keeps the match exact under any). Its snapshot is
+    taken before the lock is granted, so a code committed by the holder it waited for is
+    unseen: the insert then meets it in the unique index and does nothing (ON CONFLICT
+    without a target), and the caller runs the statement again — in a new snapshot, with
+    the lock held, it sees every code of the prefix. Taking the lock here rather than in
+    the look-up keeps it held only from the insert to the commit, so creates in one village
+    and month hardly wait for each other. The `created` event, and the `rebound_linked`
+    one when :rebound_of is set, are inserted from the row actually inserted: a client id
+    committed meanwhile by a racing request inserts nothing and returns no row either.
+    With `audited`, the `audit_log` row of the request (status 201, the AUDIT_PARAMS) is
+    written by the same statement, from the row inserted too.
     """
+    audit = (
+        ", au AS (INSERT INTO audit_log (actor, role, method, path, status, detail)"
+        " SELECT :audit_actor, :audit_role, :audit_method, :audit_path, 201,"
+        " CAST(:audit_detail AS jsonb) FROM ins)"
+        if audited
+        else ""
+    )
     return (
-        f"WITH last AS ({last_code_sql(bytewise=bytewise).text}), seq AS ({_NEXT_SEQ}),"
+        "WITH lk AS (SELECT pg_advisory_xact_lock(hashtext(:prefix)) AS locked),"
+        f" last AS ({last_code_sql(bytewise=bytewise).text}), seq AS ({_NEXT_SEQ} FROM lk),"
         " ins AS (INSERT INTO issue (id, code, category_code, description, address, geom,"
         " village_id, grid_id, outside_m, source, found_on, found_by, deadline,"
         " deadline_provisional, responsible, status, round_id, rebound_of,"
@@ -629,20 +663,20 @@ def insert_sql(*, bytewise: bool) -> str:
         f" :category, :description, :address, ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}),"
         " :village_id, :grid_id, :outside_m, :source, :found_on, :found_by, :deadline,"
         " :provisional, :responsible, 'open', :round_id, :rebound_of, :batch, 1 FROM seq"
-        " ON CONFLICT (id) DO NOTHING RETURNING id, code),"
+        " ON CONFLICT DO NOTHING RETURNING id, code),"
         ' ev AS (INSERT INTO issue_event (issue_id, kind, from_status, to_status, "on", actor,'
         " note, round_id) SELECT ins.id, e.kind, e.from_status, 'open', :found_on, :actor,"
         " e.note, CAST(:round_id AS integer) FROM ins CROSS JOIN (VALUES"
         " (1, 'created', NULL, CAST(:created_note AS text)),"
         " (2, 'rebound_linked', 'open', CAST(:rebound_note AS text))) e(n, kind, from_status, note)"
         " WHERE e.n = 1 OR CAST(:rebound_of AS uuid) IS NOT NULL ORDER BY e.n)"
-        " SELECT code FROM ins"
+        f"{audit} SELECT code FROM ins"
     )
 
 
 @functools.cache
-def _insert_sql(*, bytewise: bool) -> TextClause:
-    return text(insert_sql(bytewise=bytewise))
+def _insert_sql(*, bytewise: bool, audited: bool) -> TextClause:
+    return text(insert_sql(bytewise=bytewise, audited=audited))
 
 
 def _event(

@@ -271,7 +271,11 @@ class Issue(Base):
             "third_party_batch_id IS NULL OR source = 'third_party'", name="batch_is_third_party"
         ),
         Index("issue_found_on", "found_on"),
-        Index("issue_third_party_batch", "third_party_batch_id"),
+        Index(
+            "issue_third_party_batch",
+            "third_party_batch_id",
+            postgresql_where=text("third_party_batch_id IS NOT NULL"),
+        ),
         Index("issue_town", "town_id", "found_on"),
         ForeignKeyConstraint(
             ["village_id", "town_id"], ["village.id", "village.town_id"], name="issue_village_town"
@@ -289,7 +293,8 @@ class Issue(Base):
         ForeignKey("town.id", name="issue_town_fk"), server_default=FetchedValue()
     )
     """The issue's town (its village's, when placed): the scope of every query."""
-    code: Mapped[str] = mapped_column(String(ISSUE_CODE_LEN), unique=True)
+    code: Mapped[str] = mapped_column(String(ISSUE_CODE_LEN, collation="C"), unique=True)
+    """Compared byte-wise (migration 0020): memcmp in its unique index, prefix ranges exact."""
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     address: Mapped[str | None] = mapped_column(Text)

@@ -17,7 +17,6 @@ from datetime import date
 from sqlalchemy import Connection
 
 from geo import issue_reader
-from geo.defaults import METRIC_SRID
 
 DUE_STATUSES = ("submitted", "open", "unrectified", "inadequate")
 
@@ -77,11 +76,12 @@ def recheck_list(
     month: date,
     villages: tuple[str, ...] = (),
     as_of: date | None = None,
-    metric_srid: int = METRIC_SRID,
+    metric_srid: int | None = None,
     towns: Sequence[int] | None = None,
 ) -> list[VillageRecheck]:
     """Due issues per village (of the towns `towns`; None: all) for the round of `month`,
-    each village in walking order."""
+    each village in walking order, walked in `metric_srid` (None: the village's town's
+    metric CRS)."""
     as_of = as_of or month
     rows = issue_reader.due_for_recheck(
         conn,

@@ -34,6 +34,8 @@ def item_to_dict(item: LineItem) -> dict[str, Any]:
 
 def standing_to_dict(standing: MonthlyStanding) -> dict[str, Any]:
     """One line of a monthly ranking."""
+    items = standing.items
+    imputed = standing.imputed
     return {
         "village": standing.village,
         "name": standing.name,
@@ -42,12 +44,14 @@ def standing_to_dict(standing: MonthlyStanding) -> dict[str, Any]:
         "bottom_ten": standing.bottom_ten,
         "streak": standing.streak,
         "interview": standing.interview,
-        "points": number(sum(i.points for i in standing.items)),
+        # most villages have no line item in a month: their points are 0 (an int, as the
+        # sum of no items rounded by `number` is)
+        "points": number(sum(i.points for i in items)) if items else 0,
         "groups": standing.group_count,
-        "items": [item_to_dict(i) for i in standing.items],
-        "scored": not standing.imputed,
-        "reason": wording.IMPUTED if standing.imputed else None,
-        "reason_en": wording.IMPUTED_EN if standing.imputed else None,
+        "items": [item_to_dict(i) for i in items] if items else [],
+        "scored": not imputed,
+        "reason": wording.IMPUTED if imputed else None,
+        "reason_en": wording.IMPUTED_EN if imputed else None,
     }
 
 

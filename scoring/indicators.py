@@ -28,7 +28,10 @@ class IssueCounts:
     - `rebounds`: issues linked as a rebound (反弹) of a closed one.
     - `unrectified`, `inadequate`: recheck outcomes 未整改 / 整改不到位 recorded (events).
     - `closed_days_total`: sum over closed issues of days from found to closed.
-    - `closed_on_time`: closed issues closed on or before their deadline (or without one).
+    - `closed_on_time`: closed issues rectified on time (按期整改): the rectification the
+      recheck accepted (the latest `submitted` event) was on or before the deadline, or
+      there is no deadline — docs/closed-loop.md; counted by
+      `geo.issue_reader.closed_on_time_sql`.
     """
 
     unit: str

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import overload
 
 from scoring.errors import SourceError
+from scoring.records import quick_init
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 """A month is written `YYYY-MM`, e.g. `2024-04`."""
@@ -18,6 +21,7 @@ HONOR_LABELS = {"model_village": "形成典型", "county_site_visit": "承担县
 """Honor kinds known to the town, with their Chinese labels."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Village:
     """村: `code` is the key every other record uses; `community` is the 党建共同体 name."""
@@ -27,6 +31,7 @@ class Village:
     community: str = ""
 
 
+@quick_init
 @dataclass(frozen=True)
 class ObservationScore:
     """观摩打分: one scoring group's score (0–100) for a village in a month (`YYYY-MM`)."""
@@ -35,6 +40,71 @@ class ObservationScore:
     village: str
     group: str
     score: float
+
+
+class ScoreColumns(Sequence[ObservationScore]):
+    """Observation scores held as four columns, as the CSV reader reads them.
+
+    A region's year is 240,000 scores; the rules engine groups them by month and village
+    straight from the columns, so the year-end run builds no `ObservationScore` for them.
+    Anyone else sees a read-only sequence of `ObservationScore`, each built when taken,
+    equal (and hashing alike) to the tuple of the same scores.
+    """
+
+    __slots__ = ("groups", "months", "scores", "villages")
+
+    def __init__(
+        self,
+        months: Sequence[str],
+        villages: Sequence[str],
+        groups: Sequence[str],
+        scores: Sequence[float],
+    ) -> None:
+        if not len(months) == len(villages) == len(groups) == len(scores):
+            raise ValueError("score columns: expected four columns of one length")
+        self.months = tuple(months)
+        self.villages = tuple(villages)
+        self.groups = tuple(groups)
+        self.scores = tuple(scores)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __iter__(self) -> Iterator[ObservationScore]:
+        return map(ObservationScore, self.months, self.villages, self.groups, self.scores)
+
+    @overload
+    def __getitem__(self, index: int) -> ObservationScore: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ScoreColumns: ...
+
+    def __getitem__(self, index: int | slice) -> ObservationScore | ScoreColumns:
+        if isinstance(index, slice):
+            return ScoreColumns(
+                self.months[index], self.villages[index], self.groups[index], self.scores[index]
+            )
+        return ObservationScore(
+            self.months[index], self.villages[index], self.groups[index], self.scores[index]
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ScoreColumns):
+            return (self.months, self.villages, self.groups, self.scores) == (
+                other.months,
+                other.villages,
+                other.groups,
+                other.scores,
+            )
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"ScoreColumns({len(self)} scores)"
 
 
 @dataclass(frozen=True)
@@ -73,7 +143,8 @@ class ScoringInput:
       year still gets a result that says so).
     - `observation_scores`: every group's score for the year's months; it may also hold
       the previous December so a streak running into January is seen. Scores of other
-      years are ignored by the year-end result.
+      years are ignored by the year-end result. A tuple, or `ScoreColumns` (the CSV
+      reader's, equal to the tuple of the same scores).
     - `third_party`: the city's evaluation of the assessed year, at most one per village.
     - `honors`: honors with their dates; only those dated in the assessed year count.
 
@@ -84,7 +155,7 @@ class ScoringInput:
     """
 
     villages: tuple[Village, ...]
-    observation_scores: tuple[ObservationScore, ...] = ()
+    observation_scores: tuple[ObservationScore, ...] | ScoreColumns = ()
     third_party: tuple[ThirdPartyEvaluation, ...] = ()
     honors: tuple[Honor, ...] = ()
     origin: str = field(default="input", compare=False)

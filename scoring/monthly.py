@@ -8,24 +8,37 @@ from collections.abc import Iterable, Mapping
 
 from scoring import wording
 from scoring.errors import MissingScoreError, NoScoresError
-from scoring.inputs import ObservationScore, ScoringInput, is_month, previous_month
-from scoring.ranking import bottom_set, competition_ranks
+from scoring.inputs import (
+    ObservationScore,
+    ScoreColumns,
+    ScoringInput,
+    is_month,
+    previous_month,
+)
+from scoring.ranking import bottom_keys, bottom_set, ranked_keys, rounded
 from scoring.results import LineItem, MonthlyResult, MonthlyStanding
 from scoring.rules import MonthlyRules, Rules
 
 
-def _collected(scores: Iterable[ObservationScore]) -> dict[str, dict[str, list[float]]]:
+def _collected(
+    scores: Iterable[ObservationScore] | ScoreColumns,
+) -> dict[str, dict[str, list[float]]]:
     """month → village → the scores of all groups, in input order."""
+    rows: Iterable[tuple[str, str, float]]
+    if isinstance(scores, ScoreColumns):
+        rows = zip(scores.months, scores.villages, scores.scores, strict=True)
+    else:
+        rows = ((score.month, score.village, score.score) for score in scores)
     collected: dict[str, dict[str, list[float]]] = {}
-    for score in scores:
-        by_village = collected.get(score.month)
+    for month, village, score in rows:
+        by_village = collected.get(month)
         if by_village is None:
-            by_village = collected[score.month] = {}
-        values = by_village.get(score.village)
+            by_village = collected[month] = {}
+        values = by_village.get(village)
         if values is None:
-            by_village[score.village] = [score.score]
+            by_village[village] = [score]
         else:
-            values.append(score.score)
+            values.append(score)
     return collected
 
 
@@ -56,19 +69,24 @@ def bottom_ten(means: Mapping[str, float], rules: MonthlyRules) -> set[str]:
 
 
 def fill_missing(
-    month: str, means: Mapping[str, float], data: ScoringInput, rules: Rules
+    month: str,
+    means: Mapping[str, float],
+    data: ScoringInput,
+    rules: Rules,
+    *,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, float], set[str], tuple[str, ...], str | None]:
     """M1a: apply `missing_score` to the villages not scored in a month that has scores.
 
     Returns the means to rank (with the lowest score filled in under "lowest"), the
     villages so filled in, every village not scored, and the month's warning line.
-    Raises `MissingScoreError` under "error".
+    Raises `MissingScoreError` under "error". `names` is `data.village_names()` when known.
     """
     missing = tuple(v.code for v in data.villages if v.code not in means)
     if not means or not missing:
         return dict(means), set(), missing, None
     mode = rules.monthly.missing_score
-    names = data.village_names()
+    names = data.village_names() if names is None else names
     if mode == "error":
         raise MissingScoreError(month, [(c, names.get(c, c)) for c in missing], rules.source)
     lowest = min(means.values())
@@ -120,26 +138,27 @@ def rank_month(
     names: Mapping[str, str] | None = None,
     communities: Mapping[str, str] | None = None,
     bottom: set[str] | None = None,
+    keys: Mapping[str, float] | None = None,
 ) -> MonthlyResult:
     """M2–M4 for one month, given M1 means and the previous calendar month's bottom ten.
 
     `counts` is village → how many groups scored it that month. `imputed` villages were
     not scored and carry the month's lowest score (M1a). `names` and `communities` are
     those of `data` (passed when ranking many months, so they are built once), `bottom`
-    is `bottom_ten(means, rules)` when already known.
+    is `bottom_ten(means, rules)` and `keys` the means as ranks compare them
+    (`scoring.ranking.rounded`) when already known.
     """
     names = data.village_names() if names is None else names
     communities = data.communities() if communities is None else communities
-    ranks = competition_ranks(means, decimals=rules.rank_decimals)
-    bottom = bottom_ten(means, rules) if bottom is None else bottom
-    standings = []
-    for village in sorted(means, key=lambda code: (ranks[code], code)):
-        interview: str | None = None
-        items: tuple[LineItem, ...] = ()
-        in_bottom = village in bottom
-        streak = in_bottom and village in previous_bottom
-        rank = ranks[village]
-        if in_bottom:
+    keys = rounded(means, decimals=rules.rank_decimals) if keys is None else keys
+    bottom = bottom_keys(keys, n=rules.bottom_n) if bottom is None else bottom
+    standings: list[MonthlyStanding] = []
+    append = standings.append
+    interview: str | None
+    items: tuple[LineItem, ...]
+    for village, rank in ranked_keys(keys):
+        if village in bottom:
+            streak = village in previous_bottom
             interview, items = penalty_items(
                 month=month,
                 rank=rank,
@@ -147,18 +166,21 @@ def rank_month(
                 community=communities.get(village, ""),
                 rules=rules,
             )
-        standings.append(
-            MonthlyStanding(
-                village=village,
-                name=names.get(village, village),
-                score=means[village],
-                rank=rank,
-                bottom_ten=in_bottom,
-                streak=streak,
-                interview=interview,
-                items=items,
-                group_count=counts.get(village, 0),
-                imputed=village in imputed,
+            in_bottom = True
+        else:
+            streak, interview, items, in_bottom = False, None, (), False
+        append(
+            MonthlyStanding(  # positional, in field order: 120,000 of them for a region
+                village,
+                names.get(village, village),
+                means[village],
+                rank,
+                in_bottom,
+                streak,
+                interview,
+                items,
+                counts.get(village, 0),
+                village in imputed,
             )
         )
     not_scored = tuple(v.code for v in data.villages if v.code not in means or v.code in imputed)
@@ -196,16 +218,20 @@ def monthly_results(
             raise NoScoresError(f"{data.origin}: no observation score in {month}")
         before = previous_month(month)
         if before not in bottoms:
-            earlier, _, _, _ = fill_missing(before, means_by_month.get(before, {}), data, rules)
+            earlier, _, _, _ = fill_missing(
+                before, means_by_month.get(before, {}), data, rules, names=names
+            )
             bottoms[before] = bottom_ten(earlier, rules.monthly)
-        ranked, imputed, _, warning = fill_missing(month, means, data, rules)
-        bottoms[month] = bottom_ten(ranked, rules.monthly)
+        filled, imputed, _, warning = fill_missing(month, means, data, rules, names=names)
+        keys = rounded(filled, decimals=rules.monthly.rank_decimals)
+        bottoms[month] = bottom_keys(keys, n=rules.monthly.bottom_n)
         results.append(
             rank_month(
                 month,
-                means=ranked,
+                means=filled,
                 previous_bottom=bottoms[before],
                 bottom=bottoms[month],
+                keys=keys,
                 data=data,
                 counts={village: len(values) for village, values in collected[month].items()},
                 rules=rules.monthly,

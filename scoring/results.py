@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from scoring.records import quick_init
 from scoring.rules import Rules
 
 
+@quick_init
 @dataclass(frozen=True)
 class LineItem:
     """One reason a village gained or lost points: rule id, month, points, reason in Chinese."""
@@ -18,6 +20,7 @@ class LineItem:
     month: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class MonthlyStanding:
     """A village's line in one month's ranking (M1–M4)."""
@@ -74,6 +77,7 @@ class MonthlyResult:
         return self._by_village.get(village)
 
 
+@quick_init
 @dataclass(frozen=True)
 class VillageYearResult:
     """A village's year-end result (Y1–Y3); `total` and `rank` are None when never scored.

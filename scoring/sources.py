@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from scoring.errors import SourceError
 from scoring.inputs import (
     Honor,
     ObservationScore,
+    ScoreColumns,
     ScoringInput,
     ThirdPartyEvaluation,
     Village,
@@ -248,7 +249,7 @@ def parse_tables(
     *,
     origin: str,
     villages: tuple[Village, ...] | None = None,
-    scores: tuple[ObservationScore, ...] | None = None,
+    scores: tuple[ObservationScore, ...] | ScoreColumns | None = None,
 ) -> ScoringInput:
     """Turn the tables read from a folder or workbook into the scoring input (`villages`
     and `scores` when they were parsed already)."""
@@ -275,29 +276,27 @@ class _Irregular(Exception):
     """The fast reader met something it leaves to the row-wise reader (which names it)."""
 
 
-def _csv_lines(path: Path) -> list[list[str]]:
-    """The rows of a UTF-8 CSV file as lists of cells (`_Irregular` for anything else)."""
+def _fast_observation_scores(path: Path, codes: set[str]) -> ScoreColumns:
+    """`observation_scores.csv` read column-wise: the scores `parse_observation_scores`
+    gives for a regular UTF-8 file (as `ScoreColumns`, equal to its tuple), in a fraction
+    of the time (no per-cell or per-score objects, each distinct cell text checked once).
+
+    Raises `_Irregular` at the first row the row-wise reader would refuse or read
+    differently (a bad value, a short row, a repeated column, another encoding): that
+    reader then reads the folder again and gives the exact result or message.
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return list(csv.reader(handle))
+            return _scores_of_rows(csv.reader(handle), codes)
     except (UnicodeDecodeError, csv.Error, OSError):
         raise _Irregular from None
 
 
-def _fast_observation_scores(
-    lines: list[list[str]], codes: set[str]
-) -> tuple[ObservationScore, ...]:
-    """The rows of `observation_scores.csv` read column-wise: the scores
-    `parse_observation_scores` gives for a regular file, in a fraction of the time (no
-    per-cell objects, each distinct month checked once).
-
-    Raises `_Irregular` at the first row the row-wise reader would refuse or read
-    differently (a bad value, a short row, a repeated column): that reader then reads the
-    folder again and gives the exact result or message.
-    """
-    if not lines:
+def _scores_of_rows(rows: Iterator[list[str]], codes: set[str]) -> ScoreColumns:
+    header = next(rows, None)
+    if header is None:
         raise _Irregular
-    columns = [c.strip().lstrip("\ufeff") for c in lines[0]]
+    columns = [c.strip().lstrip("\ufeff") for c in header]
     named = [c for c in columns if c]
     if len(named) != len(set(named)):
         raise _Irregular
@@ -307,40 +306,69 @@ def _fast_observation_scores(
         raise _Irregular from None
     at_group = columns.index("group") if "group" in columns else None
     width = max(at_month, at_village, at_score, -1 if at_group is None else at_group) + 1
-    # Each distinct cell text is stripped and checked once: cell text → clean value.
+    # Cell text as read → clean value, each distinct text stripped and checked once.
     months: dict[str, str] = {}
     villages: dict[str, str] = {}
-    groups: dict[str, str] = {"": ""}
-    scores: list[ObservationScore] = []
-    append = scores.append
-    isfinite = math.isfinite
-    for cells in lines[1:]:
-        if len(cells) < width or not (month := months.get(cells[at_month], "")):
+    groups: dict[str, str] = {}
+    values: dict[str, float] = {}  # scores are written with a decimal or two: few texts
+
+    def checked(cells: list[str]) -> tuple[str, str, float] | None:
+        """A row the quick path did not take: its values, None to skip it (a blank row or
+        a blank score), `_Irregular` when the row-wise reader would say more."""
+        if len(cells) < width:
             if all(not c.strip() for c in cells):
-                continue  # a blank row, skipped as the row-wise reader skips it
-            if len(cells) < width or not is_month(month := cells[at_month].strip()):
+                return None  # a blank row, skipped as the row-wise reader skips it
+            raise _Irregular
+        month = months.get(cells[at_month])
+        if month is None:
+            if all(not c.strip() for c in cells):
+                return None
+            if not is_month(month := cells[at_month].strip()):
                 raise _Irregular
             months[cells[at_month]] = month
-        village = villages.get(cells[at_village], "")
-        if not village:
+        village = villages.get(cells[at_village])
+        if village is None:
             if (village := cells[at_village].strip()) not in codes:
                 raise _Irregular
             villages[cells[at_village]] = village
+        score = values.get(cells[at_score])
+        if score is None:
+            try:
+                score = float(cells[at_score])  # float() ignores surrounding white space
+            except ValueError:
+                if not cells[at_score].strip():
+                    return None  # a blank score is no score
+                raise _Irregular from None
+            if not 0.0 <= score <= 100.0:  # also refuses nan and ±inf
+                raise _Irregular
+            values[cells[at_score]] = score
+        return month, village, score
+
+    month_column: list[str] = []
+    village_column: list[str] = []
+    group_column: list[str] = []
+    score_column: list[float] = []
+    for cells in rows:
         try:
-            score = float(cells[at_score])  # float() ignores surrounding white space
-        except ValueError:
-            if not cells[at_score].strip():
-                continue  # a blank score is no score
-            raise _Irregular from None
-        if not (isfinite(score) and 0 <= score <= 100):
-            raise _Irregular
+            month = months[cells[at_month]]
+            village = villages[cells[at_village]]
+            score = values[cells[at_score]]
+        except (IndexError, KeyError):
+            found = checked(cells)
+            if found is None:
+                continue
+            month, village, score = found
         group = ""
         if at_group is not None:
-            group = groups.get(cells[at_group]) or groups.setdefault(
-                cells[at_group], cells[at_group].strip()
-            )
-        append(ObservationScore(month=month, village=village, group=group, score=score))
-    return tuple(scores)
+            try:
+                group = groups[cells[at_group]]
+            except KeyError:
+                group = groups[cells[at_group]] = cells[at_group].strip()
+        month_column.append(month)
+        village_column.append(village)
+        group_column.append(group)
+        score_column.append(score)
+    return ScoreColumns(month_column, village_column, group_column, score_column)
 
 
 def read_folder(folder: Path) -> ScoringInput:
@@ -354,14 +382,15 @@ def read_folder(folder: Path) -> ScoringInput:
     if "observation_scores" not in names or "villages" not in names:
         return read_folder_rowwise(folder)
     try:
-        tables: dict[str, Table] = {}
-        for name in names:
-            if name == "observation_scores":
-                lines = _csv_lines(folder / f"{name}.csv")
-            else:
-                tables[name] = read_csv_table(folder / f"{name}.csv")
+        tables = {
+            name: read_csv_table(folder / f"{name}.csv")
+            for name in names
+            if name != "observation_scores"
+        }
         villages = parse_villages(tables["villages"])
-        scores = _fast_observation_scores(lines, {v.code for v in villages})
+        scores = _fast_observation_scores(
+            folder / "observation_scores.csv", {v.code for v in villages}
+        )
     except (_Irregular, SourceError):
         return read_folder_rowwise(folder)
     return parse_tables(tables, origin=str(folder), villages=villages, scores=scores)

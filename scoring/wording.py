@@ -45,6 +45,9 @@ def streak_reason(previous: str, month: str, rank: int, points: float, *, interv
     )
 
 
+_MONTH_ONLY = {f"{n:02d}": f"{n}月" for n in range(1, 13)}
+"""`MM` of a month `YYYY-MM` → `4月` (a year-end reason names each month; 120,000 for a region)."""
+
 NOT_SCORED = "未评分"
 NOT_SCORED_EN = "not scored"
 IMPUTED = "未评分，按当月最低分计"
@@ -61,8 +64,12 @@ def base_reason(
 ) -> str:
     """Y1 reason: the months and scores averaged, and the months not scored (未评分)."""
     listed = "、".join(
-        f"{int(m[5:7])}月{score:.2f}" + ("（未评分，按最低分）" if m in imputed else "")
-        for m, score in monthly
+        [
+            f"{_MONTH_ONLY[m[5:7]]}{score:.2f}" + ("（未评分，按最低分）" if m in imputed else "")
+            for m, score in monthly
+        ]
+        if imputed
+        else [f"{_MONTH_ONLY[m[5:7]]}{score:.2f}" for m, score in monthly]
     )
     text = f"{year}年月度观摩平均分：{len(monthly)}个月（{listed}），平均{base:.4f}分"
     if skipped:

@@ -14,10 +14,27 @@ from sqlalchemy import Connection, text
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def audit_params(request: Request) -> dict[str, object]:
+    """The audit row of this request as the parameters a statement that writes it along
+    with its change takes (`geo.loop.AUDIT_PARAMS`); the route then marks the request
+    `audited` so that `record_write` does not add a second row."""
+    user = request.state.user
+    return {
+        "audit_actor": user.name,
+        "audit_role": user.role,
+        "audit_method": request.method,
+        "audit_path": request.url.path,
+        "audit_detail": json.dumps({"query": request.url.query}, ensure_ascii=False),
+    }
+
+
 def record_write(conn: Connection, request: Request) -> None:
-    """Add the audit row of a write request that succeeded (no-op for reads and anonymous)."""
+    """Add the audit row of a write request that succeeded (no-op for reads and anonymous,
+    and for a request whose own statement wrote its audit row: `request.state.audited`)."""
     user = getattr(request.state, "user", None)
     if request.method not in WRITE_METHODS or user is None:
+        return
+    if getattr(request.state, "audited", False):
         return
     route = request.scope.get("route")
     status = getattr(request.state, "status_code", None) or getattr(route, "status_code", None)

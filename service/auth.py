@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from geo.accounts import keyed_hash, user_for_session
 from geo.errors import CunrongError, Forbidden
 from geo.towns import TownScope, use_town
-from geo.users import User, user_for_token
+from geo.users import User, user_in_town_for_token
 from service.deps import ConnDep
 
 _bearer = HTTPBearer(auto_error=False, description="token from `cunrong user add`")
@@ -123,13 +123,12 @@ def optional_user(
     """The caller, or None for nobody. A bearer token wins and a bad one is always refused;
     else a live session cookie names the user (an expired or revoked one counts as nobody)."""
     if credentials is not None:
-        user = user_for_token(conn, credentials.credentials)
-        if user is None:
+        found = user_in_town_for_token(conn, credentials.credentials)
+        if found is None:
             raise Unauthorized("the token is unknown or revoked", field="Authorization")
-        request.state.user = user
+        request.state.user, request.state.town = found  # and the transaction's town is set
         request.state.auth = "bearer"
-        _write_in_town(conn, user)
-        return user
+        return found[0]
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         user = user_for_session(conn, session_id, secret=request.app.state.settings.secret_key)

@@ -7,7 +7,7 @@ exported by hand and one opened in the browser are the same map.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import folium
@@ -17,7 +17,6 @@ from sqlalchemy import Connection, func, select
 
 from geo import frames, issue_reader
 from geo.categories import CATEGORIES
-from geo.defaults import METRIC_SRID
 from geo.errors import InvalidInput
 from geo.hotspots import GridKind, hotspots
 from geo.issue_filter import IssueFilter
@@ -27,6 +26,7 @@ from geo.maps.issues import issue_map, issue_tile_map
 from geo.maps.ranking import ranking_map
 from geo.maps.status import status_map
 from geo.models import ObservationScore, Village
+from geo.towns import list_towns
 from scoring.errors import ScoringError
 from scoring.monthly import monthly_results
 from scoring.results import MonthlyResult, MonthlyStanding, YearResult
@@ -39,14 +39,17 @@ from service.settings import ServiceSettings
 @dataclass(frozen=True)
 class MapOptions:
     """How a map is drawn: language, basemap, the day overdue is counted from, a title,
-    and the settings it needs (天地图 key, metric CRS) — see `map_options`."""
+    and the settings it needs (天地图 key) — see `map_options`."""
 
     lang: str = "zh"
     basemap: str = "osm"
     today: date = field(default_factory=date.today)
     title: str | None = None
     tianditu_key: str | None = None
-    metric_srid: int = METRIC_SRID
+    metric_srid: int | None = None
+    """The metric CRS of hot spot cells and site geometry; None (the service, the CLI):
+    each town's own (`town.metric_srid`), so a town in another Gauss-Krüger zone is drawn
+    in its zone. A number forces one CRS (tests, comparisons)."""
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh", "en"):
@@ -70,14 +73,14 @@ def map_options(
     today: date | None = None,
     title: str | None = None,
 ) -> MapOptions:
-    """MapOptions carrying the settings a map needs (天地图 key, metric CRS)."""
+    """MapOptions carrying the settings a map needs (天地图 key). The metric CRS is not a
+    setting here: it is the town's (`MapOptions.metric_srid`)."""
     return MapOptions(
         lang=lang,
         basemap=basemap,
         today=today or date.today(),
         title=title,
         tianditu_key=settings.tianditu_key,
-        metric_srid=settings.metric_srid,
     )
 
 
@@ -185,9 +188,12 @@ def hotspots_view(
     villages = frames.villages_frame(
         conn, villages=selection.villages, communities=selection.communities, towns=selection.towns
     )
-    cells = hotspots(
-        issues,
-        villages,
+    cells = town_hotspots(
+        conn,
+        selection,
+        points=issues,
+        found_from=found_from,
+        found_to=found_to,
         grid=kind,
         resolution=resolution,
         cell_m=cell_m,
@@ -212,6 +218,79 @@ def hotspots_view(
         title=options.title,
         subtitle=subtitle,
     )
+
+
+def town_hotspots(
+    conn: Connection,
+    selection: IssueFilter,
+    *,
+    points: gpd.GeoDataFrame | None = None,
+    found_from: date | None = None,
+    found_to: date | None = None,
+    grid: GridKind = "hex",
+    resolution: int = 9,
+    cell_m: float = 300.0,
+    metric_srid: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Gi* hot and cold spots of the selection, town by town: each town of the selection's
+    scope that has selected villages is its own study area (its villages, its issues, the
+    statistic's mean and spread over its cells), its square cells laid out and its distances
+    measured in its own metric CRS (`metric_srid` forces one). A district reader's map is so
+    the towns' maps side by side, as `cunrong region run` computes them (per town).
+
+    `points`: the selection's issues when already read (used as they are when the selection
+    lies in one town)."""
+    chosen: dict[int, list[str]] = {}
+    for town_id, code in conn.execute(
+        select(Village.town_id, Village.code)
+        .where(
+            *frames.village_conditions(
+                villages=selection.villages,
+                communities=selection.communities,
+                towns=selection.towns,
+            )
+        )
+        .order_by(Village.code)
+    ):
+        chosen.setdefault(town_id, []).append(code)
+    areas = [
+        (town, frames.villages_frame(conn, villages=chosen[town.id], towns=(town.id,)))
+        for town in list_towns(conn, None if selection.towns is None else tuple(selection.towns))
+        if town.id in chosen
+    ]
+    parts: list[gpd.GeoDataFrame] = []
+    for town, area in areas:
+        if points is None or len(areas) > 1:
+            town_points = frames.issues_frame(
+                conn,
+                replace(selection, towns=(town.id,)),
+                found_from=found_from,
+                found_to=found_to,
+                history=False,
+                photo_url=None,
+            )
+        else:
+            town_points = points
+        cells = hotspots(
+            town_points,
+            area,
+            grid=grid,
+            resolution=resolution,
+            cell_m=cell_m,
+            metric_srid=metric_srid or town.metric_srid,
+        )
+        parts.append(cells.assign(town=town.code, metric_srid=metric_srid or town.metric_srid))
+    if not parts:
+        raise InvalidInput("the study area is empty (no village selected)", field="area")
+    if len(parts) == 1:
+        return parts[0]
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
+    out.attrs.update(parts[0].attrs)
+    for key in ("cells", "points", "outside"):
+        out.attrs[key] = sum(int(p.attrs[key]) for p in parts)
+    out.attrs["tested"] = all(p.attrs["tested"] for p in parts)
+    out.attrs["towns"] = len(parts)
+    return out
 
 
 def latest_scored_month(conn: Connection, town_id: int | None = None) -> date | None:
@@ -401,7 +480,10 @@ def sites_view(
 
     if candidates is None:
         candidates = find_candidates(
-            conn, villages=villages, include_rejected=include_rejected, srid=options.metric_srid
+            conn,
+            villages=villages,
+            include_rejected=include_rejected,
+            srid=options.metric_srid,  # None: each town's own
         )
     layers = site_map_layers(conn, villages=villages)
     return sites_map(

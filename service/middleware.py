@@ -11,7 +11,9 @@ A pure ASGI middleware (no response buffering, so streamed files stay streamed):
 - any exception no handler took becomes a logged 500 in the one error shape, on a
   connection that stays open;
 - security headers: `X-Content-Type-Options`, `Referrer-Policy`, and on HTML pages a
-  Content-Security-Policy allowing this origin and the basemaps' tile hosts only.
+  Content-Security-Policy allowing this origin and the basemaps' tile hosts only;
+- `X-Cunrong-User` (the user's id) on every answer made for a signed-in user, which the
+  service worker (static/sw.js) needs to key its offline copies to that user.
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from geo.users import User
+
 access_log = logging.getLogger("cunrong.access")
 error_log = logging.getLogger("cunrong.errors")
+
+USER_HEADER = "X-Cunrong-User"
+"""Names the signed-in user an answer was made for: the service worker keeps offline copies
+of the field pages only for a named user and never serves one user's copy to another."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -101,6 +109,9 @@ class RequestContext:
                 headers["X-Request-ID"] = rid
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
+                user = scope.get("state", {}).get("user")
+                if isinstance(user, User):
+                    headers[USER_HEADER] = str(user.id)
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", self.csp)
                     headers.setdefault("X-Frame-Options", "SAMEORIGIN")

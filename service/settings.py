@@ -59,7 +59,9 @@ class ServiceSettings(BaseSettings):
 
     # --- measuring the town
     metric_srid: int = defaults.METRIC_SRID
-    """Metric CRS for distances and areas (CGCS2000 Gauss-Krüger zone 39, CM 117°E)."""
+    """Metric CRS for distances and areas (CGCS2000 Gauss-Krüger zone 39, CM 117°E) of a new
+    town (`cunrong town add` without --metric-srid, the first town of migration 0012); each
+    town is then measured in its own `town.metric_srid`."""
     gps_tolerance_m: float = defaults.GPS_TOLERANCE_M
     """A point this close outside every village goes to the nearest one (flagged)."""
     rebound_radius_m: float = defaults.REBOUND_RADIUS_M
@@ -218,7 +220,9 @@ class ServiceSettings(BaseSettings):
     """Rows (or features) of one uploaded file: imports and score / honor sheets."""
     import_bulk_rows: int = Field(default=100_000, ge=1)
     """An issue import of at least this many rows, when it is at least as large as the
-    table, drops the issue tables' indexes and keys and rebuilds them after the load."""
+    table (and not a third-party batch), takes the direct bulk path: every column computed
+    client-side, COPY straight into the issue tables, whose indexes and keys are dropped
+    and rebuilt after the load."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:

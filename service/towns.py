@@ -94,5 +94,9 @@ TownDep = Annotated[TownContext, Depends(request_town)]
 
 
 def user_town(request: Request, conn: Connection, user: User) -> TownContext:
-    """The town of a town user (writers)."""
+    """The town of a town user (writers): the one read with the caller's token when it
+    was (`service.auth.optional_user`), else looked up."""
+    known = getattr(request.state, "town", None)
+    if known is not None and user.towns == (known.id,):
+        return TownContext(known, town_rules(request, known))
     return town_for(request, conn, user, None)

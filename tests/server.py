@@ -21,10 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any, *, start_within_s: float = 20) -> Iterator[str]:
-    """Serve `app` on a free loopback port; yields its base URL, e.g. http://127.0.0.1:4711."""
+def serving(app: Any, *, start_within_s: float = 20, log_level: str = "warning") -> Iterator[str]:
+    """Serve `app` on a free loopback port; yields its base URL, e.g. http://127.0.0.1:4711
+    (`urlparse(url).port` for the port alone). `log_level`: uvicorn's ("error" keeps a test
+    that breaks the database on purpose quiet)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_within_s

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
@@ -80,6 +81,11 @@ def float8_column(name: str, values: ArrayLike) -> CopyColumn:
     """A `double precision` column; NaN is sent as NULL."""
     arr = np.asarray(values, dtype=float)
     return _fixed(name, arr.astype(">f8"), np.isnan(arr))
+
+
+def bool_column(name: str, values: ArrayLike) -> CopyColumn:
+    """A `boolean` column (one byte per row)."""
+    return _fixed(name, np.asarray(values, dtype=bool).astype(np.uint8))
 
 
 def date_column(name: str, values: ArrayLike) -> CopyColumn:
@@ -271,8 +277,11 @@ def copy_columns(
     columns: Sequence[CopyColumn],
     *,
     progress: Callable[[int], None] | None = None,
+    queued: bool = True,
 ) -> int:
-    """Send equally long columns to `table` by binary COPY, in chunks; returns the row count."""
+    """Send equally long columns to `table` by binary COPY, in chunks; returns the row count.
+
+    `queued`: a writer thread sends the chunks while the next is encoded (see below)."""
     n = len(columns[0].lengths)
     raw = conn.connection.driver_connection
     assert raw is not None, "copy_columns needs a live connection"
@@ -280,7 +289,9 @@ def copy_columns(
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     )
-    with cursor.copy(statement) as copy:
+    # A writer thread hands the chunks to libpq while the next one is encoded here, so the
+    # client's encoding and the server's parsing overlap (two cores, two processes).
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor) if queued else None) as copy:
         copy.write(HEADER)
         for start in range(0, n, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, n)

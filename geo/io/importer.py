@@ -14,7 +14,7 @@ from tqdm import tqdm
 from geo.deadlines import DeadlineRule, deadline_rule
 from geo.defaults import DEADLINE_RULE, GPS_TOLERANCE_M, METRIC_SRID
 from geo.errors import InvalidInput
-from geo.io import issues
+from geo.io import issue_rows, issues
 from geo.io.checks import Vocabulary, category_vocabulary
 from geo.io.columns import KINDS
 from geo.io.coordinates import Town, check_coords_option, parse_crs
@@ -251,16 +251,35 @@ def _run_issues(
     frame = issues.issue_frame(
         table, report, town=town, categories=categories, crs=crs, coords=coords
     )
-    with tqdm(
-        total=len(frame), desc="COPY issues", unit="row", disable=not show, file=sys.stderr
-    ) as bar:
-        issues.copy_issue_points(conn, frame, progress=bar.update)
     has_shapes = table.geometry is not None and any(g is not None for g in table.geometry)
     where = (
         f"{table.label('lon')}/{table.label('lat')}"
         if "lon" in table.frame and "lat" in table.frame and not has_shapes
         else "geometry"
     )
+    note = f"导入 import: {report.source} {table.unit} "
+    if batch is None and issues.is_bulk_load(conn, rows=len(frame), bulk_rows=bulk_rows):
+        # A bulk load: every column computed here, COPY straight into the issue tables.
+        rows, _, villages = issue_rows.place_rows(
+            conn, frame, tolerance_m=tolerance, metric_srid=metric_srid
+        )
+        issues.report_placement(conn, report, tolerance_m=tolerance, field=where)
+        issue_rows.report_duplicates(
+            conn, rows, report, code=table.label("code"), id_=table.label("id")
+        )
+        if not report.ok:
+            return
+        with tqdm(
+            total=len(frame), desc="COPY issues", unit="row", disable=not show, file=sys.stderr
+        ) as bar:
+            report.inserted = issue_rows.load_rows(
+                conn, rows, villages, rule=deadline, note=note, progress=bar.update
+            )
+        return
+    with tqdm(
+        total=len(frame), desc="COPY issues", unit="row", disable=not show, file=sys.stderr
+    ) as bar:
+        issues.copy_issue_points(conn, frame, progress=bar.update)
     issues.place_staged_issues(conn, tolerance_m=tolerance, metric_srid=metric_srid)
     issues.report_placement(conn, report, tolerance_m=tolerance, field=where)
     issues.report_duplicates(conn, report, code=table.label("code"), id_=table.label("id"))
@@ -272,7 +291,7 @@ def _run_issues(
     report.inserted = issues.load_staged_issues(
         conn,
         rows=len(frame),
-        note=f"导入 import: {report.source} {table.unit} ",
+        note=note,
         third_party_batch_id=batch,
         bulk_rows=bulk_rows,
     )

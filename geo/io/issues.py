@@ -252,12 +252,7 @@ def issue_copy_columns(frame: pd.DataFrame) -> list[bulk.CopyColumn]:
     def column(name: str, default: object = None) -> pd.Series:
         return f[name] if name in f else pd.Series([default] * n, dtype=object)
 
-    ids = bulk.time_ordered_uuids(n)
-    if "id" in f and f["id"].notna().any():
-        given = f["id"].notna().to_numpy()
-        ids[given] = np.frombuffer(
-            b"".join(uuid.UUID(str(u)).bytes for u in f["id"][given]), dtype=np.uint8
-        ).reshape(-1, 16)
+    ids = issue_ids(f)
     return [
         bulk.int4_column("row", f["row"].to_numpy()),
         bulk.uuid_column("id", ids),
@@ -275,6 +270,28 @@ def issue_copy_columns(frame: pd.DataFrame) -> list[bulk.CopyColumn]:
         bulk.date_column("closed_on", column("closed_on", np.datetime64("NaT")).to_numpy()),
         bulk.text_column("photo_names", column("photo_names")),
     ]
+
+
+def issue_ids(frame: pd.DataFrame) -> np.ndarray:
+    """The rows' ids as an (n, 16) byte array: the given ones, new time-ordered ones for the
+    rest."""
+    ids = bulk.time_ordered_uuids(len(frame))
+    if "id" in frame and frame["id"].notna().any():
+        given = frame["id"].notna().to_numpy()
+        ids[given] = np.frombuffer(
+            b"".join(uuid.UUID(str(u)).bytes for u in frame["id"][given]), dtype=np.uint8
+        ).reshape(-1, 16)
+    return ids
+
+
+def is_bulk_load(conn: Connection, *, rows: int, bulk_rows: int | None = None) -> bool:
+    """Whether a load of `rows` issues takes the bulk way: from `bulk_rows` rows on (default
+    BULK_ROWS), when the load is at least as large as the table."""
+    threshold = BULK_ROWS if bulk_rows is None else bulk_rows
+    existing = conn.execute(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'issue'::regclass")
+    ).scalar_one()
+    return rows >= threshold and rows >= max(existing, 0)
 
 
 def place_staged_issues(
@@ -551,11 +568,7 @@ def load_staged_issues(
     """Write staged issues; from `bulk_rows` rows on (default BULK_ROWS), when the load is
     at least as large as the table, the issue tables' indexes and keys are dropped first
     and rebuilt afterwards (`geo.io.bulk.indexes_deferred`)."""
-    threshold = BULK_ROWS if bulk_rows is None else bulk_rows
-    existing = conn.execute(
-        text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'issue'::regclass")
-    ).scalar_one()
-    if rows >= threshold and rows >= max(existing, 0):
+    if is_bulk_load(conn, rows=rows, bulk_rows=bulk_rows):
         with bulk.indexes_deferred(conn, ["issue", "issue_event"]):
             return write_staged_issues(conn, note=note, third_party_batch_id=third_party_batch_id)
     return write_staged_issues(conn, note=note, third_party_batch_id=third_party_batch_id)

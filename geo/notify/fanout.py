@@ -3,8 +3,9 @@
 The write path knows nothing of notifications. Two statement-level triggers on
 `issue_event` (migration 0013) leave one `notify_outbox` row per INSERT/COPY statement: the
 range of event ids the statement may have written. `fan_out` takes outbox rows with
-`FOR UPDATE SKIP LOCKED` (two workers never take the same one), reads the events in each
-range, posts their messages and deletes the row, all in the caller's transaction.
+`FOR UPDATE SKIP LOCKED` (two workers never take the same one), reads the events of the
+ranges, posts their messages and deletes the rows, all in the caller's transaction — a run
+of rows that are not imports as one batch (one statement reads, one posts).
 
 Which events tell anyone anything:
 
@@ -27,6 +28,7 @@ a no-op.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 
 from geo.events import EVENT_WORDS
 from geo.models import TOWN_TODAY
-from geo.notify.post import Audience, Message, post
+from geo.notify.post import Audience, Message, post, post_many
 
 log = logging.getLogger("cunrong.notify")
 
@@ -58,9 +60,6 @@ _EVENTS = text(
     " LEFT JOIN village v ON v.id = i.village_id JOIN category c ON c.code = i.category_code"
     " WHERE e.id > :lo AND e.id <= :hi AND e.kind = ANY(CAST(:kinds AS text[]))"
     f' AND e."on" >= {TOWN_TODAY} - CAST(:age AS integer) ORDER BY e.id'
-)
-_RANGE_SIZE = text(
-    "SELECT count(*) FROM (SELECT 1 FROM issue_event WHERE id > :lo AND id <= :hi LIMIT :cap) s"
 )
 _IMPORTED = text(
     "SELECT i.town_id, i.village_id, v.code AS village_code, v.name AS village_name,"
@@ -84,6 +83,29 @@ class FanOut:
     deliveries: int = 0
 
 
+_TAKE = text(
+    "SELECT o.id, o.after_event, o.up_to_event,"
+    " (SELECT count(*) FROM (SELECT 1 FROM issue_event e WHERE e.id > o.after_event"
+    "  AND e.id <= o.up_to_event LIMIT :cap) s) AS size"
+    " FROM notify_outbox o ORDER BY o.id LIMIT :n FOR UPDATE OF o SKIP LOCKED"
+)
+"""Outbox rows to tell, locked, with how many events each range holds (up to :cap)."""
+
+_EVENTS_OF_RANGES = text(
+    'SELECT e.id, e.kind, e.issue_id, e."on", e.actor, e.note, i.code,'
+    " i.village_id, i.category_code, i.deadline, i.description, i.source,"
+    " v.code AS village_code, v.name AS village_name, c.label_zh, c.label_en"
+    " FROM issue_event e JOIN issue i ON i.id = e.issue_id"
+    " LEFT JOIN village v ON v.id = i.village_id JOIN category c ON c.code = i.category_code"
+    " WHERE e.id > :first AND e.id <= :last AND EXISTS (SELECT 1 FROM"
+    "  unnest(CAST(:lo AS bigint[]), CAST(:hi AS bigint[])) r(lo, hi)"
+    "  WHERE e.id > r.lo AND e.id <= r.hi) AND e.kind = ANY(CAST(:kinds AS text[]))"
+    f' AND e."on" >= {TOWN_TODAY} - CAST(:age AS integer) ORDER BY e.id'
+)
+"""`_EVENTS` over the ranges of many outbox rows at once (an event in two ranges once):
+one scan of the primary key from the first range's start to the last one's end."""
+
+
 def fan_out(
     conn: Connection,
     *,
@@ -92,14 +114,67 @@ def fan_out(
     email: bool,
     limit: int = 100,
 ) -> FanOut:
-    """Turn up to `limit` outbox rows into messages; the rows are deleted (same transaction)."""
-    rows = conn.execute(
-        text(
-            "SELECT id, after_event, up_to_event FROM notify_outbox ORDER BY id"
-            " LIMIT :n FOR UPDATE SKIP LOCKED"
-        ),
-        {"n": limit},
-    ).all()
+    """Turn up to `limit` outbox rows into messages; the rows are deleted (same transaction).
+
+    Set-based: the events of every row that is not an import are read in one statement
+    and their messages posted in one (`post_many`), so a busy hour of single creates costs
+    a handful of statements per pass, not several per create. Should that batch fail (a
+    bug, bad data), the rows are told one by one instead, each in its own savepoint, and
+    a row whose events cannot be told stays in the outbox.
+    """
+    rows = list(conn.execute(_TAKE, {"n": limit, "cap": bulk_events + 1}).all())
+    total = FanOut()
+    # In outbox order: each run of consecutive rows that are not imports as one batch.
+    for is_import, run in itertools.groupby(rows, key=lambda r: r.size > bulk_events):
+        group = list(run)
+        told = None
+        if not is_import:
+            try:
+                with conn.begin_nested():
+                    told = _fan_out_batch(conn, group, max_age_days, email)
+            except OperationalError:
+                raise  # the database itself is in trouble: the whole pass is tried again later
+            except Exception:
+                log.exception("notification fan-out of a batch failed; telling its rows one by one")
+            else:
+                conn.execute(
+                    text("DELETE FROM notify_outbox WHERE id = ANY(:ids)"),
+                    {"ids": [r.id for r in group]},
+                )
+        if told is None:
+            told = _fan_out_each(conn, group, bulk_events, max_age_days, email)
+        total = FanOut(
+            total.statements + told.statements,
+            total.messages + told.messages,
+            total.inbox + told.inbox,
+            total.deliveries + told.deliveries,
+        )
+    return total
+
+
+def _fan_out_batch(conn: Connection, rows: list[Any], max_age_days: int, email: bool) -> FanOut:
+    """The messages of the events of every outbox row of `rows` (none an import): read
+    in one statement, posted in one."""
+    found = conn.execute(
+        _EVENTS_OF_RANGES,
+        {
+            "lo": [r.after_event for r in rows],
+            "hi": [r.up_to_event for r in rows],
+            "first": min(r.after_event for r in rows),
+            "last": max(r.up_to_event for r in rows),
+            "kinds": list(EVENT_KINDS),
+            "age": max_age_days,
+        },
+    )
+    messages = [m for r in found.mappings() if (m := event_message(r)) is not None]
+    posted = post_many(conn, messages, email=email)
+    return FanOut(len(rows), len(messages), posted.inbox, posted.emails + posted.webhooks)
+
+
+def _fan_out_each(
+    conn: Connection, rows: list[Any], bulk_events: int, max_age_days: int, email: bool
+) -> FanOut:
+    """Tell the outbox `rows` one by one (imports, or a batch that failed)."""
     messages = inbox = deliveries = 0
     done_ids: list[int] = []
     for row in rows:
@@ -130,8 +205,7 @@ def _messages_of(
 ) -> list[tuple[Message, Audience]]:
     """The messages of one outbox row: per event, or per village for an import."""
     span = {"lo": row.after_event, "hi": row.up_to_event}
-    size = conn.execute(_RANGE_SIZE, span | {"cap": bulk_events + 1}).scalar_one()
-    if size > bulk_events:
+    if row.size > bulk_events:
         return _import_messages(conn, row.id, span, max_age_days)
     return _event_messages(conn, span, max_age_days)
 

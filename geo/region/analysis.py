@@ -35,7 +35,13 @@ import shapely
 
 from geo.defaults import GPS_TOLERANCE_M, METRIC_SRID
 from geo.hotspots import HEX_RESOLUTION, SQUARE_CELL_M, GridKind, hotspots
-from geo.region.inputs import check_issues, read_issues, read_towns, read_villages
+from geo.region.inputs import (
+    check_issues,
+    read_issues,
+    read_town_srids,
+    read_towns,
+    read_villages,
+)
 from geo.region.place import Villages, place
 from geo.vocab import ISSUE_STATUSES, OPEN_STATUSES
 
@@ -185,9 +191,11 @@ def hotspots_town(
     resolution: int,
     cell_m: float,
     metric_srid: int,
+    town_srids: dict[int, int] | None = None,
 ) -> gpd.GeoDataFrame:
     """Gi* of one town (`geo.hotspots.hotspots`, the town page's) over its villages, from
-    the town's placed points gathered from the partitions holding any."""
+    the town's placed points gathered from the partitions holding any; measured in the
+    town's own metric CRS (`town_srids`, else `metric_srid`)."""
     area = gpd.GeoDataFrame(
         geometry=villages.geographic[villages.town_of.to_numpy() == int(town_id)].to_numpy(),
         crs=villages.geographic.crs,
@@ -201,7 +209,7 @@ def hotspots_town(
         grid=grid,
         resolution=resolution,
         cell_m=cell_m,
-        metric_srid=metric_srid,
+        metric_srid=(town_srids or {}).get(int(town_id), metric_srid),
     )
     return gpd.GeoDataFrame(
         cells.assign(town_id=int(town_id))[[*HOTSPOT_COLUMNS, "geometry"]], crs=4326
@@ -307,6 +315,7 @@ def analyse(
     tick, spent = time.perf_counter(), cpu_now()
     hot = _empty_hotspots()
     if with_hotspots:
+        town_srids = read_town_srids(root)
         present = client.gather([client.submit(towns_of, f) for f in placed])
         holders: dict[int, list[int]] = {}
         for i, ids in enumerate(present):
@@ -322,6 +331,7 @@ def analyse(
                 resolution=resolution,
                 cell_m=cell_m,
                 metric_srid=metric_srid,
+                town_srids=town_srids,
             )
             for t in towns["id"].astype("int64")
         ]

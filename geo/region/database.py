@@ -8,6 +8,8 @@ the one place that adds the caller's scope (towns).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,15 +56,19 @@ def export_region(
     selection: IssueFilter | None = None,
     chunk: int = 500_000,
     town_name: str = "town",
+    towns: Sequence[int] | None = None,
 ) -> dict[str, int]:
     """Write villages.parquet, towns.parquet and issues/part-*.parquet under `out`.
 
-    Without a `town` table (a single-town database), every row gets town 1, named
+    `towns`: the ids of the towns to export (their villages, rows and issues); None: every
+    town. Without a `town` table (a single-town database), every row gets town 1, named
     `town_name`. Returns the number of villages, towns and issues written.
     """
     selection = selection or IssueFilter()
-    towns = _has_column(conn, "village", "town_id")
-    village_town = Village.__table__.c.town_id if towns else None
+    if towns is not None:
+        selection = replace(selection, towns=tuple(towns))
+    has_towns = _has_column(conn, "village", "town_id")
+    village_town = Village.__table__.c.town_id if has_towns else None
     vcols = [
         Village.id,
         Village.code,
@@ -71,17 +77,26 @@ def export_region(
         Village.households,
         func.ST_AsBinary(Village.geom).label("geom"),
     ]
-    vrows = conn.execute(select(*vcols).order_by(Village.id)).all()
+    vstmt = select(*vcols).order_by(Village.id)
+    if towns is not None and village_town is not None:
+        vstmt = vstmt.where(village_town.in_(list(towns)))
+    vrows = conn.execute(vstmt).all()
     villages = _frame(
         [tuple(r) for r in vrows], ["id", "code", "name", "town_id", "households", "geom"]
     )
     villages["households"] = villages["households"].astype("Int64")
     out.mkdir(parents=True, exist_ok=True)
     villages.to_parquet(out / VILLAGES, index=False)
-    if towns:
-        trows = conn.execute(text("SELECT id, code, name FROM town ORDER BY id")).all()
+    if has_towns:
+        trows = conn.execute(
+            text(
+                "SELECT id, code, name, metric_srid FROM town"
+                " WHERE CAST(:all AS boolean) OR id = ANY(CAST(:ids AS int[])) ORDER BY id"
+            ),
+            {"all": towns is None, "ids": list(towns or ())},
+        ).all()
         town_frame = pd.DataFrame.from_records(
-            [tuple(r) for r in trows], columns=["id", "code", "name"]
+            [tuple(r) for r in trows], columns=["id", "code", "name", "metric_srid"]
         )
     else:
         town_frame = pd.DataFrame({"id": [1], "code": ["1"], "name": [town_name]})

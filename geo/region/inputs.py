@@ -79,6 +79,19 @@ def read_villages(root: Path) -> gpd.GeoDataFrame:
     return frame.sort_values("id", ignore_index=True)
 
 
+def read_town_srids(root: Path) -> dict[int, int]:
+    """town id → its metric CRS, from towns.parquet's optional `metric_srid` column (written
+    by `cunrong region export`); empty when the file or the column is missing (then the
+    run's `metric_srid` measures every town)."""
+    import pyarrow.parquet as pq
+
+    where = root / TOWNS
+    if not where.exists() or "metric_srid" not in pq.read_schema(where).names:
+        return {}
+    frame = pd.read_parquet(where, columns=["id", "metric_srid"]).dropna()
+    return {int(i): int(s) for i, s in zip(frame["id"], frame["metric_srid"], strict=True)}
+
+
 def read_towns(root: Path, villages: gpd.GeoDataFrame) -> pd.DataFrame:
     """id, code, name of the villages' towns (from towns.parquet, else named by id)."""
     ids = pd.Index(sorted(villages["town_id"].unique()), name="id")

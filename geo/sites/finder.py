@@ -12,10 +12,12 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from geo.errors import InvalidInput
 from geo.sites.candidate import Candidate
 from geo.sites.config import SiteConfig, load_site_config
 from geo.sites.decisions import decisions_for
@@ -118,8 +120,13 @@ def generate_candidates(inputs: SiteInputs, config: SiteConfig) -> list[Candidat
 
 _NEIGHBOURS = text(
     "SELECT DISTINCT n.code FROM village v JOIN village n"
-    " ON ST_DWithin(v.geom::geography, n.geom::geography, :d)"
+    " ON n.town_id = v.town_id AND ST_DWithin(v.geom::geography, n.geom::geography, :d)"
     " WHERE v.code = ANY(CAST(:codes AS text[])) ORDER BY n.code"
+)
+_BY_TOWN = text(
+    "SELECT v.town_id, array_agg(v.code ORDER BY v.code) FROM village v"
+    " WHERE cardinality(CAST(:codes AS text[])) = 0 OR v.code = ANY(CAST(:codes AS text[]))"
+    " GROUP BY v.town_id ORDER BY v.town_id"
 )
 
 
@@ -136,9 +143,29 @@ def find_candidates(
     One row per site, best first within each village (`rank`), with its kind, area or
     length, distance to the main road, the closed issue it comes from, score and reasons.
     Rejected candidates are left out unless `include_rejected` (they then have no rank).
+
+    Town by town: each town's villages are weighed among themselves, in the town's own
+    metric CRS (`town.metric_srid`) unless `srid` forces one.
     """
     config = config or load_site_config()
     codes = [str(c) for c in villages]
+    by_town = conn.execute(_BY_TOWN, {"codes": codes}).all()
+    if len(by_town) > 1:
+        wanted = set(codes)
+        missing = sorted(wanted - {c for _, town_codes in by_town for c in town_codes})
+        if missing:
+            raise InvalidInput(f"unknown village code(s): {', '.join(missing)}", field="village")
+        frames = [
+            find_candidates(
+                conn,
+                villages=[c for c in town_codes if not wanted or c in wanted],
+                config=config,
+                include_rejected=include_rejected,
+                srid=srid,
+            )
+            for _, town_codes in by_town
+        ]
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     if codes:
         # Neighbours take part in the spacing, so a site by the boundary is weighed against
         # the one across it in the same way as in a run over the whole town.

@@ -2,8 +2,9 @@
 
 `app` (the whole command line, as the tests and `cunrong --help` see it) imports every
 sub-app, and with them SQLAlchemy, GeoPandas and folium. `main` builds it only when the
-command needs it: `cunrong score …` runs on an app holding the score commands alone, so
-reading CSV files and writing results starts in a fraction of the time.
+command needs it: `cunrong score …` runs on an app holding the score commands alone, whose
+settings (pydantic-settings) are built only when a command reads the database, so reading
+CSV files and writing results starts in a fraction of the time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import typer
 
-from service.cli.common import settings_of
+from service.cli.common import end_batch, settings_of, start_batch
 
 LEAN_COMMANDS = ("score",)
 """Sub-apps `main` runs without importing the others (they need neither geo nor a map)."""
@@ -26,14 +27,19 @@ def settings_callback(ctx: typer.Context) -> None:
     settings_of(ctx)
 
 
-def _root() -> typer.Typer:
+def lean_callback() -> None:
+    """The lean command line's root: settings are built when a command first needs them
+    (`settings_of`), so scoring files never imports pydantic-settings."""
+
+
+def _root(*, lean: bool = False) -> typer.Typer:
     root = typer.Typer(
         name="cunrong",
         help="村容 cunrong — rural living-environment campaign: issues, scores, maps.",
         no_args_is_help=True,
         add_completion=False,
     )
-    root.callback()(settings_callback)
+    root.callback()(lean_callback if lean else settings_callback)
     return root
 
 
@@ -41,10 +47,11 @@ def build_app(only: str | None = None) -> typer.Typer:
     """The command line; with `only` (one of LEAN_COMMANDS), that sub-app alone."""
     from service.cli import score as score_cli
 
-    root = _root()
     if only == "score":
-        root.add_typer(score_cli.app, name="score")
-        return root
+        lean = _root(lean=True)
+        lean.add_typer(score_cli.app, name="score")
+        return lean
+    root = _root()
     from service.cli import bulletin as bulletin_cli
     from service.cli import categories as category_cli
     from service.cli import db as db_cli
@@ -101,6 +108,13 @@ def main() -> None:
         # A batch run: scoring a region builds millions of small objects that all live until
         # the output is written and form no cycles; the cyclic collector would walk them
         # again and again (a third of the CPU time for 10,000 villages). Reference counting
-        # frees as usual; the process ends with the command.
+        # frees as usual; the process ends with the command, and what the command leaves
+        # to it (`leave_to_exit`) goes with the process, not object by object.
         gc.disable()
-    build_app(word if word in LEAN_COMMANDS else None)()
+        start_batch()
+        try:
+            build_app(word)()
+        except SystemExit as done:  # typer ends every run so, failed or not
+            end_batch(done.code)
+        return
+    build_app()()

@@ -70,7 +70,11 @@ def _date(value: str | None, *, field: str) -> date | None:
 
 
 def _options(
-    ctx: typer.Context, lang: Lang, basemap: BasemapName, as_of: str | None, title: str | None
+    ctx: typer.Context,
+    lang: Lang,
+    basemap: BasemapName,
+    as_of: str | None,
+    title: str | None,
 ) -> MapOptions:
     from service.mapviews import map_options
 
@@ -107,10 +111,13 @@ def issues_command(
         typer.Option("--photo-base-url", help="Service URL for photo thumbnails in popups."),
     ] = None,
     title: Title = None,
+    town: TownOpt = None,
 ) -> None:
-    """问题分布图 for inspectors: clustered issues, boundaries, popups."""
+    """问题分布图 of a town for inspectors: clustered issues, boundaries, popups."""
     from geo import frames
     from service.mapviews import issues_view
+
+    here = cli_town(settings_of(ctx), town)
 
     def job(conn: Connection) -> None:
         selection = IssueFilter(
@@ -120,6 +127,7 @@ def issues_command(
             categories=category or [],
             month=parse_month(month) if month else None,
             bbox=BBox.parse(bbox) if bbox else None,
+            towns=(here.id,),
         )
         photo_url = photo_base_url.rstrip("/") + frames.PHOTO_URL if photo_base_url else None
         options = _options(ctx, lang, basemap, as_of, title)
@@ -140,9 +148,12 @@ def status_command(
     basemap: BasemapOpt = BasemapName.osm,
     as_of: AsOf = None,
     title: Title = None,
+    town: TownOpt = None,
 ) -> None:
-    """整改进度: rectification rate and overdue issues per village."""
+    """整改进度 of a town: rectification rate and overdue issues per village."""
     from service.mapviews import status_view
+
+    here = cli_town(settings_of(ctx), town)
 
     def job(conn: Connection) -> None:
         selection = IssueFilter(
@@ -150,8 +161,10 @@ def status_command(
             communities=community or [],
             categories=category or [],
             month=parse_month(month) if month else None,
+            towns=(here.id,),
         )
-        _write(status_view(conn, selection, _options(ctx, lang, basemap, as_of, title)), output)
+        options = _options(ctx, lang, basemap, as_of, title)
+        _write(status_view(conn, selection, options), output)
 
     run_job(settings_of(ctx), job)
 
@@ -178,9 +191,13 @@ def hotspots_command(
     lang: LangOpt = Lang.zh,
     basemap: BasemapOpt = BasemapName.osm,
     title: Title = None,
+    town: TownOpt = None,
 ) -> None:
-    """问题热点分析: heat map and Getis-Ord Gi* hot and cold spots."""
+    """问题热点分析 of a town: heat map and Getis-Ord Gi* hot and cold spots (cells and
+    distances in the town's metric CRS)."""
     from service.mapviews import hotspots_view
+
+    here = cli_town(settings_of(ctx), town)
 
     def job(conn: Connection) -> None:
         selection = IssueFilter(
@@ -188,6 +205,7 @@ def hotspots_command(
             communities=community or [],
             categories=category or [],
             month=parse_month(month) if month else None,
+            towns=(here.id,),
         )
         m = hotspots_view(
             conn,

@@ -20,7 +20,7 @@ import typer
 from sqlalchemy import Connection
 
 from geo.errors import CunrongError, InvalidInput
-from service.cli.common import fail, run_job, settings_of
+from service.cli.common import TownsOpt, cli_towns, fail, run_job, settings_of
 
 app = typer.Typer(
     help="区域分析: a region's villages and issues analysed on a Dask cluster (GeoParquet in/out).",
@@ -65,16 +65,21 @@ def export(
     ctx: typer.Context,
     directory: Directory,
     chunk: Annotated[int, typer.Option(help="Issues per Parquet part file.")] = 500_000,
+    town: TownsOpt = None,
 ) -> None:
-    """Write the database's villages, towns and issues as the region's GeoParquet input."""
+    """Write the database's villages, towns and issues as the region's GeoParquet input
+    (every town, or the towns given with --town)."""
     from geo.region.database import export_region
 
     settings = settings_of(ctx)
     if chunk < 1:
         fail(f"--chunk: expected a positive number of issues, got {chunk}")
+    chosen = tuple(t.id for t in cli_towns(settings, town)) if town else None
 
     def job(conn: Connection) -> None:
-        counts = export_region(conn, directory, chunk=chunk, town_name=settings.town_name)
+        counts = export_region(
+            conn, directory, chunk=chunk, town_name=settings.town_name, towns=chosen
+        )
         typer.echo(
             f"{counts['towns']} towns, {counts['villages']} villages, {counts['issues']} issues"
             f" → {directory}"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -14,29 +15,15 @@ from scoring.errors import ScoringError
 from scoring.export import json_bytes, month_report_to_dict, to_json, year_to_dict
 from scoring.inputs import ScoringInput, check_input, is_month
 from scoring.monthly import monthly_result
-from scoring.report import (
-    Sheet,
-    month_sheets,
-    month_what_if_sheets,
-    render_text,
-    write_xlsx,
-    year_sheets,
-    year_what_if_sheets,
-)
 from scoring.rules import Rules, load_rules, parse_rules
 from scoring.sources import read_source
-from scoring.whatif import (
-    month_what_if,
-    month_what_if_to_dict,
-    year_what_if,
-    year_what_if_to_dict,
-)
 from scoring.yearly import year_result
-from service.cli.common import TownOpt, cli_town, settings_of
-from service.settings import ServiceSettings
+from service.cli.common import TownOpt, cli_town, leave_to_exit, settings_of
 
 if TYPE_CHECKING:
     from geo.towns import Town
+    from scoring.report import Sheet
+    from service.settings import ServiceSettings
 
 app = typer.Typer(
     help="考核打分: monthly rankings (后十名, 约谈) and year-end results by the town's rules.",
@@ -115,7 +102,7 @@ def _load_database(
 
 
 def _load(
-    settings: ServiceSettings,
+    ctx: typer.Context,
     source: str,
     year: int,
     *,
@@ -126,17 +113,18 @@ def _load(
         return read_source(source)
     cutoff = rules.third_party.cutoff_date(year) if rules is not None else None
     return _load_database(
-        settings, year, cutoff=cutoff, town_id=town.id if town is not None else None
+        settings_of(ctx), year, cutoff=cutoff, town_id=town.id if town is not None else None
     )
 
 
-def _town(settings: ServiceSettings, source: str, code: str | None) -> Town | None:
-    """The town scored from the database (`--town`, else the only one); None from files."""
+def _town(ctx: typer.Context, source: str, code: str | None) -> Town | None:
+    """The town scored from the database (`--town`, else the only one); None from files
+    (which need no settings: they are read only for the database)."""
     if source != DATABASE:
         if code is not None:
             _fail("--town: only with --from db (files hold one town)")
         return None
-    return cli_town(settings, code)
+    return cli_town(settings_of(ctx), code)
 
 
 def _rules(path: Path | None, year: int, town: Town | None = None) -> Rules:
@@ -154,6 +142,13 @@ def _rules(path: Path | None, year: int, town: Town | None = None) -> Rules:
             f"warning: rules file {rules.source} is for {rules.year}, scoring {year}", err=True
         )
     return rules
+
+
+def _sheets() -> ModuleType:
+    """`scoring.report`, imported when a table or workbook is asked for (not for JSON)."""
+    from scoring import report
+
+    return report
 
 
 def _warn(warnings: tuple[str, ...], output: Path | None) -> None:
@@ -176,15 +171,20 @@ def _write(
         if output_format == OutputFormat.xlsx:
             if output is None:
                 _fail("--format xlsx needs -o FILE.xlsx")
-            write_xlsx(sheets(), output)
+            _sheets().write_xlsx(sheets(), output)
         elif output is None:
-            text = to_json(payload) if output_format == OutputFormat.json else render_text(sheets())
+            if output_format == OutputFormat.json:
+                text = to_json(payload)
+            else:
+                text = _sheets().render_text(sheets())
             typer.echo(text + "\n" if output_format == OutputFormat.json else text, nl=False)
             return
         elif output_format == OutputFormat.json:
-            output.write_bytes(json_bytes(payload) + b"\n")
+            with output.open("wb") as handle:  # 50 MB for a region: written, not copied
+                handle.write(json_bytes(payload))
+                handle.write(b"\n")
         else:
-            output.write_text(render_text(sheets()), encoding="utf-8")
+            output.write_text(_sheets().render_text(sheets()), encoding="utf-8")
     except OSError as exc:
         _fail(f"-o {output}: cannot write ({exc.strerror or exc})")
     typer.echo(f"wrote {output}", err=True)
@@ -204,9 +204,9 @@ def score_month(
     if not is_month(month):
         _fail(f"MONTH: expected YYYY-MM, e.g. 2024-04, got {month!r}")
     try:
-        town = _town(settings_of(ctx), source, town_code)
+        town = _town(ctx, source, town_code)
         rules = _rules(rules_file, int(month[:4]), town)
-        data = _load(settings_of(ctx), source, int(month[:4]), town=town)
+        data = _load(ctx, source, int(month[:4]), town=town)
         result = monthly_result(data, rules, month)
     except ScoringError as exc:
         _fail(str(exc))
@@ -216,7 +216,7 @@ def score_month(
         output_format=output_format,
         output=output,
         payload=month_report_to_dict(result, rules=rules, names=names),
-        sheets=lambda: month_sheets(result, names),
+        sheets=lambda: _sheets().month_sheets(result, names),
     )
 
 
@@ -232,21 +232,23 @@ def score_year(
 ) -> None:
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
     try:
-        town = _town(settings_of(ctx), source, town_code)
+        town = _town(ctx, source, town_code)
         rules = _rules(rules_file, year, town)
-        data = _load(settings_of(ctx), source, year, rules=rules, town=town)
+        data = _load(ctx, source, year, rules=rules, town=town)
         result = year_result(data, rules, year)
     except ScoringError as exc:
         _fail(str(exc))
     if not result.months:
         _fail(f"{data.origin}: no observation score in {year}")
     _warn(result.warnings, output)
+    payload = year_to_dict(result)
     _write(
         output_format=output_format,
         output=output,
-        payload=year_to_dict(result),
-        sheets=lambda: year_sheets(result),
+        payload=payload,
+        sheets=lambda: _sheets().year_sheets(result),
     )
+    leave_to_exit(data, result, payload)
 
 
 @app.command("what-if")
@@ -267,12 +269,20 @@ def score_what_if(
     town_code: TownOpt = None,
 ) -> None:
     """What would it take: points lacked to enter the top 5 / leave the bottom 5 (W1–W3)."""
+    from scoring.report import month_what_if_sheets, year_what_if_sheets
+    from scoring.whatif import (
+        month_what_if,
+        month_what_if_to_dict,
+        year_what_if,
+        year_what_if_to_dict,
+    )
+
     if month is not None and (not is_month(month) or int(month[:4]) != year):
         _fail(f"--month: expected a month of {year} written YYYY-MM, got {month!r}")
     try:
-        town = _town(settings_of(ctx), source, town_code)
+        town = _town(ctx, source, town_code)
         rules = _rules(rules_file, year, town)
-        data = _load(settings_of(ctx), source, year, town=town)
+        data = _load(ctx, source, year, town=town)
         if month is not None:
             answer = month_what_if(data, rules, month, village)
             payload = month_what_if_to_dict(answer)

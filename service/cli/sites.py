@@ -111,7 +111,6 @@ def sites(
             villages=codes,
             config=rules,
             include_rejected=include_rejected,
-            srid=settings.metric_srid,
         )
         if output is None:
             typer.echo(_table(found), nl=False)

@@ -132,7 +132,6 @@ def get_recheck_list(
         conn,
         month=parse_month(month),
         villages=villages,
-        metric_srid=request.app.state.settings.metric_srid,
         towns=town_scope(user),
     )
     return [

@@ -30,8 +30,24 @@ DistrictCode = Annotated[
     str, Path(pattern=r"^[0-9]{6}$", description="the district's 行政区划代码, e.g. 120113")
 ]
 MonthQ = Annotated[
-    str | None, Query(description="the interviews' month, YYYY-MM (default: last month)")
+    str | None,
+    Query(
+        description="the interviews' month, YYYY-MM (default: last month, else the latest"
+        " scored month before it)"
+    ),
 ]
+StartQ = Annotated[
+    Day | None,
+    Query(
+        description="problems found from this day (default, with `end` not given either:"
+        " 1 January of the year of the latest problem found)"
+    ),
+]
+EndQ = Annotated[
+    Day | None,
+    Query(description="problems found before this day (default: the end of that year)"),
+]
+AsOfQ = Annotated[Day | None, Query(description="overdue on (default: today)")]
 
 
 class InterviewCounts(BaseModel):
@@ -67,7 +83,11 @@ class DistrictOut(BaseModel):
     code: str
     name: str
     start: date | None
+    """The first day counted (problems found on or after it)."""
     end: date | None
+    """The first day not counted (problems found before it); None: no end."""
+    last_day: date
+    """The last day counted: the day before `end`, else `as_of`."""
     as_of: date
     interview_month: str
     towns: list[TownRow]
@@ -98,7 +118,7 @@ def _view(
         code,
         scope=town_scope(user),
         rules_of=rules_of,
-        start=date(today.year, 1, 1) if start is None else start,
+        start=start,
         end=end,
         as_of=today,
         month=month,
@@ -112,9 +132,9 @@ def get_district(
     request: Request,
     conn: ConnDep,
     user: Reader,
-    start: Annotated[Day | None, Query(description="found from (default: 1 January)")] = None,
-    end: Annotated[Day | None, Query(description="found before (default: no end)")] = None,
-    as_of: Annotated[Day | None, Query(description="overdue on (default: today)")] = None,
+    start: StartQ = None,
+    end: EndQ = None,
+    as_of: AsOfQ = None,
     month: MonthQ = None,
 ) -> dict[str, Any]:
     """区级视图: the district's towns (those the caller reads) side by side — problems, per
@@ -145,11 +165,13 @@ def district_map(
     user: Reader,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
     basemap: Annotated[BasemapName, Query(description=BASEMAP_HELP)] = BasemapName.osm,
-    as_of: Annotated[Day | None, Query(description="overdue on (default: today)")] = None,
+    start: StartQ = None,
+    end: EndQ = None,
+    as_of: AsOfQ = None,
 ) -> HTMLResponse:
-    """各镇问题分布图: the district's towns coloured by problems per 100 households; a click
-    on a town opens its ranking map."""
-    view = _view(request, conn, user, code, start=None, end=None, as_of=as_of, month=None)
+    """各镇问题分布图: the district's towns coloured by problems per 100 households (in the
+    period of the district view); a click on a town opens its ranking map."""
+    view = _view(request, conn, user, code, start=start, end=end, as_of=as_of, month=None)
     return HTMLResponse(_map_html(conn, code, town_scope(user), view, lang, basemap.value))
 
 
@@ -161,9 +183,11 @@ def district_page(
     user: PageReader,
     lang: PageLang,
     month: MonthQ = None,
-    as_of: Annotated[Day | None, Query(description="overdue on (default: today)")] = None,
+    start: StartQ = None,
+    end: EndQ = None,
+    as_of: AsOfQ = None,
 ) -> HTMLResponse:
-    """区级视图 as a page: the towns side by side (problems since 1 January of `as_of`'s
-    year) and the map of towns."""
-    view = _view(request, conn, user, code, start=None, end=None, as_of=as_of, month=month)
+    """区级视图 as a page: the towns side by side (problems of the period: by default the
+    year of the latest problem found) and the map of towns."""
+    view = _view(request, conn, user, code, start=start, end=end, as_of=as_of, month=month)
     return render(request, "district.html", lang, district=view)

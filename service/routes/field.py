@@ -373,7 +373,6 @@ def recheck_page(
         conn,
         month=parse_month(round_month),
         villages=(village,),
-        metric_srid=request.app.state.settings.metric_srid,
     )
     stops = due[0].stops if due else []
     ids = [s.id for s in stops]
@@ -402,14 +401,25 @@ def recheck_page(
     )
 
 
-@pages.get("/pages/sw.js")
-def service_worker() -> FileResponse:
-    """The service worker, served from /pages/ so that it may control the pages."""
+def _worker(folder: str) -> FileResponse:
     return FileResponse(
         STATIC / "sw.js",
         media_type="text/javascript",
-        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/pages/"},
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": folder},
     )
+
+
+@pages.get("/pages/sw.js")
+def service_worker() -> FileResponse:
+    """The service worker, served from /pages/ so that it may control the pages."""
+    return _worker("/pages/")
+
+
+@pages.get("/maps/sw.js")
+def map_service_worker() -> FileResponse:
+    """The same worker for /maps/ (the issue map a site-visit page frames): a worker controls
+    only the folder it is served from, so each folder has its own copy of the one script."""
+    return _worker("/maps/")
 
 
 @pages.get("/manifest.webmanifest")

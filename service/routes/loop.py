@@ -24,6 +24,7 @@ from geo.photos import (
 )
 from geo.users import User
 from geo.vocab import INSPECTOR_ACTIONS, VILLAGE_ACTIONS
+from service.audit import audit_params
 from service.auth import Inspector, Reader, Writer, check_village_scope, town_scope
 from service.deps import ConnDep
 from service.geojson import GeoJSONResponse, geojson_responses
@@ -83,7 +84,14 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         coords=body.coords,
         deadline=town.rules.loop.deadline,
         detection=replace(settings.detection(), metric_srid=town.town.metric_srid),
+        audit=audit_params(request),
     )
+    if created.created:
+        # The insert wrote the audit row with the issue: commit now, which also releases
+        # the lock on the issue code's (village, month) at once instead of after the
+        # response is built and the dependency's teardown has waited its turn.
+        request.state.audited = True
+        conn.commit()
     warnings = []
     if created.outside_m:
         warnings.append(

@@ -197,7 +197,6 @@ def site_visit(
         conn,
         month=parse_month(month),
         villages=(code,),
-        metric_srid=request.app.state.settings.metric_srid,
     )
     entry = due[0] if due else None
     stops = entry.stops if entry else []

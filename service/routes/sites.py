@@ -78,7 +78,6 @@ def list_sites(
         conn,
         villages=codes,
         include_rejected=include_rejected,
-        srid=request.app.state.settings.metric_srid,
     )
     if format == "xlsx":
         title = "小微景观点位候选（" + ("、".join(codes) or "全镇") + "）"

@@ -202,6 +202,5 @@
   net();
   locate();
   O.flush();
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/pages/sw.js", { scope: "/pages/" }).catch(function () {});
   window.cunrongReady = true;
 })();

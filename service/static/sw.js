@@ -1,48 +1,168 @@
-/* Service worker of the cunrong pages: keeps the page shell (HTML, scripts, styles, Leaflet)
- * so the capture page opens without a connection. Reports themselves wait in IndexedDB
- * (outbox.js) and are sent by the page when the connection returns. Only same-origin GETs
- * of the shell are answered here (network first, cache as fallback); API calls, photos and
- * map tiles pass straight through. */
+/* Service worker of the cunrong field pages (served as /pages/sw.js for scope /pages/ and as
+ * /maps/sw.js for scope /maps/: each copy controls only its own folder).
+ *
+ * Two caches:
+ * - SHELL: scripts, styles, Leaflet, icons — the same for everybody, precached at install.
+ * - PAGES: the field pages a signed-in person has opened (capture, site visit, my village,
+ *   recheck, inbox, the issue map of a village) and the photo thumbnails they show. Only a
+ *   200 answer that names its user (the X-Cunrong-User header the server sets on every
+ *   signed-in response) is kept: never an error page, a sign-in redirect or an anonymous
+ *   page. The cache holds one user's pages: an answer for another user empties it first,
+ *   and the pages empty it on sign-out and on the sign-in page (offline.js).
+ *
+ * Every GET of those is network first; only when the network fails is the kept copy served,
+ * with a banner "离线 — 显示 HH:MM 的数据". API calls (and every write), map tiles and other
+ * pages pass straight through. Reports wait in IndexedDB (outbox.js) and are sent by the
+ * page when the connection returns. */
 "use strict";
-var CACHE = "cunrong-shell-v1";
+var SHELL_CACHE = "cunrong-shell-v2";
+var PAGES_CACHE = "cunrong-pages-v1";
 var SHELL = [
-  "/pages/report",
   "/static/common.js",
+  "/static/offline.js",
   "/static/outbox.js",
   "/static/lib/idb-keyval/umd.js",
   "/static/lib/exifr/mini.umd.js",
   "/static/report.js",
+  "/static/village.js",
+  "/static/recheck.js",
   "/static/field.css",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
   "/static/icon-192.png",
   "/manifest.webmanifest",
 ];
+var USER_HEADER = "X-Cunrong-User";
+var FETCHED_HEADER = "X-Cunrong-Fetched";
+var PAGES = [
+  /^\/pages\/report$/,
+  /^\/pages\/villages\/[^/]+\/visit$/,
+  /^\/pages\/my-village$/,
+  /^\/pages\/recheck$/,
+  /^\/pages\/inbox$/,
+  /^\/maps\/issues$/,
+  /^\/photos\/[^/]+\/thumbnail$/,
+];
+
+function isPage(url) {
+  return PAGES.some(function (re) { return re.test(url.pathname); });
+}
 
 self.addEventListener("install", function (ev) {
-  ev.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(SHELL); }).catch(function () {}));
+  ev.waitUntil(caches.open(SHELL_CACHE).then(function (c) { return c.addAll(SHELL); }).catch(function () {}));
   self.skipWaiting();
 });
 
 self.addEventListener("activate", function (ev) {
+  var keep = [SHELL_CACHE, PAGES_CACHE];
   ev.waitUntil(caches.keys().then(function (keys) {
-    return Promise.all(keys.filter(function (k) { return k !== CACHE; }).map(function (k) { return caches.delete(k); }));
+    return Promise.all(keys.filter(function (k) { return keep.indexOf(k) < 0; }).map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }));
 });
+
+/* Keep a copy of a page answer when it is a 200 of the page itself (not a redirect, not an
+ * error) for a named user; an answer for another user than the kept pages' empties the cache. */
+function keep(key, resp) {
+  var user = resp.headers.get(USER_HEADER);
+  if (resp.status !== 200 || resp.redirected || resp.type !== "basic" || !user) return Promise.resolve(false);
+  return resp.blob().then(function (body) {
+    var headers = new Headers(resp.headers);
+    headers.set(FETCHED_HEADER, String(Date.now()));
+    var copy = new Response(body, { status: 200, statusText: "OK", headers: headers });
+    return caches.open(PAGES_CACHE).then(function (c) {
+      return c.keys().then(function (reqs) {
+        if (!reqs.length) return;
+        return c.match(reqs[0]).then(function (old) {
+          if (old && old.headers.get(USER_HEADER) !== user) return caches.delete(PAGES_CACHE);
+        });
+      }).then(function () {
+        return caches.open(PAGES_CACHE).then(function (c2) { return c2.put(key, copy); });
+      });
+    }).then(function () { return true; });
+  });
+}
+
+function two(n) { return (n < 10 ? "0" : "") + n; }
+
+/* The banner. In a map framed by a page that shows it already (the site-visit sheet), the
+ * map's own copy removes itself so that it does not cover the map's title and zoom buttons. */
+function banner(when, framed) {
+  var d = new Date(when), hhmm = two(d.getHours()) + ":" + two(d.getMinutes());
+  var style = "background:#fef0c7;color:#7a2e0e;border-bottom:2px solid #dc6803;padding:8px 12px;" +
+    "font:600 15px/1.4 'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;";
+  var html = '<div id="cunrong-offline" role="status" data-fetched="' + Number(when) + '" style="' + style + '">' +
+    "离线 — 显示 " + hhmm + " 的数据 <span lang=\"en\" style=\"font-weight:400\">/ Offline — showing data from " + hhmm + "</span></div>";
+  if (framed) {
+    html += "<script>(function () { try { if (window.parent !== window && window.parent.document.getElementById('cunrong-offline'))" +
+      " document.getElementById('cunrong-offline').remove(); } catch (e) {} })();</script>";
+  }
+  return html;
+}
+
+/* The kept copy with the offline banner as the first thing in <body>. */
+function fromCache(cached, url) {
+  var type = cached.headers.get("Content-Type") || "";
+  if (type.indexOf("text/html") !== 0) return Promise.resolve(cached);
+  var when = Number(cached.headers.get(FETCHED_HEADER)) || Date.now();
+  return cached.text().then(function (html) {
+    var mark = banner(when, url.pathname.indexOf("/maps/") === 0);
+    var m = /<body[^>]*>/i.exec(html);
+    html = m ? html.slice(0, m.index + m[0].length) + mark + html.slice(m.index + m[0].length) : mark + html;
+    var headers = new Headers(cached.headers);
+    headers.delete("Content-Length");
+    return new Response(html, { status: 200, statusText: "OK", headers: headers });
+  });
+}
+
+function notSaved() {
+  var html = '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>离线 Offline</title></head>' +
+    '<body style="font:15px/1.5 \'Noto Sans CJK SC\',\'Microsoft YaHei\',sans-serif;margin:24px;color:#1f2933">' +
+    '<h1 style="font-size:20px">离线 — 本页没有保存在这台设备上</h1>' +
+    "<p>Offline — this page was not saved on this device. 联网后再打开 / Open it again when online.</p>" +
+    '<p id="cunrong-not-saved"><a href="">重试 / Retry</a></p></body></html>';
+  return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+}
 
 self.addEventListener("fetch", function (ev) {
   var req = ev.request;
   var url = new URL(req.url);
   if (req.method !== "GET" || url.origin !== self.location.origin) return;
-  var shell = url.pathname.indexOf("/static/") === 0 || url.pathname === "/pages/report";
-  if (!shell) return;
+  var shell = url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest";
+  if (shell) {
+    ev.respondWith(fetch(req).then(function (resp) {
+      if (resp.ok && !resp.redirected) {
+        var copy = resp.clone();
+        caches.open(SHELL_CACHE).then(function (c) { c.put(url.pathname, copy); });
+      }
+      return resp;
+    }, function () {
+      return caches.match(url.pathname, { cacheName: SHELL_CACHE }).then(function (hit) { return hit || Response.error(); });
+    }));
+    return;
+  }
+  if (!isPage(url)) return;
+  var key = url.pathname + url.search;
   ev.respondWith(fetch(req).then(function (resp) {
-    if (resp.ok) {
-      var copy = resp.clone();
-      caches.open(CACHE).then(function (c) { c.put(url.pathname, copy); });
-    }
+    ev.waitUntil(keep(key, resp.clone()).catch(function () {}));
     return resp;
   }, function () {
-    return caches.match(url.pathname).then(function (hit) { return hit || Response.error(); });
+    return caches.open(PAGES_CACHE).then(function (c) { return c.match(key); }).then(function (hit) {
+      if (hit) return fromCache(hit, url);
+      return req.mode === "navigate" ? notSaved() : Response.error();
+    });
   }));
+});
+
+/* A page opened before this worker controlled it asks to keep its own copy (and its map). */
+self.addEventListener("message", function (ev) {
+  var data = ev.data || {};
+  if (!data.keep || !data.keep.length) return;
+  ev.waitUntil(Promise.all(data.keep.map(function (href) {
+    var url = new URL(href, self.location.origin);
+    if (url.origin !== self.location.origin || !isPage(url)) return null;
+    return fetch(url.href, { credentials: "same-origin" }).then(function (resp) {
+      return keep(url.pathname + url.search, resp);
+    }).catch(function () {});
+  })));
 });

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy import text
 
 from geo.coords import wgs84_to_gcj02
-from geo.io import ImportFailed, import_file, issues
+from geo.io import ImportFailed, import_file, issue_rows, issues
 from geo.io.coordinates import SWAPPED_HINT
 
 from .conftest import count
@@ -372,6 +372,7 @@ def test_bulk_path_failing_at_the_rebuild_changes_nothing(town, tmp_path, monkey
     import_file(town, "issues", tmp_path / "one.csv")
     schema = _schema(town)
     monkeypatch.setattr(issues, "report_duplicates", lambda *args, **kwargs: None)
+    monkeypatch.setattr(issue_rows, "report_duplicates", lambda *args, **kwargs: None)
     GOOD.assign(问题编号=["DUP-1", "A-2", "A-3", "A-4"]).to_csv(tmp_path / "many.csv", index=False)
     with pytest.raises(ImportFailed) as failed:
         import_file(town, "issues", tmp_path / "many.csv", bulk_rows=1)

@@ -5,26 +5,17 @@ One database and one server per module: the tests here only read.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 
 from service.app import create_app
 from service.settings import ServiceSettings
 from tests.postgis import PostgisServer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.server import serving
 
 
 @dataclass(frozen=True)
@@ -68,15 +59,6 @@ def live_town(
     engine.dispose()
     data_dir: Path = tmp_path_factory.mktemp("ogc")
     app = create_app(ServiceSettings(database_url=url, data_dir=data_dir, anonymous_read=False))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield LiveTown(f"http://127.0.0.1:{port}", url, village, other, tokens)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, start_within_s=30) as base:
+        yield LiveTown(base, url, village, other, tokens)
     pg_server.drop(name)

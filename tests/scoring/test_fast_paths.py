@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from typer.testing import CliRunner
 
 from scoring.errors import SourceError
 from scoring.export import json_bytes, to_json_stdlib, year_to_dict
+from scoring.inputs import ScoreColumns
+from scoring.records import quick_init
 from scoring.rules import load_rules
 from scoring.sources import read_folder, read_folder_rowwise
 from scoring.yearly import year_result
@@ -127,17 +130,110 @@ def test_irregular_but_valid_files_read_the_same(region: Path, tmp_path: Path) -
 
 
 def test_score_commands_start_without_the_database_and_map_libraries(region: Path) -> None:
+    # `main` ends a batch run by os._exit (no teardown); the probe takes its place to look
+    # at what was imported, then exits as usual.
     code = (
         "import sys\n"
-        "from service.cli import main\n"
+        "import service.cli\n"
+        "def probe(code):\n"
+        "    heavy = ('sqlalchemy', 'geopandas', 'pandas', 'folium', 'shapely', 'psycopg',"
+        " 'pydantic_settings', 'openpyxl')\n"
+        "    print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+        "    raise SystemExit(code)\n"
+        "service.cli.end_batch = probe\n"
         f"sys.argv = ['cunrong', 'score', 'year', '{YEAR}', '--from', {str(region)!r},"
         " '--format', 'json', '-o', '/dev/null']\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "heavy = ('sqlalchemy', 'geopandas', 'pandas', 'folium', 'shapely', 'psycopg')\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+        "service.cli.main()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=project_root()
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_console_script_exits_with_the_commands_status(region: Path, tmp_path: Path) -> None:
+    # The batch run leaves by os._exit: the status, standard output and the file written
+    # must be those of an ordinary exit.
+    cunrong = str(Path(sys.executable).with_name("cunrong"))
+    out = tmp_path / "year.json"
+    command = [cunrong, "score", "year", str(YEAR), "--from", str(region), "--format", "json"]
+    done = subprocess.run(command, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    expected = _reference(region)
+    assert done.stdout == expected
+    done = subprocess.run([*command, "-o", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0 and out.read_bytes() == expected
+    assert f"wrote {out}" in done.stderr
+    missing = subprocess.run(
+        [cunrong, "score", "year", str(YEAR), "--from", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1
+    assert "no such folder or file" in missing.stderr
+    usage = subprocess.run([cunrong, "score", "year", "twenty"], capture_output=True, text=True)
+    assert usage.returncode == 2
+
+
+def test_score_columns_are_the_tuple_of_their_scores(region: Path) -> None:
+    fast = read_folder(region).observation_scores
+    rowwise = read_folder_rowwise(region).observation_scores
+    assert isinstance(fast, ScoreColumns) and isinstance(rowwise, tuple)
+    assert fast == rowwise and rowwise == fast and hash(fast) == hash(rowwise)
+    assert len(fast) == len(rowwise) and list(fast) == list(rowwise)
+    assert fast[0] == rowwise[0] and fast[-1] == rowwise[-1]
+    assert fast[3:9] == rowwise[3:9] and isinstance(fast[3:9], ScoreColumns)
+    assert fast != rowwise[:-1] and fast[:-1] != fast
+    assert rowwise[5] in fast and fast.index(rowwise[5]) == 5
+    assert fast != list(rowwise)  # as a tuple is not a list
+    with pytest.raises(ValueError, match="one length"):
+        ScoreColumns(["2024-01"], ["V01"], [], [80.0])
+
+
+@quick_init
+@dataclass(frozen=True)
+class _Record:
+    name: str
+    points: float
+    month: str | None = None
+
+
+@dataclass(frozen=True)
+class _Plain:
+    name: str
+    points: float
+    month: str | None = None
+
+
+def test_quick_init_builds_what_the_dataclass_builds() -> None:
+    for args, kwargs in [(("a", 1.5), {}), (("a",), {"points": 2.0, "month": "2024-03"})]:
+        quick, plain = _Record(*args, **kwargs), _Plain(*args, **kwargs)
+        assert [getattr(quick, f.name) for f in fields(quick)] == [
+            getattr(plain, f.name) for f in fields(plain)
+        ]
+    record = _Record("a", 1.5)
+    assert record == _Record(name="a", points=1.5, month=None) != _Record("a", 1.5, "2024-01")
+    assert hash(record) == hash(_Record("a", 1.5))
+    assert repr(record) == "_Record(name='a', points=1.5, month=None)"
+    assert replace(record, month="2024-04").month == "2024-04"
+    assert asdict(record) == {"name": "a", "points": 1.5, "month": None}
+    with pytest.raises(FrozenInstanceError):
+        record.points = 3.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        _Record("a")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        _Record("a", 1.0, "m", "extra")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="plain fields"):
+
+        @quick_init
+        @dataclass(frozen=True)
+        class _WithFactory:
+            items: list[str] = field(default_factory=list)
+
+    with pytest.raises(TypeError, match="frozen"):
+
+        @quick_init
+        @dataclass
+        class _NotFrozen:
+            name: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.ranking import bottom_set, competition_ranks, top_set
+from scoring.ranking import bottom_keys, bottom_set, competition_ranks, ranked, rounded, top_set
 
 
 def test_ties_share_a_rank_and_skip_the_next() -> None:
@@ -80,3 +80,41 @@ def test_bottom_ten_holds_at_least_min_ten_n(values: dict[str, float]) -> None:
 def test_top_set_is_rank_at_most_n(values: dict[str, float], n: int) -> None:
     ranks = competition_ranks(values, decimals=4)
     assert top_set(values, n=n, decimals=4) == {c for c, r in ranks.items() if r <= n}
+
+
+def _ranks_by_counting(values: dict[str, float], decimals: int) -> dict[str, int]:
+    """The rule as the notice states it, without a sort: 1 + the number strictly higher."""
+    keys = {code: round(value, decimals) for code, value in values.items()}
+    return {
+        code: 1 + sum(1 for other in keys.values() if other > key) for code, key in keys.items()
+    }
+
+
+def _bottom_by_counting(values: dict[str, float], n: int, decimals: int) -> set[str]:
+    keys = {code: round(value, decimals) for code, value in values.items()}
+    return {code for code, key in keys.items() if sum(1 for o in keys.values() if o < key) < n}
+
+
+# Any finite scores (not only hundredths): ties decided by rounding, negative zero, crowds.
+any_scores = st.dictionaries(
+    st.text(alphabet="ABCDEFGHJK", min_size=1, max_size=3),
+    st.one_of(
+        st.floats(min_value=0, max_value=100, allow_nan=False),
+        st.sampled_from([0.0, -0.0, 80.00004, 80.00005, 80.00006, 79.99995, 100.0]),
+    ),
+    max_size=60,
+)
+
+
+@given(any_scores, st.integers(min_value=0, max_value=6), st.integers(min_value=-2, max_value=70))
+def test_one_sort_ranks_as_counting_does(values: dict[str, float], decimals: int, n: int) -> None:
+    order = ranked(values, decimals=decimals)
+    assert dict(order) == _ranks_by_counting(values, decimals)
+    # best first, ties in code order
+    keys = rounded(values, decimals=decimals)
+    assert [code for code, _ in order] == sorted(values, key=lambda c: (-keys[c], c))
+    assert bottom_set(values, n=n, decimals=decimals) == _bottom_by_counting(values, n, decimals)
+    assert bottom_keys(keys, n=n) == _bottom_by_counting(values, n, decimals)
+    assert top_set(values, n=n, decimals=decimals) == {
+        c for c, r in _ranks_by_counting(values, decimals).items() if r <= n
+    }

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 
 from geo.users import create_user
 from service.app import create_app
 from service.settings import ServiceSettings
+from tests.server import serving
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1366, "height": 768}}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -34,17 +25,8 @@ def live(sample_url: str, tmp_path) -> Iterator[tuple[str, str, str]]:
         _, token = create_user(conn, name="office", role="admin")
     engine.dispose()
     app = create_app(ServiceSettings(database_url=sample_url, data_dir=tmp_path))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", month, token
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url, month, token
 
 
 def _fits(page) -> bool:

@@ -6,7 +6,6 @@ and two database transactions interleaved by hand.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -17,33 +16,21 @@ from datetime import date
 
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from geo.loop import NewIssue, create_issue
 from service.app import create_app
 from service.settings import ServiceSettings
+from tests.server import serving
 
 
 @pytest.fixture
 def server(two_villages_url: str, tmp_path) -> Iterator[str]:
-    """The service on 127.0.0.1 (a free port), served by uvicorn in a thread."""
+    """The service on 127.0.0.1 (a free port), served by uvicorn in a thread (tests.server)."""
     app = create_app(ServiceSettings(database_url=two_villages_url))
     app.state.photo_root = tmp_path / "photos"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield url
 
 
 def test_overlapping_retries_over_http_store_one_issue_and_never_500(
@@ -136,3 +123,53 @@ def test_a_retry_blocked_behind_its_uncommitted_original_returns_it(two_villages
     again = outcome["result"]
     assert first.created and not again.created  # type: ignore[attr-defined]
     assert again.code == first.code and again.id == client_id  # type: ignore[attr-defined]
+
+
+def test_a_create_waiting_for_the_code_lock_takes_the_next_code(two_villages_url):
+    """Two new issues of one village and month: the second's insert waits for the first's
+    lock on the code; its snapshot predates the first's commit, so its first try meets
+    the code in the unique index and does nothing, and its second try takes the next."""
+    engine = create_engine(two_villages_url, pool_size=3)
+    where = {"category": "weeds", "lon": 117.205, "lat": 39.2851, "found_on": date(2024, 7, 3)}
+    first_conn = engine.connect()
+    first_trans = first_conn.begin()
+    first = create_issue(first_conn, NewIssue(**where, id=uuid.uuid4()), actor="a")
+    outcome: dict[str, object] = {}
+    sent: list[str] = []
+
+    def second() -> None:
+        with engine.begin() as conn:
+            event.listen(conn, "before_cursor_execute", lambda *a: sent.append(a[2]))
+            try:
+                outcome["result"] = create_issue(conn, NewIssue(**where), actor="b")
+            except Exception as exc:  # reported below, with the test's assertion
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with engine.connect() as watch:  # wait until the second insert waits for the lock
+        deadline = time.monotonic() + 60
+        while True:
+            waiting = watch.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname ="
+                    " current_database() AND wait_event = 'advisory')"
+                )
+            ).scalar_one()
+            watch.rollback()
+            if waiting:
+                break
+            assert thread.is_alive(), outcome
+            assert time.monotonic() < deadline, "the second create never waited for the lock"
+            time.sleep(0.02)
+    first_trans.commit()
+    first_conn.close()
+    thread.join(30)
+    engine.dispose()
+    assert "error" not in outcome, outcome
+    later = outcome["result"]
+    assert first.created and later.created  # type: ignore[attr-defined]
+    prefix = first.code.rsplit("-", 1)[0]
+    assert later.code == f"{prefix}-{int(first.code.rsplit('-', 1)[1]) + 1:04d}"  # type: ignore[attr-defined]
+    inserts = [s for s in sent if "INSERT INTO issue " in s]
+    assert len(inserts) == 2, "the stale first try, then the one that stored it"

@@ -157,6 +157,39 @@ def test_the_district_reader_sees_every_town_side_by_side(district_client):
     assert a["interviews"]["held"] == 1 and b["interviews"]["held"] == 0
 
 
+def test_without_a_period_the_view_shows_the_year_of_the_latest_problem(district_client):
+    """The problems are of 2024; today is later: the default period is 2024, not the
+    current year (which would be all zeros), and the page says which period it is."""
+    client, headers = district_client
+    response = client.get("/districts/120113", headers=headers["district"])
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert (view["start"], view["end"], view["last_day"]) == (
+        "2024-01-01",
+        "2025-01-01",
+        "2024-12-31",
+    )
+    # the last scored month before today: May 2024 (nothing scored since)
+    assert view["interview_month"] == "2024-05"
+    assert [r["issues"] for r in view["towns"]] == [5, 2]
+    # with as_of in the year, the period ends on that day
+    assert _view(client, headers["district"])["last_day"] == AS_OF
+    # a period given is the period shown, both ends
+    given = _view(client, headers["district"], start="2024-04-01", end="2024-05-01")
+    assert (given["start"], given["last_day"]) == ("2024-04-01", "2024-04-30")
+    assert [r["issues"] for r in given["towns"]] == [1, 2]
+    page = client.get(
+        "/pages/districts/120113",
+        params={"start": "2024-04-01", "end": "2024-05-01"},
+        headers=headers["district"],
+    ).text
+    assert '<span id="period-start">2024-04-01</span>' in page
+    assert '<span id="period-end">2024-04-30</span>' in page
+    assert "start=2024-04-01&amp;end=2024-05-01" in page  # the map counts the same period
+    default_page = client.get("/pages/districts/120113", headers=headers["district"]).text
+    assert '<span id="period-end">2024-12-31</span>' in default_page
+
+
 def test_a_town_user_sees_only_its_own_town(district_client):
     client, headers = district_client
     for user, code in (("a_admin", "120113108"), ("b_admin", "120113901")):

@@ -112,6 +112,27 @@ def test_report_page_has_every_category_labelled_and_the_app_shell(client, token
     assert "Report an issue" in english.text
 
 
+def test_the_worker_controls_its_folder_and_answers_name_their_user(client, tokens):
+    for folder in ("/pages/", "/maps/"):
+        sw = client.get(f"{folder}sw.js")
+        assert sw.status_code == 200
+        assert sw.headers["service-worker-allowed"] == folder
+        assert sw.headers["content-type"].startswith("text/javascript")
+        assert sw.headers["cache-control"] == "no-cache"
+    mine = client.get("/pages/report", headers=tokens["inspector"])
+    user = mine.headers["x-cunrong-user"]
+    assert user.isdigit() and f'<meta name="cunrong-user" content="{user}">' in mine.text
+    assert '<script src="/static/offline.js"></script>' in mine.text
+    other = client.get("/pages/my-village", headers=tokens["west"])
+    assert other.headers["x-cunrong-user"] not in ("", user)
+    nobody = client.get("/pages/report", follow_redirects=False)
+    assert nobody.status_code == 303 and "x-cunrong-user" not in nobody.headers
+    login = client.get("/login")
+    assert "x-cunrong-user" not in login.headers and "cunrong-user" not in login.text
+    assert '<script src="/static/offline.js"></script>' in login.text  # empties the copies
+    assert client.get("/static/offline.js").status_code == 200
+
+
 def test_field_pages_need_a_sign_in_and_the_right_role(client, tokens):
     for path in ("/pages/report", "/pages/my-village", "/pages/recheck?village=W01"):
         away = client.get(path, follow_redirects=False)

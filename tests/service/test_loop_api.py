@@ -184,10 +184,18 @@ def test_bad_token_is_401_and_bad_bodies_are_422(client, tokens):
 def test_every_successful_write_is_audited_with_its_user(client, tokens, two_villages_url):
     from sqlalchemy import create_engine, text
 
-    new_issue(client, tokens["inspector"])
+    client_id = str(uuid.uuid4())
+    assert new_issue(client, tokens["inspector"], id=client_id).status_code == 201
     new_issue(client, tokens["leader"])  # refused: not audited
+    # A retry is a write that succeeded too (200): audited once more, the create not twice.
+    assert new_issue(client, tokens["inspector"], id=client_id).status_code == 200
     engine = create_engine(two_villages_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT actor, role, method, path, status FROM audit_log")).all()
+        rows = conn.execute(
+            text("SELECT actor, role, method, path, status FROM audit_log ORDER BY id")
+        ).all()
     engine.dispose()
-    assert [tuple(r) for r in rows] == [("inspector", "inspector", "POST", "/issues", 201)]
+    assert [tuple(r) for r in rows] == [
+        ("inspector", "inspector", "POST", "/issues", 201),
+        ("inspector", "inspector", "POST", "/issues", 200),
+    ]

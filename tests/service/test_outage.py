@@ -12,22 +12,21 @@ import io
 import json
 import logging
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
 from geo.cluster import LocalCluster
 from geo.migrate import upgrade
 from service.app import create_app
 from service.logs import json_handler
 from service.settings import ServiceSettings
+from tests.server import serving
 
 
 @pytest.fixture
@@ -49,19 +48,10 @@ def own_cluster() -> Iterator[LocalCluster]:
 def served(own_cluster: LocalCluster, tmp_path: Path) -> Iterator[int]:
     """The service on that cluster, on a local port (a real HTTP server, keep-alive on)."""
     app = create_app(ServiceSettings(database_url=own_cluster.url(), data_dir=tmp_path))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, log_level="error") as url:
+        port = urlparse(url).port
+        assert port is not None
+        yield port
 
 
 def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, Message, dict]:
