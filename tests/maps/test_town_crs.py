@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -184,7 +185,7 @@ def test_region_hot_spots_take_each_towns_crs(towns: Towns, tmp_path: Path) -> N
     square cells out in it (here: the per-partition step, on the exported files)."""
     import geopandas as gpd
 
-    from geo.region.analysis import hotspots_partition
+    from geo.region.analysis import hotspots_town
     from geo.region.inputs import read_town_srids, read_villages
     from geo.region.place import Villages
 
@@ -194,13 +195,13 @@ def test_region_hot_spots_take_each_towns_crs(towns: Towns, tmp_path: Path) -> N
     srids = read_town_srids(root)
     assert srids == {towns.a: SRID, towns.b: OTHER_SRID}
     issues = gpd.read_parquet(root / "issues")
-    part = pd.DataFrame(
-        {"town_id": issues["town_id"], "x": issues.geometry.x, "y": issues.geometry.y}
-    )
-    part = part[part["town_id"] == towns.b]
-    cells = hotspots_partition(
-        part,
+    mine = issues[issues["town_id"] == towns.b]
+    xy = np.column_stack([mine.geometry.x.to_numpy(), mine.geometry.y.to_numpy()])
+    cells = hotspots_town(
+        towns.b,
         Villages(read_villages(root)),
+        xy[: len(xy) // 2],  # the town's points, as they come from two partitions
+        xy[len(xy) // 2 :],
         grid="square",
         resolution=9,
         cell_m=100,
