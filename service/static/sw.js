@@ -88,7 +88,10 @@ function two(n) { return (n < 10 ? "0" : "") + n; }
  * map's own copy removes itself so that it does not cover the map's title and zoom buttons. */
 function banner(when, framed) {
   var d = new Date(when), hhmm = two(d.getHours()) + ":" + two(d.getMinutes());
-  var style = "background:#fef0c7;color:#7a2e0e;border-bottom:2px solid #dc6803;padding:8px 12px;" +
+  // Sticky: a reload keeps the reader's scroll position, which would leave the banner above
+  // the screen; stuck to the top it stays in sight however far the page is scrolled.
+  var style = "position:sticky;top:0;z-index:10000;" +
+    "background:#fef0c7;color:#7a2e0e;border-bottom:2px solid #dc6803;padding:8px 12px;" +
     "font:600 15px/1.4 'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;";
   var html = '<div id="cunrong-offline" role="status" data-fetched="' + Number(when) + '" style="' + style + '">' +
     "离线 — 显示 " + hhmm + " 的数据 <span lang=\"en\" style=\"font-weight:400\">/ Offline — showing data from " + hhmm + "</span></div>";
