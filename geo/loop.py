@@ -261,6 +261,15 @@ def _checked(
     )
 
 
+_GENERIC_PLANS = text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+"""For the rest of the transaction, a prepared statement runs its generic plan (made once
+per connection) instead of being planned again for each set of parameters. The look-up's
+custom plans are the same index probes as the generic one, and planning it (PostGIS's
+selectivity estimates for every `&&`) cost 2.3 ms against 0.6 ms of running it at
+1,000,000 issues. On the quiet machine (benchmarks/load.py): 1,000,000 issues 224 → 279
+creates/s, p95 465 → 338 ms; 10,000 issues 276 → 298/s (docs/closed-loop.md)."""
+
+
 def create_issue(
     conn: Connection,
     new: NewIssue,
@@ -281,6 +290,7 @@ def create_issue(
     """
     rule = deadline_rule(deadline)
     lon, lat = _wgs84(new.lon, new.lat, coords)
+    conn.execute(_GENERIC_PLANS)
     row = _look(
         conn,
         lon=lon,
