@@ -72,15 +72,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def recipients_where(
-    alias: str = "u",
-    town: str = "m.town_id",
-    *,
-    roles: str = "CAST(:roles AS text[])",
-    village: str = ":village_id",
-) -> str:
-    """SQL condition on app_user `alias` for the audience (`roles`, `village`: the
-    parameters :roles and :village_id, or a batch's columns) of a message of the town
+def recipients_where(*, town: str, roles: str, village: str, alias: str = "u") -> str:
+    """SQL condition on app_user `alias` for the audience (`roles`, `village`: a batch's
+    columns) of a message of the town
     `town` (NULL: of no town in particular): users of the roles in that town, or reading
     its district, and the village's own users."""
     return (
@@ -91,29 +85,6 @@ def recipients_where(
     )
 
 
-_INBOX = text(
-    "WITH m AS (SELECT coalesce(CAST(:town_id AS integer),"
-    " (SELECT v.town_id FROM village v WHERE v.id = CAST(:msg_village AS integer))) AS town_id)"
-    " INSERT INTO notification (user_id, kind, key, issue_id, village_id, event_id, title_zh,"
-    " title_en, body_zh, body_en, link)"
-    " SELECT u.id, :kind, :key, :issue_id, :msg_village, :event_id, :title_zh, :title_en,"
-    f" :body_zh, :body_en, :link FROM app_user u, m WHERE {recipients_where()}"
-    " ON CONFLICT DO NOTHING RETURNING user_id"
-)
-_EMAILS = text(
-    "INSERT INTO delivery (channel, key, kind, user_id, address, payload)"
-    " SELECT 'email', :key, :kind, u.id, u.email, CAST(:payload AS jsonb) FROM app_user u"
-    " WHERE u.id = ANY(:users) AND u.email IS NOT NULL ON CONFLICT DO NOTHING"
-)
-_WEBHOOKS = text(
-    "INSERT INTO delivery (channel, key, kind, webhook_id, address, payload)"
-    " SELECT 'webhook', :key, CAST(:kind AS text), w.id, w.url, CAST(:payload AS jsonb)"
-    " FROM webhook w"
-    " WHERE w.active AND (cardinality(w.kinds) = 0 OR CAST(:kind AS text) = ANY(w.kinds))"
-    " ON CONFLICT DO NOTHING"
-)
-
-
 @dataclass(frozen=True)
 class Posted:
     """What posting a message stored: new inbox rows and new deliveries queued."""
@@ -121,38 +92,6 @@ class Posted:
     inbox: int
     emails: int
     webhooks: int
-
-
-def post(conn: Connection, message: Message, audience: Audience, *, email: bool) -> Posted:
-    """Put `message` in the inbox of its audience and queue its e-mails (when `email`: an
-    SMTP server is configured) and webhooks; what was posted before is left alone."""
-    params = {
-        "kind": message.kind,
-        "key": message.key,
-        "issue_id": message.issue_id,
-        "msg_village": message.village_id,
-        "town_id": message.town_id,
-        "event_id": message.event_id,
-        "title_zh": message.title_zh,
-        "title_en": message.title_en,
-        "body_zh": message.body_zh,
-        "body_en": message.body_en,
-        "link": message.link,
-        "roles": list(audience.roles),
-        "village_id": audience.village_id,
-    }
-    users = list(conn.execute(_INBOX, params).scalars())
-    payload = json.dumps(message.payload(), ensure_ascii=False)
-    emails = 0
-    if email and users:
-        emails = conn.execute(
-            _EMAILS,
-            {"key": message.key, "kind": message.kind, "users": users, "payload": payload},
-        ).rowcount
-    webhooks = conn.execute(
-        _WEBHOOKS, {"key": message.key, "kind": message.kind, "payload": payload}
-    ).rowcount
-    return Posted(inbox=len(users), emails=emails, webhooks=webhooks)
 
 
 _MANY = text(
@@ -209,3 +148,9 @@ def post_many(conn: Connection, messages: list[tuple[Message, Audience]], *, ema
         _MANY, {"messages": json.dumps(batch, ensure_ascii=False), "email": email}
     ).one()
     return Posted(inbox=row.inbox, emails=row.emails, webhooks=row.webhooks)
+
+
+def post(conn: Connection, message: Message, audience: Audience, *, email: bool) -> Posted:
+    """Put `message` in the inbox of its audience and queue its e-mails (when `email`: an
+    SMTP server is configured) and webhooks; what was posted before is left alone."""
+    return post_many(conn, [(message, audience)], email=email)
