@@ -429,10 +429,11 @@ def test_without_anonymous_reads_a_reader_needs_an_api_key_or_a_token(
     assert len(codes(with_token)) == 4
 
 
-def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_villages_url):
+def second_town(url: str):
+    """Add town 二号镇 (120113109) with village B01 and its issue B1; the engine is returned."""
     from geo.towns import add_town
 
-    engine = create_engine(two_villages_url)
+    engine = create_engine(url)
     with engine.begin() as conn:
         other = add_town(conn, code="120113109", name="二号镇", district_name="北辰区")
         conn.execute(
@@ -452,6 +453,11 @@ def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_vill
             ),
             {"t": other.id},
         )
+    return engine
+
+
+def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_villages_url):
+    engine = second_town(two_villages_url)
     anyone = client.get(f"{V2}/requests.json", params=SPRING)  # anonymous: every town (demo)
     assert "B1" in codes(anyone)
     mine = client.get(f"{V2}/requests.json", params={**SPRING, "api_key": api_key})
@@ -473,28 +479,7 @@ def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_vill
 def test_jurisdiction_id_selects_a_town_and_an_unknown_one_is_404(
     client, api_key, two_villages_url
 ):
-    from geo.towns import add_town
-
-    engine = create_engine(two_villages_url)
-    with engine.begin() as conn:
-        other = add_town(conn, code="120113109", name="二号镇", district_name="北辰区")
-        conn.execute(
-            text(
-                "INSERT INTO village (town_id, code, name, geom) VALUES (:t, 'B01', '北村',"
-                " ST_GeomFromText('MULTIPOLYGON(((117.30 39.28,117.31 39.28,117.31 39.29,"
-                "117.30 39.29,117.30 39.28)))', 4326))"
-            ),
-            {"t": other.id},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO issue (town_id, code, category_code, geom, found_on, deadline,"
-                " village_id) SELECT :t, 'B1', 'clutter',"
-                " ST_SetSRID(ST_MakePoint(117.305, 39.285), 4326), '2024-03-20', '2024-04-20', id"
-                " FROM village WHERE code = 'B01'"
-            ),
-            {"t": other.id},
-        )
+    engine = second_town(two_villages_url)
     # anonymous reads (the demo) see both towns; jurisdiction_id picks one, by code or name
     assert codes(client.get(f"{V2}/requests.json", params=SPRING)) == ["I2", "B1", "I4", "I3", "I1"]
     second = client.get(f"{V2}/requests.json", params={**SPRING, "jurisdiction_id": "120113109"})
