@@ -4,15 +4,25 @@ Run by hand (never in the tests), loopback only, bounded in time and count:
 
     .venv/bin/python -m benchmarks.load [--sizes 10000,1000000] [--seconds 40]
                                         [--reporters 50] [--workers 2] [--reuse]
+                                        [--rate 200]
 
 For each table size it builds a throwaway database in its own local cluster
 (data/bench-pgdata, never yours): the sample town, then issues bulk-loaded through the
 importer's path (COPY → place → INSERT) up to the size; it starts the service with uvicorn on
 127.0.0.1 and runs the reporters for `--seconds`, restarting PostgreSQL once half-way.
 Every reporter retries a failed create with the same client id (idempotent), so nothing
-is recorded twice. It prints creates/s and p50/p95 latency (steady state, before the
-restart), the number of creates acknowledged (200/201) but missing from the database
-(must be 0), and the seconds from the database being back to the first success.
+is recorded twice. It prints creates/s and p50/p95 latency (steady state: from the end of
+the warm-up, while the pools open their connections, to the restart), the same every 4 s,
+each worker's share of the connections and its latency, the number of creates acknowledged
+(200/201) but missing from the database (must be 0), and the seconds from the database
+being back to the first success.
+
+Two ways to load the service. By default each reporter posts again as soon as it is
+answered (a closed loop): the rate is the service's saturation and the latency is mostly
+time spent queued behind the 49 others (mean latency = reporters / rate). With `--rate R`
+the reporters together offer R creates/s at random (Poisson) times, an open loop: the
+latency at that load, counted from when each create was due, so a create held up behind a
+slow one is charged the wait.
 
 It also prints the database round trips per create: the statements PostgreSQL ran
 (`pg_stat_statements`, loaded into the benchmark's own cluster; BEGIN, COMMIT and the
@@ -29,6 +39,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -65,6 +76,10 @@ WARM_UP_S = 8.0
 """The statements and CPU are counted from this long after the start (at most a quarter of
 the run): the pool's connections open and their plans are cached before."""
 _TICK = os.sysconf("SC_CLK_TCK")
+STAGGER_S = 2.0
+"""Reporters start (open their connection) at random within this long, as people do, not
+in one burst: the workers share one listening socket, and a burst of connections is
+accepted by whichever worker wakes first."""
 
 
 def _stat(pid: int) -> list[str]:
@@ -305,10 +320,15 @@ class Run:
     """What the reporters saw."""
 
     started: float = field(default_factory=time.monotonic)
-    latencies: list[tuple[float, float]] = field(default_factory=list)
-    """(finish time, seconds) of each acknowledged create."""
+    latencies: list[tuple[float, float, int]] = field(default_factory=list)
+    """(finish time, seconds, the client's local port) of each acknowledged create."""
+    owners: dict[int, int] = field(default_factory=dict)
+    """Which service worker (pid) holds each client port's connection, read once the
+    connections are open (after the warm-up)."""
     acknowledged: set[uuid.UUID] = field(default_factory=set)
     failures: dict[str, int] = field(default_factory=dict)
+    counting_from: float = 0.0
+    """End of the warm-up: the steady figures count from here to the restart."""
     restart_at: float | None = None
     back_at: float | None = None
     first_success_after: float | None = None
@@ -339,12 +359,14 @@ class HttpConnection:
         ).encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.local_port = 0
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
         """POST /issues; (status, body). Raises OSError/IncompleteReadError on a broken
         connection (which is then closed and reopened by the next call)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            self.local_port = int(self.writer.get_extra_info("sockname")[1])
         assert self.reader is not None
         try:
             self.writer.write(b"%s%d\r\n\r\n%s" % (self.head, len(body), body))
@@ -377,11 +399,20 @@ async def reporter(
     run: Run,
     until: float,
     found_on: str,
+    pace: float = 0.0,
 ) -> None:
+    """One reporter: creates back to back (`pace` 0, a closed loop: the service's saturation),
+    or at random times `pace` creates/s on average (Poisson arrivals, an open loop: the
+    latency at a given load). With a pace the latency counts from the time the create was
+    due, so a create held up behind a slow one is charged its wait too."""
     rng = random.Random()
     conn = HttpConnection(port, token)
+    due = time.monotonic() + (rng.expovariate(pace) if pace else 0.0)
+    await asyncio.sleep(rng.uniform(0, STAGGER_S))
     try:
         while time.monotonic() < until and run.done < MAX_CREATES:
+            if pace:
+                await asyncio.sleep(max(due - time.monotonic(), 0.0))
             lon, lat = rng.choice(points)
             issue_id = uuid.uuid4()
             body = orjson.dumps(
@@ -404,11 +435,13 @@ async def reporter(
                 if status in ("200", "201"):
                     if orjson.loads(answer).get("id") != str(issue_id):
                         raise RuntimeError(f"acknowledged another id: {answer[:200]!r}")
-                    run.latencies.append((end, end - start))
+                    since = due if pace else start
+                    run.latencies.append((end, end - since, conn.local_port))
                     run.acknowledged.add(issue_id)
                     run.done += 1
                     if run.back_at is not None and run.first_success_after is None:
                         run.first_success_after = end - run.back_at
+                    due += rng.expovariate(pace) if pace else 0.0
                     break
                 run.failures[status] = run.failures.get(status, 0) + 1
                 if status.startswith("4"):
@@ -432,6 +465,7 @@ async def drive(
     cluster: LocalCluster,
     service: int,
     found_on: str,
+    rate: float = 0.0,
 ) -> Run:
     run = Run()
     mark: dict[str, float] = {}
@@ -440,6 +474,8 @@ async def drive(
         """Start counting once every connection is open and every plan cached."""
         await asyncio.sleep(min(WARM_UP_S, seconds / 4))
         await asyncio.to_thread(statement_counts, url, reset=True)
+        run.owners = await asyncio.to_thread(connection_owners, port)
+        run.counting_from = time.monotonic()
         mark.update(
             creates=len(run.acknowledged),
             service=cpu_seconds(service),
@@ -456,7 +492,9 @@ async def drive(
 
     until = run.started + seconds
     tasks = [
-        asyncio.create_task(reporter(port, token, points, categories, run, until, found_on))
+        asyncio.create_task(
+            reporter(port, token, points, categories, run, until, found_on, rate / reporters)
+        )
         for _ in range(reporters)
     ]
     await open_window()
@@ -471,6 +509,25 @@ async def drive(
     if restart is None:
         await close_window()
     return run
+
+
+def connection_owners(port: int) -> dict[int, int]:
+    """{client port: pid of the service worker holding that connection}, from `ss`: how the
+    kernel spread the reporters' keep-alive connections over the workers (a worker holding
+    more of them queues its requests longer)."""
+    listing = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    owners = {}
+    for line in listing.splitlines():
+        fields = line.split()
+        pid = re.search(r"pid=(\d+)", line)
+        if len(fields) >= 4 and pid:
+            owners[int(fields[3].rsplit(":", 1)[1])] = int(pid.group(1))
+    return owners
 
 
 def run_loop(coro: Any) -> Run:
@@ -494,12 +551,13 @@ def missing(url: str, acknowledged: set[uuid.UUID]) -> int:
 
 def report(size: int, run: Run, lost: int) -> dict[str, float]:
     cut = run.restart_at or (run.started + 1e9)
-    steady = [s for t, s in run.latencies if t < cut]
-    span = (cut if run.restart_at else max(t for t, _ in run.latencies)) - run.started
+    begin = run.counting_from or run.started
+    steady = [s for t, s, _ in run.latencies if begin <= t < cut]
+    span = (cut if run.restart_at else max(t for t, _, _ in run.latencies)) - begin
     rate = len(steady) / span if span > 0 else 0.0
     p50 = statistics.median(steady) * 1000 if steady else float("nan")
     p95 = float(np.percentile(steady, 95)) * 1000 if steady else float("nan")
-    total_span = max(t for t, _ in run.latencies) - run.started if run.latencies else 0
+    total_span = max(t for t, _, _ in run.latencies) - run.started if run.latencies else 0
     print(f"  table size            {size:>12,} issues")
     print(f"  creates (steady)      {rate:>12.1f} /s   ({len(steady):,} in {span:.1f} s)")
     print(f"  latency p50 / p95     {p50:>8.0f} / {p95:.0f} ms")
@@ -527,6 +585,23 @@ def report(size: int, run: Run, lost: int) -> dict[str, float]:
     for query, (n, ms) in sorted(run.statements.items(), key=lambda q: -q[1][0])[:16]:
         per = n / run.counted if run.counted else float("nan")
         print(f"    {per:10.2f}  {ms / n:7.2f}  {' '.join(query.split())[:90]}")
+    timeline = []
+    for second in range(0, int(max(t for t, _, _ in run.latencies) - run.started) + 1, 4):
+        done = [s for t, s, _ in run.latencies if second <= t - run.started < second + 4]
+        if done:
+            timeline.append(f"{second}s {len(done) / 4:.0f}/s {np.percentile(done, 95) * 1000:.0f}")
+    print(f"  every 4 s: rate, p95 ms  {' | '.join(timeline)}")
+    by_worker: dict[int, list[float]] = {}
+    for t, s, local in run.latencies:
+        if begin <= t < cut and local in run.owners:
+            by_worker.setdefault(run.owners[local], []).append(s)
+    for pid, seconds in sorted(by_worker.items()):
+        held = sum(1 for owner in run.owners.values() if owner == pid)
+        print(
+            f"  worker {pid:<8}       {held:>3} connections, {len(seconds) / len(steady):6.1%}"
+            f" of the creates, p50 / p95 {statistics.median(seconds) * 1000:.0f} /"
+            f" {float(np.percentile(seconds, 95)) * 1000:.0f} ms"
+        )
     if run.restart_at is not None and run.back_at is not None:
         print(f"  database down         {run.back_at - run.restart_at:>12.2f} s (stop + start)")
         first = run.first_success_after
@@ -546,6 +621,14 @@ def main() -> None:
     parser.add_argument("--reporters", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="creates/s offered by all reporters together, at random times (an open loop:"
+        " the latency at that load, counted from when each create was due); default 0:"
+        " every reporter posts again as soon as it is answered (the saturation rate)",
+    )
     parser.add_argument(
         "--found-on",
         default=date.today().isoformat(),
@@ -614,6 +697,7 @@ def run_sizes(cluster: LocalCluster, sizes: list[int], args: argparse.Namespace)
                     cluster=cluster,
                     service=service.pid,
                     found_on=args.found_on,
+                    rate=args.rate,
                 )
             )
         finally:
