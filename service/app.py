@@ -20,7 +20,7 @@ from service.bodylimit import BodyLimit, max_body_bytes
 from service.docs import install_docs
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.logs import configure_logging
-from service.middleware import RequestContext, content_security_policy
+from service.middleware import RequestContext
 from service.notify.worker import NotifyWorker
 from service.rankings import rules_for
 from service.routes import (
@@ -94,8 +94,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes(settings))
-    csp = content_security_policy(tile_origins(tianditu_key=settings.tianditu_key))
-    app.add_middleware(RequestContext, csp=csp)
+    app.add_middleware(
+        RequestContext, tile_origins=tile_origins(tianditu_key=settings.tianditu_key)
+    )
     install_docs(app)
     app.state.photo_root = settings.photo_dir
     app.state.rules = rules_for(settings.rules_file)

@@ -11,7 +11,9 @@ A pure ASGI middleware (no response buffering, so streamed files stay streamed):
 - any exception no handler took becomes a logged 500 in the one error shape, on a
   connection that stays open;
 - security headers: `X-Content-Type-Options`, `Referrer-Policy`, and on HTML pages a
-  Content-Security-Policy allowing this origin and the basemaps' tile hosts only;
+  Content-Security-Policy allowing this origin and the basemaps' tile hosts only, whose
+  scripts must carry this response's nonce (`csp_nonce(request)`, made here per request;
+  the page templates and the map pages put it on each of their `<script>` elements);
 - `X-Cunrong-User` (the user's id) on every answer made for a signed-in user, which the
   service worker (static/sw.js) needs to key its offline copies to that user.
 """
@@ -21,12 +23,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.users import User
@@ -41,17 +45,26 @@ of the field pages only for a named user and never serves one user's copy to ano
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def content_security_policy(tile_origins: Iterable[str]) -> str:
+NONCE_KEY = "csp_nonce"
+"""Where the response's script nonce is kept in the request's state."""
+
+
+def content_security_policy(tile_origins: Iterable[str], *, nonce: str) -> str:
     """The pages' CSP: everything from this origin, map tiles from their hosts, nothing else.
 
-    Scripts and styles may be inline because folium writes each map as one self-contained
-    page (its setup code inline); no remote script, style, font or connection is allowed.
+    A script runs only when it comes from this origin or carries `nonce` (a new one for
+    every response): a script injected into a page, inline handlers (`onclick=`) and
+    `javascript:` URLs never run. Styles may be inline (`style-src 'unsafe-inline'`):
+    folium and Leaflet set `style="…"` on nearly every element they make (map panes,
+    markers, tooltips, the layer control) and inline `<style>` blocks, so a nonce cannot
+    cover them; an injected style cannot run code, which is what this policy guards
+    against. No remote script, style, font or connection is allowed.
     """
     tiles = " ".join(tile_origins)
     return "; ".join(
         (
             "default-src 'self'",
-            "script-src 'self' 'unsafe-inline'",
+            f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self' 'unsafe-inline'",
             f"img-src 'self' data: blob: {tiles}".strip(),
             "font-src 'self' data:",
@@ -63,6 +76,23 @@ def content_security_policy(tile_origins: Iterable[str]) -> str:
             "frame-ancestors 'self'",
         )
     )
+
+
+def new_nonce() -> str:
+    """A fresh script nonce: 128 random bits, URL-safe base64 (fits an HTML attribute)."""
+    return secrets.token_urlsafe(16)
+
+
+def csp_nonce(request: Request) -> str:
+    """This response's script nonce, for every `<script>` element of an HTML page.
+
+    Made by `RequestContext` when the request came in; the same value is in the page's
+    Content-Security-Policy header."""
+    state = request.scope.setdefault("state", {})
+    nonce = state.get(NONCE_KEY)
+    if nonce is None:  # the app without its middleware (never in service.app)
+        nonce = state[NONCE_KEY] = new_nonce()
+    return str(nonce)
 
 
 def _nul_parameter(scope: Scope) -> str | None:
@@ -86,9 +116,9 @@ def _error_body(error: str, message: str, field: str | None, rid: str) -> bytes:
 class RequestContext:
     """The middleware (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, *, csp: str) -> None:
+    def __init__(self, app: ASGIApp, *, tile_origins: Iterable[str]) -> None:
         self.app = app
-        self.csp = csp
+        self.tile_origins = tuple(tile_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +128,9 @@ class RequestContext:
             "latin-1"
         )
         rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = rid
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        state[NONCE_KEY] = new_nonce()
         started = time.perf_counter()
         sent: dict[str, int] = {}
 
@@ -113,7 +145,9 @@ class RequestContext:
                 if isinstance(user, User):
                     headers[USER_HEADER] = str(user.id)
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", self.csp)
+                    nonce = str(scope["state"][NONCE_KEY])
+                    csp = content_security_policy(self.tile_origins, nonce=nonce)
+                    headers.setdefault("Content-Security-Policy", csp)
                     headers.setdefault("X-Frame-Options", "SAMEORIGIN")
             await send(message)
 

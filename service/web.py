@@ -13,8 +13,10 @@ For page routes (here and in other modules):
   anonymous reads are on (the demo).
 - `render` fills the context every template of base.html expects: `t(zh, en)`, `lang`,
   `user`, `csrf_token` (also in `<meta name="csrf-token">` for fetch), `csrf_input` (the
-  hidden form field, write `{{ csrf_input }}` in every form), `nav`; and remembers a
-  `?lang=` choice in a cookie. base.html's blocks: `title`, `head`, `main`, `scripts`.
+  hidden form field, write `{{ csrf_input }}` in every form), `nav`, `csp_nonce` (write
+  `<script nonce="{{ csp_nonce }}" …>` on every script: the Content-Security-Policy runs
+  no other; no inline handlers like `onclick=`, use addEventListener in static/*.js); and
+  remembers a `?lang=` choice in a cookie. base.html's blocks: `title`, `head`, `main`, `scripts`.
 - A page never answers with JSON: errors raised on a page path become `error.html`
   (see `is_page_path`; wired in service.errors).
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+import folium
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -34,6 +37,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import Forbidden
+from geo.maps.assets import page_html
 from geo.notify.inbox import unread_count
 from geo.users import User
 from service.auth import (
@@ -44,6 +48,7 @@ from service.auth import (
     csrf_for,
     optional_user,
 )
+from service.middleware import csp_nonce
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
@@ -225,6 +230,7 @@ def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
         "current_path": request.url.path,
         "other_lang_query": urlencode(query),
         "csrf_token": token,
+        "csp_nonce": csp_nonce(request),
         "csrf_input": Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">'),
         "anonymous_read": request.app.state.settings.anonymous_read,
         "unread_count": unread_of(request, user),
@@ -258,6 +264,11 @@ def render(
         request, template, page_context(request, lang, **values), status_code=status_code
     )
     return finish(request, response)
+
+
+def map_page(request: Request, m: folium.Map) -> HTMLResponse:
+    """A map of geo.maps as a page: its scripts carry this response's CSP nonce."""
+    return HTMLResponse(page_html(m, nonce=csp_nonce(request)))
 
 
 ERROR_TITLES = {

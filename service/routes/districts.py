@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import folium
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
@@ -22,7 +23,7 @@ from service.deps import ConnDep
 from service.districts import district_rows
 from service.schemas import Day
 from service.towns import town_rules
-from service.web import PageLang, PageReader, render
+from service.web import PageLang, PageReader, map_page, render
 
 router = APIRouter(tags=["districts 区"])
 
@@ -143,9 +144,9 @@ def get_district(
     return _view(request, conn, user, code, start=start, end=end, as_of=as_of, month=month)
 
 
-def _map_html(
+def _map(
     conn: Connection, code: str, scope: TownScope, view: dict[str, Any], lang: str, basemap: str
-) -> str:
+) -> folium.Map:
     towns = frames.towns_frame(conn, district=code, towns=scope)
     m = towns_map(
         towns,
@@ -154,7 +155,7 @@ def _map_html(
         basemap=basemap,
         subtitle=f"{view['name']} {code}",
     )
-    return str(m.get_root().render())
+    return m
 
 
 @router.get("/maps/districts/{code}", response_class=HTMLResponse)
@@ -172,7 +173,7 @@ def district_map(
     """各镇问题分布图: the district's towns coloured by problems per 100 households (in the
     period of the district view); a click on a town opens its ranking map."""
     view = _view(request, conn, user, code, start=start, end=end, as_of=as_of, month=None)
-    return HTMLResponse(_map_html(conn, code, town_scope(user), view, lang, basemap.value))
+    return map_page(request, _map(conn, code, town_scope(user), view, lang, basemap.value))
 
 
 @router.get("/pages/districts/{code}", response_class=HTMLResponse)

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-import folium
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -27,16 +26,13 @@ from service.mapviews import (
 )
 from service.schemas import Day
 from service.towns import TownDep
+from service.web import map_page
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
 LangQ = Annotated[str, Query(pattern="^(zh|en)$", description="labels: zh | en")]
 BasemapQ = Annotated[BasemapName, Query(description=BASEMAP_HELP)]
 TitleQ = Annotated[str | None, Query(max_length=TITLE_LEN)]
-
-
-def _html(m: folium.Map) -> HTMLResponse:
-    return HTMLResponse(m.get_root().render())
 
 
 def _options(
@@ -68,13 +64,14 @@ def issues_page(
         detail_url=f"{root}/issues/{{id}}",
         points_zoom=settings.tile_points_zoom,
     )
-    return _html(
+    return map_page(
+        request,
         issues_view(
             conn,
             selection,
             _options(request, lang, basemap, selection.as_of, title),
             tiles=tiles,
-        )
+        ),
     )
 
 
@@ -88,8 +85,9 @@ def status_page(
     title: TitleQ = None,
 ) -> HTMLResponse:
     """整改情况图: rectification rate and overdue per village, open issues beneath."""
-    return _html(
-        status_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+    return map_page(
+        request,
+        status_view(conn, selection, _options(request, lang, basemap, selection.as_of, title)),
     )
 
 
@@ -118,7 +116,7 @@ def hotspots_page(
         resolution=resolution,
         cell_m=cell_m,
     )
-    return _html(m)
+    return map_page(request, m)
 
 
 @router.get("/ranking", response_class=HTMLResponse)
@@ -147,4 +145,4 @@ def ranking_page(
         year=year,
         communities=split_values(community),
     )
-    return _html(m)
+    return map_page(request, m)

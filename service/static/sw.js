@@ -15,11 +15,12 @@
  * pages pass straight through. Reports wait in IndexedDB (outbox.js) and are sent by the
  * page when the connection returns. */
 "use strict";
-var SHELL_CACHE = "cunrong-shell-v2";
+var SHELL_CACHE = "cunrong-shell-v3";
 var PAGES_CACHE = "cunrong-pages-v1";
 var SHELL = [
   "/static/common.js",
   "/static/offline.js",
+  "/static/page.js",
   "/static/outbox.js",
   "/static/lib/idb-keyval/umd.js",
   "/static/lib/exifr/mini.umd.js",
@@ -84,9 +85,17 @@ function keep(key, resp) {
 
 function two(n) { return (n < 10 ? "0" : "") + n; }
 
+/* The script nonce of a kept page: the one in its own Content-Security-Policy header, which
+ * is kept and replayed with it (so the page's own scripts, which carry it, still run). */
+function nonceOf(headers) {
+  var m = /'nonce-([A-Za-z0-9_\-]+)'/.exec(headers.get("Content-Security-Policy") || "");
+  return m ? m[1] : "";
+}
+
 /* The banner. In a map framed by a page that shows it already (the site-visit sheet), the
- * map's own copy removes itself so that it does not cover the map's title and zoom buttons. */
-function banner(when, framed) {
+ * map's own copy removes itself so that it does not cover the map's title and zoom buttons
+ * (a script carrying the kept page's nonce: the page's policy runs no other inline script). */
+function banner(when, framed, nonce) {
   var d = new Date(when), hhmm = two(d.getHours()) + ":" + two(d.getMinutes());
   // Sticky: a reload keeps the reader's scroll position, which would leave the banner above
   // the screen; stuck to the top it stays in sight however far the page is scrolled.
@@ -96,7 +105,7 @@ function banner(when, framed) {
   var html = '<div id="cunrong-offline" role="status" data-fetched="' + Number(when) + '" style="' + style + '">' +
     "离线 — 显示 " + hhmm + " 的数据 <span lang=\"en\" style=\"font-weight:400\">/ Offline — showing data from " + hhmm + "</span></div>";
   if (framed) {
-    html += "<script>(function () { try { if (window.parent !== window && window.parent.document.getElementById('cunrong-offline'))" +
+    html += '<script nonce="' + nonce + '">' + "(function () { try { if (window.parent !== window && window.parent.document.getElementById('cunrong-offline'))" +
       " document.getElementById('cunrong-offline').remove(); } catch (e) {} })();</script>";
   }
   return html;
@@ -108,7 +117,7 @@ function fromCache(cached, url) {
   if (type.indexOf("text/html") !== 0) return Promise.resolve(cached);
   var when = Number(cached.headers.get(FETCHED_HEADER)) || Date.now();
   return cached.text().then(function (html) {
-    var mark = banner(when, url.pathname.indexOf("/maps/") === 0);
+    var mark = banner(when, url.pathname.indexOf("/maps/") === 0, nonceOf(cached.headers));
     var m = /<body[^>]*>/i.exec(html);
     html = m ? html.slice(0, m.index + m[0].length) + mark + html.slice(m.index + m[0].length) : mark + html;
     var headers = new Headers(cached.headers);
