@@ -23,12 +23,22 @@ from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import Browser as PwBrowser
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Playwright, Request, Route, sync_playwright
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 """Chromium switches besides --headless (Playwright adds it) and a fresh profile per launch."""
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "testserver"}
+
+_WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__cspViolations.push(`${e.effectiveDirective} ${e.blockedURI || '(inline)'} ${where}`);
+});
+"""
+"""Recorded in every frame of every page, before the page's own scripts run."""
 VIEWPORT = {"width": 1280, "height": 860}
 
 
@@ -122,6 +132,7 @@ class Browser:
                 r.abort("internetdisconnected")
 
         context.route("**/*", route)
+        context.add_init_script(_WATCH_CSP)
         page.on("pageerror", lambda exc: log.errors.append(str(exc)))
         page.on("console", lambda msg: log.console.append(f"{msg.type}: {msg.text}"))
         url = target if isinstance(target, str) else Path(target).resolve().as_uri()
@@ -131,6 +142,17 @@ class Browser:
     def log(self, page: Page) -> PageLog:
         """The requests refused and the errors raised on a page."""
         return self.logs[id(page)]
+
+    def csp_violations(self, page: Page) -> list[str]:
+        """What the page's Content-Security-Policy refused, in any of its frames: the
+        `securitypolicyviolation` events and console messages naming the policy."""
+        found = [m for m in self.log(page).console if "Content Security Policy" in m]
+        for frame in page.frames:
+            try:
+                found += frame.evaluate("() => window.__cspViolations || []")
+            except PlaywrightError:  # a frame navigating or gone meanwhile has nothing to say
+                continue
+        return found
 
     def wait_for_map(self, page: Page, *, timeout_ms: float = 30_000) -> float:
         """Wait until Leaflet has drawn the map and every cunrong layer; ms since navigation."""

@@ -46,9 +46,9 @@ class ReadyTownMap(TownMap):
     """A TownMap that signals readiness after all its layers."""
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # see TownMap.render
-        """Render with the readiness call last."""
-        self._children.pop("cunrong_ready", None)
-        self.add_child(Ready(), name="cunrong_ready")
+        """Render with the readiness call last (once, however often the map is rendered)."""
+        ready = self._children.pop("cunrong_ready", None) or Ready()
+        self.add_child(ready, name="cunrong_ready")
         super().render(**kwargs)
 
 

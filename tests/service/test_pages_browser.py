@@ -42,12 +42,8 @@ def test_dashboard_map_and_site_visit_in_chromium(live_sample, browser, tmp_path
     browser.wait_for_map(page)
     assert page.locator("path.cr-ranked").count() == 44
     browser.screenshot(page, tmp_path / "ranking.png")
-    assert _csp_violations(browser, page) == []
+    assert browser.csp_violations(page) == []
     browser.close_page(page)
-
-
-def _csp_violations(browser, page) -> list[str]:
-    return [m for m in browser.log(page).console if "Content Security Policy" in m]
 
 
 @pytest.mark.parametrize(
@@ -67,7 +63,7 @@ def test_maps_render_under_the_content_security_policy(live_sample, browser, pat
     assert "frame-ancestors 'self'" in csp
     browser.wait_for_map(page)  # Leaflet and every cunrong layer drawn: the inline code ran
     assert page.locator(".leaflet-control-layers").count() == 1
-    assert _csp_violations(browser, page) == []
+    assert browser.csp_violations(page) == []
     assert browser.log(page).errors == []
     browser.close_page(page)
 
@@ -80,7 +76,7 @@ def test_a_page_refuses_remote_scripts_by_its_policy(live_sample, browser):
                    s.src = 'https://cdn.example.com/evil.js'; document.head.appendChild(s); }"""
     )
     page.wait_for_timeout(300)
-    violations = _csp_violations(browser, page)
+    violations = browser.csp_violations(page)
     assert violations and "cdn.example.com" in violations[0]
     assert browser.log(page).refused == []  # blocked by the policy before the network
     browser.close_page(page)
