@@ -135,9 +135,15 @@ def test_site_visit_offline_from_the_kept_copy_and_gone_after_sign_out(
 
     # No network: the same sheet, from the kept copy, says so and shows its issues.
     page.context.set_offline(True)
-    page.reload()
+    answer = page.reload()
     banner = page.locator("#cunrong-offline")
     banner.wait_for()
+    # The kept copy replays its own Content-Security-Policy: its nonce is its scripts' one.
+    assert answer is not None and answer.from_service_worker
+    nonce = re.search(r"'nonce-([^']+)'", answer.headers["content-security-policy"])
+    assert nonce and page.evaluate(
+        "(n) => [...document.scripts].every(s => s.nonce === n)", nonce.group(1)
+    )
     text = banner.inner_text()
     assert re.search(
         r"^离线 — 显示 \d\d:\d\d 的数据 / Offline — showing data from \d\d:\d\d$", text
@@ -147,6 +153,7 @@ def test_site_visit_offline_from_the_kept_copy_and_gone_after_sign_out(
     frame = map_frame(page)
     assert frame.evaluate(POINTS) == online_points
     assert frame.locator("#cunrong-offline").count() == 0  # the sheet's banner is enough
+    assert browser.csp_violations(page) == []  # the frame's banner script had its nonce
     page.evaluate("() => window.scrollTo(0, 0)")
     browser.screenshot(page, shots / "offline-visit-phone.png")
     page.set_viewport_size(PC)
@@ -158,6 +165,7 @@ def test_site_visit_offline_from_the_kept_copy_and_gone_after_sign_out(
     page.wait_for_function("() => window.cunrongReady === true", timeout=30_000)
     assert page.locator("#cunrong-offline").inner_text() == text
     assert page.evaluate(POINTS) == online_points
+    assert browser.csp_violations(page) == []
     browser.screenshot(page, shots / "offline-map-phone.png")
 
     # A page never opened is not there offline: a plain "not saved" page, not a browser error.
@@ -264,6 +272,7 @@ def test_a_village_page_offline_and_error_pages_never_kept(live, sample_url, bro
     assert page.locator("#cunrong-offline").inner_text().startswith("离线 — 显示 ")
     assert page.locator("section.issue").evaluate_all("(s) => s.map(e => e.dataset.code)") == issues
     assert page.locator("#map .leaflet-marker-icon").count() == pins
+    assert browser.csp_violations(page) == []
     page.evaluate("() => window.scrollTo(0, 0)")  # a reload keeps the scroll position
     browser.screenshot(page, shots_dir(tmp_path) / "offline-village-pc.png")
     for path, _ in ((f"/pages/my-village?village={other}", 403), ("/pages/inbox?before=x", 422)):

@@ -82,6 +82,32 @@ def test_a_page_refuses_remote_scripts_by_its_policy(live_sample, browser):
     browser.close_page(page)
 
 
+@pytest.mark.parametrize("path", ["/maps/status?basemap=plain", "/"])
+def test_a_script_injected_into_a_page_does_not_run(live_sample, browser, path):
+    """Markup smuggled into a page (an inline script without the nonce, an inline handler,
+    a javascript: link) runs nothing: the policy has no 'unsafe-inline' for scripts."""
+    page = browser.open(f"{live_sample}{path}")
+    page.wait_for_load_state("load")
+    assert browser.csp_violations(page) == []
+    page.evaluate(
+        """() => {
+          const s = document.createElement('script');
+          s.textContent = 'window.injected = 1';
+          document.body.appendChild(s);
+          const box = document.createElement('div');
+          box.innerHTML = '<img src="data:," onload="window.injected = 2">'
+            + '<a id="evil" href="javascript:window.injected = 3">x</a>';
+          document.body.appendChild(box);
+        }"""
+    )
+    page.click("#evil")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.injected") is None
+    directives = {v.split()[0] for v in browser.csp_violations(page) if " " in v}
+    assert {"script-src-elem", "script-src-attr"} <= directives, browser.csp_violations(page)
+    browser.close_page(page)
+
+
 def test_api_docs_render_offline(live_sample, browser):
     page = browser.open(f"{live_sample}/docs")
     page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
