@@ -292,3 +292,19 @@ def error_page(
         field=field,
         back=request.headers.get("referer") if request.method == "GET" else None,
     )
+
+
+def map_page(request: Request, html: str) -> HTMLResponse:
+    """A folium map (a whole page of its own, not base.html) as an answer. For a signed-in
+    user it carries what base.html gives every page for offline use: `<meta name="cunrong-user">`
+    and static/offline.js, which registers the service worker and asks it to keep this map
+    when the worker did not answer it (a planner lands on /sites/map right after signing in).
+    An anonymous map gets neither (offline.js would empty the kept pages)."""
+    user = getattr(request.state, "user", None)
+    if isinstance(user, User):
+        meta = f'<meta name="cunrong-user" content="{int(user.id)}">'
+        html = html.replace("</head>", meta + "\n</head>", 1)
+        end = html.rfind("</body>")
+        script = '<script src="/static/offline.js"></script>\n'
+        html = html[:end] + script + html[end:] if end >= 0 else html + script
+    return HTMLResponse(html)

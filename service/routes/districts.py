@@ -22,7 +22,7 @@ from service.deps import ConnDep
 from service.districts import district_rows
 from service.schemas import Day
 from service.towns import town_rules
-from service.web import PageLang, PageReader, render
+from service.web import PageLang, PageReader, map_page, render
 
 router = APIRouter(tags=["districts 区"])
 
@@ -172,7 +172,7 @@ def district_map(
     """各镇问题分布图: the district's towns coloured by problems per 100 households (in the
     period of the district view); a click on a town opens its ranking map."""
     view = _view(request, conn, user, code, start=start, end=end, as_of=as_of, month=None)
-    return HTMLResponse(_map_html(conn, code, town_scope(user), view, lang, basemap.value))
+    return map_page(request, _map_html(conn, code, town_scope(user), view, lang, basemap.value))
 
 
 @router.get("/pages/districts/{code}", response_class=HTMLResponse)

@@ -27,6 +27,7 @@ from service.mapviews import (
 )
 from service.schemas import Day
 from service.towns import TownDep
+from service.web import map_page
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
@@ -35,8 +36,8 @@ BasemapQ = Annotated[BasemapName, Query(description=BASEMAP_HELP)]
 TitleQ = Annotated[str | None, Query(max_length=TITLE_LEN)]
 
 
-def _html(m: folium.Map) -> HTMLResponse:
-    return HTMLResponse(m.get_root().render())
+def _html(request: Request, m: folium.Map) -> HTMLResponse:
+    return map_page(request, m.get_root().render())
 
 
 def _options(
@@ -69,12 +70,13 @@ def issues_page(
         points_zoom=settings.tile_points_zoom,
     )
     return _html(
+        request,
         issues_view(
             conn,
             selection,
             _options(request, lang, basemap, selection.as_of, title),
             tiles=tiles,
-        )
+        ),
     )
 
 
@@ -89,7 +91,8 @@ def status_page(
 ) -> HTMLResponse:
     """整改情况图: rectification rate and overdue per village, open issues beneath."""
     return _html(
-        status_view(conn, selection, _options(request, lang, basemap, selection.as_of, title))
+        request,
+        status_view(conn, selection, _options(request, lang, basemap, selection.as_of, title)),
     )
 
 
@@ -118,7 +121,7 @@ def hotspots_page(
         resolution=resolution,
         cell_m=cell_m,
     )
-    return _html(m)
+    return _html(request, m)
 
 
 @router.get("/ranking", response_class=HTMLResponse)
@@ -147,4 +150,4 @@ def ranking_page(
         year=year,
         communities=split_values(community),
     )
-    return _html(m)
+    return _html(request, m)

@@ -18,6 +18,7 @@ from service.geojson import GeoJSONResponse, geojson_responses
 from service.mapviews import map_options, sites_view
 from service.responses import SiteDecisionOut
 from service.schemas import RequestModel
+from service.web import map_page
 
 router = APIRouter(prefix="/sites", tags=["sites 选址"])
 
@@ -101,7 +102,7 @@ def sites_page(
     """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
     options = map_options(request.app.state.settings, lang=lang, basemap=basemap.value)
     m = sites_view(conn, options, villages=_villages(conn, village, user))
-    return HTMLResponse(m.get_root().render())
+    return map_page(request, m.get_root().render())
 
 
 @router.put("/{candidate_key}/decision", response_model=SiteDecisionOut)

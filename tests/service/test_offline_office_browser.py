@@ -40,6 +40,7 @@ USERS = {
     "office-ma": "admin",
     "insp-wang": "inspector",
     "insp-li": "inspector",
+    "plan-xu": "planner",
 }
 PASSWORD = {name: f"{name}-offline-pass" for name in USERS}
 
@@ -84,6 +85,14 @@ def sign_in(page: Page, base: str, name: str) -> None:
     assert name in page.locator("#signed-in").inner_text()
 
 
+def sign_in_to_map(page: Page, base: str, name: str) -> None:
+    """Sign in where the user lands on a map (no header to read the name from)."""
+    page.goto(f"{base}/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD[name])
+    page.click("button[type=submit]")
+
+
 def sign_out(page: Page) -> None:
     page.click("#logout")
     page.wait_for_url(re.compile(r"/login"))
@@ -123,7 +132,7 @@ def test_leader_pages_offline_and_gone_after_sign_out(live, browser, tmp_path):
     leader_id = page.get_attribute('meta[name="cunrong-user"]', "content")
     wait_kept(page, "/")  # opened before the worker controlled it: kept on the page's asking
     counts = page.locator(".cards").first.inner_text()
-    ranking = page.locator('a[href^="/maps/ranking"]').first.get_attribute("href")
+    ranking = page.locator('section.maps a[href^="/maps/ranking?"]').get_attribute("href")
     district = page.locator("#district-link").get_attribute("href")
     assert ranking and district
 
@@ -135,7 +144,14 @@ def test_leader_pages_offline_and_gone_after_sign_out(live, browser, tmp_path):
     framed = page.locator("iframe.map").get_attribute("src")
     towns = page.locator("tbody tr").all_inner_texts()
     assert framed and towns
-    wait_kept(page, "/", ranking, district, framed)
+    month = re.search(r"month=(\d{4}-\d{2})", ranking)
+    assert month
+    bulletin = f"/bulletins/{month.group(1)}.png"
+    fetch_png = """(u) => fetch(u).then(async r => [r.status, r.headers.get('Content-Type'),
+                                             (await r.arrayBuffer()).byteLength])"""
+    online_png = page.evaluate(fetch_png, bulletin)
+    assert online_png[:2] == [200, "image/png"] and online_png[2] > 10_000
+    wait_kept(page, "/", ranking, district, framed, bulletin)
     assert kept_users(page) == {leader_id}
 
     # No network: the dashboard, the ranking map and the district view from the kept copies.
@@ -164,6 +180,8 @@ def test_leader_pages_offline_and_gone_after_sign_out(live, browser, tmp_path):
     frame.wait_for_function("() => window.cunrongReady === true", timeout=30_000)
     assert frame.locator("#cunrong-offline").count() == 0  # the page's banner is enough
 
+    assert page.evaluate(fetch_png, bulletin) == online_png  # the bulletin, as it was
+
     # Never opened: "not saved", not the browser's error page.
     page.goto(f"{live}/maps/hotspots")
     assert page.locator("#cunrong-not-saved").count() == 1
@@ -179,6 +197,30 @@ def test_leader_pages_offline_and_gone_after_sign_out(live, browser, tmp_path):
         page.goto(f"{live}{path}")
         assert page.locator("#cunrong-not-saved").count() == 1, path
         assert "lead-zhou" not in page.content()
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+
+def test_a_planner_lands_on_the_sites_map_and_has_it_offline(live, browser, tmp_path):
+    """A map page is not base.html: it carries the user and offline.js itself, so the map a
+    planner lands on right after signing in is kept although no other page was opened."""
+    page = browser.open(f"{live}/login", viewport=PHONE)
+    sign_in_to_map(page, live, "plan-xu")
+    page.wait_for_url(f"{live}/sites/map")
+    page.wait_for_function("() => window.cunrongReady === true", timeout=30_000)
+    sites = page.locator(".cr-site-rank").count()
+    assert sites > 0
+    assert page.get_attribute('meta[name="cunrong-user"]', "content")
+    wait_kept(page, "/sites/map")
+
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_function("() => window.cunrongReady === true", timeout=30_000)
+    assert BANNER.match(banner_text(page))
+    assert page.locator(".cr-site-rank").count() == sites
+    browser.screenshot(page, shots_dir(tmp_path) / "offline-sites-phone.png")
+    page.set_viewport_size(PC)
+    browser.screenshot(page, shots_dir(tmp_path) / "offline-sites-pc.png")
     assert browser.log(page).errors == []
     browser.close_page(page)
 
