@@ -353,7 +353,7 @@ def create_issue(
         else None
     )
     prefix = _code_prefix(where.village_code, new.found_on)
-    statement = _insert_sql(bytewise=_bytewise_collation(conn), audited=audit is not None)
+    statement = _insert_sql(audited=audit is not None)
     params = (
         dict(audit or {})
         | last_code_params(prefix)
@@ -599,22 +599,15 @@ def _look_text(rule: DeadlineRule) -> TextClause:
     return text(look_sql(rule))
 
 
-def _bytewise_collation(conn: Connection) -> bool:
-    """Whether the database sorts text by code point (cached per pooled connection)."""
-    if "bytewise_collation" not in conn.info:
-        conn.info["bytewise_collation"] = conn.execute(
-            text(
-                "SELECT datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') FROM pg_database"
-                " WHERE datname = current_database()"
-            )
-        ).scalar_one()
-    return bool(conn.info["bytewise_collation"])
-
-
-def last_code_sql(*, bytewise: bool) -> TextClause:
-    """The highest issue code starting with :like (bounded by :lo/:hi for the index)."""
-    bounds = " AND code >= :lo AND code < :hi" if bytewise else ""
-    return text(f"SELECT code FROM issue WHERE code LIKE :like{bounds} ORDER BY code DESC LIMIT 1")
+def last_code_sql() -> TextClause:
+    """The highest issue code starting with :like. `issue.code` sorts bytewise (`COLLATE
+    "C"`, migration 0020), so the bounds :lo/:hi are exact and let the unique index answer
+    with one backward probe, also in a generic plan, where LIKE's parameter gives the
+    planner no range; LIKE keeps the match exact."""
+    return text(
+        "SELECT code FROM issue WHERE code LIKE :like AND code >= :lo AND code < :hi"
+        " ORDER BY code DESC LIMIT 1"
+    )
 
 
 def last_code_params(prefix: str) -> dict[str, str]:
@@ -637,13 +630,12 @@ AUDIT_PARAMS = ("audit_actor", "audit_role", "audit_method", "audit_path", "audi
 """The parameters of the audit row `insert_sql(audited=True)` writes with the issue."""
 
 
-def insert_sql(*, bytewise: bool, audited: bool = False) -> str:
+def insert_sql(*, audited: bool = False) -> str:
     """Store a new issue with its next code and its events, in ONE statement.
 
     The statement takes the transaction's advisory lock on the code's prefix (:prefix:
     village and month) before it inserts, and reads the highest code of the prefix plus
-    one (the range bounds let the unique index on code answer with one backward probe
-    under a bytewise collation; LIKE keeps the match exact under any). Its snapshot is
+    one (`last_code_sql`: one backward probe of the unique index on code). Its snapshot is
     taken before the lock is granted, so a code committed by the holder it waited for is
     unseen: the insert then meets it in the unique index and does nothing (ON CONFLICT
     without a target), and the caller runs the statement again — in a new snapshot, with
@@ -664,7 +656,7 @@ def insert_sql(*, bytewise: bool, audited: bool = False) -> str:
     )
     return (
         "WITH lk AS (SELECT pg_advisory_xact_lock(hashtext(:prefix)) AS locked),"
-        f" last AS ({last_code_sql(bytewise=bytewise).text}), seq AS ({_NEXT_SEQ} FROM lk),"
+        f" last AS ({last_code_sql().text}), seq AS ({_NEXT_SEQ} FROM lk),"
         " ins AS (INSERT INTO issue (id, code, category_code, description, address, geom,"
         " village_id, grid_id, outside_m, source, found_on, found_by, deadline,"
         " deadline_provisional, responsible, status, round_id, rebound_of,"
@@ -685,8 +677,8 @@ def insert_sql(*, bytewise: bool, audited: bool = False) -> str:
 
 
 @functools.cache
-def _insert_sql(*, bytewise: bool, audited: bool) -> TextClause:
-    return text(insert_sql(bytewise=bytewise, audited=audited))
+def _insert_sql(*, audited: bool) -> TextClause:
+    return text(insert_sql(audited=audited))
 
 
 def _event(

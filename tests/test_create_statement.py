@@ -167,4 +167,4 @@ def test_the_look_up_probes_the_indexes(session):
     assert plan.count("idx_issue_geom") == 2, plan  # the rebound and the duplicates
     assert "issue_pkey" in plan, plan  # the retry's id
     assert "Seq Scan on issue" not in plan, plan
-    assert "insert into issue" in insert_sql(bytewise=True).lower()
+    assert "insert into issue" in insert_sql().lower()
