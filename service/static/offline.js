@@ -15,7 +15,13 @@
   var PAGES_CACHE = "cunrong-pages-v1";
   var meta = document.querySelector('meta[name="cunrong-user"]');
 
+  /* Empty the kept pages, and tell the worker (a keep it is still making must not put a
+   * page back after this). */
   function forget() {
+    try {
+      var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+      if (worker) worker.postMessage({ forget: true });
+    } catch (e) { /* no worker: nothing is being kept */ }
     if (!window.caches) return Promise.resolve();
     return caches.delete(PAGES_CACHE).catch(function () {});
   }

@@ -81,7 +81,11 @@ self.addEventListener("activate", function (ev) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-/* One keep at a time: each reads the kept pages' sizes and users before adding its own. */
+/* One keep at a time: each reads the kept pages' sizes and users before adding its own.
+ * A sign-out (the "forget" message of offline.js) empties the cache in the same queue and
+ * starts a new generation: a keep begun before it (a large map still being read) is
+ * abandoned instead of putting the signed-out user's page back. */
+var generation = 0;
 var keeping = Promise.resolve();
 function serially(task) {
   var run = keeping.then(task, task);
@@ -113,8 +117,9 @@ function pathOf(request) {
 
 /* Keep a copy of a page answer when it is a 200 of the page itself (not a redirect, not an
  * error) for a named user; an answer for another user than the kept pages' empties the cache;
- * the oldest kept pages go until the new one fits in KEEP_BYTES. */
-function keep(key, resp) {
+ * the oldest kept pages go until the new one fits in KEEP_BYTES. `begun`: the generation when
+ * the page was asked for (a sign-out since then abandons it). */
+function keep(key, resp, begun) {
   var user = resp.headers.get(USER_HEADER);
   if (resp.status !== 200 || resp.redirected || resp.type !== "basic" || !user) return Promise.resolve(false);
   return resp.blob().then(function (body) {
@@ -124,6 +129,7 @@ function keep(key, resp) {
     headers.set(SIZE_HEADER, String(body.size));
     var copy = new Response(body, { status: 200, statusText: "OK", headers: headers });
     return serially(function () {
+      if (begun !== generation) return false;
       return caches.open(PAGES_CACHE).then(keptPages).then(function (kept) {
         if (kept.some(function (k) { return k.user !== user; })) {
           return caches.delete(PAGES_CACHE).then(function () { return []; });
@@ -212,8 +218,9 @@ self.addEventListener("fetch", function (ev) {
   }
   if (!isPage(url)) return;
   var key = url.pathname + url.search;
+  var begun = generation;
   ev.respondWith(fetch(req).then(function (resp) {
-    ev.waitUntil(keep(key, resp.clone()).catch(function () {}));
+    ev.waitUntil(keep(key, resp.clone(), begun).catch(function () {}));
     return resp;
   }, function () {
     return caches.open(PAGES_CACHE).then(function (c) { return c.match(key); }).then(function (hit) {
@@ -223,15 +230,25 @@ self.addEventListener("fetch", function (ev) {
   }));
 });
 
-/* A page opened before this worker controlled it asks to keep its own copy (and its map). */
+/* A page opened before this worker controlled it asks to keep its own copy (and its map);
+ * the worker answers {kept: [hrefs], results: [true if kept, else false or null]}. A page
+ * signing out sends {forget: true}. */
 self.addEventListener("message", function (ev) {
   var data = ev.data || {};
+  if (data.forget) {
+    generation += 1;
+    ev.waitUntil(serially(function () { return caches.delete(PAGES_CACHE); }));
+    return;
+  }
   if (!data.keep || !data.keep.length) return;
+  var begun = generation;
   ev.waitUntil(Promise.all(data.keep.map(function (href) {
     var url = new URL(href, self.location.origin);
     if (url.origin !== self.location.origin || !isPage(url)) return null;
     return fetch(url.href, { credentials: "same-origin" }).then(function (resp) {
-      return keep(url.pathname + url.search, resp);
-    }).catch(function () {});
-  })));
+      return keep(url.pathname + url.search, resp, begun);
+    }).catch(function () { return null; });
+  })).then(function (results) {
+    if (ev.source) ev.source.postMessage({ kept: data.keep, results: results });
+  }));
 });

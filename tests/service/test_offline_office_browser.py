@@ -317,6 +317,39 @@ def test_kept_pages_stay_within_the_cap_oldest_first(app, live, browser):
     browser.close_page(page)
 
 
+def test_a_keep_under_way_when_signing_out_puts_nothing_back(live, browser):
+    """Signing out tells the worker to forget: a map it was still fetching to keep (asked
+    just before) is abandoned, not put back into the emptied cache."""
+    page = browser.open(f"{live}/login", viewport=PC)
+    sign_in(page, live, "lead-zhou")
+    page.wait_for_url(f"{live}/")
+    wait_kept(page, "/")
+    page.goto(f"{live}/pages/inbox")  # controlled by the worker from here on
+    wait_kept(page, "/", "/pages/inbox")
+    answer = page.evaluate(
+        """() => new Promise((resolve) => {
+             const sw = navigator.serviceWorker;
+             sw.addEventListener('message', (ev) => { if (ev.data.kept) resolve(ev.data); });
+             sw.controller.postMessage({ keep: ['/maps/hotspots'] });
+             window.cunrongOffline.forget();
+           })"""
+    )
+    assert answer == {"kept": ["/maps/hotspots"], "results": [False]}
+    assert kept(page) == []
+
+    # Without a sign-out in between, the same request keeps the map.
+    answer = page.evaluate(
+        """() => new Promise((resolve) => {
+             const sw = navigator.serviceWorker;
+             sw.addEventListener('message', (ev) => { if (ev.data.kept) resolve(ev.data); });
+             sw.controller.postMessage({ keep: ['/maps/hotspots'] });
+           })"""
+    )
+    assert answer == {"kept": ["/maps/hotspots"], "results": [True]}
+    assert kept(page) == ["/maps/hotspots"]
+    browser.close_page(page)
+
+
 def block_issue_posts(page: Page, log: list[str]) -> Callable[[], None]:
     """The server is unreachable for new issues (the report stays queued); every POST of an
     issue the page tries is logged. Returns what lifts the block."""
