@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,11 +72,12 @@ class OutputCrs:
         return DEGREE_DECIMALS if _is_geographic(self.srid) else METRE_DECIMALS
 
 
-def supported_crs(metric_srid: int) -> list[str]:
+def supported_crs(metric_srids: Sequence[int]) -> list[str]:
     """The CRS every collection offers: CRS84 first (the default), then EPSG:4326,
-    EPSG:4490 (CGCS2000) and the town's metric CRS."""
+    EPSG:4490 (CGCS2000) and the metric CRS of each town the caller reads (`metric_srids`,
+    each once, in the order given)."""
     out = [CRS84]
-    for srid in (SRID, CGCS2000, metric_srid):
+    for srid in (SRID, CGCS2000, *metric_srids):
         uri = epsg_uri(srid)
         if uri not in out:
             out.append(uri)
@@ -100,15 +102,15 @@ def _srid_of(value: str) -> int | None:
     return -1
 
 
-def parse_crs(value: str | None, *, metric_srid: int, field: str = "crs") -> OutputCrs:
+def parse_crs(value: str | None, *, metric_srids: Sequence[int], field: str = "crs") -> OutputCrs:
     """The CRS named by a `crs` or `bbox-crs` parameter (default CRS84), or InvalidInput
-    naming the field and listing the supported ones."""
+    naming the field and listing the supported ones (`supported_crs(metric_srids)`)."""
     if value is None or not value.strip():
         return OutputCrs(CRS84, SRID, swap_axes=False)
     srid = _srid_of(value)
     if srid is None:
         return OutputCrs(CRS84, SRID, swap_axes=False)
-    supported = supported_crs(metric_srid)
+    supported = supported_crs(metric_srids)
     if srid < 0 or epsg_uri(srid) not in supported:
         raise InvalidInput(
             f"unsupported CRS {value!r}; expected one of {', '.join(supported)}", field=field

@@ -447,8 +447,11 @@ def town_project(
     srid: int,
     authcfg: str | None = None,
     lang: str = "zh",
+    towns: Sequence[int] | None = None,
 ) -> bytes:
-    """The town's .qgz (a zip holding one .qgs) for the service at `base_url`."""
+    """The town's .qgz (a zip holding one .qgs) for the service at `base_url`, in EPSG
+    `srid` (the town's metric CRS, or 4490), framed on the villages of `towns` (None: every
+    town's)."""
     if lang not in ("zh", "en"):
         raise InvalidInput(f"expected zh or en, got {lang!r}", field="lang")
     if not base_url.startswith(("http://", "https://")):
@@ -466,7 +469,7 @@ def town_project(
         base_url=base_url,
         title=title,
         srid=srid,
-        extent=extent_4326(villages_frame(conn)),
+        extent=extent_4326(villages_frame(conn, towns=towns)),
         authcfg=authcfg,
         note=AUTH_NOTE.format(url=base_url.rstrip("/")),
     )

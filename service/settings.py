@@ -61,7 +61,8 @@ class ServiceSettings(BaseSettings):
     metric_srid: int = defaults.METRIC_SRID
     """Metric CRS for distances and areas (CGCS2000 Gauss-Krüger zone 39, CM 117°E) of a new
     town (`cunrong town add` without --metric-srid, the first town of migration 0012); each
-    town is then measured in its own `town.metric_srid`."""
+    town is then measured in its own `town.metric_srid` (also in /ogc's CRS list and
+    `cunrong qgis-project`); this is only the fallback where no town is known."""
     gps_tolerance_m: float = defaults.GPS_TOLERANCE_M
     """A point this close outside every village goes to the nearest one (flagged)."""
     rebound_radius_m: float = defaults.REBOUND_RADIUS_M

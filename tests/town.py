@@ -7,7 +7,7 @@ out expected distances by hand.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 SQUARE = "MULTIPOLYGON((({w} {s},{e} {s},{e} {n},{w} {n},{w} {s})))"
 
@@ -30,3 +30,34 @@ def add_square_village(
         ),
         {"c": code, "n": name, "w": SQUARE.format(w=west, e=east, s=south, n=north)},
     ).scalar_one()
+
+
+SECOND_TOWN = ("120113109", "二号镇")
+
+
+def second_town(url: str) -> Engine:
+    """Add town 二号镇 (120113109) with village B01 and its issue B1 beside the database's
+    first town (the two-town tests of Open311, notifications); the engine is returned."""
+    from geo.towns import add_town
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        other = add_town(conn, code=SECOND_TOWN[0], name=SECOND_TOWN[1], district_name="北辰区")
+        conn.execute(
+            text(
+                "INSERT INTO village (town_id, code, name, geom) VALUES (:t, 'B01', '北村',"
+                " ST_GeomFromText('MULTIPOLYGON(((117.30 39.28,117.31 39.28,117.31 39.29,"
+                "117.30 39.29,117.30 39.28)))', 4326))"
+            ),
+            {"t": other.id},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO issue (town_id, code, category_code, geom, found_on, deadline,"
+                " village_id) SELECT :t, 'B1', 'clutter',"
+                " ST_SetSRID(ST_MakePoint(117.305, 39.285), 4326), '2024-03-20', '2024-04-20', id"
+                " FROM village WHERE code = 'B01'"
+            ),
+            {"t": other.id},
+        )
+    return engine

@@ -119,7 +119,13 @@ def import_file(
     try:
         check_coords_option(coords)
         parse_crs(crs)
-        table = read_source(path, kind=kind, layer=layer, encoding=encoding)
+        table = read_source(
+            path,
+            kind=kind,
+            layer=layer,
+            encoding=encoding,
+            max_polygon_vertices=limits.max_polygon_vertices if limits else None,
+        )
     except ImportFailed:
         raise
     except InvalidInput as exc:

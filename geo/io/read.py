@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, TooLarge
 from geo.io.columns import canonical_names, looks_like_header
 from geo.io.dbf import inspect_dbf
 
@@ -62,9 +65,17 @@ class SourceTable:
 
 
 def read_source(
-    path: Path, *, kind: str, layer: str | None = None, encoding: str | None = None
+    path: Path,
+    *,
+    kind: str,
+    layer: str | None = None,
+    encoding: str | None = None,
+    max_polygon_vertices: int | None = None,
 ) -> SourceTable:
-    """Read any supported file; InvalidInput names what is wrong with the file itself."""
+    """Read any supported file; InvalidInput names what is wrong with the file itself.
+
+    `max_polygon_vertices` (the caller's limit, None: none) also bounds what GDAL parses of
+    a GeoJSON before any vertex is counted (`geojson_feature_cap`)."""
     path = Path(path)
     if not path.exists():
         raise InvalidInput(f"file not found: {path}", field="file")
@@ -79,7 +90,8 @@ def read_source(
             field="file",
         )
     elif suffix in VECTOR:
-        table = _read_vector(path, layer=layer, encoding=encoding)
+        with geojson_feature_cap(max_polygon_vertices):
+            table = _read_vector(path, layer=layer, encoding=encoding)
     else:
         raise InvalidInput(
             f"unsupported file type {suffix or '(none)'}; expected {FORMATS_HELP}", field="file"
@@ -207,6 +219,48 @@ def _read_excel(path: Path, *, kind: str, sheet: str | None) -> SourceTable:
         book.close()
     frame = _table(kind, rows)
     return SourceTable(frame, None, None, "row", True)
+
+
+GEOJSON_BYTES_PER_VERTEX = 64
+"""Room for one vertex in GeoJSON text: `[117.12345678901234, 39.12345678901234], ` is about
+42 bytes; the rest is headroom for properties and indentation."""
+
+_GDAL_FEATURE_CAP = "OGR_GEOJSON_MAX_OBJ_SIZE"
+_TOO_BIG_FOR_GDAL = "too complex/large"
+
+
+@contextmanager
+def geojson_feature_cap(max_polygon_vertices: int | None) -> Iterator[None]:
+    """While reading: GDAL refuses a GeoJSON feature longer than `max_polygon_vertices`
+    vertices could take as text, before parsing it.
+
+    GDAL's GeoJSON driver builds each feature as a JSON tree first: a 20 MB feature of
+    500,000 vertices took 264 MB (kept by the allocator afterwards) before the vertex
+    limit could even count it. GDAL's own `OGR_GEOJSON_MAX_OBJ_SIZE` (MB, default 200)
+    stops it at the first byte past the cap; a feature under the cap is then counted
+    exactly by `geo.io.limits.check_size`. The option is process-wide: every caller in the
+    service passes the same limit, and the previous value comes back afterwards."""
+    if max_polygon_vertices is None:
+        yield
+        return
+    cap_mb = math.ceil(max_polygon_vertices * GEOJSON_BYTES_PER_VERTEX / 1_000_000) + 1
+    before = pyogrio.get_gdal_config_option(_GDAL_FEATURE_CAP)
+    pyogrio.set_gdal_config_options({_GDAL_FEATURE_CAP: str(cap_mb)})
+    try:
+        yield
+    except InvalidInput as exc:
+        if _TOO_BIG_FOR_GDAL not in exc.message:
+            raise
+        raise TooLarge(
+            f"a feature of the file is over {cap_mb} MB of GeoJSON text, more than"
+            f" {max_polygon_vertices:,} vertices could take; at most"
+            f" {max_polygon_vertices:,} vertices per geometry (simplify it, e.g. QGIS 简化 /"
+            " Simplify, or split it)",
+            limit="CUNRONG_MAX_POLYGON_VERTICES",
+            field="geometry",
+        ) from None
+    finally:
+        pyogrio.set_gdal_config_options({_GDAL_FEATURE_CAP: before})
 
 
 def _layers(path: str) -> list[tuple[str, str | None]]:

@@ -80,7 +80,8 @@ class Notification(Base):
 
 
 class Webhook(Base):
-    """A webhook subscription: every message (or those of `kinds`) is POSTed to `url`, signed."""
+    """A webhook subscription: every message (or those of `kinds`) of its town is POSTed to
+    `url`, signed."""
 
     __tablename__ = "webhook"
     __table_args__ = (
@@ -97,6 +98,12 @@ class Webhook(Base):
         ARRAY(String(KIND_LEN)), server_default=text("'{}'::varchar[]")
     )
     """The kinds sent (empty: all)."""
+    town_id: Mapped[int | None] = mapped_column(
+        ForeignKey("town.id", name="webhook_town_fk", ondelete="CASCADE")
+    )
+    """The town whose messages it gets (about an issue, village or office of that town);
+    NULL: every town's — a district's or the deployment's own integration (migration 0021).
+    Its URL and deliveries are shown only to users who read every town."""
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

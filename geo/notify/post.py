@@ -4,6 +4,10 @@ Who a message is for is an `Audience`: office-wide roles (整治办 admin, inspe
 and/or the users of one village. `recipients_where` is the one place that turns an audience
 into users (the town condition goes there too).
 
+A message belongs to a town (its own `town_id`, else its issue's, else its village's):
+office roles of other towns do not get it, nor do webhooks of other towns (a webhook of
+no town, `webhook.town_id` NULL, gets every town's).
+
 Every row is keyed: a user gets a message with a given key once, an e-mail address or a
 webhook once (`ON CONFLICT DO NOTHING`), so posting the same message twice — a scheduled
 job run twice, two workers racing — stores and sends it once.
@@ -43,7 +47,10 @@ class Message:
     issue_id: uuid.UUID | None = None
     village_id: int | None = None
     town_id: int | None = None
-    """The town the message is about when it has no village (else the village's town)."""
+    """The town the message is about when it has no issue or village (else the issue's
+    town, else the village's). It decides who hears of it (`recipients_where`) and which
+    webhooks get it: those of that town and those of every town (`webhook.town_id` NULL);
+    a message of no town reaches only the latter."""
     event_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
     """Facts for machines (issue code, village code, deadline, …): the webhook's `data`."""
@@ -95,7 +102,8 @@ class Posted:
 
 
 _MANY = text(
-    "WITH m AS (SELECT b.*, coalesce(b.town_id, (SELECT v.town_id FROM village v"
+    "WITH m AS (SELECT b.*, coalesce(b.town_id, (SELECT i.town_id FROM issue i"
+    "  WHERE i.id = b.issue_id), (SELECT v.town_id FROM village v"
     "  WHERE v.id = b.msg_village)) AS msg_town"
     " FROM jsonb_to_recordset(CAST(:messages AS jsonb)) AS b(kind text, key text,"
     "  issue_id uuid, msg_village integer, town_id integer, event_id bigint, title_zh text,"
@@ -114,6 +122,7 @@ _MANY = text(
     " wh AS (INSERT INTO delivery (channel, key, kind, webhook_id, address, payload)"
     " SELECT 'webhook', m.key, m.kind, w.id, w.url, m.payload FROM m, webhook w"
     " WHERE w.active AND (cardinality(w.kinds) = 0 OR m.kind = ANY(w.kinds))"
+    " AND (w.town_id IS NULL OR w.town_id = m.msg_town)"
     " ON CONFLICT DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM ins) AS inbox, (SELECT count(*) FROM em) AS emails,"
     " (SELECT count(*) FROM wh) AS webhooks"

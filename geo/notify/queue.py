@@ -112,17 +112,29 @@ def record_attempt(
     return status
 
 
-DELIVERY_TOWN_SQL = (
-    "(:all_towns OR EXISTS (SELECT 1 FROM app_user su WHERE su.id = d.user_id"
-    " AND su.town_id = ANY(:towns))"
-    " OR (d.payload ->> 'town_id')::int = ANY(:towns)"
-    " OR EXISTS (SELECT 1 FROM village sv WHERE sv.id = (d.payload ->> 'village_id')::int"
-    " AND sv.town_id = ANY(:towns))"
-    " OR EXISTS (SELECT 1 FROM issue si WHERE si.id = (d.payload ->> 'issue_id')::uuid"
-    " AND si.town_id = ANY(:towns)))"
+EVERY_TOWN_SQL = (
+    "(CAST(:all_towns AS boolean)"
+    " OR NOT EXISTS (SELECT 1 FROM town st WHERE st.id <> ALL(CAST(:towns AS int[]))))"
 )
-"""A delivery belongs to the towns of its recipient (e-mail), else of the town, village or
-issue its message is about (webhooks); `d` is the delivery."""
+"""The scope covers every town of the deployment (None, or a list holding every town's id:
+in a single-town deployment, that town's admin)."""
+
+DELIVERY_TOWN_SQL = (
+    f"({EVERY_TOWN_SQL}"
+    " OR (d.channel = 'email' AND (EXISTS (SELECT 1 FROM app_user su WHERE su.id = d.user_id"
+    " AND su.town_id = ANY(CAST(:towns AS int[])))"
+    " OR (d.payload ->> 'town_id')::int = ANY(CAST(:towns AS int[]))"
+    " OR EXISTS (SELECT 1 FROM village sv WHERE sv.id = (d.payload ->> 'village_id')::int"
+    " AND sv.town_id = ANY(CAST(:towns AS int[])))"
+    " OR EXISTS (SELECT 1 FROM issue si WHERE si.id = (d.payload ->> 'issue_id')::uuid"
+    " AND si.town_id = ANY(CAST(:towns AS int[])))))"
+    " OR (d.channel = 'webhook' AND EXISTS (SELECT 1 FROM webhook sw"
+    " WHERE sw.id = d.webhook_id AND sw.town_id = ANY(CAST(:towns AS int[])))))"
+)
+"""A delivery belongs to the towns of its recipient or of the town, village or issue its
+message is about (e-mail), or to its webhook's town (webhook); `d` is the delivery. The
+deliveries of a webhook of every town (`webhook.town_id` NULL) — its URL — are seen only
+by a scope that covers every town (`EVERY_TOWN_SQL`)."""
 
 
 def _town_params(towns: Sequence[int] | None) -> dict[str, Any]:
@@ -211,9 +223,18 @@ MIN_SECRET = 16
 
 
 def add_webhook(
-    conn: Connection, *, name: str, url: str, secret: str, kinds: tuple[str, ...] = ()
+    conn: Connection,
+    *,
+    name: str,
+    url: str,
+    secret: str,
+    kinds: tuple[str, ...] = (),
+    town_id: int | None = None,
 ) -> int:
-    """Subscribe `url` to every message (or those of `kinds`), signed with `secret`."""
+    """Subscribe `url` to every message (or those of `kinds`) of the town `town_id`,
+    signed with `secret`. `town_id` None: the messages of every town — for a district's
+    or the deployment's own integration; such a subscription (and its URL) is shown only
+    to users who read every town."""
     if not name.strip():
         raise InvalidInput("the webhook needs a name", field="name")
     if not _URL.match(url):
@@ -228,25 +249,41 @@ def add_webhook(
             f"unknown kind {unknown[0]!r}; expected one of {', '.join(NOTIFY_KINDS)}",
             field="kind",
         )
+    if (
+        town_id is not None
+        and not conn.execute(text("SELECT 1 FROM town WHERE id = :t"), {"t": town_id}).first()
+    ):
+        raise NotFound(f"no town with id {town_id}", field="town")
     try:
         with conn.begin_nested():
             return int(
                 conn.execute(
                     text(
-                        "INSERT INTO webhook (name, url, secret, kinds)"
-                        " VALUES (:n, :u, :s, CAST(:k AS varchar[])) RETURNING id"
+                        "INSERT INTO webhook (name, url, secret, kinds, town_id)"
+                        " VALUES (:n, :u, :s, CAST(:k AS varchar[]), :t) RETURNING id"
                     ),
-                    {"n": name.strip(), "u": url, "s": secret, "k": list(kinds)},
+                    {"n": name.strip(), "u": url, "s": secret, "k": list(kinds), "t": town_id},
                 ).scalar_one()
             )
     except IntegrityError:
         raise Conflict(f"a webhook named {name!r} exists already", field="name") from None
 
 
-def webhooks(conn: Connection) -> list[dict[str, Any]]:
-    """The subscriptions (without their secrets)."""
+def webhooks(conn: Connection, *, towns: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """The subscriptions (without their secrets) of the towns `towns`, with their town's
+    code and name (None for a webhook of every town). `towns` None — the CLI — or a scope
+    holding every town sees them all; any other scope sees its towns' webhooks only, not
+    those of every town (a district's or the deployment's integration is not a town's
+    business, and its URL may carry a key)."""
     rows = conn.execute(
-        text("SELECT id, name, url, kinds, active, created_at FROM webhook ORDER BY name")
+        text(
+            "SELECT w.id, w.name, w.url, w.kinds, w.active, w.created_at,"
+            " t.code AS town_code, t.name AS town_name"
+            " FROM webhook w LEFT JOIN town t ON t.id = w.town_id"
+            f" WHERE {EVERY_TOWN_SQL} OR w.town_id = ANY(CAST(:towns AS int[]))"
+            " ORDER BY w.name"
+        ),
+        _town_params(towns),
     ).mappings()
     return [dict(r) for r in rows]
 

@@ -107,13 +107,32 @@ def webhook_add(
     kind: list[str] = typer.Option(
         [], help=f"only these kinds (repeatable; default all): {', '.join(NOTIFY_KINDS)}"
     ),
+    town: str | None = typer.Option(
+        None,
+        "--town",
+        help="the town whose messages it gets (行政区划代码 or name). Leave out for every"
+        " town's messages: a district's or the deployment's own integration (its URL is then"
+        " shown only to users who read every town).",
+    ),
 ) -> None:
-    """Subscribe a URL to the messages (signed with the secret)."""
+    """Subscribe a URL to the messages of a town (or of every town), signed with the secret."""
     from geo.notify.queue import add_webhook
+    from geo.towns import town_by_code
 
     def job(conn: Connection) -> None:
-        hook = add_webhook(conn, name=name, url=url, secret=secret, kinds=tuple(kind))
-        typer.echo(f"webhook {hook} {name} → {url}")
+        found = town_by_code(conn, town) if town is not None else None
+        hook = add_webhook(
+            conn,
+            name=name,
+            url=url,
+            secret=secret,
+            kinds=tuple(kind),
+            town_id=found.id if found else None,
+        )
+        typer.echo(
+            f"webhook {hook} {name} → {url}"
+            f" ({'messages of ' + found.label if found else 'messages of every town'})"
+        )
 
     run_job(settings_of(ctx), job, write=True)
 
@@ -134,7 +153,8 @@ def webhook_pause(
 
 @app.command()
 def webhooks(ctx: typer.Context) -> None:
-    """List the webhook subscriptions (JSON lines, without secrets)."""
+    """List the webhook subscriptions (JSON lines, without secrets; town_code null: every
+    town)."""
     from geo.notify.queue import webhooks as list_webhooks
 
     def job(conn: Connection) -> None:

@@ -27,6 +27,7 @@ from geo.vocab import NAME_LEN, NOTE_LEN
 from service.auth import Admin, Inspector, Reader, town_scope
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
+from service.memory import GIVE_MEMORY_BACK
 from service.rankings import month_ranking_dict, what_if_dict, year_ranking_dict
 from service.responses import (
     BatchImported,
@@ -225,7 +226,12 @@ def get_batches(year: YearPath, conn: ConnDep, user: Reader) -> list[dict[str, A
     return [asdict(b) for b in list_batches(conn, year, towns=town_scope(user))]
 
 
-@router.post("/third-party/{year}/batches/upload", status_code=201, response_model=BatchImported)
+@router.post(
+    "/third-party/{year}/batches/upload",
+    status_code=201,
+    response_model=BatchImported,
+    dependencies=[GIVE_MEMORY_BACK],
+)
 def upload_batch(
     year: YearPath,
     request: Request,

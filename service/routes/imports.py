@@ -15,6 +15,7 @@ from geo.io import import_file
 from geo.io.limits import ImportLimits
 from service.auth import Admin
 from service.deps import ConnDep
+from service.memory import GIVE_MEMORY_BACK
 from service.responses import ImportResult
 from service.towns import TownContext, user_town
 from service.uploads import UploadLimits, check_workbook, save_upload, unpack_zip
@@ -101,7 +102,7 @@ def report_out(report: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/import/{kind}", response_model=ImportResult)
+@router.post("/import/{kind}", response_model=ImportResult, dependencies=[GIVE_MEMORY_BACK])
 def import_upload(
     request: Request,
     conn: ConnDep,

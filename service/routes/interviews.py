@@ -18,6 +18,7 @@ from service.auth import OfficeOrLeader, Reader, town_scope
 from service.deps import ConnDep
 from service.filters import split_values, village_scope
 from service.interviews import due_interviews, interview_out, month_summary
+from service.memory import GIVE_MEMORY_BACK
 from service.schemas import Day, RequestModel
 from service.towns import TownDep, user_town
 from service.uploads import read_upload
@@ -149,7 +150,12 @@ def record_interview(
     return interview_out(_find(due_interviews(conn, month, **kwargs), village, month))
 
 
-@router.post("/interviews/{month}/{village}/scan", status_code=201, response_model=InterviewOut)
+@router.post(
+    "/interviews/{month}/{village}/scan",
+    status_code=201,
+    response_model=InterviewOut,
+    dependencies=[GIVE_MEMORY_BACK],
+)
 def upload_interview_scan(
     month: str,
     village: str,

@@ -28,6 +28,7 @@ from service.audit import audit_params
 from service.auth import Inspector, Reader, Writer, check_village_scope, town_scope
 from service.deps import ConnDep
 from service.geojson import GeoJSONResponse, geojson_responses
+from service.memory import GIVE_MEMORY_BACK
 from service.schemas import (
     EventPublic,
     IssueCreate,
@@ -159,6 +160,7 @@ def sees_gps(user: User | None) -> bool:
 
 @router.post(
     "/issues/{issue_id}/photos",
+    dependencies=[GIVE_MEMORY_BACK],
     status_code=201,
     response_model=PhotoPublic,
     responses={

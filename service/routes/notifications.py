@@ -4,7 +4,11 @@
   `POST /me/notifications/{id}/read`, `POST /me/notifications/read-all`.
 - `/pages/inbox`: the same for people, with mark read / mark all read buttons.
 - `/pages/office/deliveries` (admin): dead letters (死信) with a retry button, what waits
-  for a retry, what was sent, and the webhook subscriptions.
+  for a retry, what was sent, and the webhook subscriptions — of the admin's town(s). A
+  webhook of every town (`webhook.town_id` NULL: a district's or the deployment's
+  integration) and its deliveries are listed only when the admin's scope is every town
+  (in a single-town deployment: always); an admin of one town of several never sees its
+  name or URL.
 """
 
 from __future__ import annotations
@@ -161,7 +165,8 @@ def deliveries_page(
         dead=shown["dead"],
         pending=shown["pending"],
         sent=shown["sent"],
-        webhooks=webhooks(conn),
+        # its towns' webhooks; those of every town only when the scope is every town
+        webhooks=webhooks(conn, towns=towns),
         retried=retried,
         kind_label=lambda k: kind_label(k, lang),
     )

@@ -37,6 +37,7 @@ from geo.ogc import (
     parse_datetime,
     supported_crs,
 )
+from geo.towns import list_towns
 from geo.users import User, user_for_token
 from service.auth import Unauthorized, may_read, optional_user, town_scope
 from service.deps import ConnDep
@@ -226,8 +227,12 @@ def _content_crs(crs: OutputCrs) -> dict[str, str]:
     return {"Content-Crs": f"<{crs.uri}>"}
 
 
-def _metric(request: Request) -> int:
-    return int(request.app.state.settings.metric_srid)
+def _metric(request: Request, conn: Connection, user: User | None) -> tuple[int, ...]:
+    """The metric CRS of each town the caller reads (`town.metric_srid`, by town code): a
+    user of one town is offered its town's, a district reader every one of its towns'.
+    CUNRONG_METRIC_SRID only when no town is known (none in the caller's scope)."""
+    srids = tuple(dict.fromkeys(t.metric_srid for t in list_towns(conn, town_scope(user))))
+    return srids or (int(request.app.state.settings.metric_srid),)
 
 
 def _page_size(request: Request, limit: int | None) -> int:
@@ -237,12 +242,15 @@ def _page_size(request: Request, limit: int | None) -> int:
     return min(limit, int(settings.max_page_size))
 
 
-def _town_extent(conn: Connection) -> Extent | None:
-    bbox = extent_4326(frames.villages_frame(conn))
+def _town_extent(conn: Connection, user: User | None) -> Extent | None:
+    """The extent of the villages of the caller's towns."""
+    bbox = extent_4326(frames.villages_frame(conn, towns=town_scope(user)))
     return Extent(spatial=SpatialExtent(bbox=[bbox], crs=CRS84)) if bbox else None
 
 
-def _collection(request: Request, cid: str, extent: Extent | None) -> Collection:
+def _collection(
+    request: Request, cid: str, extent: Extent | None, metric: tuple[int, ...]
+) -> Collection:
     if cid == ISSUES:
         title, description = ISSUES_TITLE, ISSUES_DESCRIPTION
         extent = Extent(
@@ -275,7 +283,7 @@ def _collection(request: Request, cid: str, extent: Extent | None) -> Collection
         description=description,
         links=links,
         extent=extent,
-        crs=supported_crs(_metric(request)),
+        crs=supported_crs(metric),
         storageCrs=CRS84,
     )
 
@@ -400,11 +408,11 @@ def _referenced(components: dict[str, Any], paths: dict[str, Any]) -> dict[str, 
 @router.get("/collections", response_model=Collections, response_model_exclude_none=True)
 def collections(request: Request, conn: ConnDep, user: OgcReader, f: Format = None) -> Collections:
     """Every collection: villages, grids, communities, issues, roads, sites."""
-    del user, f
-    extent = _town_extent(conn)
+    del f
+    extent, metric = _town_extent(conn, user), _metric(request, conn, user)
     return Collections(
         links=[Link(href=_url(request, "/collections"), rel="self", type=JSON)],
-        collections=[_collection(request, cid, extent) for cid in ORDER],
+        collections=[_collection(request, cid, extent, metric) for cid in ORDER],
     )
 
 
@@ -430,8 +438,10 @@ def collection(
     f: Format = None,
 ) -> Collection:
     """One collection's description, links and extent."""
-    del user, f
-    return _collection(request, _known(collectionId), _town_extent(conn))
+    del f
+    return _collection(
+        request, _known(collectionId), _town_extent(conn, user), _metric(request, conn, user)
+    )
 
 
 @router.get(
@@ -530,15 +540,14 @@ ISSUE_PARAMS = {"village", "community", "category", "status", "source", "month",
 
 
 def _geometry_params(
-    request: Request, bbox: str | None, bbox_crs: str | None, crs: str | None
+    metric: tuple[int, ...], bbox: str | None, bbox_crs: str | None, crs: str | None
 ) -> tuple[OutputCrs, Envelope | None]:
-    metric = _metric(request)
-    out = parse_crs(crs, metric_srid=metric, field="crs")
+    out = parse_crs(crs, metric_srids=metric, field="crs")
     if bbox_crs is not None and bbox is None:
-        parse_crs(bbox_crs, metric_srid=metric, field="bbox-crs")
+        parse_crs(bbox_crs, metric_srids=metric, field="bbox-crs")
     envelope = None
     if bbox is not None:
-        envelope = parse_bbox(bbox, parse_crs(bbox_crs, metric_srid=metric, field="bbox-crs"))
+        envelope = parse_bbox(bbox, parse_crs(bbox_crs, metric_srids=metric, field="bbox-crs"))
     return out, envelope
 
 
@@ -598,7 +607,7 @@ def issue_items(
         overdue=overdue,
         as_of=as_of,
     )
-    out, envelope = _geometry_params(request, bbox, bbox_crs, crs)
+    out, envelope = _geometry_params(_metric(request, conn, user), bbox, bbox_crs, crs)
     found_from, found_to = parse_datetime(datetime_) if datetime_ else (None, None)
     size = _page_size(request, limit)
     text, matched = issue_reader.geojson(
@@ -645,7 +654,7 @@ def issue_item(
     """One issue (404 when there is none, or when it lies outside the caller's scope)."""
     del f
     _refuse_unknown(request, {"crs", "f"})
-    out = parse_crs(crs, metric_srid=_metric(request), field="crs")
+    out = parse_crs(crs, metric_srids=_metric(request, conn, user), field="crs")
     try:
         wanted = uuid.UUID(featureId)
     except ValueError:
@@ -708,7 +717,7 @@ def layer_items(
     if layer is None:  # the issues are served by issue_items (a more specific route)
         raise NotFound("no such collection", field="collectionId")
     _refuse_unknown(request, COMMON_PARAMS | ({"village"} if layer.by_village else set()))
-    out, envelope = _geometry_params(request, bbox, bbox_crs, crs)
+    out, envelope = _geometry_params(_metric(request, conn, user), bbox, bbox_crs, crs)
     size = _page_size(request, limit)
     page = frame_page(
         layer.read(conn, user, split_values(village)),
@@ -749,7 +758,7 @@ def layer_item(
     if layer is None:
         raise NotFound("no such collection", field="collectionId")
     _refuse_unknown(request, {"crs", "f"})
-    out = parse_crs(crs, metric_srid=_metric(request), field="crs")
+    out = parse_crs(crs, metric_srids=_metric(request, conn, user), field="crs")
     page = frame_page(
         layer.read(conn, user, ()), id_column=layer.id_column, crs=out, ids=(featureId,)
     )

@@ -211,3 +211,125 @@ def test_region_hot_spots_take_each_towns_crs(towns: Towns, tmp_path: Path) -> N
     assert len(cells) > 3 and set(cells["town_id"]) == {towns.b}
     for width, height in _bounds_in(cells, OTHER_SRID):
         assert width == pytest.approx(100, abs=1e-3) and height == pytest.approx(100, abs=1e-3)
+
+
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
+
+
+def test_the_ogc_api_offers_each_caller_its_towns_metric_crs(towns: Towns, tmp_path: Path) -> None:
+    """A user of 二号镇 is offered (and gets features in) EPSG:4528, not the deployment's
+    4527; a user of the first town the reverse; a district reader both."""
+    from fastapi.testclient import TestClient
+
+    from geo.users import create_user
+    from service.app import create_app
+    from service.settings import ServiceSettings
+
+    with towns.engine.begin() as conn:
+        headers = {
+            who: {"Authorization": f"Bearer {create_user(conn, **kw)[1]}"}
+            for who, kw in {
+                "a": {"name": "ogc-a", "role": "admin", "town_code": "120113108"},
+                "b": {"name": "ogc-b", "role": "admin", "town_code": B[0]},
+                "district": {"name": "ogc-d", "role": "leader", "district_code": "120113"},
+            }.items()
+        }
+        expected = {
+            r.code: (r.x, r.y)
+            for r in conn.execute(
+                text(
+                    f"SELECT code, ST_X(ST_Transform(geom, {OTHER_SRID})) AS x,"
+                    f" ST_Y(ST_Transform(geom, {OTHER_SRID})) AS y FROM issue"
+                )
+            )
+        }
+    settings = ServiceSettings(database_url=towns.url, data_dir=tmp_path, anonymous_read=False)
+    assert settings.metric_srid == SRID  # the deployment's default is the first town's
+    with TestClient(create_app(settings)) as client:
+
+        def offered(who: str) -> set[str]:
+            found = client.get("/ogc/collections/issues", headers=headers[who])
+            assert found.status_code == 200, found.text
+            listed = client.get("/ogc/collections", headers=headers[who]).json()
+            assert all(c["crs"] == found.json()["crs"] for c in listed["collections"])
+            return set(found.json()["crs"])
+
+        base = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", EPSG.format(4326)}
+        base.add(EPSG.format(4490))
+        assert offered("b") == base | {EPSG.format(OTHER_SRID)}
+        assert offered("a") == base | {EPSG.format(SRID)}
+        assert offered("district") == base | {EPSG.format(SRID), EPSG.format(OTHER_SRID)}
+
+        page = client.get(
+            "/ogc/collections/issues/items",
+            params={"crs": EPSG.format(OTHER_SRID), "limit": 100},
+            headers=headers["b"],
+        )
+        assert page.status_code == 200, page.text
+        assert page.headers["Content-Crs"] == f"<{EPSG.format(OTHER_SRID)}>"
+        features = page.json()["features"]
+        assert len(features) == 15  # W01's 3 and the cluster's 12: all of 二号镇's
+        for f in features:
+            northing, easting = f["geometry"]["coordinates"]  # EPSG:4528: northing first
+            assert (easting, northing) == pytest.approx(expected[f["properties"]["code"]], abs=1e-3)
+            assert easting > 40_000_000  # zone 40's false easting
+        village = client.get(
+            "/ogc/collections/villages/items",
+            params={"crs": EPSG.format(OTHER_SRID)},
+            headers=headers["b"],
+        )
+        assert village.status_code == 200 and [f["id"] for f in village.json()["features"]] == [
+            "W01"
+        ]
+        # the other town's CRS is not the caller's: refused, naming the parameter and
+        # listing the caller's own
+        refused = client.get(
+            "/ogc/collections/issues/items",
+            params={"crs": EPSG.format(SRID)},
+            headers=headers["b"],
+        )
+        assert refused.status_code == 422, refused.text
+        assert "crs" in refused.text and EPSG.format(OTHER_SRID) in refused.text
+        box = client.get(
+            "/ogc/collections/villages/items",
+            params={"bbox": "0,0,1,1", "bbox-crs": EPSG.format(OTHER_SRID)},
+            headers=headers["a"],
+        )
+        assert box.status_code == 422 and "bbox-crs" in box.text
+        # the extent is the caller's town's: 二号镇's W01 lies near 117.2° E, A01 at 117.10
+        extent_b = client.get("/ogc/collections/villages", headers=headers["b"]).json()
+        west_b = extent_b["extent"]["spatial"]["bbox"][0][0]
+        extent_a = client.get("/ogc/collections/villages", headers=headers["a"]).json()
+        assert extent_a["extent"]["spatial"]["bbox"][0][0] == pytest.approx(117.10)
+        assert west_b > 117.11
+
+
+def test_qgis_project_is_in_the_towns_metric_crs(towns: Towns, tmp_path: Path) -> None:
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    runner = runner_for(towns.url)
+    out = tmp_path / "b.qgz"
+
+    def project(*args: str) -> ET.Element:
+        done = runner.invoke(app, ["qgis-project", "-o", str(out), *args])
+        assert done.exit_code == 0, done.output
+        with zipfile.ZipFile(out) as archive:
+            (name,) = [n for n in archive.namelist() if n.endswith(".qgs")]
+            return ET.fromstring(archive.read(name))
+
+    refused = runner.invoke(app, ["qgis-project", "-o", str(out)])
+    assert refused.exit_code == 1 and "say which town" in refused.output
+    assert B[0] in refused.output and not out.exists()
+    unknown = runner.invoke(app, ["qgis-project", "-o", str(out), "--town", "999999999"])
+    assert unknown.exit_code == 1 and "no town '999999999'" in unknown.output
+    assert not out.exists()
+
+    b = project("--town", B[1])
+    assert b.findtext("./projectCrs/spatialrefsys/authid") == f"EPSG:{OTHER_SRID}"
+    assert b.findtext("title") == B[1]
+    a = project("--town", "120113108")
+    assert a.findtext("./projectCrs/spatialrefsys/authid") == f"EPSG:{SRID}"
+    assert a.findtext("title") == "大张庄镇"
+    cgcs = project("--town", B[0], "--crs", "4490")
+    assert cgcs.findtext("./projectCrs/spatialrefsys/authid") == "EPSG:4490"

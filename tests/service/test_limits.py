@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -148,6 +149,27 @@ def test_polygon_with_too_many_vertices_is_refused(limited, tokens, two_villages
         headers=tokens["admin"],
     )
     assert fine.status_code == 200, fine.text
+
+
+def test_a_geojson_feature_too_long_to_hold_that_many_vertices_is_refused_before_parsing(
+    limited, tokens
+):
+    """GDAL would build the whole feature as a JSON tree first (≈ 13× its text); a feature
+    longer than the vertex limit could take as text is stopped by GDAL's own cap."""
+    client = limited(max_polygon_vertices=1_000)  # a cap of 2 MB of text per feature
+    before = client.get("/villages").json()
+    data = json.dumps(_villages(80_000))  # ≈ 3.4 MB in one feature
+    assert len(data) > 3_000_000
+    response = client.post(
+        "/import/villages",
+        files={"file": ("v.geojson", data, "application/geo+json")},
+        headers=tokens["admin"],
+    )
+    body = _assert_413(response, "CUNRONG_MAX_POLYGON_VERTICES")
+    assert "over 2 MB of GeoJSON text" in body["message"], body
+    assert "at most 1,000 vertices" in body["message"] and body["field"] == "geometry"
+    assert client.get("/villages").json() == before
+    assert pyogrio.get_gdal_config_option("OGR_GEOJSON_MAX_OBJ_SIZE") is None  # put back
 
 
 def test_vertices_per_file_and_rows_per_upload(limited, tokens):

@@ -331,7 +331,9 @@ def test_the_office_sees_and_retries_only_its_own_towns_deliveries(two_villages_
         home = conn.execute(text("SELECT id FROM town")).scalar_one()
         other = add_town(conn, code="120113110", name="第三镇", district_name="北辰区")
         other_id = other.id
-        add_webhook(conn, name="hub-scope", url="http://127.0.0.1:9/hook", secret="s" * 16)
+        add_webhook(
+            conn, name="hub-scope", url="http://127.0.0.1:9/hook", secret="s" * 16, town_id=home
+        )
         w01 = conn.execute(text("SELECT id FROM village WHERE code = 'W01'")).scalar_one()
         post(
             conn,

@@ -18,6 +18,7 @@ from service.app import create_app
 from service.settings import ServiceSettings
 from tests.service import open311_spec as spec
 from tests.service.test_loop_api import jpeg
+from tests.town import second_town
 
 V2 = "/open311/v2"
 IN_WEST = {"lat": "39.2855", "long": "117.195"}
@@ -427,33 +428,6 @@ def test_without_anonymous_reads_a_reader_needs_an_api_key_or_a_token(
     assert bad_key.status_code == 403
     with_token = closed_client.get(f"{V2}/requests.json", params=SPRING, headers=tokens["leader"])
     assert len(codes(with_token)) == 4
-
-
-def second_town(url: str):
-    """Add town 二号镇 (120113109) with village B01 and its issue B1; the engine is returned."""
-    from geo.towns import add_town
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        other = add_town(conn, code="120113109", name="二号镇", district_name="北辰区")
-        conn.execute(
-            text(
-                "INSERT INTO village (town_id, code, name, geom) VALUES (:t, 'B01', '北村',"
-                " ST_GeomFromText('MULTIPOLYGON(((117.30 39.28,117.31 39.28,117.31 39.29,"
-                "117.30 39.29,117.30 39.28)))', 4326))"
-            ),
-            {"t": other.id},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO issue (town_id, code, category_code, geom, found_on, deadline,"
-                " village_id) SELECT :t, 'B1', 'clutter',"
-                " ST_SetSRID(ST_MakePoint(117.305, 39.285), 4326), '2024-03-20', '2024-04-20', id"
-                " FROM village WHERE code = 'B01'"
-            ),
-            {"t": other.id},
-        )
-    return engine
 
 
 def test_a_client_reads_and_posts_in_its_own_town_only(client, api_key, two_villages_url):
