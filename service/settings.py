@@ -196,6 +196,11 @@ class ServiceSettings(BaseSettings):
     map_tiles_over: int = Field(default=50_000, ge=0)
     """The issue map (/maps/issues) draws the issues from vector tiles when the selection has
     more than this many; up to it, the issues are embedded in the page as before."""
+    offline_keep_bytes: int = Field(default=50_000_000, ge=100_000, le=2_000_000_000)
+    """The most the service worker keeps of the pages a signed-in person opened, for reading
+    them without a connection (bytes, on the phone or PC; written into /sw.js). A leader's
+    maps inline every village outline and can weigh megabytes each: keeping one more page
+    drops the oldest kept ones until the total fits, and a page larger than this is not kept."""
 
     # Limits on what one request may make the server read, unpack, decode or store. Each
     # refusal is a 413 naming the setting (CUNRONG_<NAME>), and nothing is stored.

@@ -267,8 +267,24 @@ def render(
 
 
 def map_page(request: Request, m: folium.Map) -> HTMLResponse:
-    """A map of geo.maps as a page: its scripts carry this response's CSP nonce."""
-    return HTMLResponse(page_html(m, nonce=csp_nonce(request)))
+    """A map of geo.maps as a page: its scripts carry this response's CSP nonce.
+
+    A map is a whole page of its own, not base.html. For a signed-in user it carries what
+    base.html gives every page for offline use: `<meta name="cunrong-user">` and
+    static/offline.js, which registers the service worker and asks it to keep this map when
+    the worker did not answer it (a planner lands on /sites/map right after signing in). An
+    anonymous map gets neither (offline.js would empty the kept pages)."""
+    user = getattr(request.state, "user", None)
+    if not isinstance(user, User):
+        return HTMLResponse(page_html(m, nonce=csp_nonce(request)))
+    return HTMLResponse(
+        page_html(
+            m,
+            nonce=csp_nonce(request),
+            meta={"cunrong-user": str(int(user.id))},
+            scripts=("/static/offline.js",),
+        )
+    )
 
 
 ERROR_TITLES = {

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, text
 
@@ -401,25 +401,44 @@ def recheck_page(
     )
 
 
-def _worker(folder: str) -> FileResponse:
-    return FileResponse(
-        STATIC / "sw.js",
+KEEP_BYTES_LINE = "var KEEP_BYTES = 50000000;"
+"""The line of sw.js that `worker_script` rewrites with the `offline_keep_bytes` setting."""
+
+
+def worker_script(keep_bytes: int) -> str:
+    """sw.js with the cap of its kept pages (`offline_keep_bytes`) written in."""
+    script = (STATIC / "sw.js").read_text(encoding="utf-8")
+    if KEEP_BYTES_LINE not in script:  # a guard for whoever edits sw.js
+        raise RuntimeError(f"static/sw.js lost its line {KEEP_BYTES_LINE!r}")
+    return script.replace(KEEP_BYTES_LINE, f"var KEEP_BYTES = {int(keep_bytes)};")
+
+
+def _worker(request: Request, folder: str) -> Response:
+    return Response(
+        worker_script(request.app.state.settings.offline_keep_bytes),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": folder},
     )
 
 
+@pages.get("/sw.js")
+def service_worker(request: Request) -> Response:
+    """The service worker, served from the root so that one worker (scope /) keeps the field
+    pages and the office's, leaders' and planners' read-only pages (the dashboard is /)."""
+    return _worker(request, "/")
+
+
 @pages.get("/pages/sw.js")
-def service_worker() -> FileResponse:
-    """The service worker, served from /pages/ so that it may control the pages."""
-    return _worker("/pages/")
+def pages_service_worker(request: Request) -> Response:
+    """The same script for phones that registered it for /pages/ before the worker moved to
+    the root (offline.js unregisters that registration)."""
+    return _worker(request, "/pages/")
 
 
 @pages.get("/maps/sw.js")
-def map_service_worker() -> FileResponse:
-    """The same worker for /maps/ (the issue map a site-visit page frames): a worker controls
-    only the folder it is served from, so each folder has its own copy of the one script."""
-    return _worker("/maps/")
+def map_service_worker(request: Request) -> Response:
+    """The same script for phones that registered it for /maps/ before (see above)."""
+    return _worker(request, "/maps/")
 
 
 @pages.get("/manifest.webmanifest")

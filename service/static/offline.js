@@ -1,27 +1,82 @@
-/* Offline copies of the field pages, on every page (base.html).
+/* Offline copies of the pages, on every page (base.html).
  *
- * Signed in (the page carries <meta name="cunrong-user">): register the service worker for
- * /pages/ and /maps/ (sw.js), and ask it to keep this page and the map it frames when the
- * page was opened before the worker controlled it. Signing out empties the kept pages before
- * the form is sent. Not signed in (the sign-in page after signing out, or after a session
- * ended): the kept pages are emptied, so the next person on this phone gets none of them. */
+ * Signed in (the page carries <meta name="cunrong-user">): register the service worker
+ * (/sw.js, scope /) and ask it to keep this page and the map it frames when the page was
+ * opened before the worker controlled it; unregister the narrower /pages/ and /maps/ copies
+ * an earlier version registered. Signing out empties the kept pages before the form is sent.
+ * Not signed in (the sign-in page after signing out, or after a session ended): the kept
+ * pages are emptied, so the next person on this phone gets none of them.
+ *
+ * A kept copy shown offline (the worker's banner #cunrong-offline): a form that posts to the
+ * server cannot work, so its buttons are disabled and the banner says so (the capture page
+ * is not concerned: it saves to the phone's outbox, not by posting a form). */
 (function () {
   "use strict";
   var PAGES_CACHE = "cunrong-pages-v1";
   var meta = document.querySelector('meta[name="cunrong-user"]');
 
+  /* Empty the kept pages, and tell the worker (a keep it is still making must not put a
+   * page back after this). */
   function forget() {
+    try {
+      var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+      if (worker) worker.postMessage({ forget: true });
+    } catch (e) { /* no worker: nothing is being kept */ }
     if (!window.caches) return Promise.resolve();
     return caches.delete(PAGES_CACHE).catch(function () {});
   }
   window.cunrongOffline = { forget: forget };
 
-  if (!meta) { forget(); return; }
+  var SIGNED_OUT_PENDING = "cunrong.pendingAtSignOut";
+  if (!meta) {
+    forget();
+    /* Signed out with reports still waiting (outbox.js): they stay on this phone for their
+     * owner and go out when they sign in here again; say so on the sign-in page. */
+    var n = null;
+    try { n = window.sessionStorage.getItem(SIGNED_OUT_PENDING); window.sessionStorage.removeItem(SIGNED_OUT_PENDING); } catch (e) { n = null; }
+    var main = document.querySelector("main");
+    if (n && main) {
+      var note = document.createElement("p");
+      note.id = "pending-at-sign-out";
+      note.className = "notice";
+      note.setAttribute("role", "status");
+      note.innerHTML = "你还有 " + Number(n) + " 条记录在本机待上传：它们留在本机，你再次登录后自动上传，其他账号不会上传。" +
+        ' <span lang="en" class="en">' + Number(n) + " of your reports wait on this phone: they stay here and are sent" +
+        " when you sign in again; no other account sends them.</span>";
+      var form = document.getElementById("login-form");
+      if (form) form.parentNode.insertBefore(note, form);
+      else main.insertBefore(note, main.firstChild);
+    }
+    return;
+  }
 
-  /* A kept copy shown offline (the worker's banner): once the connection is back, offer the
-   * fresh page rather than reloading by itself (a capture may be half-typed). */
+  function isLogout(form) { return form.getAttribute("action") === "/logout"; }
+
   var shown = document.getElementById("cunrong-offline");
   if (shown) {
+    /* Forms that post to the server: disabled, with a line in the banner. */
+    var posting = Array.prototype.filter.call(document.querySelectorAll("form"), function (form) {
+      return (form.getAttribute("method") || "get").toLowerCase() === "post" && !isLogout(form);
+    });
+    posting.forEach(function (form) {
+      form.querySelectorAll('button, input[type="submit"]').forEach(function (b) {
+        if (b.type !== "submit") return;
+        b.disabled = true;
+        b.dataset.offlineDisabled = "1";
+        b.title = "离线时不能提交 / Cannot be sent offline";
+      });
+      form.addEventListener("submit", function (ev) { ev.preventDefault(); });
+    });
+    if (posting.length) {
+      var line = document.createElement("div");
+      line.id = "cunrong-forms-offline";
+      line.style.fontWeight = "400";
+      line.innerHTML = "本页的表单离线时不能提交，联网后刷新再填 " +
+        '<span lang="en">/ Forms on this page cannot be sent offline: reload when online</span>';
+      shown.appendChild(line);
+    }
+    /* Once the connection is back, offer the fresh page rather than reloading by itself (a
+     * capture may be half-typed); the disabled buttons come back with the fresh page. */
     window.addEventListener("online", function () {
       if (document.getElementById("cunrong-back")) return;
       var a = document.createElement("a");
@@ -29,7 +84,7 @@
       a.href = location.href;
       a.textContent = " 已联网，点此刷新 / Online again: reload";
       a.style.marginLeft = "8px";
-      shown.appendChild(a);
+      shown.insertBefore(a, shown.querySelector("#cunrong-forms-offline"));
     });
   }
 
@@ -38,22 +93,34 @@
       if (form.dataset.forgotten) return;
       ev.preventDefault();
       form.dataset.forgotten = "1";
-      forget().then(function () { form.submit(); });
+      var outbox = window.cunrong && window.cunrong.outbox;
+      var waiting = outbox ? outbox.all().then(function (rows) { return rows.length; }) : Promise.resolve(0);
+      waiting.then(function (count) {
+        try { if (count) window.sessionStorage.setItem(SIGNED_OUT_PENDING, String(count)); } catch (e) { /* private mode */ }
+      }).catch(function () {}).then(forget).then(function () { form.submit(); });
     });
   });
 
   if (!("serviceWorker" in navigator)) return;
   var sw = navigator.serviceWorker;
   var controlled = !!sw.controller;
-  sw.register("/maps/sw.js", { scope: "/maps/" }).catch(function () {});
-  var ready = sw.register("/pages/sw.js", { scope: "/pages/" }).then(function () {
-    return location.pathname.indexOf("/pages/") === 0 ? sw.ready : null;
+  /* The worker used to be registered twice, for /pages/ and for /maps/; one for / now. */
+  if (sw.getRegistrations) {
+    sw.getRegistrations().then(function (regs) {
+      regs.forEach(function (r) {
+        var scope = new URL(r.scope).pathname;
+        if (scope === "/pages/" || scope === "/maps/") r.unregister();
+      });
+    }).catch(function () {});
+  }
+  var ready = sw.register("/sw.js", { scope: "/" }).then(function () {
+    return sw.ready;
   }).catch(function () { return null; });
   function keep(href) {
     ready.then(function (reg) { if (reg && reg.active) reg.active.postMessage({ keep: [href] }); }).catch(function () {});
   }
   if (!controlled) keep(location.href);
-  /* A framed map not answered through the /maps/ worker (not yet active) is kept too. */
+  /* A framed map not answered through the worker (not yet active) is kept too. */
   document.querySelectorAll("iframe.map").forEach(function (f) {
     function loaded() {
       var inner = null;

@@ -1,7 +1,14 @@
 /* The outbox of field reports: every report is first kept in IndexedDB (idb-keyval, with
  * its photos as Blobs), then sent when there is a connection, in the order saved. Sending is idempotent:
  * the issue carries the client's UUID (POST /issues answers 200 for a retry) and a photo is
- * uploaded only when the issue does not hold one with the same SHA-256 yet. */
+ * uploaded only when the issue does not hold one with the same SHA-256 yet.
+ *
+ * Each report belongs to the user who saved it (rec.user, the page's <meta name="cunrong-user">).
+ * A page sends only its own user's reports: on a shared phone, another person's reports stay
+ * on the phone, untouched and unseen, until their owner signs in again here; the page only
+ * counts them (另有 N 条属于其他账号). Signing out neither sends nor drops them. A report saved
+ * by a version before owners were recorded has none: the first person to open the capture
+ * page takes it as their own (that version sent it as whoever was signed in). */
 (function () {
   "use strict";
   var C = window.cunrong;
@@ -9,23 +16,54 @@
   var store = kv.createStore("cunrong-outbox", "reports");
   var O = (C.outbox = {});
   var busy = null;
+  var meta = document.querySelector('meta[name="cunrong-user"]');
+  /* The signed-in user of this page: the owner of what it saves, and of what it may send. */
+  O.user = meta ? meta.content : null;
 
-  O.put = function (rec) { return kv.set(rec.id, rec, store).then(O.refresh); };
+  O.put = function (rec) {
+    if (!rec.user) rec.user = O.user;
+    return kv.set(rec.id, rec, store).then(O.refresh);
+  };
   O.remove = function (id) { return kv.del(id, store).then(O.refresh); };
-  O.all = function () {
+  /* Every report waiting on this phone, whoever saved it, oldest first. */
+  O.everything = function () {
     return kv.values(store).then(function (rows) {
       return (rows || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
+    });
+  };
+  function mine(rec) { return !!O.user && rec.user === O.user; }
+  /* This user's reports waiting, oldest first (one saved before owners were recorded is
+   * taken over by this user: see above). */
+  O.all = function () {
+    return O.everything().then(function (rows) {
+      var adopt = rows.filter(function (r) { return !r.user && O.user; });
+      return Promise.all(adopt.map(function (r) { r.user = O.user; return kv.set(r.id, r, store); }))
+        .then(function () { return rows.filter(mine); });
+    });
+  };
+  /* How many reports wait for other accounts on this phone. */
+  O.others = function () {
+    return O.everything().then(function (rows) {
+      return rows.filter(function (r) { return r.user && !mine(r); }).length;
     });
   };
 
   O.onchange = function () {};
   O.refresh = function () {
-    return O.all().then(function (rows) {
+    return Promise.all([O.all(), O.others()]).then(function (both) {
+      var rows = both[0], others = both[1];
       var el = document.getElementById("pending");
       if (el) {
         el.hidden = rows.length === 0;
         el.textContent = C.t("待上传 " + rows.length + " 条", rows.length + " waiting to upload");
         el.dataset.count = String(rows.length);
+      }
+      var el2 = document.getElementById("pending-others");
+      if (el2) {
+        el2.hidden = others === 0;
+        el2.textContent = C.t("另有 " + others + " 条属于其他账号，待其在本机登录后上传",
+          others + " more belong to another account: sent when it signs in on this phone");
+        el2.dataset.count = String(others);
       }
       O.onchange(rows);
       return rows;
@@ -68,14 +106,17 @@
 
   O.idle = function () { return busy === null; };
   O.onsent = function () {};
-  /* Send what is waiting; stops at the first connection failure (the rest waits). */
+  /* Send what is waiting for this user; stops at the first connection failure (the rest
+   * waits). Another user's reports are never sent from this page; and a page left open
+   * after its user signed out (its CSRF token is its own session's) cannot send as the
+   * next one either: the server refuses the token and the report waits. */
   O.flush = function () {
     if (busy) return busy;
     busy = O.all().then(function (rows) {
       var chain = Promise.resolve(false);
       rows.forEach(function (rec) {
         chain = chain.then(function (stop) {
-          if (stop || rec.error) return stop;
+          if (stop || rec.error || !mine(rec)) return stop;
           return send(rec).then(function (code) {
             return O.remove(rec.id).then(function () { O.onsent(rec, code); return false; });
           }, function (err) {

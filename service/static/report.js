@@ -154,7 +154,7 @@
       if (!go) return null;
       var id = C.uuid();
       var rec = {
-        id: id, saved_at: Date.now(),
+        id: id, saved_at: Date.now(), user: O.user,
         body: { id: id, category: state.category, lon: state.lon, lat: state.lat, found_on: today(),
                 description: $("description").value.trim(), address: $("address").value.trim() || null },
         photos: state.photos.map(function (p) { return { blob: p.blob, sha256: p.sha256 }; }),

@@ -1,19 +1,24 @@
-/* Service worker of the cunrong field pages (served as /pages/sw.js for scope /pages/ and as
- * /maps/sw.js for scope /maps/: each copy controls only its own folder).
+/* Service worker of the cunrong pages, served as /sw.js for scope / (one worker for the whole
+ * site; /pages/sw.js and /maps/sw.js serve the same script to phones that registered those
+ * narrower copies before, and offline.js unregisters them).
  *
  * Two caches:
  * - SHELL: scripts, styles, Leaflet, icons — the same for everybody, precached at install.
- * - PAGES: the field pages a signed-in person has opened (capture, site visit, my village,
- *   recheck, inbox, the issue map of a village) and the photo thumbnails they show. Only a
- *   200 answer that names its user (the X-Cunrong-User header the server sets on every
- *   signed-in response) is kept: never an error page, a sign-in redirect or an anonymous
- *   page. The cache holds one user's pages: an answer for another user empties it first,
- *   and the pages empty it on sign-out and on the sign-in page (offline.js).
+ * - PAGES: the pages a signed-in person has opened and reads in the field or away from the
+ *   office (KEPT below): the field pages (capture, site visit, my village, recheck, inbox,
+ *   the issue map of a village) with the photo thumbnails they show, and the read-only pages
+ *   and maps of the office, leaders and planners (the dashboard, the office's monthly pages,
+ *   the district and community views, the ranking, status, hotspot and sites maps, the
+ *   bulletin). Only a 200 answer that names its user (the X-Cunrong-User header the server
+ *   sets on every signed-in response) is kept: never an error page, a sign-in redirect or an
+ *   anonymous page. The cache holds one user's pages: an answer for another user empties it
+ *   first, and the pages empty it on sign-out and on the sign-in page (offline.js). It holds
+ *   at most KEEP_BYTES: keeping a page drops the oldest kept ones until it fits.
  *
  * Every GET of those is network first; only when the network fails is the kept copy served,
- * with a banner "离线 — 显示 HH:MM 的数据". API calls (and every write), map tiles and other
- * pages pass straight through. Reports wait in IndexedDB (outbox.js) and are sent by the
- * page when the connection returns. */
+ * with a banner "离线 — 显示 HH:MM 的数据". API calls, every write (only GETs are looked at),
+ * map tiles and other pages pass straight through. Reports wait in IndexedDB (outbox.js)
+ * and are sent by the page when the connection returns. */
 "use strict";
 var SHELL_CACHE = "cunrong-shell-v3";
 var PAGES_CACHE = "cunrong-pages-v1";
@@ -35,7 +40,14 @@ var SHELL = [
 ];
 var USER_HEADER = "X-Cunrong-User";
 var FETCHED_HEADER = "X-Cunrong-Fetched";
-var PAGES = [
+var SIZE_HEADER = "X-Cunrong-Size";
+/* The most the kept pages may take, in bytes (the service's `offline_keep_bytes` setting,
+ * written in here when /sw.js is served). A leader's maps inline every village outline and
+ * may weigh megabytes each: keeping one more drops the oldest kept pages (by the time they
+ * were fetched) until the total fits, and an answer larger than this is not kept at all. */
+var KEEP_BYTES = 50000000;
+var KEPT = [
+  // the field pages (inspectors, villages)
   /^\/pages\/report$/,
   /^\/pages\/villages\/[^/]+\/visit$/,
   /^\/pages\/my-village$/,
@@ -43,10 +55,19 @@ var PAGES = [
   /^\/pages\/inbox$/,
   /^\/maps\/issues$/,
   /^\/photos\/[^/]+\/thumbnail$/,
+  // the office, leaders and planners: read-only pages and maps (GET only)
+  /^\/$/,
+  /^\/pages\/office\/(rounds|scores|third-party|publish|users|deliveries)?$/,
+  /^\/pages\/districts\/[^/]+$/,
+  /^\/pages\/communities\/[^/]+$/,
+  /^\/maps\/(ranking|status|hotspots)$/,
+  /^\/maps\/districts\/[^/]+$/,
+  /^\/sites\/map$/,
+  /^\/bulletins\/\d{4}-\d{2}\.(pdf|png)$/,
 ];
 
 function isPage(url) {
-  return PAGES.some(function (re) { return re.test(url.pathname); });
+  return KEPT.some(function (re) { return re.test(url.pathname); });
 }
 
 self.addEventListener("install", function (ev) {
@@ -61,25 +82,76 @@ self.addEventListener("activate", function (ev) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+/* One keep at a time: each reads the kept pages' sizes and users before adding its own.
+ * A sign-out (the "forget" message of offline.js) empties the cache in the same queue and
+ * starts a new generation: a keep begun before it (a large map still being read) is
+ * abandoned instead of putting the signed-out user's page back. */
+var generation = 0;
+var keeping = Promise.resolve();
+function serially(task) {
+  var run = keeping.then(task, task);
+  keeping = run.catch(function () {});
+  return run;
+}
+
+/* The kept pages: [{request, user, size, fetched}]. */
+function keptPages(cache) {
+  return cache.keys().then(function (reqs) {
+    return Promise.all(reqs.map(function (r) {
+      return cache.match(r).then(function (resp) {
+        var h = resp ? resp.headers : new Headers();
+        return {
+          request: r,
+          user: h.get(USER_HEADER),
+          size: Number(h.get(SIZE_HEADER)) || 0,
+          fetched: Number(h.get(FETCHED_HEADER)) || 0,
+        };
+      });
+    }));
+  });
+}
+
+function pathOf(request) {
+  var u = new URL(request.url);
+  return u.pathname + u.search;
+}
+
 /* Keep a copy of a page answer when it is a 200 of the page itself (not a redirect, not an
- * error) for a named user; an answer for another user than the kept pages' empties the cache. */
-function keep(key, resp) {
+ * error) for a named user; an answer for another user than the kept pages' empties the cache;
+ * the oldest kept pages go until the new one fits in KEEP_BYTES. `begun`: the generation when
+ * the page was asked for (a sign-out since then abandons it). */
+function keep(key, resp, begun) {
   var user = resp.headers.get(USER_HEADER);
   if (resp.status !== 200 || resp.redirected || resp.type !== "basic" || !user) return Promise.resolve(false);
   return resp.blob().then(function (body) {
+    if (body.size > KEEP_BYTES) return false;
     var headers = new Headers(resp.headers);
     headers.set(FETCHED_HEADER, String(Date.now()));
+    headers.set(SIZE_HEADER, String(body.size));
     var copy = new Response(body, { status: 200, statusText: "OK", headers: headers });
-    return caches.open(PAGES_CACHE).then(function (c) {
-      return c.keys().then(function (reqs) {
-        if (!reqs.length) return;
-        return c.match(reqs[0]).then(function (old) {
-          if (old && old.headers.get(USER_HEADER) !== user) return caches.delete(PAGES_CACHE);
+    return serially(function () {
+      if (begun !== generation) return false;
+      return caches.open(PAGES_CACHE).then(keptPages).then(function (kept) {
+        if (kept.some(function (k) { return k.user !== user; })) {
+          return caches.delete(PAGES_CACHE).then(function () { return []; });
+        }
+        return kept.filter(function (k) { return pathOf(k.request) !== key; });
+      }).then(function (kept) {
+        kept.sort(function (a, b) { return a.fetched - b.fetched; });
+        var total = kept.reduce(function (n, k) { return n + k.size; }, body.size);
+        var drop = [];
+        while (total > KEEP_BYTES && kept.length) {
+          var oldest = kept.shift();
+          total -= oldest.size;
+          drop.push(oldest.request);
+        }
+        return caches.open(PAGES_CACHE).then(function (c) {
+          return Promise.all(drop.map(function (r) { return c.delete(r); })).then(function () {
+            return c.put(key, copy);
+          });
         });
-      }).then(function () {
-        return caches.open(PAGES_CACHE).then(function (c2) { return c2.put(key, copy); });
-      });
-    }).then(function () { return true; });
+      }).then(function () { return true; });
+    });
   });
 }
 
@@ -155,8 +227,9 @@ self.addEventListener("fetch", function (ev) {
   }
   if (!isPage(url)) return;
   var key = url.pathname + url.search;
+  var begun = generation;
   ev.respondWith(fetch(req).then(function (resp) {
-    ev.waitUntil(keep(key, resp.clone()).catch(function () {}));
+    ev.waitUntil(keep(key, resp.clone(), begun).catch(function () {}));
     return resp;
   }, function () {
     return caches.open(PAGES_CACHE).then(function (c) { return c.match(key); }).then(function (hit) {
@@ -166,15 +239,25 @@ self.addEventListener("fetch", function (ev) {
   }));
 });
 
-/* A page opened before this worker controlled it asks to keep its own copy (and its map). */
+/* A page opened before this worker controlled it asks to keep its own copy (and its map);
+ * the worker answers {kept: [hrefs], results: [true if kept, else false or null]}. A page
+ * signing out sends {forget: true}. */
 self.addEventListener("message", function (ev) {
   var data = ev.data || {};
+  if (data.forget) {
+    generation += 1;
+    ev.waitUntil(serially(function () { return caches.delete(PAGES_CACHE); }));
+    return;
+  }
   if (!data.keep || !data.keep.length) return;
+  var begun = generation;
   ev.waitUntil(Promise.all(data.keep.map(function (href) {
     var url = new URL(href, self.location.origin);
     if (url.origin !== self.location.origin || !isPage(url)) return null;
     return fetch(url.href, { credentials: "same-origin" }).then(function (resp) {
-      return keep(url.pathname + url.search, resp);
-    }).catch(function () {});
-  })));
+      return keep(url.pathname + url.search, resp, begun);
+    }).catch(function () { return null; });
+  })).then(function (results) {
+    if (ev.source) ev.source.postMessage({ kept: data.keep, results: results });
+  }));
 });

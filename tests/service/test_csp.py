@@ -65,3 +65,11 @@ def test_error_pages_have_a_nonce_and_the_api_no_policy(client):
     assert all(f'nonce="{nonce}"' in t for t in SCRIPT_TAG.findall(missing.text))
     api = client.get("/villages")
     assert api.status_code == 200 and "Content-Security-Policy" not in api.headers
+
+
+def test_a_map_for_a_signed_in_user_loads_offline_js_with_its_nonce(client, tokens):
+    response = client.get("/maps/status?basemap=plain", headers=tokens["inspector"])
+    assert response.status_code == 200
+    nonce = _nonce(response)
+    assert f'<script src="/static/offline.js" nonce="{nonce}"></script>' in response.text
+    assert [t for t in SCRIPT_TAG.findall(response.text) if f'nonce="{nonce}"' not in t] == []

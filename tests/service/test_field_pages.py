@@ -114,12 +114,14 @@ def test_report_page_has_every_category_labelled_and_the_app_shell(client, token
 
 
 def test_the_worker_controls_its_folder_and_answers_name_their_user(client, tokens):
-    for folder in ("/pages/", "/maps/"):
+    for folder in ("/", "/pages/", "/maps/"):  # /: the worker; the others for older phones
         sw = client.get(f"{folder}sw.js")
         assert sw.status_code == 200
         assert sw.headers["service-worker-allowed"] == folder
         assert sw.headers["content-type"].startswith("text/javascript")
         assert sw.headers["cache-control"] == "no-cache"
+        keep = client.app.state.settings.offline_keep_bytes
+        assert f"var KEEP_BYTES = {keep};" in sw.text  # the setting, written in
     mine = client.get("/pages/report", headers=tokens["inspector"])
     user = mine.headers["x-cunrong-user"]
     assert user.isdigit() and f'<meta name="cunrong-user" content="{user}">' in mine.text
