@@ -273,18 +273,19 @@ def map_page(request: Request, m: folium.Map) -> HTMLResponse:
     base.html gives every page for offline use: `<meta name="cunrong-user">` and
     static/offline.js, which registers the service worker and asks it to keep this map when
     the worker did not answer it (a planner lands on /sites/map right after signing in). An
-    anonymous map gets neither (offline.js would empty the kept pages)."""
+    anonymous map gets neither (offline.js would empty the kept pages). Both are fixed
+    markup of ours put at the end of the head and of the body; the page's own scripts get
+    the nonce from the map's templates (geo.maps.assets.page_html)."""
     user = getattr(request.state, "user", None)
-    if not isinstance(user, User):
-        return HTMLResponse(page_html(m, nonce=csp_nonce(request)))
-    return HTMLResponse(
-        page_html(
-            m,
-            nonce=csp_nonce(request),
-            meta={"cunrong-user": str(int(user.id))},
-            scripts=("/static/offline.js",),
-        )
-    )
+    nonce = csp_nonce(request)
+    html = page_html(m, nonce=nonce)
+    if isinstance(user, User):
+        meta = f'<meta name="cunrong-user" content="{int(user.id)}">'
+        html = html.replace("</head>", meta + "\n</head>", 1)
+        end = html.rfind("</body>")
+        script = f'<script nonce="{nonce}" src="/static/offline.js"></script>\n'
+        html = html[:end] + script + html[end:]
+    return HTMLResponse(html)
 
 
 ERROR_TITLES = {

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from functools import cache
-from html import escape
 from importlib import resources
 from typing import Any
 
@@ -128,13 +127,7 @@ class InlineAsset(Element):
 
 
 class NoncedFigure(Figure):
-    """folium's page (branca's Figure) whose closing setup `<script>` carries the nonce, with
-    a `tail` after the map's own elements at the end of the body (`page_html`'s scripts)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.tail = Element()
-        self.tail._parent = self
+    """folium's page (branca's Figure) whose closing setup `<script>` carries the nonce."""
 
     _template = Template(
         "<!DOCTYPE html>\n"
@@ -145,7 +138,6 @@ class NoncedFigure(Figure):
         "</head>\n"
         "<body>\n"
         "    {{this.html.render(**kwargs)}}\n"
-        "    {{this.tail.render(**kwargs)}}\n"
         "</body>\n"
         '<script{% if kwargs.nonce %} nonce="{{ kwargs.nonce }}"{% endif %}>\n'
         "    {{this.script.render(**kwargs)}}\n"
@@ -245,54 +237,12 @@ class TownMap(folium.Map):
         figure.header.add_child(Element(header), name=self.get_name())
 
 
-class _Markup(Element):
-    """Fixed markup in the page (not a template)."""
-
-    def __init__(self, markup: str) -> None:
-        super().__init__()
-        self.markup = markup
-
-    def render(self, **kwargs: Any) -> str:
-        return self.markup
-
-
-class ScriptLink(Element):
-    """`<script src="…">` of this origin, with the page's nonce."""
-
-    def __init__(self, src: str) -> None:
-        super().__init__()
-        self.src = src
-
-    def render(self, **kwargs: Any) -> str:
-        return f'<script src="{escape(self.src)}"{nonce_attribute(kwargs)}></script>'
-
-
-_EXTRA = "page_extra_"
-
-
-def page_html(
-    m: folium.Map,
-    *,
-    nonce: str | None = None,
-    meta: Mapping[str, str] | None = None,
-    scripts: Sequence[str] = (),
-) -> str:
+def page_html(m: folium.Map, *, nonce: str | None = None) -> str:
     """The map as one standalone HTML page; with `nonce`, every `<script>` element of it
-    carries `nonce="…"` (the Content-Security-Policy of the response names the same one).
-
-    `meta`: `<meta name="…" content="…">` elements for the head; `scripts`: URLs of scripts
-    loaded at the end of the body (with the nonce). They are this render's only."""
+    carries `nonce="…"` (the Content-Security-Policy of the response names the same one)."""
     if not isinstance(m, TownMap):
         raise TypeError(f"expected a TownMap (geo.maps.assets), got {type(m).__name__}")
     nonce_attribute({"nonce": nonce})  # a nonce that is safe in an attribute, or an error
     figure = m.get_root()
     assert isinstance(figure, NoncedFigure)
-    for key in [k for k in figure.header._children if k.startswith(_EXTRA)]:
-        del figure.header._children[key]
-    for name, content in (meta or {}).items():
-        markup = f'<meta name="{escape(name)}" content="{escape(content)}">'
-        figure.header.add_child(_Markup(markup), name=f"{_EXTRA}meta_{name}")
-    figure.tail._children.clear()
-    for i, src in enumerate(scripts):
-        figure.tail.add_child(ScriptLink(src), name=f"{_EXTRA}script_{i}")
     return str(figure.render(nonce=nonce))

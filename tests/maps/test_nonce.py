@@ -57,15 +57,3 @@ def test_a_nonce_that_is_not_plain_is_refused(nonce):
 def test_only_town_maps_can_be_rendered_with_a_nonce():
     with pytest.raises(TypeError, match="TownMap"):
         page_html(folium.Map(tiles=None), nonce=NONCE)
-
-
-def test_a_page_may_add_meta_and_script_links_which_carry_the_nonce_too():
-    m = _map()
-    html = page_html(m, nonce=NONCE, meta={"cunrong-user": '7"><x'}, scripts=["/static/a.js"])
-    head, body = html.split("</head>")
-    assert '<meta name="cunrong-user" content="7&quot;&gt;&lt;x">' in head
-    tail = body.split("</body>")[0]
-    assert tail.rstrip().endswith(f'<script src="/static/a.js" nonce="{NONCE}"></script>')
-    assert all(f'nonce="{NONCE}"' in tag for tag in SCRIPT_TAG.findall(html))
-    again = page_html(m, nonce=NONCE)  # the extras were that render's only
-    assert "cunrong-user" not in again and "/static/a.js" not in again

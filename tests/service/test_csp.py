@@ -71,5 +71,5 @@ def test_a_map_for_a_signed_in_user_loads_offline_js_with_its_nonce(client, toke
     response = client.get("/maps/status?basemap=plain", headers=tokens["inspector"])
     assert response.status_code == 200
     nonce = _nonce(response)
-    assert f'<script src="/static/offline.js" nonce="{nonce}"></script>' in response.text
+    assert f'<script nonce="{nonce}" src="/static/offline.js"></script>' in response.text
     assert [t for t in SCRIPT_TAG.findall(response.text) if f'nonce="{nonce}"' not in t] == []
