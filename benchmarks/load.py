@@ -291,9 +291,17 @@ def start_service(url: str, port: int, workers: int, reporters: int) -> subproce
         stderr=log,
         start_new_session=True,
     )
+    return wait_serving(proc, port, workers, path, offset)
+
+
+def wait_serving(
+    proc: subprocess.Popen[bytes], port: int, workers: int, log: Path, offset: int
+) -> subprocess.Popen[bytes]:
+    """Return `proc` once /health answers and every worker has logged its start-up in `log`
+    (from `offset` on); stop it and raise when it has not within two minutes."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        with path.open("rb") as f:
+        with log.open("rb") as f:
             f.seek(offset)
             started = f.read().count(b"Application startup complete")
         try:
@@ -304,7 +312,7 @@ def start_service(url: str, port: int, workers: int, reporters: int) -> subproce
             return proc
         time.sleep(0.3)
     stop_service(proc)
-    raise RuntimeError("the service did not start")
+    raise RuntimeError(f"the service did not start; see {log}")
 
 
 def stop_service(proc: subprocess.Popen[bytes]) -> None:

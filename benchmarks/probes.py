@@ -33,7 +33,6 @@ import json
 import math
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -49,7 +48,7 @@ import httpx
 from PIL import Image
 from sqlalchemy import create_engine, text
 
-from benchmarks.load import DB, HOST, free_port, fresh_database
+from benchmarks.load import DB, HOST, free_port, fresh_database, stop_service, wait_serving
 from geo.cluster import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +111,10 @@ def token(env: dict[str, str], name: str, role: str) -> str:
 
 
 def start(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    log = (ROOT / "data" / "probes-service.log").open("ab")
+    """`cunrong serve` as an operator runs it; returns once every worker serves."""
+    path = ROOT / "data" / "probes-service.log"
+    log = path.open("ab")
+    offset = path.stat().st_size
     proc = subprocess.Popen(
         [str(CUNRONG), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
         env=env,
@@ -120,17 +122,7 @@ def start(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byte
         stderr=log,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
-                time.sleep(2)  # every worker up
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise RuntimeError("the service did not start; see data/probes-service.log")
+    return wait_serving(proc, port, workers, path, offset)
 
 
 def zip_bomb() -> bytes:
@@ -365,8 +357,7 @@ def main() -> None:
         )
     finally:
         if service is not None:
-            os.killpg(service.pid, signal.SIGTERM)
-            service.wait(30)
+            stop_service(service)
         cluster.stop()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -229,6 +230,11 @@ _GDAL_FEATURE_CAP = "OGR_GEOJSON_MAX_OBJ_SIZE"
 _TOO_BIG_FOR_GDAL = "too complex/large"
 
 
+_cap_lock = threading.Lock()
+_cap_readers = 0
+_cap_before: str | None = None
+
+
 @contextmanager
 def geojson_feature_cap(max_polygon_vertices: int | None) -> Iterator[None]:
     """While reading: GDAL refuses a GeoJSON feature longer than `max_polygon_vertices`
@@ -238,14 +244,19 @@ def geojson_feature_cap(max_polygon_vertices: int | None) -> Iterator[None]:
     500,000 vertices took 264 MB (kept by the allocator afterwards) before the vertex
     limit could even count it. GDAL's own `OGR_GEOJSON_MAX_OBJ_SIZE` (MB, default 200)
     stops it at the first byte past the cap; a feature under the cap is then counted
-    exactly by `geo.io.limits.check_size`. The option is process-wide: every caller in the
-    service passes the same limit, and the previous value comes back afterwards."""
+    exactly by `geo.io.limits.check_size`. The option is process-wide, and imports run in
+    the service's threadpool: it is set while any capped read runs (every caller in the
+    service passes the same limit) and put back when the last one ends."""
+    global _cap_readers, _cap_before
     if max_polygon_vertices is None:
         yield
         return
     cap_mb = math.ceil(max_polygon_vertices * GEOJSON_BYTES_PER_VERTEX / 1_000_000) + 1
-    before = pyogrio.get_gdal_config_option(_GDAL_FEATURE_CAP)
-    pyogrio.set_gdal_config_options({_GDAL_FEATURE_CAP: str(cap_mb)})
+    with _cap_lock:
+        if _cap_readers == 0:
+            _cap_before = pyogrio.get_gdal_config_option(_GDAL_FEATURE_CAP)
+        _cap_readers += 1
+        pyogrio.set_gdal_config_options({_GDAL_FEATURE_CAP: str(cap_mb)})
     try:
         yield
     except InvalidInput as exc:
@@ -260,7 +271,10 @@ def geojson_feature_cap(max_polygon_vertices: int | None) -> Iterator[None]:
             field="geometry",
         ) from None
     finally:
-        pyogrio.set_gdal_config_options({_GDAL_FEATURE_CAP: before})
+        with _cap_lock:
+            _cap_readers -= 1
+            if _cap_readers == 0:
+                pyogrio.set_gdal_config_options({_GDAL_FEATURE_CAP: _cap_before})
 
 
 def _layers(path: str) -> list[tuple[str, str | None]]:

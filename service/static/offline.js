@@ -1,9 +1,9 @@
 /* Offline copies of the pages, on every page (base.html).
  *
  * Signed in (the page carries <meta name="cunrong-user">): register the service worker
- * (/sw.js, scope /) and ask it to keep this page and the map it frames when the page was
- * opened before the worker controlled it; unregister the narrower /pages/ and /maps/ copies
- * an earlier version registered. Signing out empties the kept pages before the form is sent.
+ * (/sw.js, scope /) and ask it to keep this page and the map it frames when their requests
+ * went past the worker (not answered by it); unregister the narrower /pages/ and /maps/
+ * copies an earlier version registered. Signing out empties the kept pages before the form is sent.
  * Not signed in (the sign-in page after signing out, or after a session ended): the kept
  * pages are emptied, so the next person on this phone gets none of them.
  *
@@ -103,7 +103,6 @@
 
   if (!("serviceWorker" in navigator)) return;
   var sw = navigator.serviceWorker;
-  var controlled = !!sw.controller;
   /* The worker used to be registered twice, for /pages/ and for /maps/; one for / now. */
   if (sw.getRegistrations) {
     sw.getRegistrations().then(function (regs) {
@@ -119,13 +118,22 @@
   function keep(href) {
     ready.then(function (reg) { if (reg && reg.active) reg.active.postMessage({ keep: [href] }); }).catch(function () {});
   }
-  if (!controlled) keep(location.href);
+  /* Whether the worker answered this document's own request (and so kept it). Being
+   * controlled now is not enough: on the first visits the worker installs and claims the
+   * page while its request is in flight, so the page is controlled but was fetched past the
+   * worker. The navigation timing says it: workerStart is 0 unless a worker handled it. */
+  function answeredByWorker(win) {
+    try {
+      var nav = win.performance.getEntriesByType("navigation")[0];
+      if (nav) return nav.workerStart > 0;
+    } catch (e) { /* no navigation timing: fall back to the controller */ }
+    try { return !!win.navigator.serviceWorker.controller; } catch (e) { return false; }
+  }
+  if (!answeredByWorker(window)) keep(location.href);
   /* A framed map not answered through the worker (not yet active) is kept too. */
   document.querySelectorAll("iframe.map").forEach(function (f) {
     function loaded() {
-      var inner = null;
-      try { inner = f.contentWindow.navigator.serviceWorker.controller; } catch (e) { inner = null; }
-      if (!inner) keep(f.src);
+      if (!answeredByWorker(f.contentWindow)) keep(f.src);
     }
     if (f.contentDocument && f.contentDocument.readyState === "complete" && f.contentWindow.location.href !== "about:blank") loaded();
     else f.addEventListener("load", loaded);

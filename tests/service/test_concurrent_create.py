@@ -16,7 +16,7 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from geo.loop import NewIssue, create_issue
 from service.app import create_app
@@ -31,6 +31,28 @@ def server(two_villages_url: str, tmp_path) -> Iterator[str]:
     app.state.photo_root = tmp_path / "photos"
     with serving(app) as url:
         yield url
+
+
+def wait_until_blocked(
+    engine: Engine, condition: str, thread: threading.Thread, outcome: dict, never: str
+) -> None:
+    """Wait until a backend of the test database waits as `condition` says (a
+    pg_stat_activity condition written in this file) while `thread` still runs."""
+    deadline = time.monotonic() + 60
+    with engine.connect() as watch:
+        while True:
+            waiting = watch.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
+                    f" WHERE datname = current_database() AND {condition})"
+                )
+            ).scalar_one()
+            watch.rollback()  # pg_stat_activity is a snapshot per transaction: take a new one
+            if waiting:
+                return
+            assert thread.is_alive(), outcome
+            assert time.monotonic() < deadline, never
+            time.sleep(0.02)
 
 
 def test_overlapping_retries_over_http_store_one_issue_and_never_500(
@@ -98,23 +120,13 @@ def test_a_retry_blocked_behind_its_uncommitted_original_returns_it(two_villages
 
     thread = threading.Thread(target=retry)
     thread.start()
-    with engine.connect() as watch:  # wait until the retry is blocked on the original
-        deadline = time.monotonic() + 60
-
-        def retry_waits() -> bool:
-            waiting = watch.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock')"
-                )
-            ).scalar_one()
-            watch.rollback()  # pg_stat_activity is a snapshot per transaction: take a new one
-            return bool(waiting)
-
-        while not retry_waits():
-            assert thread.is_alive(), outcome
-            assert time.monotonic() < deadline, "the retry never waited for the original"
-            time.sleep(0.02)
+    wait_until_blocked(
+        engine,
+        "wait_event_type = 'Lock'",
+        thread,
+        outcome,
+        "the retry never waited for the original",
+    )
     first_trans.commit()
     first_conn.close()
     thread.join(30)
@@ -147,21 +159,13 @@ def test_a_create_waiting_for_the_code_lock_takes_the_next_code(two_villages_url
 
     thread = threading.Thread(target=second)
     thread.start()
-    with engine.connect() as watch:  # wait until the second insert waits for the lock
-        deadline = time.monotonic() + 60
-        while True:
-            waiting = watch.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname ="
-                    " current_database() AND wait_event = 'advisory')"
-                )
-            ).scalar_one()
-            watch.rollback()
-            if waiting:
-                break
-            assert thread.is_alive(), outcome
-            assert time.monotonic() < deadline, "the second create never waited for the lock"
-            time.sleep(0.02)
+    wait_until_blocked(
+        engine,
+        "wait_event = 'advisory'",
+        thread,
+        outcome,
+        "the second create never waited for the lock",
+    )
     first_trans.commit()
     first_conn.close()
     thread.join(30)

@@ -10,8 +10,11 @@ Screenshots go to tmp_path, or to CUNRONG_SHOTS_DIR when set (docs/ screenshots 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +49,43 @@ def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
     app.state.photo_root = tmp_path / "photos"
     with serving(app) as url:
         yield url
+
+
+class ClaimedInFlight:
+    """The first visits' race, made to happen every time (ASGI around the app): the worker's
+    install waits until a site-visit sheet has been sent, and the sheet's offline.js comes
+    1.5 s late, so the worker activates and claims the sheet after its request went past
+    the worker but before its script runs. Static answers are sent `no-cache` so that the
+    script is asked for again, not reused from the HTTP cache."""
+
+    HELD = "/static/lib/exifr/mini.umd.js"  # in the worker's install list, not on the sheet
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.sheet_sent = threading.Event()
+        self.script_delayed = threading.Event()
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == self.HELD:
+            deadline = time.monotonic() + 10
+            while not self.sheet_sent.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        late = path == "/static/offline.js" and self.sheet_sent.is_set()
+        if late and not self.script_delayed.is_set():
+            self.script_delayed.set()
+            await asyncio.sleep(1.5)
+        sheet = re.fullmatch(r"/pages/villages/[^/]+/visit", path) is not None
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start" and path.startswith("/static/"):
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, (b"cache-control", b"no-cache")]}
+            await send(message)
+            if sheet and message["type"] == "http.response.body" and not message.get("more_body"):
+                self.sheet_sent.set()
+
+        await self.app(scope, receive, sending)
 
 
 def add_inspectors(url: str) -> None:
@@ -195,6 +235,44 @@ def test_site_visit_offline_from_the_kept_copy_and_gone_after_sign_out(
     browser.screenshot(page, shots / "offline-not-saved.png")
     assert browser.log(page).errors == []
     browser.close_page(page)
+
+
+def test_a_sheet_claimed_while_its_request_was_in_flight_is_kept(sample_url, browser, tmp_path):
+    """The worker installs and claims the sheet while the sheet's own request is on its way
+    past it: the sheet is controlled when its script runs, yet it was not kept by the worker,
+    so it asks for its copy itself."""
+    add_inspectors(sample_url)
+    settings = ServiceSettings(
+        database_url=sample_url,
+        environment="production",
+        secret_key="o" * 40,
+        login_delay_seconds=0.0,
+    )
+    app = create_app(settings)
+    app.state.photo_root = tmp_path / "photos"
+    racing = ClaimedInFlight(app)
+    with serving(racing) as url:
+        page = browser.open(f"{url}/", viewport=PHONE)
+        fill_login(page, "insp-wang")
+        page.wait_for_url(f"{url}/")
+        visit = page.locator("#recheck a").first.get_attribute("href")
+        assert visit
+        page.goto(f"{url}{visit}")
+        page.wait_for_selector("#stops")
+        assert racing.script_delayed.is_set()
+        state = page.evaluate(
+            """() => ({
+              controlled: !!navigator.serviceWorker.controller,
+              workerStart: performance.getEntriesByType('navigation')[0].workerStart,
+            })"""
+        )
+        assert state == {"controlled": True, "workerStart": 0}, state  # the race happened
+        wait_kept(page, visit)
+        page.context.set_offline(True)
+        page.reload()
+        page.locator("#cunrong-offline").wait_for()
+        assert page.locator("#stops tbody tr").count() > 0
+        browser.close_page(page)
 
 
 def test_an_answer_for_another_user_empties_the_kept_pages(live, sample_url, browser):
