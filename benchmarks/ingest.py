@@ -14,6 +14,7 @@ ceiling of any import path), all measured in the same run. `--rows 20000` runs i
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -158,12 +159,129 @@ def orm_inserts(engine: Engine, frame: pd.DataFrame) -> None:
         trans.rollback()
 
 
+def split_rows(rows: issue_rows.Rows, start: int, stop: int) -> issue_rows.Rows:
+    """Rows start..stop (spatially contiguous: rows are in spatial order)."""
+    return issue_rows.Rows(
+        frame=rows.frame.iloc[start:stop],
+        ids=rows.ids[start:stop],
+        village=rows.village[start:stop],
+        grid=rows.grid[start:stop],
+        outside_m=rows.outside_m[start:stop],
+    )
+
+
+def split_write(
+    engine: Engine,
+    rows: issue_rows.Rows,
+    villages: dict,
+    *,
+    deadline: Any,
+    provisional: Any,
+    codes: pd.Series,
+    parts: int,
+) -> float:
+    """What a partitioned `issue` could reach at best: the rows split into `parts`
+    spatially contiguous pieces, each written on its own connection at the same time into
+    standalone copies of `issue` and `issue_event` (schema split_k), then given the same
+    indexes, keys and foreign keys as the real tables. The ATTACH PARTITION that would make
+    them visible, the schema change it needs and any cross-partition check of the unique code
+    are not counted. Returns the wall seconds of the whole parallel phase."""
+    with engine.connect() as conn:
+        defs = conn.execute(
+            text(
+                "SELECT c.relname, 'index', pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indrelid"
+                " WHERE c.oid IN ('public.issue'::regclass, 'public.issue_event'::regclass)"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid"
+                "  AND k.conrelid = i.indrelid)"
+                " UNION ALL SELECT c.relname, k.contype::text, k.conname || ' '"
+                "  || pg_get_constraintdef(k.oid) FROM pg_constraint k"
+                " JOIN pg_class c ON c.oid = k.conrelid"
+                " WHERE c.oid IN ('public.issue'::regclass, 'public.issue_event'::regclass)"
+                " AND k.contype IN ('p', 'u', 'f')"
+            )
+        ).all()
+        for k in range(parts):
+            conn.execute(text(f"DROP SCHEMA IF EXISTS split_{k} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA split_{k}"))
+        conn.commit()
+    order = {"p": 0, "u": 1, "index": 2, "f": 3}
+    defs = sorted(defs, key=lambda d: (order[d[1]], d[0]))
+    n = len(rows.frame)
+    bounds = [n * k // parts for k in range(parts + 1)]
+    failures: list[BaseException] = []
+
+    def one(k: int) -> None:
+        a, b = bounds[k], bounds[k + 1]
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(f"SET search_path TO split_{k}, public"))
+                conn.execute(text(f"SET maintenance_work_mem = '{bulk.REBUILD_WORK_MEM_MB}MB'"))
+                # Created in the loading transaction, as a partition to attach would be
+                # (with wal_level = minimal its rows and indexes then skip the WAL).
+                for table in ("issue", "issue_event"):
+                    conn.execute(
+                        text(
+                            f"CREATE TABLE split_{k}.{table}"
+                            f" (LIKE public.{table} INCLUDING DEFAULTS INCLUDING GENERATED)"
+                        )
+                    )
+                issue_rows.write_rows(
+                    conn,
+                    split_rows(rows, a, b),
+                    deadline=deadline[a:b],
+                    provisional=provisional[a:b],
+                    codes=codes.iloc[a:b],
+                    villages=villages,
+                    note="benchmark row ",
+                )
+                for table, kind, definition in defs:
+                    if kind == "index":
+                        statement = definition.replace(
+                            f" ON public.{table} ", f" ON split_{k}.{table} "
+                        )
+                    else:
+                        statement = f"ALTER TABLE split_{k}.{table} ADD CONSTRAINT {definition}"
+                    conn.execute(text(statement))
+                conn.commit()
+        except BaseException as exc:  # reported after the join
+            failures.append(exc)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(parts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    with engine.connect() as conn:
+        counts = [
+            conn.execute(text(f"SELECT count(*) FROM split_{k}.issue")).scalar_one()
+            for k in range(parts)
+        ]
+        for k in range(parts):
+            conn.execute(text(f"DROP SCHEMA split_{k} CASCADE"))
+        conn.commit()
+    if failures:
+        raise failures[0]
+    assert sum(counts) == n, counts
+    print(f"  {f'split over {parts} connection(s): written {counts}':<58} {seconds:8.2f} s")
+    return seconds
+
+
 def main() -> None:
     """Run the benchmark and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orm-rows", type=int, default=20_000)
     parser.add_argument("--url", default=None, help="take the villages from this database")
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=0,
+        help="also write the placed rows split over 1 and this many connections into"
+        " standalone copies of the issue tables (the ceiling of a partitioned issue table)",
+    )
     args = parser.parse_args()
     n = args.rows
 
@@ -242,6 +360,20 @@ def main() -> None:
             write_s = drop_s + copy_s + rebuild_s + commit_s
         print(f"    placed: {placement}; written: {written:,}; report ok: {report.ok}")
 
+        split_s: dict[int, float] = {}
+        if args.split:
+            print("The same rows split over connections (standalone tables, no ATTACH):")
+            for parts in sorted({1, args.split}):
+                split_s[parts] = split_write(
+                    engine,
+                    rows,
+                    villages,
+                    deadline=deadline,
+                    provisional=provisional,
+                    codes=codes,
+                    parts=parts,
+                )
+
         print("On the loaded issue table:")
         with engine.connect() as conn:
             conn.execute(text("ANALYZE issue"))
@@ -281,6 +413,13 @@ def main() -> None:
             f"({n / load_s / orm_rate:5.1f}× ORM, {plain_s / load_s:4.2f}× plain COPY's rate;"
             " place + checks + COPY with events, indexes, keys; target ≥ 150,000)"
         )
+        for parts, seconds in split_s.items():
+            whole = place_s + check_s + rule_s + seconds
+            print(
+                f"  split over {parts} connection(s)  {n / whole:>10,.0f} rows/s  "
+                f"(write phase {seconds:.2f} s against {write_s:.2f} s in one transaction;"
+                " no ATTACH, no schema change counted)"
+            )
         print(f"  village assignment, import  {place_s:>12.2f} s       (target ≤ 5 s)")
         print(f"  village assignment, assign_issues() {assign_s:>6.2f} s")
         print(f"  per-village counts          {counts_s:>12.2f} s       (target ≤ 1 s)")
