@@ -78,6 +78,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "bottom_ten": ("后10名(约谈)", "Bottom 10 (interview)"),
     "top_five_year": ("前5名(奖励1500元)", "Top 5 (1,500 yuan reward)"),
     "bottom_five_year": ("后5名(扣发绩效)", "Bottom 5 (pay deduction)"),
+    "panel_month": ("前5名 · 后10名", "Top 5 · bottom 10"),
+    "panel_year": ("前5名 · 后5名", "Top 5 · bottom 5"),
     "not_scored": ("本期无得分", "No score this period"),
     "score_classes": ("得分(颜色越深越好)", "Score (darker is better)"),
     "period": ("期次", "Period"),

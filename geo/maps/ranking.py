@@ -163,6 +163,8 @@ class _Panel:
     has_previous: bool
     top_label: str
     bottom_label: str
+    summary: str
+    """The side panel's folded line (phones): which lists it holds."""
 
 
 def _panel(
@@ -184,6 +186,7 @@ def _panel(
         has_previous="previous_rank" in ranking.columns and ranking["previous_rank"].notna().any(),
         top_label=text("top_five_year" if year_end else "top_five", lang),
         bottom_label=text("bottom_five_year" if year_end else "bottom_ten", lang),
+        summary=text("panel_year" if year_end else "panel_month", lang),
     )
 
 
@@ -329,7 +332,7 @@ def ranking_map(
         "start": periods.index(start),
         "panel": True,
         "legend": _legend(classes, panel),
-        "text": {"period": text("period", lang)},
+        "text": {"period": text("period", lang), "panel": panel.summary},
     }
     m.add_child(RuntimeCall("choropleth", geojson(villages_d, props), options))
     return m

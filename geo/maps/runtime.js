@@ -63,10 +63,22 @@
     map.whenReady(zoomClass);
   };
 
-  /* Look at the selection at once (no animation), clear of the title. */
+  /* Phone width: legends and side panels start folded (one tap opens them) so that the
+   * map itself is what a phone shows first. */
+  var NARROW_PX = 700;
+  /* A village drawn smaller than this (square root of its share of the town's box, in CSS
+   * pixels) is too small for a two-line label. */
+  var CROWDED_PX = 64;
+  function wide() {
+    return window.innerWidth > NARROW_PX;
+  }
+
+  /* Look at the selection at once (no animation), clear of the title (and of a side panel,
+   * `pad.left`, when the panel is shown open: not at phone width, where it starts folded). */
   cr.fit = function (map, bounds, pad) {
+    var left = wide() && pad.left ? pad.left : pad.side;
     map.fitBounds(bounds, {
-      paddingTopLeft: [pad.left || pad.side, pad.top],
+      paddingTopLeft: [left, pad.top],
       paddingBottomRight: [pad.side, pad.side],
       animate: false,
     });
@@ -117,8 +129,16 @@
   }
   cr.tipTable = tipTable;
 
+  /* A label at `pt`; a two-line text ("★1\n大部各庄") keeps its lines apart (.cr-label-lead,
+   * .cr-label-name) so that a crowded map can show the first line only. */
   function label(pt, text, cls) {
-    var span = el("span", "cr-label-text", text);
+    var span = el("span", "cr-label-text");
+    var cut = String(text).indexOf("\n");
+    if (cut < 0) span.textContent = String(text);
+    else {
+      span.appendChild(el("span", "cr-label-lead", text.slice(0, cut)));
+      span.appendChild(el("span", "cr-label-name", text.slice(cut + 1)));
+    }
     return L.marker(pt, {
       icon: L.divIcon({ className: "cr-label " + (cls || ""), html: span, iconSize: null }),
       interactive: false,
@@ -240,7 +260,7 @@
     var ctl = L.control({ position: position || "bottomright" });
     ctl.onAdd = function () {
       var div = el("details", "cr-legend leaflet-bar");
-      if (open !== false && window.innerWidth > 700) div.open = true;
+      if (open !== false && wide()) div.open = true;
       div.appendChild(el("summary", "cr-legend-title", title));
       build(div);
       stopEvents(div);
@@ -488,6 +508,18 @@
       },
     });
     var group = L.featureGroup([shapes, labels]);
+    /* Crowded: villages drawn smaller than a two-line label (a phone looking at the whole
+     * town) show the first line only (rank, rate); zooming in brings the names back. */
+    function crowd() {
+      var b = shapes.getBounds();
+      if (!gj.features.length || !b.isValid()) return;
+      var nw = map.latLngToContainerPoint(b.getNorthWest());
+      var se = map.latLngToContainerPoint(b.getSouthEast());
+      var each = Math.sqrt(Math.abs((se.x - nw.x) * (se.y - nw.y)) / gj.features.length);
+      map.getContainer().classList.toggle("cr-crowded", each < CROWDED_PX);
+    }
+    map.on("zoomend", crowd);
+    map.whenReady(crowd);
     function drawLabels() {
       labels.clearLayers();
       var p = o.periods[period];
@@ -555,8 +587,11 @@
     if (o.panel) {
       var pc = L.control({ position: "topleft" });
       pc.onAdd = function () {
-        var div = el("div", "cr-panel leaflet-bar");
-        panelBody = div;
+        var div = el("details", "cr-panel leaflet-bar");
+        if (wide()) div.open = true;
+        div.appendChild(el("summary", "cr-panel-title", o.text.panel));
+        panelBody = el("div", "cr-panel-body");
+        div.appendChild(panelBody);
         stopEvents(div);
         return div;
       };

@@ -71,6 +71,70 @@ def test_panel_names_the_bottom_ten(ranking_page):
     assert "分管领导约谈村支部书记" in panel
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def _drawn_box(page) -> dict[str, float]:
+    """The box around every village drawn, in CSS pixels of the page."""
+    return page.evaluate(
+        """() => {
+            const boxes = [...document.querySelectorAll('path.cr-ranked')].map(
+                (p) => p.getBoundingClientRect());
+            return {left: Math.min(...boxes.map((b) => b.left)),
+                    right: Math.max(...boxes.map((b) => b.right))};
+        }"""
+    )
+
+
+def test_desktop_shows_the_lists_open_beside_the_town(ranking_page):
+    page, _ = ranking_page
+    assert page.locator("details.cr-panel").evaluate("(d) => d.open") is True
+    assert page.locator("details.cr-legend").evaluate("(d) => d.open") is True
+    panel = page.locator(".cr-panel").bounding_box()
+    assert panel is not None
+    # the town is fitted clear of the open panel on the left
+    assert _drawn_box(page)["left"] >= panel["x"] + panel["width"] - 5
+    # villages are big enough for both lines of their labels
+    assert page.locator(".cr-crowded").count() == 0
+    assert page.locator(".cr-label-name").first.is_visible()
+
+
+def test_phone_shows_the_map_with_lists_one_tap_away(tmp_path: Path, browser: Browser, shots: Path):
+    """At 390 px the panel and legend start folded and the town fills the width; a tap on
+    the panel's line opens the top and bottom lists."""
+    ranking = town.ranking(VILLAGES)
+    m = ranking_map(ranking, villages=VILLAGES, basemap="plain", subtitle="测试镇")
+    page = browser.open(save(m, tmp_path / "phone.html"), viewport=PHONE)
+    browser.wait_for_map(page)
+    browser.screenshot(page, shots / "ranking-phone.png")
+    panel = page.locator("details.cr-panel")
+    assert panel.evaluate("(d) => d.open") is False
+    assert page.locator("details.cr-legend").evaluate("(d) => d.open") is False
+    assert page.locator(".cr-panel-title").inner_text() == "前5名 · 后10名"
+    box = _drawn_box(page)
+    assert box["right"] - box["left"] >= 0.8 * PHONE["width"], box
+    # too small for names: the rank only, until the leader zooms in
+    assert page.locator(".cr-map.cr-crowded").count() == 1
+    assert page.locator(".cr-label-lead").first.is_visible()
+    assert not page.locator(".cr-label-name").first.is_visible()
+    page.evaluate(
+        """() => { const m = cunrong.lastChoropleth.group._map;
+                   m.setZoom(m.getZoom() + 1.5, {animate: false}); }"""
+    )
+    browser.settle(page)
+    assert page.locator(".cr-map.cr-crowded").count() == 0
+    assert page.locator(".cr-label-name").first.is_visible()
+    folded = panel.bounding_box()
+    assert folded is not None and folded["height"] < 60 and folded["width"] < 0.6 * PHONE["width"]
+    page.locator(".cr-panel-title").click()
+    assert panel.evaluate("(d) => d.open") is True
+    april = ranking[(ranking["period"] == "2024-04") & ranking["bottom_ten"]]
+    names = VILLAGES.set_index("code").loc[april["village"], "name"]
+    assert all(n in panel.inner_text() for n in names)
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+
 def test_tooltip_has_score_rank_change_and_items(ranking_page):
     page, ranking = ranking_page
     row = ranking[(ranking["period"] == "2024-04")].sort_values("rank").iloc[-1]
@@ -104,6 +168,7 @@ def test_year_end_wording(tmp_path: Path, browser: Browser):
     browser.wait_for_map(page)
     text = page.locator(".cr-legend").inner_text()
     assert "Top 5 (1,500 yuan reward)" in text and "Bottom 5 (pay deduction)" in text
+    assert page.locator(".cr-panel-title").inner_text() == "Top 5 · bottom 5"
     assert page.locator(".cr-selector").count() == 0
     browser.close_page(page)
 
