@@ -75,6 +75,24 @@
         '<span lang="en">/ Forms on this page cannot be sent offline: reload when online</span>';
       shown.appendChild(line);
     }
+    /* A reload (or back/forward) puts the reader back where they were by the element that
+     * was at the top of the screen (Chromium's scroll anchor). Read at the top of the page,
+     * that is the header, which the banner now pushes down: the copy opened scrolled by the
+     * banner's height, the header and its navigation hidden above. Back to the top then; a
+     * reader who was further down keeps their place. */
+    var how = "";
+    try { how = performance.getEntriesByType("navigation")[0].type; } catch (e) { how = ""; }
+    if (how === "reload" || how === "back_forward") {
+      var restored = function () {
+        var height = shown.getBoundingClientRect().height;
+        if (Math.abs(window.scrollY - height) <= 2) window.scrollTo(0, 0);
+      };
+      window.addEventListener("scroll", restored, { once: true });
+      window.addEventListener("load", function () {
+        /* The restoring scroll comes with the first frame after load, or not at all. */
+        window.setTimeout(function () { window.removeEventListener("scroll", restored); }, 1000);
+      });
+    }
     /* Once the connection is back, offer the fresh page rather than reloading by itself (a
      * capture may be half-typed); the disabled buttons come back with the fresh page. */
     window.addEventListener("online", function () {

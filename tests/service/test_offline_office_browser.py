@@ -441,3 +441,43 @@ def test_a_queued_capture_waits_for_its_owner(live, sample_url, browser, tmp_pat
     assert page.locator("#pending-others").is_hidden()
     assert browser.log(page).errors == []
     browser.close_page(page)
+
+
+def after_load_frames(page: Page, frames: int = 6) -> None:
+    """Wait for the page's load event and then a few animation frames (scroll restoring and
+    the scroll events it fires happen there)."""
+    page.wait_for_load_state("load")
+    page.evaluate(
+        """(n) => new Promise((done) => {
+             const step = (k) => k ? requestAnimationFrame(() => step(k - 1)) : done();
+             step(n); })""",
+        frames,
+    )
+
+
+def test_a_reload_offline_opens_at_the_header_not_under_the_banner(live, browser):
+    """Reloading a kept page read from its top shows the header (its navigation) below the
+    banner, not scrolled away under it; a reader further down keeps their place."""
+    page = browser.open(f"{live}/login", viewport=PC)
+    sign_in(page, live, "office-ma")
+    page.wait_for_url(f"{live}/pages/office/")
+    page.goto(f"{live}/pages/office/scores")
+    wait_kept(page, "/pages/office/scores")
+    page.reload()
+    page.context.set_offline(True)
+    page.reload()
+    assert BANNER.match(banner_text(page))
+    after_load_frames(page)  # the reload's scroll restoring lands with the first frames
+    banner = page.locator("#cunrong-offline").bounding_box()
+    header = page.locator("header.top").bounding_box()
+    assert banner is not None and header is not None
+    assert page.evaluate("window.scrollY") == 0
+    assert header["y"] >= banner["y"] + banner["height"] - 1, (banner, header)
+
+    page.evaluate("window.scrollTo(0, 400)")
+    page.reload()
+    assert BANNER.match(banner_text(page))
+    after_load_frames(page)
+    assert page.evaluate("window.scrollY") >= 400
+    assert browser.log(page).errors == []
+    browser.close_page(page)
