@@ -72,6 +72,24 @@ ROLE_LABELS = {
     "planner": ("规划", "planner"),
 }
 
+FIELD_ROLES = ("inspector", "admin")
+"""Who opens the capture and recheck pages (/pages/report, /pages/recheck)."""
+SITES_ROLES = ("planner", "admin", "leader")
+"""Who reads the micro-landscape sites and their map (/sites/map)."""
+PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "/pages/report": FIELD_ROLES,
+    "/pages/recheck": FIELD_ROLES,
+    "/sites/map": SITES_ROLES,
+}
+"""Pages that only some roles open: a page offers a link to them only to those roles."""
+
+
+def may_open(user: User | None, path: str) -> bool:
+    """Whether `user` may open the page at `path` (one of PAGE_ROLES; any other: yes)."""
+    roles = PAGE_ROLES.get(path)
+    return roles is None or (user is not None and user.role in roles)
+
+
 NAV: dict[str, tuple[tuple[str, str, str], ...]] = {
     "admin": (
         ("/pages/office/", "月度工作", "Monthly work"),
@@ -176,8 +194,11 @@ def page_user(*roles: str) -> Callable[..., User]:
         if user is None:
             raise Unauthorized("sign in to see this page", field="session")
         if roles and user.role not in roles:
+            allowed = "、".join(ROLE_LABELS.get(r, (r, r))[0] for r in roles)
+            own = ROLE_LABELS.get(user.role, (user.role, user.role))[0]
             raise Forbidden(
-                f"this page is for {', '.join(roles)}; you are signed in as {user.role}",
+                f"本页供{allowed}使用，你登录的账号是{own} / this page is for"
+                f" {', '.join(roles)}; you are signed in as {user.role}",
                 field="role",
             )
         return user
@@ -226,6 +247,7 @@ def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
         "t": t,
         "user": user,
         "role_label": (lambda r: t(*ROLE_LABELS.get(r, (r, r)))),
+        "may_open": (lambda path: may_open(user, path)),
         "nav": [(href, t(zh, en)) for href, zh, en in nav],
         "current_path": request.url.path,
         "other_lang_query": urlencode(query),

@@ -33,7 +33,7 @@ from service.auth import Inspector, Reader, town_scope
 from service.deps import ConnDep
 from service.filters import village_scope
 from service.routes.pages import _context, templates
-from service.web import PageLang, finish, page_user
+from service.web import FIELD_ROLES, PageLang, finish, page_user
 
 router = APIRouter(tags=["field pages 现场"])
 pages = APIRouter(include_in_schema=False)
@@ -210,7 +210,7 @@ def _town_center(conn: Connection) -> list[float]:
     return [row.lon, row.lat]
 
 
-FieldInspector = Annotated[User, Depends(page_user("inspector", "admin"))]
+FieldInspector = Annotated[User, Depends(page_user(*FIELD_ROLES))]
 """Capture and recheck: inspectors (and the office)."""
 SignedIn = Annotated[User, Depends(page_user())]
 """The village's page: a village user sees their own; others choose a village."""

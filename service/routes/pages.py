@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -62,15 +63,18 @@ def _next_month(month: str) -> str:
     return next_month(f"{parse_month(month):%Y-%m}")
 
 
-def _communities(conn: Connection, town_id: int) -> list[Any]:
+def _communities(conn: Connection, town_id: int, villages: Sequence[str] = ()) -> list[Any]:
+    """The town's communities with their number of villages; with `villages` (a village
+    user's own), only the communities those villages belong to (the only ones they open)."""
     return list(
         conn.execute(
             text(
                 "SELECT c.code, c.name, count(v.id) AS villages FROM community c"
                 " LEFT JOIN village v ON v.community_id = c.id WHERE c.town_id = :t"
-                " GROUP BY c.id ORDER BY c.code"
+                " GROUP BY c.id HAVING cardinality(CAST(:v AS text[])) = 0"
+                " OR bool_or(v.code = ANY(:v)) ORDER BY c.code"
             ),
-            {"t": town_id},
+            {"t": town_id, "v": list(villages)},
         ).mappings()
     )
 
@@ -158,7 +162,7 @@ def dashboard(
         },
         late_earlier=late_earlier,
         interview_deadline=deadline_of(month, interview_args["late_days"]) if month else None,
-        communities=_communities(conn, here.id),
+        communities=_communities(conn, here.id, villages),
         town=here.town,
     )
 

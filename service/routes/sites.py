@@ -18,11 +18,11 @@ from service.geojson import GeoJSONResponse, geojson_responses
 from service.mapviews import map_options, sites_view
 from service.responses import SiteDecisionOut
 from service.schemas import RequestModel
-from service.web import map_page
+from service.web import SITES_ROLES, map_page
 
 router = APIRouter(prefix="/sites", tags=["sites 选址"])
 
-SiteReader = Annotated[Any, Depends(require("planner", "admin", "leader", write=False))]
+SiteReader = Annotated[Any, Depends(require(*SITES_ROLES, write=False))]
 Planner = Annotated[Any, Depends(require("planner", "admin"))]
 Villages = Annotated[list[str] | None, Query(description="village code(s)")]
 

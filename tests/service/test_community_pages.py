@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
+import pytest
 from sqlalchemy import create_engine, text
 
 
@@ -57,3 +61,43 @@ def test_dashboard_shows_interviews_due_held_and_late(client, tokens, two_villag
     # April's two are late, and March's E01 is still outstanding
     assert 'id="n-interviews-late" class="bad">3<' in april
     assert 'id="interviews-late"' in april
+
+
+LINK = re.compile(r'href="(/(?:pages|maps|sites)/[^"]*)"')
+
+
+def _links(html: str) -> set[str]:
+    return {unescape(h) for h in LINK.findall(html)}
+
+
+@pytest.mark.parametrize("name", ["admin", "inspector", "west", "leader", "planner"])
+def test_every_page_the_dashboard_links_opens_for_its_reader(client, tokens, name):
+    """A button on the dashboard (or on a community page it links) never leads its reader
+    to 无权访问: pages of other roles and other villages are not offered."""
+    _setup(client, tokens, client.app.state.settings.database_url)
+    headers = tokens[name]
+    links = _links(client.get("/", headers=headers).text)
+    for community in [link for link in links if link.startswith("/pages/communities/")]:
+        links |= _links(client.get(community, headers=headers).text)
+    refused = {
+        link: status
+        for link in sorted(links)
+        if (status := client.get(link, headers=headers).status_code) != 200
+    }
+    assert refused == {}
+    field = {"admin", "inspector"}
+    assert any(link.startswith("/pages/report") for link in links) == (name in field)
+    assert any(link.startswith("/pages/recheck") for link in links) == (name in field)
+    assert any(link.startswith("/sites/map") for link in links) == (
+        name in {"admin", "leader", "planner"}
+    )
+    if name == "west":
+        assert any(link.startswith("/pages/villages/W01/visit") for link in links)
+        assert not any(link.startswith("/pages/villages/E01/") for link in links)
+
+
+def test_a_refused_page_says_why_in_chinese_first(client, tokens):
+    page = client.get("/pages/report", headers=tokens["leader"])
+    assert page.status_code == 403
+    assert "本页供检查员、整治办使用，你登录的账号是领导" in page.text
+    assert "this page is for inspector, admin; you are signed in as leader" in page.text
