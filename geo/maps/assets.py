@@ -133,7 +133,7 @@ class NoncedFigure(Figure):
         "<!DOCTYPE html>\n"
         "<html>\n"
         "<head>\n"
-        "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+        "{% if this.title %}<title>{{ this.title | e }}</title>{% endif %}"
         "    {{this.header.render(**kwargs)}}\n"
         "</head>\n"
         "<body>\n"

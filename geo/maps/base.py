@@ -63,6 +63,8 @@ def new_map(
 ) -> ReadyTownMap:
     """An empty town map looking at `bounds` (west, south, east, north) with its basemaps."""
     m = ReadyTownMap(location=_centre(bounds), zoom_start=13, zoom_snap=0.25, zoom_delta=0.5)
+    # the page's own title (browser tab, history, home-screen shortcut), like the pages'
+    m.get_root().title = f"{title} · {'村容' if lang == 'zh' else 'cunrong'}"
     m.add_child(
         RuntimeCall("setup", {"maxZoom": MAX_ZOOM, "detailZoom": DETAIL_ZOOM, "lang": lang})
     )

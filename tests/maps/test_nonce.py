@@ -57,3 +57,18 @@ def test_a_nonce_that_is_not_plain_is_refused(nonce):
 def test_only_town_maps_can_be_rendered_with_a_nonce():
     with pytest.raises(TypeError, match="TownMap"):
         page_html(folium.Map(tiles=None), nonce=NONCE)
+
+
+def test_a_map_page_is_titled_by_its_map_escaped():
+    m = new_map(
+        bounds=(117.0, 39.0, 117.1, 39.1),
+        basemap=choose_basemap("plain"),
+        lang="zh",
+        title="村容排名",
+    )
+    assert "<title>村容排名 · 村容</title>" in page_html(m, nonce=NONCE)
+    english = new_map(bounds=None, basemap=choose_basemap("plain"), lang="en", title="Ranking")
+    assert "<title>Ranking · cunrong</title>" in page_html(english, nonce=NONCE)
+    hostile = page_html(_map(), nonce=NONCE)
+    title = hostile[hostile.index("<title>") : hostile.index("</title>")]
+    assert "<" not in title[len("<title>") :] and "&lt;/script&gt;" in title
