@@ -76,10 +76,13 @@ FIELD_ROLES = ("inspector", "admin")
 """Who opens the capture and recheck pages (/pages/report, /pages/recheck)."""
 SITES_ROLES = ("planner", "admin", "leader")
 """Who reads the micro-landscape sites and their map (/sites/map)."""
+BULLETIN_ROLES = ("admin", "leader")
+"""Who downloads the monthly bulletin (/bulletins/{month}.pdf|png)."""
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "/pages/report": FIELD_ROLES,
     "/pages/recheck": FIELD_ROLES,
     "/sites/map": SITES_ROLES,
+    "/bulletins": BULLETIN_ROLES,
 }
 """Pages that only some roles open: a page offers a link to them only to those roles."""
 

@@ -12,10 +12,11 @@ from service.auth import require
 from service.bulletin import bulletin
 from service.deps import ConnDep
 from service.towns import TownQuery, town_for
+from service.web import BULLETIN_ROLES
 
 router = APIRouter(tags=["bulletins"])
 
-BulletinReader = Annotated[User, Depends(require("admin", "leader", write=False))]
+BulletinReader = Annotated[User, Depends(require(*BULLETIN_ROLES, write=False))]
 MEDIA = {"pdf": "application/pdf", "png": "image/png"}
 
 

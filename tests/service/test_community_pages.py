@@ -101,3 +101,22 @@ def test_a_refused_page_says_why_in_chinese_first(client, tokens):
     assert page.status_code == 403
     assert "本页供检查员、整治办使用，你登录的账号是领导" in page.text
     assert "this page is for inspector, admin; you are signed in as leader" in page.text
+
+
+@pytest.mark.parametrize("name", ["admin", "leader", "inspector", "planner", "west"])
+def test_the_dashboard_offers_the_month_bulletin_to_who_may_download_it(client, tokens, name):
+    _setup(client, tokens, client.app.state.settings.database_url)
+    html = client.get("/?month=2024-04", headers=tokens[name]).text
+    found = re.findall(r'href="(/bulletins/[^"]*)"', html)
+    if name not in {"admin", "leader"}:
+        assert found == []
+        return
+    assert [unescape(h).split("?")[0] for h in found] == [
+        "/bulletins/2024-04.pdf",
+        "/bulletins/2024-04.png",
+    ]
+    assert "月度通报" in html
+    if name == "leader":  # the link opens (headless Chromium prints it)
+        pdf = client.get(unescape(found[0]), headers=tokens[name])
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.content.startswith(b"%PDF")
