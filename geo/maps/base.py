@@ -7,7 +7,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.template import Template
 
 from geo.maps.assets import TownMap
@@ -64,7 +64,9 @@ def new_map(
     """An empty town map looking at `bounds` (west, south, east, north) with its basemaps."""
     m = ReadyTownMap(location=_centre(bounds), zoom_start=13, zoom_snap=0.25, zoom_delta=0.5)
     # the page's own title (browser tab, history, home-screen shortcut), like the pages'
-    m.get_root().title = f"{title} · {'村容' if lang == 'zh' else 'cunrong'}"
+    root = m.get_root()
+    if isinstance(root, Figure):
+        root.title = f"{title} · {'村容' if lang == 'zh' else 'cunrong'}"
     m.add_child(
         RuntimeCall("setup", {"maxZoom": MAX_ZOOM, "detailZoom": DETAIL_ZOOM, "lang": lang})
     )
