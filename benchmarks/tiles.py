@@ -96,7 +96,10 @@ def serve(url: str, tmp: Path, **settings: object) -> tuple[uvicorn.Server, thre
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(ServiceSettings(database_url=url, data_dir=tmp, **settings))  # type: ignore[arg-type]
+    # The access log off: a line per tile would bury the figures.
+    app = create_app(
+        ServiceSettings(database_url=url, data_dir=tmp, log_level="WARNING", **settings)  # type: ignore[arg-type]
+    )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -17,7 +17,6 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -62,6 +61,11 @@ def score_breaks(scores: Sequence[float], *, classes: int = 5) -> list[float]:
     k = int(min(classes, distinct.size))
     if k == 1:
         return [float(distinct[0])]
+    # Imported here, not at the top: mapclassify brings scikit-learn, SciPy's stats and
+    # matplotlib (≈ 110 MB and 1 s per process), which a service worker should pay only
+    # when it draws a ranking, not at start-up.
+    import mapclassify
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "numba not installed": pure Python is fast at 44
         bins = mapclassify.FisherJenks(values, k=k).bins

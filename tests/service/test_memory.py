@@ -43,3 +43,19 @@ def test_the_memory_of_a_big_geojson_read_goes_back_to_the_os(tmp_path):
     )
     kept, after = (float(x) for x in done.stdout.split())
     assert kept - after > 50, (kept, after)
+
+
+def test_a_worker_starts_without_the_classification_and_plotting_libraries() -> None:
+    """mapclassify (with scikit-learn and matplotlib) and SciPy's stats take ≈ 100 MB and
+    over a second per process: a worker loads them when it first draws a ranking or a hot
+    spot map, not when it starts."""
+    code = (
+        "import sys\n"
+        "from service.app import create_app\n"
+        "create_app()\n"
+        "heavy = ('mapclassify', 'sklearn', 'matplotlib', 'scipy.stats')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
