@@ -46,6 +46,42 @@ def test_dashboard_map_and_site_visit_in_chromium(live_sample, browser, tmp_path
     browser.close_page(page)
 
 
+PHONE = {"width": 390, "height": 844}
+LINES_OF_HEADINGS = """(selector) => [...document.querySelectorAll(selector)].map((th) => {
+    const range = document.createRange();
+    range.selectNodeContents(th);
+    return [th.innerText.trim(), range.getClientRects().length];
+})"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_dashboard_reads_on_a_phone(live_sample, browser, tmp_path, lang):
+    """At 390 px nothing scrolls sideways, a number's heading (名次, 逾期) is not broken
+    between its characters, and a village's name opens its site-visit sheet."""
+    page = browser.open(f"{live_sample}/?lang={lang}", viewport=PHONE)
+    page.wait_for_selector("#recheck tbody tr")
+    browser.screenshot(page, tmp_path / f"dashboard-phone-{lang}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    sideways = page.evaluate(
+        "[...document.querySelectorAll('section')]"
+        ".filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => s.id)"
+    )
+    assert sideways == []
+    if lang == "zh":
+        headings = dict(page.evaluate(LINES_OF_HEADINGS, "#ranking th.num, #recheck th.num"))
+        assert {h: headings[h] for h in ("名次", "得分", "待复核", "逾期")} == {
+            "名次": 1,
+            "得分": 1,
+            "待复核": 1,
+            "逾期": 1,
+        }
+    first = page.locator("#recheck tbody tr").first
+    href = first.locator("td").first.locator("a").get_attribute("href")
+    assert href is not None and href.startswith("/pages/villages/") and "/visit" in href
+    assert first.locator("td.wide").is_hidden()
+    browser.close_page(page)
+
+
 @pytest.mark.parametrize(
     "path",
     [
