@@ -53,37 +53,53 @@ def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
 
 class ClaimedInFlight:
     """The first visits' race, made to happen every time (ASGI around the app): the worker's
-    install waits until a site-visit sheet has been sent, and the sheet's offline.js comes
-    1.5 s late, so the worker activates and claims the sheet after its request went past
-    the worker but before its script runs. Static answers are sent `no-cache` so that the
-    script is asked for again, not reused from the HTTP cache."""
+    install waits until a site-visit sheet has been sent, and the sheet's offline.js waits
+    until the install is through and a second more, so the worker activates and claims the
+    sheet after its request went past the worker but before its script runs. Static answers
+    are sent `no-cache` so that the script is asked for again, not reused from the HTTP
+    cache."""
 
     HELD = "/static/lib/exifr/mini.umd.js"  # in the worker's install list, not on the sheet
 
     def __init__(self, app) -> None:
         self.app = app
-        self.sheet_sent = threading.Event()
+        self.sheet_started = threading.Event()  # the sheet's answer has begun
+        self.sheet_sent = threading.Event()  # ... and is all sent
+        self.held_sent = threading.Event()  # the worker's held install file is answered
         self.script_delayed = threading.Event()
+
+    @staticmethod
+    async def wait(event: threading.Event, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        while not event.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path == self.HELD:
-            deadline = time.monotonic() + 10
-            while not self.sheet_sent.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-        late = path == "/static/offline.js" and self.sheet_sent.is_set()
+            await self.wait(self.sheet_sent)
+        late = path == "/static/offline.js" and self.sheet_started.is_set()
         if late and not self.script_delayed.is_set():
             self.script_delayed.set()
-            await asyncio.sleep(1.5)
+            await self.wait(self.held_sent)
+            await asyncio.sleep(1.0)  # the worker activates and claims its clients
         sheet = re.fullmatch(r"/pages/villages/[^/]+/visit", path) is not None
 
         async def sending(message) -> None:
-            if message["type"] == "http.response.start" and path.startswith("/static/"):
-                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"cache-control"]
-                message = {**message, "headers": [*headers, (b"cache-control", b"no-cache")]}
+            if message["type"] == "http.response.start":
+                if sheet:
+                    self.sheet_started.set()
+                if path.startswith("/static/"):
+                    headers = [
+                        (k, v) for k, v in message["headers"] if k.lower() != b"cache-control"
+                    ]
+                    message = {**message, "headers": [*headers, (b"cache-control", b"no-cache")]}
             await send(message)
-            if sheet and message["type"] == "http.response.body" and not message.get("more_body"):
-                self.sheet_sent.set()
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                if sheet:
+                    self.sheet_sent.set()
+                if path == self.HELD:
+                    self.held_sent.set()
 
         await self.app(scope, receive, sending)
 
