@@ -445,3 +445,14 @@ def map_service_worker(request: Request) -> Response:
 def manifest() -> FileResponse:
     """The web app manifest (add to home screen)."""
     return FileResponse(STATIC / "manifest.webmanifest", media_type="application/manifest+json")
+
+
+@pages.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The app's icon where browsers look for it by themselves: the map pages (folium's own
+    HTML) and /docs name no icon, and a 404 there is a red line in every reader's console."""
+    return FileResponse(
+        STATIC / "icon-192.png",
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

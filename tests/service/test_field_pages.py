@@ -109,6 +109,10 @@ def test_report_page_has_every_category_labelled_and_the_app_shell(client, token
     assert manifest.json()["start_url"] == "/pages/report"
     sw = client.get("/pages/sw.js")
     assert sw.headers["service-worker-allowed"] == "/pages/"
+    assert html.count('rel="icon"') == 1
+    icon = client.get("/favicon.ico")  # where map pages and /docs make browsers look
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/png"
+    assert icon.content.startswith(b"\x89PNG")
     english = client.get("/pages/report?lang=en", headers=tokens["inspector"])
     assert "Report an issue" in english.text
 
