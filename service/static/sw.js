@@ -16,8 +16,9 @@
  *   at most KEEP_BYTES: keeping a page drops the oldest kept ones until it fits.
  *
  * Every GET of those is network first; only when the network fails is the kept copy served,
- * with a banner "离线 — 显示 HH:MM 的数据". API calls, every write (only GETs are looked at),
- * map tiles and other pages pass straight through. Reports wait in IndexedDB (outbox.js)
+ * with a banner "离线 — 显示 HH:MM 的数据"; any other page opened offline gets the same
+ * "本页没有保存" page as a kept page never opened. API calls, every write (only GETs are
+ * looked at) and map tiles pass straight through. Reports wait in IndexedDB (outbox.js)
  * and are sent by the page when the connection returns. */
 "use strict";
 var SHELL_CACHE = "cunrong-shell-v3";
@@ -225,7 +226,14 @@ self.addEventListener("fetch", function (ev) {
     }));
     return;
   }
-  if (!isPage(url)) return;
+  if (!isPage(url)) {
+    /* Any other page of the site (API docs, exports, the sign-in page) is never kept, but
+     * opened offline it says so in the site's words rather than the browser's error page. */
+    if (req.mode === "navigate") {
+      ev.respondWith(fetch(req).catch(function () { return notSaved(); }));
+    }
+    return;
+  }
   var key = url.pathname + url.search;
   var begun = generation;
   ev.respondWith(fetch(req).then(function (resp) {

@@ -182,9 +182,11 @@ def test_leader_pages_offline_and_gone_after_sign_out(live, browser, tmp_path):
 
     assert page.evaluate(fetch_png, bulletin) == online_png  # the bulletin, as it was
 
-    # Never opened: "not saved", not the browser's error page.
-    page.goto(f"{live}/maps/hotspots")
-    assert page.locator("#cunrong-not-saved").count() == 1
+    # Never opened: "not saved", not the browser's error page; so are the pages that are
+    # never kept (the API docs).
+    for path in ("/maps/hotspots", "/docs"):
+        page.goto(f"{live}{path}")
+        assert page.locator("#cunrong-not-saved").count() == 1, path
 
     # Signing out (online) empties the copies; the next person gets none of them.
     page.context.set_offline(False)
