@@ -60,8 +60,13 @@ def new_map(
     title: str,
     subtitle: str | None = None,
     pad_left: int = 20,
+    pad_right_narrow: int | None = None,
 ) -> ReadyTownMap:
-    """An empty town map looking at `bounds` (west, south, east, north) with its basemaps."""
+    """An empty town map looking at `bounds` (west, south, east, north) with its basemaps.
+
+    `pad_left`: room kept left of the bounds for a side panel shown open (wide screens);
+    `pad_right_narrow`: room kept right of them on a phone, for symbols drawn beside the
+    villages of the east edge."""
     m = ReadyTownMap(location=_centre(bounds), zoom_start=13, zoom_snap=0.25, zoom_delta=0.5)
     # the page's own title (browser tab, history, home-screen shortcut), like the pages'
     root = m.get_root()
@@ -74,11 +79,10 @@ def new_map(
     m.add_child(RuntimeCall("title", title, subtitle or ""))
     if bounds is not None:
         west, south, east, north = bounds
-        m.add_child(
-            RuntimeCall(
-                "fit", [[south, west], [north, east]], {"top": 70, "side": 20, "left": pad_left}
-            )
-        )
+        pad = {"top": 70, "side": 20, "left": pad_left}
+        if pad_right_narrow is not None:
+            pad["rightNarrow"] = pad_right_narrow
+        m.add_child(RuntimeCall("fit", [[south, west], [north, east]], pad))
     return m
 
 

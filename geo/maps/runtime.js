@@ -74,12 +74,14 @@
   }
 
   /* Look at the selection at once (no animation), clear of the title (and of a side panel,
-   * `pad.left`, when the panel is shown open: not at phone width, where it starts folded). */
+   * `pad.left`, when the panel is shown open: not at phone width, where it starts folded;
+   * on a phone `pad.rightNarrow` keeps room for symbols drawn right of the east villages). */
   cr.fit = function (map, bounds, pad) {
     var left = wide() && pad.left ? pad.left : pad.side;
+    var right = !wide() && pad.rightNarrow ? pad.rightNarrow : pad.side;
     map.fitBounds(bounds, {
       paddingTopLeft: [left, pad.top],
-      paddingBottomRight: [pad.side, pad.side],
+      paddingBottomRight: [right, pad.side],
       animate: false,
     });
   };
@@ -516,7 +518,11 @@
       var nw = map.latLngToContainerPoint(b.getNorthWest());
       var se = map.latLngToContainerPoint(b.getSouthEast());
       var each = Math.sqrt(Math.abs((se.x - nw.x) * (se.y - nw.y)) / gj.features.length);
-      map.getContainer().classList.toggle("cr-crowded", each < CROWDED_PX);
+      var crowded = each < CROWDED_PX;
+      map.getContainer().classList.toggle("cr-crowded", crowded);
+      // o.crowdedLabels false: a crowded map shows no labels at all (the status map, whose
+      // rates overlap its circles; the colours give the class, a tap the figures)
+      map.getContainer().classList.toggle("cr-crowded-bare", crowded && o.crowdedLabels === false);
     }
     map.on("zoomend", crowd);
     map.whenReady(crowd);

@@ -136,6 +136,7 @@ def _villages_layer(
         "periods": [_rate_period(stats, names, lang)],
         "start": 0,
         "panel": False,
+        "crowdedLabels": False,  # a phone seeing the whole town: colours and circles only
         "legend": _status_legend(classes, biggest=biggest, lang=lang),
         "text": {"period": text("period", lang)},
     }
@@ -186,12 +187,16 @@ def status_map(
     check_frame(issues, name="issues", columns=("village_code", "status"), geom_types=("Point",))
     stats = village_rectification(issues, villages, today=today)
     villages_d = base.shift(villages).reset_index(drop=True)
+    biggest = int(stats["overdue"].max() or 0)
     m = new_map(
         bounds=bounds_of(villages_d),
         basemap=base,
         lang=lang,
         title=title or text("status_map", lang),
         subtitle=subtitle,
+        # on a phone the circles are drawn at 60 % (runtime.css .cr-crowded), beside
+        # their village: room for the largest right of the east edge
+        pad_right_narrow=round(SYMBOL_OFFSET_PX + 2 * 0.6 * _radius(biggest)),
     )
     points = label_points(villages_d)
     m.add_child(_villages_layer(villages_d, stats, points, lang))
@@ -211,6 +216,11 @@ def status_map(
     names = villages_d["name"].astype(str).tolist()
     m.add_child(_overdue_symbols(stats, names, points, lang))
     return m
+
+
+SYMBOL_OFFSET_PX = 26
+"""How far right of its village's label point an overdue circle starts (runtime.js
+`symbols`: iconAnchor [-26, …])."""
 
 
 def _radius(count: int) -> float:

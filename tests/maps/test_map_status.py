@@ -67,3 +67,64 @@ def test_status_map_in_the_browser(tmp_path: Path, browser: Browser, shots: Path
     assert "50%\n第1村" in labels and "—\n第3村" in labels
     assert "整改销号率" in page.locator(".cr-legend").inner_text()
     browser.close_page(page)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.browser
+def test_status_map_on_a_phone_shows_colours_and_circles_in_view(
+    tmp_path: Path, browser: Browser, shots: Path
+):
+    """48 villages at 390 px are too small for their rates: the colours and the overdue
+    circles only (at 60 %, numbers in the tooltip), every circle inside the screen, the
+    east edge's largest included; zoomed in, the labels and numbers come back."""
+    villages = town.villages(8, 6)
+    east = villages.loc[villages.geometry.bounds["maxx"].idxmax()]
+    spot = east.geometry.representative_point()
+    issues = gpd.GeoDataFrame(
+        {
+            "village_code": east["code"],
+            "status": "open",
+            "deadline": TODAY - timedelta(days=5),
+            "category": "clutter",
+        },
+        index=range(20),
+        geometry=[Point(spot.x, spot.y)] * 20,
+        crs=4326,
+    )
+    m = status_map(issues, villages=villages, basemap="plain", today=TODAY)
+    page = browser.open(save(m, tmp_path / "status-phone.html"), viewport=PHONE)
+    browser.wait_for_map(page)
+    browser.screenshot(page, shots / "status-phone.png")
+    assert page.locator(".cr-map.cr-crowded-bare").count() == 1
+    assert not page.locator(".cr-label-lead").first.is_visible()
+    circle = page.locator(".cr-overdue")
+    box = circle.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert box["width"] < 2 * (6 + 4 * np.sqrt(20)) * 0.7  # drawn at 60 %
+    assert circle.evaluate("(c) => getComputedStyle(c).color") == "rgba(0, 0, 0, 0)"
+    page.evaluate(
+        """() => { const m = cunrong.lastChoropleth.group._map;
+                   m.setZoom(m.getZoom() + 2, {animate: false}); }"""
+    )
+    browser.settle(page)
+    assert page.locator(".cr-map.cr-crowded").count() == 0
+    assert page.locator(".cr-map.cr-crowded-bare").count() == 0
+    assert circle.evaluate("(c) => getComputedStyle(c).color") == "rgb(255, 255, 255)"
+    assert page.locator(".cr-label-lead").first.is_visible()
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+
+@pytest.mark.browser
+def test_status_map_on_a_desktop_keeps_rates_and_numbers(tmp_path: Path, browser: Browser):
+    m = status_map(_issues(), villages=town.villages(8, 6), basemap="plain", today=TODAY)
+    page = browser.open(
+        save(m, tmp_path / "status-desk.html"), viewport={"width": 1366, "height": 768}
+    )
+    browser.wait_for_map(page)
+    assert page.locator(".cr-map.cr-crowded-bare").count() == 0
+    assert page.locator(".cr-label-lead").first.is_visible()
+    assert page.locator(".cr-overdue").inner_text() == "1"
+    browser.close_page(page)
