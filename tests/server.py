@@ -38,3 +38,21 @@ def serving(app: Any, *, start_within_s: float = 20, log_level: str = "warning")
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def deployed_app(database_url: str, *, photo_root: Any = None, **settings: Any) -> Any:
+    """The app as deployed (`environment="production"`: anonymous reads off, a secret key
+    of its own) on `database_url`, without the sign-in delay (tests sign in many times).
+    `settings`: other ServiceSettings fields; `photo_root`: where uploaded photos go."""
+    from service.app import create_app
+    from service.settings import ServiceSettings
+
+    values: dict[str, Any] = {
+        "environment": "production",
+        "secret_key": "t" * 40,
+        "login_delay_seconds": 0.0,
+    }
+    app = create_app(ServiceSettings(database_url=database_url, **{**values, **settings}))
+    if photo_root is not None:
+        app.state.photo_root = photo_root
+    return app

@@ -20,10 +20,8 @@ from playwright.sync_api import Frame, Page
 from sqlalchemy import create_engine, text
 
 import service.routes
-from service.app import create_app
-from service.settings import ServiceSettings
 from service.web import HOME, NAV
-from tests.server import serving
+from tests.server import deployed_app, serving
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 
@@ -123,15 +121,7 @@ def live(sample_url: str, tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
                 password=PASSWORD,
             )
     engine.dispose()
-    app = create_app(
-        ServiceSettings(
-            database_url=sample_url,
-            environment="production",
-            secret_key="c" * 40,
-            login_delay_seconds=0.0,
-            data_dir=tmp_path,
-        )
-    )
+    app = deployed_app(sample_url, data_dir=tmp_path)
     with serving(app) as url:
         yield url, codes
 

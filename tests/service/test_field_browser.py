@@ -23,11 +23,9 @@ from PIL import ExifTags, Image, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 from sqlalchemy import create_engine, text
 
-from service.app import create_app
 from service.cli import app as cli
-from service.settings import ServiceSettings
 from tests.cli import runner_for
-from tests.server import serving
+from tests.server import deployed_app, serving
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 
@@ -38,15 +36,8 @@ PC = {"width": 1366, "height": 768}
 @pytest.fixture
 def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
     """The service on the sample town as deployed (anonymous reads off), on a local port."""
-    app = create_app(
-        ServiceSettings(
-            database_url=sample_url,
-            environment="production",  # anonymous reads off: every page needs a sign-in
-            secret_key="f" * 40,
-            login_delay_seconds=0.0,
-        )
-    )
-    app.state.photo_root = tmp_path / "photos"
+    # anonymous reads off: every page needs a sign-in
+    app = deployed_app(sample_url, photo_root=tmp_path / "photos")
     with serving(app) as url:
         yield url
 

@@ -8,9 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from geo.notify.post import Audience, Message, post
-from service.app import create_app
-from service.settings import ServiceSettings
-from tests.server import serving
+from tests.server import deployed_app, serving
 from tests.service.signin import PASSWORDS
 
 PHONE = {"width": 390, "height": 844}
@@ -42,16 +40,7 @@ def live_inbox(two_villages_url: str, people, tmp_path) -> Iterator[str]:
                 email=False,
             )
     engine.dispose()
-    app = create_app(
-        ServiceSettings(
-            database_url=two_villages_url,
-            data_dir=tmp_path,
-            environment="production",
-            secret_key="t" * 40,
-            login_delay_seconds=0.0,
-            notify_worker=False,
-        )
-    )
+    app = deployed_app(two_villages_url, data_dir=tmp_path, notify_worker=False)
     with serving(app) as url:
         yield url
 

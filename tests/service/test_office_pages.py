@@ -13,21 +13,14 @@ from sqlalchemy import create_engine, text
 
 from service.app import create_app
 from service.settings import ServiceSettings
+from tests.server import deployed_app
 from tests.service.signin import PASSWORDS, csrf_of, login, page_token
 
 
 @pytest.fixture
 def office(two_villages_url: str, people, tmp_path) -> Iterator[TestClient]:
     """The town office (admin) signed in, anonymous reads off."""
-    app = create_app(
-        ServiceSettings(
-            database_url=two_villages_url,
-            environment="production",
-            secret_key="o" * 40,
-            login_delay_seconds=0.0,
-        )
-    )
-    app.state.photo_root = tmp_path / "photos"
+    app = deployed_app(two_villages_url, photo_root=tmp_path / "photos")
     with TestClient(app) as client:
         assert login(client, "admin", PASSWORDS["admin"]).status_code == 303
         yield client

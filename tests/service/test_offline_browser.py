@@ -21,9 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Frame, Page
 
-from service.app import create_app
-from service.settings import ServiceSettings
-from tests.server import serving
+from tests.server import deployed_app, serving
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 
@@ -38,15 +36,7 @@ PASSWORD = {name: f"{name}-offline-pass" for name in ("insp-wang", "insp-li")}
 @pytest.fixture
 def live(sample_url: str, tmp_path: Path) -> Iterator[str]:
     """The service on the sample town as deployed (anonymous reads off), on a local port."""
-    app = create_app(
-        ServiceSettings(
-            database_url=sample_url,
-            environment="production",
-            secret_key="o" * 40,
-            login_delay_seconds=0.0,
-        )
-    )
-    app.state.photo_root = tmp_path / "photos"
+    app = deployed_app(sample_url, photo_root=tmp_path / "photos")
     with serving(app) as url:
         yield url
 
@@ -258,15 +248,7 @@ def test_a_sheet_claimed_while_its_request_was_in_flight_is_kept(sample_url, bro
     past it: the sheet is controlled when its script runs, yet it was not kept by the worker,
     so it asks for its copy itself."""
     add_inspectors(sample_url)
-    settings = ServiceSettings(
-        database_url=sample_url,
-        environment="production",
-        secret_key="o" * 40,
-        login_delay_seconds=0.0,
-    )
-    app = create_app(settings)
-    app.state.photo_root = tmp_path / "photos"
-    racing = ClaimedInFlight(app)
+    racing = ClaimedInFlight(deployed_app(sample_url, photo_root=tmp_path / "photos"))
     with serving(racing) as url:
         page = browser.open(f"{url}/", viewport=PHONE)
         fill_login(page, "insp-wang")

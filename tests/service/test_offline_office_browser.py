@@ -24,9 +24,7 @@ import pytest
 from playwright.sync_api import Page, Request, Route
 from sqlalchemy import create_engine
 
-from service.app import create_app
-from service.settings import ServiceSettings
-from tests.server import serving
+from tests.server import deployed_app, serving
 from tests.service.test_field_browser import photo, pick_spot, reported_by
 from tests.service.test_offline_browser import kept, kept_users, shots_dir, wait_kept
 
@@ -56,15 +54,7 @@ def app(sample_url: str, tmp_path: Path) -> Any:
         for name, role in USERS.items():
             _, tokens[name] = create_user(conn, name=name, role=role, password=PASSWORD[name])
     engine.dispose()
-    application = create_app(
-        ServiceSettings(
-            database_url=sample_url,
-            environment="production",
-            secret_key="k" * 40,
-            login_delay_seconds=0.0,
-        )
-    )
-    application.state.photo_root = tmp_path / "photos"
+    application = deployed_app(sample_url, photo_root=tmp_path / "photos")
     application.state.test_tokens = tokens
     return application
 

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine
 
-from service.app import create_app
-from service.settings import ServiceSettings
-from tests.server import serving
+from tests.server import deployed_app, serving
 
 PHONE = {"width": 390, "height": 844}
 PC = {"width": 1366, "height": 768}
@@ -36,15 +34,7 @@ def live_strict(sample_url: str, password_hashes, tmp_path) -> Iterator[str]:
                 {"h": password_hashes[key], "n": name},
             )
     engine.dispose()
-    app = create_app(
-        ServiceSettings(
-            database_url=sample_url,
-            environment="production",
-            secret_key="t" * 40,
-            login_delay_seconds=0.0,
-        )
-    )
-    app.state.photo_root = tmp_path
+    app = deployed_app(sample_url, photo_root=tmp_path)
     with serving(app) as url:
         yield url
 
