@@ -14,6 +14,7 @@ ceiling of any import path), all measured in the same run. `--rows 20000` runs i
 from __future__ import annotations
 
 import argparse
+import re
 import threading
 import time
 import uuid
@@ -186,27 +187,29 @@ def split_write(
     indexes, keys and foreign keys as the real tables. The ATTACH PARTITION that would make
     them visible, the schema change it needs and any cross-partition check of the unique code
     are not counted. Returns the wall seconds of the whole parallel phase."""
+    tables = ("issue", "issue_event")
     with engine.connect() as conn:
-        defs = conn.execute(
-            text(
-                "SELECT c.relname, 'index', pg_get_indexdef(i.indexrelid) FROM pg_index i"
-                " JOIN pg_class c ON c.oid = i.indrelid"
-                " WHERE c.oid IN ('public.issue'::regclass, 'public.issue_event'::regclass)"
-                " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid"
-                "  AND k.conrelid = i.indrelid)"
-                " UNION ALL SELECT c.relname, k.contype::text, k.conname || ' '"
-                "  || pg_get_constraintdef(k.oid) FROM pg_constraint k"
-                " JOIN pg_class c ON c.oid = k.conrelid"
-                " WHERE c.oid IN ('public.issue'::regclass, 'public.issue_event'::regclass)"
-                " AND k.contype IN ('p', 'u', 'f')"
-            )
-        ).all()
+        keys, uniques, indexes = bulk.keys_and_indexes(conn.connection.driver_connection, tables)
         for k in range(parts):
             conn.execute(text(f"DROP SCHEMA IF EXISTS split_{k} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA split_{k}"))
         conn.commit()
-    order = {"p": 0, "u": 1, "index": 2, "f": 3}
-    defs = sorted(defs, key=lambda d: (order[d[1]], d[0]))
+    on_table = re.compile(r" ON public\.(issue|issue_event) ")
+
+    def statements(k: int) -> list[str]:
+        """The same keys and indexes for schema split_k, in indexes_deferred's order; the
+        foreign keys are those of the two tables (their REFERENCES issue(id) finds split_k's
+        `issue` by the search path), not those of other tables pointing at them."""
+        return [
+            *(f"ALTER TABLE split_{k}.{t} ADD CONSTRAINT {name} {d}" for name, t, d in uniques),
+            *(on_table.sub(f" ON split_{k}.\\1 ", d) for _, d in indexes),
+            *(
+                f"ALTER TABLE split_{k}.{t} ADD CONSTRAINT {name} {d}"
+                for name, t, d in keys
+                if t in tables
+            ),
+        ]
+
     n = len(rows.frame)
     bounds = [n * k // parts for k in range(parts + 1)]
     failures: list[BaseException] = []
@@ -235,13 +238,7 @@ def split_write(
                     villages=villages,
                     note="benchmark row ",
                 )
-                for table, kind, definition in defs:
-                    if kind == "index":
-                        statement = definition.replace(
-                            f" ON public.{table} ", f" ON split_{k}.{table} "
-                        )
-                    else:
-                        statement = f"ALTER TABLE split_{k}.{table} ADD CONSTRAINT {definition}"
+                for statement in statements(k):
                     conn.execute(text(statement))
                 conn.commit()
         except BaseException as exc:  # reported after the join

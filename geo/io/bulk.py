@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -307,22 +308,12 @@ REBUILD_WORK_MEM_MB = 256
 never lowered): a 1M-row B-tree or sorted GiST build then sorts in memory."""
 
 
-@contextmanager
-def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
-    """Drop the indexes, primary keys, unique constraints and foreign keys of `tables`, and
-    rebuild them when done.
-
-    For loads larger than the table: building an index once over the loaded rows (one
-    sort) is several times cheaper than maintaining it row by row — a unique B-tree the
-    most, as every row descends it twice (check, then insert) — and one validating join
-    replaces a foreign-key lookup per row. Foreign keys of other tables that point at
-    `tables` go too (a primary key cannot be dropped under them) and come back last, each
-    validated again. Everything happens in the caller's transaction, so a failure — a
-    duplicate found when a unique index is rebuilt included — restores the schema with
-    the data; meanwhile the tables are locked against other sessions.
-    """
-    raw = conn.connection.driver_connection
-    assert raw is not None, "indexes_deferred needs a live connection"
+def keys_and_indexes(
+    raw: Any, tables: Sequence[str]
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The keys and indexes of `tables`, as their definitions: foreign keys of or pointing at
+    them and primary keys / unique constraints as (name, table, definition), other indexes
+    as (name, CREATE INDEX statement). `raw`: a psycopg connection."""
     tables_param = {"t": list(tables)}
     keys = raw.execute(
         "SELECT DISTINCT conname, conrelid::regclass::text, pg_get_constraintdef(oid)"
@@ -343,6 +334,26 @@ def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
         "  AND c.conrelid = indrelid)",
         tables_param,
     ).fetchall()
+    return keys, uniques, indexes
+
+
+@contextmanager
+def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Drop the indexes, primary keys, unique constraints and foreign keys of `tables`, and
+    rebuild them when done.
+
+    For loads larger than the table: building an index once over the loaded rows (one
+    sort) is several times cheaper than maintaining it row by row — a unique B-tree the
+    most, as every row descends it twice (check, then insert) — and one validating join
+    replaces a foreign-key lookup per row. Foreign keys of other tables that point at
+    `tables` go too (a primary key cannot be dropped under them) and come back last, each
+    validated again. Everything happens in the caller's transaction, so a failure — a
+    duplicate found when a unique index is rebuilt included — restores the schema with
+    the data; meanwhile the tables are locked against other sessions.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None, "indexes_deferred needs a live connection"
+    keys, uniques, indexes = keys_and_indexes(raw, tables)
     rebuild: list[sql.Composable] = []
     validate: list[sql.Composable] = []
     for name, table, definition in keys:
