@@ -124,7 +124,7 @@ def _villages_layer(
     """The villages coloured by rectification rate."""
     names = villages_d["name"].astype(str).tolist()
     classes = _rate_classes()
-    biggest = max(int(stats["overdue"].max() or 0), 1)
+    biggest = max(_most_overdue(stats), 1)
     options = {
         "name": text("villages", lang),
         "className": "cr-village cr-rate",
@@ -187,7 +187,6 @@ def status_map(
     check_frame(issues, name="issues", columns=("village_code", "status"), geom_types=("Point",))
     stats = village_rectification(issues, villages, today=today)
     villages_d = base.shift(villages).reset_index(drop=True)
-    biggest = int(stats["overdue"].max() or 0)
     m = new_map(
         bounds=bounds_of(villages_d),
         basemap=base,
@@ -196,7 +195,7 @@ def status_map(
         subtitle=subtitle,
         # on a phone the circles are drawn at 60 % (runtime.css .cr-crowded), beside
         # their village: room for the largest right of the east edge
-        pad_right_narrow=round(SYMBOL_OFFSET_PX + 2 * 0.6 * _radius(biggest)),
+        pad_right_narrow=round(SYMBOL_OFFSET_PX + 2 * 0.6 * _radius(_most_overdue(stats))),
     )
     points = label_points(villages_d)
     m.add_child(_villages_layer(villages_d, stats, points, lang))
@@ -221,6 +220,11 @@ def status_map(
 SYMBOL_OFFSET_PX = 26
 """How far right of its village's label point an overdue circle starts (runtime.js
 `symbols`: iconAnchor [-26, …])."""
+
+
+def _most_overdue(stats: pd.DataFrame) -> int:
+    """The most overdue issues of one village (0 when none)."""
+    return int(stats["overdue"].max() or 0)
 
 
 def _radius(count: int) -> float:
