@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from geo import issue_reader
-from service.errors import RETRY_AFTER_S, ErrorBody, error_response
+from service.errors import RETRY_AFTER_S, ErrorBody, error_response, log, request_id_of
 
 router = APIRouter(tags=["health"])
 
@@ -37,13 +37,16 @@ class HealthDown(ErrorBody):
 
 
 def _down(request: Request, parts: dict[str, PartState], part: str, exc: Exception) -> JSONResponse:
+    """503 naming the part. The driver's reason goes to the log, not to the anonymous
+    caller: it names the database's host, port or socket path and its user."""
     first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     reason = first[0] if first else type(exc).__name__
+    log.warning("health: %s is down: %s", part, reason)
     return error_response(
         request,
         503,
         "unavailable",
-        f"{part} is down: {reason}",
+        f"{part} is down; the service log has the reason (request {request_id_of(request)})",
         headers={"Retry-After": str(RETRY_AFTER_S)},
         extra={"parts": parts},
     )

@@ -88,6 +88,10 @@ def test_outage_is_a_503_on_a_kept_connection_and_the_pool_recovers(
             "postgis": "unknown",
             "schema": "unknown",
         }
+        # the anonymous caller learns which part, not where the database lives
+        assert body["message"].startswith("the database is down")
+        assert str(own_cluster.socket_dir) not in body["message"]
+        assert "socket" not in body["message"] and "server" not in body["message"]
         assert conn.sock is socket_before  # the same keep-alive connection throughout
 
         own_cluster.start()
@@ -106,6 +110,13 @@ def test_outage_is_a_503_on_a_kept_connection_and_the_pool_recovers(
     logged = _access_logged(errors, count=6)
     assert any(
         line["logger"] == "cunrong.errors" and "database unavailable" in line["message"]
+        for line in logged
+    )
+    # the reason /health withheld is in the log, for the operator
+    assert any(
+        line["logger"] == "cunrong.errors"
+        and line["message"].startswith("health: the database is down: ")
+        and len(line["message"]) > len("health: the database is down: ")
         for line in logged
     )
     assert [line["status"] for line in logged if line["logger"] == "cunrong.access"] == [
