@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import io
 import json
 import math
@@ -174,8 +175,13 @@ def probe(base: str, env: dict[str, str], cluster: LocalCluster, watch: Watch) -
         watch.phase = name
         answer = send()
         statuses[answer.status_code] += 1
-        body = answer.text if "json" in answer.headers.get("content-type", "") else ""
-        message = json.loads(body).get("message", "") if body.startswith("{") else ""
+        kind = answer.headers.get("content-type", "")
+        message = ""
+        if "json" in kind and answer.text.startswith("{"):
+            message = json.loads(answer.text).get("message", "")
+        elif "html" in kind:  # a page: its error box
+            found = re.search(r'id="error-message">(.*?)</p>', answer.text, re.S)
+            message = html.unescape(re.sub(r"<[^>]+>", "", found[1])) if found else ""
         print(f"  {name:34} {answer.status_code} {message[:110]}")
         return answer
 
