@@ -19,6 +19,7 @@ from geo import frames, issue_reader
 from geo.categories import CATEGORIES
 from geo.errors import InvalidInput
 from geo.hotspots import GridKind, hotspots
+from geo.interviews import INTERVIEW_EN
 from geo.issue_filter import IssueFilter
 from geo.maps.basemaps import BASEMAPS, Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
@@ -392,12 +393,7 @@ def _interview(standing: MonthlyStanding, lang: str = "zh") -> str | None:
     """Who interviews whom (M4), in the map's language; scoring words it in Chinese."""
     if standing.interview is None or lang != "en":
         return standing.interview
-    if standing.streak:
-        return (
-            "the town's principal leader interviews the party secretary "
-            "and the community's deputy secretary"
-        )
-    return "the leader in charge interviews the party secretary"
+    return INTERVIEW_EN["streak" if standing.streak else "bottom"]
 
 
 RANKING_FRAME_COLUMNS = [
