@@ -79,7 +79,10 @@ SITES_ROLES = ("planner", "admin", "leader")
 """Who reads the micro-landscape sites and their map (/sites/map)."""
 BULLETIN_ROLES = ("admin", "leader")
 """Who downloads the monthly bulletin (/bulletins/{month}.pdf|png)."""
+INTERVIEW_ROLES = ("admin", "leader")
+"""Who records interviews held (/pages/interviews, POST /interviews/{month}/{village})."""
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "/pages/interviews": INTERVIEW_ROLES,
     "/pages/report": FIELD_ROLES,
     "/pages/recheck": FIELD_ROLES,
     "/sites/map": SITES_ROLES,
@@ -116,6 +119,7 @@ NAV: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("/", "总览", "Overview"),
         ("/maps/ranking", "排名图", "Ranking map"),
         ("/maps/status", "整改情况", "Rectification"),
+        ("/pages/interviews", "约谈", "Interviews"),
     ),
     "planner": (
         ("/sites/map", "选址", "Sites"),

@@ -56,6 +56,8 @@ def test_the_offices_tables_fit_a_phone(live, browser, tmp_path, lang):
         ("/pages/districts/120113", "#towns tr.town-row"),
         ("/pages/communities/GT01?month=2024-12", "#villages tr.village"),
         ("/pages/office/rounds", "#rounds tbody tr"),
+        ("/pages/office/?month=2024-12", "#downloads a"),
+        ("/pages/interviews?month=2024-12", "#record details.record"),
     ):
         page.goto(f"{live}{path}{'&' if '?' in path else '?'}lang={lang}")
         page.wait_for_selector(selector)
