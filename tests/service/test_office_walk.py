@@ -126,3 +126,13 @@ def test_leaders_record_interviews_and_villages_may_not(two_villages_url, people
         assert login(village, "west", PASSWORDS["west"]).status_code == 303
         assert village.get("/pages/interviews").status_code == 403
         assert "/pages/interviews" not in village.get("/").text
+
+
+def test_the_late_count_agrees_between_the_dashboard_and_the_interviews_page(office):
+    """Both count the month's late interviews and earlier months' still not held, and say
+    so: April has no ranking, March's two interviews are late."""
+    dashboard = office.get("/?month=2024-04").text
+    page = office.get("/pages/interviews?month=2024-04").text
+    late = dashboard.split('id="n-interviews-late" class="bad">')[1].split("<")[0]
+    assert page.split('id="n-late" class="bad">')[1].split("<")[0] == late
+    assert "含此前月份 2" in dashboard and "含此前月份 2" in page
