@@ -263,7 +263,7 @@ def _interviews_page(
         month = f"{latest:%Y-%m}" if latest else f"{date.today():%Y-%m}"
     late_days = request.app.state.settings.interview_late_days
     kwargs: dict[str, Any] = {
-        "rules": town.rules,
+        "rules": town.rules_for_month(month),
         "late_days": late_days,
         "today": date.today(),
         "town_id": town.id,
@@ -374,7 +374,7 @@ def interview_held_submit(
         except CunrongError as exc:
             return refuse("scan", f"应为 PDF、JPEG、PNG 或 WebP（{exc}）", str(exc))
     kwargs: dict[str, Any] = {
-        "rules": town.rules,
+        "rules": town.rules_for_month(month),
         "late_days": settings.interview_late_days,
         "today": today,
         "villages": (village,),
