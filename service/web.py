@@ -87,6 +87,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "/pages/recheck": FIELD_ROLES,
     "/sites/map": SITES_ROLES,
     "/bulletins": BULLETIN_ROLES,
+    "/pages/office/import": ("admin",),
 }
 """Pages that only some roles open: a page offers a link to them only to those roles."""
 

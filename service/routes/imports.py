@@ -1,24 +1,38 @@
-"""Admin re-imports of boundaries, roads and issues: the CLI's importer behind HTTP."""
+"""Admin re-imports of boundaries, roads and issues: the CLI's importer behind HTTP.
+
+Two doors: the JSON API (POST /import/{kind}) and the town office's page
+/pages/office/import (导入数据), which previews the file as a dry run (every error and
+warning by row and field, nothing written) and imports exactly the previewed file on
+确认导入; the file waits on the server in between (service.import_previews).
+"""
 
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile as StarletteUpload
 
-from geo.errors import InvalidInput
+from geo.errors import CunrongError, InvalidInput, TooLarge
 from geo.io import import_file
 from geo.io.limits import ImportLimits
-from service.auth import Admin
-from service.deps import ConnDep
+from geo.io.report import ImportFailed
+from geo.users import User
+from service import import_previews
+from service.auth import SESSION_COOKIE, Admin
+from service.deps import ConnDep, FormDep
 from service.memory import GIVE_MEMORY_BACK
 from service.responses import ImportResult
 from service.towns import TownContext, user_town
 from service.uploads import UploadLimits, check_workbook, save_upload, unpack_zip
+from service.web import PageLang, page_user, render
 
 router = APIRouter(tags=["import 导入"])
 
@@ -140,3 +154,206 @@ def import_upload(
             **import_options(request, user_town(request, conn, user)),
         )
     return report_out(report)
+
+
+# --- the town office's page: preview (a dry run), then import exactly the previewed file ----
+
+pages = APIRouter(prefix="/pages/office", tags=["pages 页面"], include_in_schema=False)
+OfficePage = Annotated[User, Depends(page_user("admin"))]
+
+KINDS: dict[str, tuple[str, str]] = {
+    "issues": ("问题", "issues"),
+    "villages": ("村界", "village boundaries"),
+    "grids": ("网格", "grids"),
+    "roads": ("道路", "roads"),
+    "entrances": ("卡口", "entrances"),
+    "waterbodies": ("河塘沟渠", "ponds and ditches"),
+}
+"""The kinds POST /import/{kind} accepts, with the page's labels."""
+COORDS = ("wgs84", "gcj02")
+ACCEPT = ",".join(sorted(SINGLE_FILES | {".zip"}))
+
+
+def _owner(request: Request, user: User) -> str:
+    return import_previews.owner_of(request.cookies.get(SESSION_COOKIE), user.name)
+
+
+def _form_page(
+    request: Request,
+    lang: str,
+    *,
+    status_code: int = 200,
+    error: CunrongError | None = None,
+    chosen: dict[str, str] | None = None,
+    done: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "office/import.html",
+        lang,
+        status_code=status_code,
+        kinds=KINDS,
+        coords=COORDS,
+        accept=ACCEPT,
+        error=error,
+        chosen=chosen or {},
+        done=done,
+    )
+
+
+def _text(form: Any, key: str, limit: int = 100) -> str:
+    value = form.get(key)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+@pages.get("/import", response_class=HTMLResponse)
+def import_page(
+    request: Request,
+    lang: PageLang,
+    user: OfficePage,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    inserted: int | None = None,
+    updated: int | None = None,
+    warnings: int | None = None,
+) -> HTMLResponse:
+    """导入数据: choose the kind and the file; after an import, what it did."""
+    del user
+    done = None
+    if kind in KINDS and inserted is not None:
+        done = {"kind": kind, "inserted": inserted, "updated": updated or 0, "warnings": warnings}
+    return _form_page(request, lang, chosen={"kind": kind or ""}, done=done)
+
+
+@pages.post("/import", response_class=HTMLResponse)
+def import_preview(
+    request: Request, conn: ConnDep, lang: PageLang, user: OfficePage, form: FormDep
+) -> HTMLResponse:
+    """Check the uploaded file as a dry run: what would be added or updated, and every error
+    and warning by row and field. Nothing is written; without errors the file is kept for
+    the confirmation (service.import_previews)."""
+    chosen = {k: _text(form, k) for k in ("kind", "encoding", "crs", "coords")}
+    chosen["coords"] = chosen["coords"] or "wgs84"
+    upload = form.get("file")
+    if chosen["kind"] not in KINDS:
+        error = InvalidInput(
+            f"unknown kind {chosen['kind']!r}; expected one of {', '.join(KINDS)}", field="kind"
+        )
+        return _form_page(request, lang, status_code=422, error=error, chosen=chosen)
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        error = InvalidInput("choose a file to upload", field="file")
+        return _form_page(request, lang, status_code=422, error=error, chosen=chosen)
+    if chosen["coords"] not in COORDS:
+        error = InvalidInput(f"coords: expected one of {', '.join(COORDS)}", field="coords")
+        return _form_page(request, lang, status_code=422, error=error, chosen=chosen)
+    options: dict[str, Any] = {
+        "encoding": chosen["encoding"] or None,
+        "crs": chosen["crs"] or None,
+        "coords": chosen["coords"],
+    }
+    limits = UploadLimits.from_settings(request.app.state.settings)
+    token, folder = import_previews.new_folder()
+    kept = False
+    try:
+        data = folder / "data"
+        data.mkdir()
+        path = unpack_upload(cast(UploadFile, upload), data, limits)
+        try:
+            report = import_file(
+                conn,
+                chosen["kind"],
+                path,
+                dry_run=True,
+                **options,
+                **import_options(request, user_town(request, conn, user)),
+            )
+        except ImportFailed as exc:
+            report = exc.report
+        if report.ok:
+            import_previews.keep(
+                import_previews.Pending(
+                    token=token,
+                    owner=_owner(request, user),
+                    kind=chosen["kind"],
+                    filename=upload.filename,
+                    path=str(path.relative_to(folder)),
+                    options=options,
+                    created=time.time(),
+                )
+            )
+            kept = True
+    except CunrongError as exc:
+        status = 413 if isinstance(exc, TooLarge) else 422
+        return _form_page(request, lang, status_code=status, error=exc, chosen=chosen)
+    finally:
+        if not kept:
+            import_previews.drop(token)
+    return render(
+        request,
+        "office/import_preview.html",
+        lang,
+        status_code=200 if report.ok else 422,
+        kind=chosen["kind"],
+        kinds=KINDS,
+        filename=upload.filename,
+        report=report,
+        token=token if kept else None,
+    )
+
+
+@pages.post("/import/confirm", response_class=HTMLResponse, response_model=None)
+def import_confirm(
+    request: Request,
+    conn: ConnDep,
+    lang: PageLang,
+    user: OfficePage,
+    token: Annotated[str, Form(max_length=100)],
+) -> HTMLResponse | RedirectResponse:
+    """Import the previewed file (checked again, all or nothing), then show what was done."""
+    try:
+        pending = import_previews.take(token, _owner(request, user))
+    except InvalidInput as exc:
+        return _form_page(request, lang, status_code=422, error=exc)
+    try:
+        report = import_file(
+            conn,
+            pending.kind,
+            pending.file,
+            **pending.options,
+            **import_options(request, user_town(request, conn, user)),
+        )
+    except ImportFailed as exc:  # the data changed since the preview: show why, keep nothing
+        import_previews.drop(token)
+        return render(
+            request,
+            "office/import_preview.html",
+            lang,
+            status_code=422,
+            kind=pending.kind,
+            kinds=KINDS,
+            filename=pending.filename,
+            report=exc.report,
+            token=None,
+        )
+    import_previews.drop(token)
+    query = urlencode(
+        {
+            "kind": pending.kind,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "warnings": len(report.warnings),
+        }
+    )
+    return RedirectResponse(f"/pages/office/import?{query}", status_code=303)
+
+
+@pages.post("/import/cancel")
+def import_cancel(
+    request: Request, user: OfficePage, token: Annotated[str, Form(max_length=100)]
+) -> RedirectResponse:
+    """Forget a previewed upload."""
+    try:
+        pending = import_previews.take(token, _owner(request, user))
+        import_previews.drop(pending.token)
+    except InvalidInput:
+        pass
+    return RedirectResponse("/pages/office/import", status_code=303)
