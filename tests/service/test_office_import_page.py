@@ -5,6 +5,7 @@ previewed file. Real PostGIS, forms with CSRF, a signed-in session."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -188,3 +189,31 @@ def test_only_the_office_imports_from_the_page(two_villages_url, people, name):
 def test_the_month_page_links_to_the_import(office):
     home = office.get("/pages/office/").text
     assert 'id="st-import"' in home and 'href="/pages/office/import"' in home
+
+
+def test_a_boundary_file_previews_updates_then_imports(office, two_villages_url):
+    ring = [[117.19, 39.28], [117.201, 39.28], [117.201, 39.29], [117.19, 39.29], [117.19, 39.28]]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "W01", "name": "西村"},
+        "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+    }
+    body = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    preview = _upload(office, "villages", "villages.geojson", body)
+    assert preview.status_code == 200, preview.text
+    assert 'id="would-update">1<' in preview.text and 'id="would-insert">0<' in preview.text
+    done = office.post(
+        f"{PAGE}/confirm",
+        data={"token": _token(preview.text), "csrf_token": csrf_of(preview.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    result = office.get(done.headers["location"] + "&lang=en").text
+    assert "0 new, 1 updated" in result and 'href="/"' in result
+    engine = create_engine(two_villages_url)
+    with engine.connect() as conn:
+        east = conn.execute(
+            text("SELECT round(ST_XMax(geom)::numeric, 3) FROM village WHERE code = 'W01'")
+        ).scalar_one()
+    engine.dispose()
+    assert float(east) == 117.201
