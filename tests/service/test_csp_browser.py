@@ -40,6 +40,7 @@ PAGES = {
     "/pages/office/publish": "/pages/office/publish",
     "/pages/office/users": "/pages/office/users",
     "/pages/office/deliveries": "/pages/office/deliveries",
+    "/pages/office/import": "/pages/office/import",
     "/pages/interviews": "/pages/interviews",
     "/pages/villages/{code}/visit": "/pages/villages/{village}/visit",
     "/pages/communities/{code}": "/pages/communities/{community}",

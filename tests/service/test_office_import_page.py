@@ -138,6 +138,9 @@ def test_a_preview_belongs_to_the_session_that_uploaded_it(office, two_villages_
         ("issues", "issues.exe", b"MZ", 422, "expected one of"),
         ("villages", "big.geojson", b" " * 60_000, 413, "larger than"),
         ("villages", "broken.zip", b"PK not a zip", 422, "not a valid .zip"),
+        ("villages", "broken.gpkg", b"not a geopackage", 422, "broken.gpkg"),
+        ("roads", "broken.kml", b"<kml><Placemark>", 422, "broken.kml"),
+        ("issues", "broken.xlsx", b"PK no workbook", 422, ".xlsx"),
     ],
 )
 def test_bad_input_shows_the_page_again_with_a_message(
@@ -146,8 +149,10 @@ def test_bad_input_shows_the_page_again_with_a_message(
     before = _count(two_villages_url)
     answer = _upload(office, kind, name, body)
     assert answer.status_code == status, answer.text
-    assert says in answer.text and 'id="import-error"' in answer.text
-    assert 'action="/pages/office/import"' in answer.text  # the form again
+    assert says in answer.text
+    # the form again with the message, or (a file the reader cannot read) the preview's errors
+    assert 'id="import-error"' in answer.text or 'data-errors="1"' in answer.text
+    assert 'id="confirm"' not in answer.text and 'href="/pages/office/import' in answer.text
     assert _count(two_villages_url) == before
 
 
