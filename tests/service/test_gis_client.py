@@ -43,3 +43,37 @@ def test_known_codes_still_filter(client, tokens):
     assert grids.status_code == 200
     tile = client.get("/tiles/villages/14/13525/6244.mvt?village=W01", headers=tokens["planner"])
     assert tile.status_code == 200
+
+
+def test_exports_carry_nulls_the_same_fields_and_chinese_in_every_format(client, tokens, tmp_path):
+    """GeoJSON, GeoPackage and CSV of the same selection: one set of fields, EPSG:4326,
+    Chinese intact, and a missing date or link is null (not "") so `IS NULL` finds it."""
+    import geopandas as gpd
+    import pandas as pd
+
+    frames = {}
+    for fmt in ("geojson", "gpkg", "csv"):
+        response = client.get(f"/exports/issues.{fmt}", headers=tokens["planner"])
+        assert response.status_code == 200, response.text
+        path = tmp_path / f"issues.{fmt}"
+        path.write_bytes(response.content)
+        if fmt == "csv":
+            frames[fmt] = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
+        else:
+            frames[fmt] = gpd.read_file(path)
+            assert frames[fmt].crs.to_epsg() == 4326
+    names = [c for c in frames["csv"].columns]
+    for fmt in ("geojson", "gpkg"):
+        assert [c for c in frames[fmt].columns if c != "geometry"] == names
+    for fmt in ("geojson", "gpkg"):
+        frame = frames[fmt].set_index("code")
+        assert frame.loc["I1", "closed_on"] is None or pd.isna(frame.loc["I1", "closed_on"])
+        assert frame["rebound_of"].isna().all()
+        assert frame.loc["I2", "closed_on"] in ("2024-04-20", pd.Timestamp("2024-04-20"))
+        assert frame.loc["I1", "found_on"] in ("2024-03-05", pd.Timestamp("2024-03-05"))
+        assert set(frame["category_zh"]) >= {"乱堆乱放(杂物、废弃物、柴草、建材)"}
+        assert set(frame["village_name"]) == {"西村", "东村"}
+        texts = frame.drop(columns="geometry").select_dtypes(exclude="number")
+        assert not (texts == "").any().any(), "an empty string stands for a missing value"
+    csv = frames["csv"].set_index("code")
+    assert csv.loc["I1", "closed_on"] == "" and csv.loc["I2", "closed_on"] == "2024-04-20"
