@@ -167,7 +167,9 @@ async def csrf_protect(request: Request) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     secret = request.app.state.settings.secret_key
-    if not sent or anchor is None or not hmac.compare_digest(sent, csrf_for(secret, anchor)):
+    expected = csrf_for(secret, anchor) if anchor is not None else ""
+    # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused(
             "this form or request lacks a valid CSRF token; reload the page and try again"
             f" (send the page's token as the '{CSRF_FIELD}' field or the {CSRF_HEADER} header)",
