@@ -179,3 +179,22 @@ def test_an_embedded_bearer_map_keys_its_photo_thumbnails(closed_client, tokens)
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
     original = closed_client.get(f"/photos/{photo_id}", params={"map_key": key})
     assert original.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/indicators",
+        "/indicators/grids",
+        "/indicators/communities",
+        "/exports/indicators/village.csv",
+        "/exports/indicators/grid.xlsx",
+    ],
+)
+def test_an_empty_period_for_indicators_is_named(client, tokens, path):
+    """end before start: a 422 naming `end` (as the district view answers), not zeros."""
+    response = client.get(path + "?start=2024-05-01&end=2024-04-01", headers=tokens["planner"])
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "end"
+    fine = client.get(path + "?start=2024-03-01&end=2024-05-01", headers=tokens["planner"])
+    assert fine.status_code == 200
