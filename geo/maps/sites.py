@@ -621,7 +621,7 @@ def _summary(candidates: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, lang: Lan
     parts = [
         f"{KIND_LABELS[k][0]} {int(counts.get(k, 0))}"
         if lang == "zh"
-        else f"{int(counts.get(k, 0))} {KIND_LABELS[k][1].lower()}"
+        else f"{KIND_LABELS[k][1]} ({int(counts.get(k, 0))})"  # as the legend: no plurals
         for k in SITE_KINDS
     ]
     where = ""
