@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from html import escape as html_escape
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -291,7 +292,7 @@ def render(
     return finish(request, response)
 
 
-def map_page(request: Request, m: folium.Map) -> HTMLResponse:
+def map_page(request: Request, m: folium.Map, *, csrf: bool = False) -> HTMLResponse:
     """A map of geo.maps as a page: its scripts carry this response's CSP nonce.
 
     A map is a whole page of its own, not base.html. For a signed-in user it carries what
@@ -300,12 +301,16 @@ def map_page(request: Request, m: folium.Map) -> HTMLResponse:
     the worker did not answer it (a planner lands on /sites/map right after signing in). An
     anonymous map gets neither (offline.js would empty the kept pages). Both are fixed
     markup of ours put at the end of the head and of the body; the page's own scripts get
-    the nonce from the map's templates (geo.maps.assets.page_html)."""
+    the nonce from the map's templates (geo.maps.assets.page_html). With `csrf`, the page
+    also carries `<meta name="csrf-token">` for the JSON calls its scripts make on the
+    session (the sites map's decisions)."""
     user = getattr(request.state, "user", None)
     nonce = csp_nonce(request)
     html = page_html(m, nonce=nonce)
     if isinstance(user, User):
         meta = f'<meta name="cunrong-user" content="{int(user.id)}">'
+        if csrf:
+            meta += f'\n<meta name="csrf-token" content="{html_escape(csrf_token(request))}">'
         html = html.replace("</head>", meta + "\n</head>", 1)
         end = html.rfind("</body>")
         script = f'<script nonce="{nonce}" src="/static/offline.js"></script>\n'
