@@ -205,3 +205,26 @@ def test_site_visit_without_month_defaults_to_this_month(client, tokens):
     api = client.get("/issues/not-a-uuid")  # the API keeps answering JSON
     assert api.status_code == 422
     assert api.headers["content-type"].startswith("application/json")
+
+
+def test_recheck_and_visit_sheet_name_categories_in_the_page_language(client, tokens):
+    """In English the stops' categories read as English labels, not the code (clutter) on
+    the recheck page nor the Chinese label on the site-visit sheet; Chinese stays Chinese."""
+    from geo.categories import CATEGORIES
+
+    labels = {c.code: (c.label_zh, c.label_en) for c in CATEGORIES}
+    api = client.get("/recheck?month=2024-05&village=E01", headers=tokens["inspector"]).json()
+    codes = {s["category"] for v in api for s in v["stops"]}
+    assert codes
+    assert {s["category_en"] for v in api for s in v["stops"]} == {labels[c][1] for c in codes}
+    pages = (
+        "/pages/recheck?village=E01&month=2024-05",
+        "/pages/villages/E01/visit?month=2024-05",
+    )
+    for path in pages:
+        en = client.get(f"{path}&lang=en", headers=tokens["inspector"]).text
+        zh = client.get(f"{path}&lang=zh", headers=tokens["inspector"]).text
+        for code in codes:
+            zh_label, en_label = labels[code]
+            assert en_label in en and zh_label not in en, (path, code)
+            assert zh_label in zh, (path, code)

@@ -82,6 +82,30 @@ def test_the_dashboard_reads_on_a_phone(live_sample, browser, tmp_path, lang):
     browser.close_page(page)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_site_visit_sheet_reads_on_a_phone(live_sample, browser, tmp_path, lang):
+    """At 390 px the sheet's stops are labelled lines, not a nine-column table that scrolls
+    sideways inside its section; every stop still shows its code, category and outcome."""
+    page = browser.open(f"{live_sample}/?lang={lang}", viewport=PHONE)
+    visit_link = page.locator("#recheck tbody tr a").first.get_attribute("href")
+    page.goto(f"{live_sample}{visit_link}")
+    page.wait_for_selector("#stops tbody tr")
+    browser.screenshot(page, tmp_path / f"visit-phone-{lang}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    sideways = page.evaluate(
+        "[...document.querySelectorAll('section')]"
+        ".filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => s.innerText.slice(0, 20))"
+    )
+    assert sideways == []
+    rows = page.locator("#stops tbody tr")
+    assert rows.count() == int(page.locator("#n-stops").inner_text()) > 0
+    first = rows.first.inner_text()
+    outcome = "销号" if lang == "zh" else "close"
+    assert outcome in first and rows.first.locator("td.nowrap").first.inner_text() in first
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+
 @pytest.mark.parametrize(
     "path",
     [
