@@ -415,3 +415,47 @@ def test_without_phone_position_the_photo_exif_places_the_report(
     assert [c[0].split("-")[0] for c in reported_by(sample_url, "insp-sun")] == [code]
     assert browser.log(page).errors == []
     browser.close_page(page)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_page_fits_a_phone_and_says_what_to_do_outside_the_town(
+    live, sample_url, browser, tmp_path, lang
+):
+    """At 360 px the 16 category buttons stay inside their section in both languages (long
+    English words wrap in their button), and a phone position outside the town says, in the
+    page's language, to drag the pin or locate again, rather than the API's bare English."""
+    add_user(sample_url, "insp-zhao", "inspector")
+    phone = {"width": 360, "height": 780}
+    page = sign_in(
+        browser,
+        live,
+        "insp-zhao",
+        f"/pages/report?lang={lang}",
+        viewport=phone,
+        geolocation={"longitude": 117.1, "latitude": 39.0, "accuracy": 8},  # ~30 km away
+        permissions=["geolocation"],
+    )
+    page.wait_for_function("() => window.cunrongReady === true")
+    page.wait_for_selector("#place.bad")
+    browser.screenshot(page, tmp_path / f"report-360-{lang}.png", full_page=True)
+    fits(page, phone["width"])
+    sideways = page.evaluate(
+        "[...document.querySelectorAll('section')]"
+        ".filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => s.innerText.slice(0, 20))"
+    )
+    assert sideways == []
+    said = page.locator("#place").inner_text()
+    todo = "请把图钉拖到问题所在处" if lang == "zh" else "drag the pin to where the issue is"
+    assert todo in said and "29" in said and not said.startswith("field '")
+    page.set_input_files("#photos", str(photo(tmp_path / "o.jpg", (60, 60, 60), "O")))
+    page.wait_for_selector("#previews img")
+    page.click('#categories .cat[data-code="other"]')
+    page.fill("#description", "typed before the refusal")
+    page.click("#save")
+    page.wait_for_selector("#message.bad")
+    assert todo in page.locator("#message").inner_text()
+    # nothing typed or taken is lost: the photo and the text wait for a corrected pin
+    assert page.locator("#previews img").count() == 1
+    assert page.input_value("#description") == "typed before the refusal"
+    assert reported_by(sample_url, "insp-zhao") == []
+    browser.close_page(page)
