@@ -97,11 +97,26 @@ class Town(Base):
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)
     )
     """The town's boundary, if known (else the union of its villages)."""
-    rules: Mapped[str | None] = mapped_column(Text)
-    """The town's assessment rules (TOML text; its `[loop] deadline` is the town's deadline
-    rule); None: the settings' rules file."""
     metric_srid: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TownRules(Base):
+    """A town's assessment rules for one year (TOML text naming that `[rules] year`; its
+    `[loop] deadline` is the town's deadline rule). SQL `town_rules_for(town, year)` picks
+    the text for a year: that year's, else the latest earlier, else the earliest; a town
+    without any is scored by the settings' rules file (migration 0022)."""
+
+    __tablename__ = "town_rules"
+    __table_args__ = (CheckConstraint("year BETWEEN 2000 AND 2100", name="town_rules_year"),)
+
+    town_id: Mapped[int] = mapped_column(
+        ForeignKey("town.id", name="town_rules_town_fk", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rules: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str | None] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Community(Base):

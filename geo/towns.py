@@ -1,9 +1,9 @@
 """Towns (镇): who owns what, and which towns a caller may see.
 
 A town owns its villages, communities, grids, roads, rounds, scores and issues
-(`town_id`, see migration 0012). Its own settings — its rules (whose `[loop] deadline` is
-its deadline rule) and its metric CRS — live on its row; the service settings are only the
-defaults of a new town.
+(`town_id`, see migration 0012). Its own settings — its metric CRS on its row, its rules
+(whose `[loop] deadline` is its deadline rule) one text per assessment year in `town_rules`
+(migration 0022) — override the service settings, which are only the defaults.
 
 Scope: a *town scope* is a tuple of town ids a caller may read, or None for every town (the
 CLI, anonymous reading in development). Readers take it as `towns=`; the issue filter
@@ -52,7 +52,8 @@ class Town:
     district_name: str
     metric_srid: int
     rules: str | None = None
-    """The TOML text of the town's rules (None: the settings' rules file)."""
+    """The TOML text of the town's rules in force this year (`town_rules_for`; None: the
+    settings' rules file). Scoring a given year takes `rules_text(conn, id, year)`."""
 
     @property
     def label(self) -> str:
@@ -60,7 +61,19 @@ class Town:
         return f"{self.name} ({self.code})"
 
 
-_COLUMNS = "id, code, name, district_code, district_name, metric_srid, rules"
+THIS_YEAR = "CAST(date_part('year', current_date) AS int)"
+"""SQL: the current year."""
+
+
+def rules_now_sql(alias: str) -> str:
+    """SQL: the rules text in force this year of the town row `alias` (NULL: none)."""
+    return f"town_rules_for({alias}.id, {THIS_YEAR})"
+
+
+_COLUMNS = (
+    "town.id, code, name, district_code, district_name, metric_srid,"
+    f" {rules_now_sql('town')} AS rules"
+)
 
 
 def _town(row: Any) -> Town:
@@ -139,8 +152,10 @@ def add_town(
     metric_srid: int = METRIC_SRID,
     rules: str | None = None,
     boundary_wkt: str | None = None,
+    set_by: str | None = None,
 ) -> Town:
-    """Create a town; `rules` is the text of its rules file (checked here)."""
+    """Create a town; `rules` is the text of its rules file (checked here), stored for the
+    year it names (`set_rules`; `set_by` says who)."""
     code = code.strip()
     if not CODE.match(code):
         raise InvalidInput(
@@ -157,15 +172,14 @@ def add_town(
         raise InvalidInput("the town name is empty", field="name")
     if not district_name.strip():
         raise InvalidInput("the district name is empty", field="district_name")
-    if rules is not None:
-        check_rules(rules)
+    year = check_rules(rules) if rules is not None else None
     try:
         with conn.begin_nested():
             town_id = conn.execute(
                 text(
                     "INSERT INTO town (code, name, district_code, district_name, metric_srid,"
-                    " rules, boundary) VALUES (:code, :name, :dc, :dn, :srid,"
-                    " :rules, ST_Multi(ST_GeomFromText(:wkt, 4326))) RETURNING id"
+                    " boundary) VALUES (:code, :name, :dc, :dn, :srid,"
+                    " ST_Multi(ST_GeomFromText(:wkt, 4326))) RETURNING id"
                 ),
                 {
                     "code": code,
@@ -173,27 +187,85 @@ def add_town(
                     "dc": district_code,
                     "dn": district_name.strip(),
                     "srid": metric_srid,
-                    "rules": rules,
                     "wkt": boundary_wkt,
                 },
             ).scalar_one()
     except IntegrityError:
         raise Conflict(f"a town with code {code} exists already", field="code") from None
+    if rules is not None and year is not None:
+        _store_rules(conn, town_id, year, rules, set_by=set_by)
     return town_by_id(conn, town_id)
 
 
-def check_rules(rules: str) -> None:
-    """Refuse rules text that does not parse (the rules engine's message)."""
+def check_rules(rules: str) -> int:
+    """The year a rules text is for (its `[rules] year`); InvalidInput with the rules
+    engine's message when it does not parse."""
     import tomllib
 
     from scoring.rules import RulesError, parse_rules
 
     try:
-        parse_rules(tomllib.loads(rules), source="town rules")
+        return parse_rules(tomllib.loads(rules), source="town rules").year
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"the rules are not valid TOML ({exc})", field="rules") from None
     except RulesError as exc:
         raise InvalidInput(str(exc), field="rules") from None
+
+
+@dataclass(frozen=True)
+class RulesYear:
+    """One year's rules of a town, as stored."""
+
+    year: int
+    set_by: str | None
+    set_at: Any
+    rules: str
+
+
+def _store_rules(
+    conn: Connection, town_id: int, year: int, rules: str, *, set_by: str | None
+) -> bool:
+    """Store a town's rules of `year` (replacing that year's); True when they replaced some."""
+    return bool(
+        conn.execute(
+            text(
+                "INSERT INTO town_rules AS r (town_id, year, rules, set_by)"
+                " VALUES (:t, :y, :r, :by) ON CONFLICT (town_id, year) DO UPDATE"
+                " SET rules = EXCLUDED.rules, set_by = EXCLUDED.set_by, set_at = now()"
+                " RETURNING (xmax <> 0) AS replaced"
+            ),
+            {"t": town_id, "y": year, "r": rules, "by": set_by},
+        ).scalar_one()
+    )
+
+
+def set_rules(
+    conn: Connection, town: Town, rules: str, *, set_by: str | None = None
+) -> tuple[int, bool]:
+    """Set the town's rules for the year the text names (`[rules] year`), replacing that
+    year's only: the other years keep theirs, so a past year is scored as it was.
+    (year, whether a text of that year was replaced); InvalidInput when it does not parse."""
+    year = check_rules(rules)
+    return year, _store_rules(conn, town.id, year, rules, set_by=set_by)
+
+
+def rules_years(conn: Connection, town: Town) -> list[RulesYear]:
+    """The town's rules, one per year, oldest first."""
+    rows = conn.execute(
+        text("SELECT year, set_by, set_at, rules FROM town_rules WHERE town_id = :t ORDER BY year"),
+        {"t": town.id},
+    ).all()
+    return [RulesYear(*row) for row in rows]
+
+
+def rules_text(conn: Connection, town_id: int, year: int) -> str | None:
+    """The rules text the town is scored by in `year`: that year's, else the latest earlier
+    one (rules stay in force until replaced), else the earliest; None: the town has none
+    (the settings' rules file applies)."""
+    found: str | None = conn.execute(
+        text("SELECT town_rules_for(:t, :y)"), {"t": town_id, "y": year}
+    ).scalar()
+    return found
 
 
 def town_of_village(conn: Connection, village_code: str) -> int | None:

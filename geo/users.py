@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.models import USER_ROLES
 from geo.passwords import check_password, hash_password
-from geo.towns import Town
+from geo.towns import Town, rules_now_sql
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ TOKEN_IN_TOWN_SQL = text(
     " set_config('cunrong.town', coalesce(CAST(u.town_id AS text), ''), true) AS in_town,"
     " t.code AS town_code, t.name AS town_name, t.district_code AS town_district_code,"
     " t.district_name AS town_district_name, t.metric_srid AS town_metric_srid,"
-    " t.rules AS town_rules"
+    f" {rules_now_sql('t')} AS town_rules"
     " FROM app_user u LEFT JOIN village v ON v.id = u.village_id"
     " LEFT JOIN town t ON t.id = u.town_id WHERE u.token_hash = :h AND u.active"
 )

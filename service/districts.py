@@ -67,7 +67,7 @@ def district_rows(
     code: str,
     *,
     scope: TownScope,
-    rules_of: Callable[[Town], Rules],
+    rules_of: Callable[[Town, int], Rules],
     start: date | None,
     end: date | None,
     as_of: date,
@@ -91,7 +91,7 @@ def district_rows(
         interviews = due_interviews(
             conn,
             month,
-            rules=rules_of(town),
+            rules=rules_of(town, int(month[:4])),
             late_days=late_days,
             today=as_of,
             town_id=town.id,

@@ -6,7 +6,7 @@ exported by hand and one opened in the browser are the same map.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -307,7 +307,7 @@ def ranking_view(
     conn: Connection,
     options: MapOptions,
     *,
-    rules: Rules,
+    rules_for: Callable[[int], Rules],
     month: date | None = None,
     year: int | None = None,
     communities: Sequence[str] = (),
@@ -327,6 +327,7 @@ def ranking_view(
     else:
         assert wanted is not None  # the month asked for, or the latest scored one
         the_year = wanted.year
+    rules = rules_for(the_year)  # the town's rules of that year
     try:
         data = load_scoring_input(
             conn,

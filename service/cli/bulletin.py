@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
                 conn,
                 month,
                 fmt=fmt.value,
-                rules=town_rules_text(here, settings),
+                rules=town_rules_text(here, settings, year=int(month[:4]), conn=conn),
                 town_id=here.id,
                 photo_root=settings.photo_dir,
                 town_name=here.name,

@@ -138,17 +138,33 @@ def cli_towns(settings: ServiceSettings, codes: Sequence[str]) -> list[Town]:
     return found
 
 
-def town_rules_text(town: Town, settings: ServiceSettings) -> Rules:
-    """The town's rules (its own text, else the settings' rules file); exit 1 when broken."""
+def town_rules_text(
+    town: Town,
+    settings: ServiceSettings,
+    *,
+    year: int | None = None,
+    conn: Connection | None = None,
+) -> Rules:
+    """The town's rules of `year` (None: those in force now), else the settings' rules
+    file; read on `conn` when given, else on a connection of its own. Exit 1 when broken."""
     import tomllib
 
+    from geo.towns import rules_text
     from scoring.errors import ScoringError
     from scoring.rules import load_rules, parse_rules
 
+    text = town.rules
+    if text is not None and year is not None:  # the town has rules: which are the year's
+        if conn is not None:
+            text = rules_text(conn, town.id, year)
+        else:
+            found: list[str | None] = []
+            run_job(settings, lambda c: found.append(rules_text(c, town.id, year)))
+            text = found[0]
     try:
-        if town.rules is None:
+        if text is None:
             return load_rules(settings.rules_file)
-        return parse_rules(tomllib.loads(town.rules), source=f"rules of {town.label}")
+        return parse_rules(tomllib.loads(text), source=f"rules of {town.label}")
     except (ScoringError, tomllib.TOMLDecodeError) as exc:
         fail(str(exc))
 

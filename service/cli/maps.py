@@ -21,6 +21,7 @@ from service.cli.common import Lang, TownOpt, cli_town, run_job, settings_of, to
 if TYPE_CHECKING:
     import folium
 
+    from scoring.rules import Rules
     from service.mapviews import MapOptions
 
 app = typer.Typer(
@@ -251,14 +252,18 @@ def ranking_command(
     here = cli_town(settings, town)
 
     def job(conn: Connection) -> None:
-        try:
-            rule_set = load_rules(rules) if rules else town_rules_text(here, settings)
-        except ScoringError as exc:
-            raise InvalidInput(str(exc), field="rules") from None
+        def rules_for(the_year: int) -> Rules:
+            if rules is None:
+                return town_rules_text(here, settings, year=the_year, conn=conn)
+            try:
+                return load_rules(rules)
+            except ScoringError as exc:
+                raise InvalidInput(str(exc), field="rules") from None
+
         m = ranking_view(
             conn,
             _options(ctx, lang, basemap, None, title),
-            rules=rule_set,
+            rules_for=rules_for,
             town_id=here.id,
             month=parse_month(month) if month else None,
             year=year,

@@ -68,7 +68,10 @@ def due(
 
     def job(conn: Connection) -> None:
         counts = queue_due(
-            conn, settings, rules_of=lambda town: town_rules_text(town, settings), today=day
+            conn,
+            settings,
+            rules_of=lambda town, year: town_rules_text(town, settings, year=year, conn=conn),
+            today=day,
         )
         typer.echo(
             f"{day}: {counts.messages} reminders, {counts.inbox} new in inboxes,"

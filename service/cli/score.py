@@ -15,10 +15,10 @@ from scoring.errors import ScoringError
 from scoring.export import json_bytes, month_report_to_dict, to_json, year_to_dict
 from scoring.inputs import ScoringInput, check_input, is_month
 from scoring.monthly import monthly_result
-from scoring.rules import Rules, load_rules, parse_rules
+from scoring.rules import Rules, load_rules
 from scoring.sources import read_source
 from scoring.yearly import year_result
-from service.cli.common import TownOpt, cli_town, leave_to_exit, settings_of
+from service.cli.common import TownOpt, cli_town, leave_to_exit, settings_of, town_rules_text
 
 if TYPE_CHECKING:
     from geo.towns import Town
@@ -127,14 +127,11 @@ def _town(ctx: typer.Context, source: str, code: str | None) -> Town | None:
     return cli_town(settings_of(ctx), code)
 
 
-def _rules(path: Path | None, year: int, town: Town | None = None) -> Rules:
-    if path is None and town is not None and town.rules is not None:
-        import tomllib
-
-        try:
-            rules = parse_rules(tomllib.loads(town.rules), source=f"rules of {town.label}")
-        except tomllib.TOMLDecodeError as exc:
-            _fail(f"the rules of {town.label} are not valid TOML ({exc})")
+def _rules(ctx: typer.Context, path: Path | None, year: int, town: Town | None = None) -> Rules:
+    """`--rules`, else the town's rules of `year` (else the settings' rules file), else
+    (scoring files) the default rules file."""
+    if path is None and town is not None:
+        rules = town_rules_text(town, settings_of(ctx), year=year)
     else:
         rules = load_rules(path)
     if rules.year != year:
@@ -205,7 +202,7 @@ def score_month(
         _fail(f"MONTH: expected YYYY-MM, e.g. 2024-04, got {month!r}")
     try:
         town = _town(ctx, source, town_code)
-        rules = _rules(rules_file, int(month[:4]), town)
+        rules = _rules(ctx, rules_file, int(month[:4]), town)
         data = _load(ctx, source, int(month[:4]), town=town)
         result = monthly_result(data, rules, month)
     except ScoringError as exc:
@@ -233,7 +230,7 @@ def score_year(
     """Year end: base (Y1), third party (T1/T2), honors (M5), total (Y2), ranking (Y3)."""
     try:
         town = _town(ctx, source, town_code)
-        rules = _rules(rules_file, year, town)
+        rules = _rules(ctx, rules_file, year, town)
         data = _load(ctx, source, year, rules=rules, town=town)
         result = year_result(data, rules, year)
     except ScoringError as exc:
@@ -281,7 +278,7 @@ def score_what_if(
         _fail(f"--month: expected a month of {year} written YYYY-MM, got {month!r}")
     try:
         town = _town(ctx, source, town_code)
-        rules = _rules(rules_file, year, town)
+        rules = _rules(ctx, rules_file, year, town)
         data = _load(ctx, source, year, town=town)
         if month is not None:
             answer = month_what_if(data, rules, month, village)

@@ -48,11 +48,12 @@ def queue_due(
     conn: Connection,
     settings: ServiceSettings,
     *,
-    rules_of: Callable[[Town], Rules],
+    rules_of: Callable[[Town, int], Rules],
     today: date,
 ) -> DueCounts:
     """Post the day's deadline and interview messages (what was posted before is skipped);
-    each town's interviews follow its own ranking, by its own rules (`rules_of`)."""
+    each town's interviews follow its own ranking, by its rules of the month's year
+    (`rules_of(town, year)`)."""
     batch = deadline_messages(
         conn,
         today=today,
@@ -61,12 +62,11 @@ def queue_due(
         bulk=settings.notify_bulk_events,
     )
     for town in list_towns(conn):
-        rules = rules_of(town)
         for month in interview_months(today):
             items = due_interviews(
                 conn,
                 month,
-                rules=rules,
+                rules=rules_of(town, int(month[:4])),
                 late_days=settings.interview_late_days,
                 today=today,
                 town_id=town.id,

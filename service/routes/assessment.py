@@ -290,14 +290,14 @@ def upload_honors(
 def get_month_ranking(month: str, conn: ConnDep, town: TownDep) -> dict[str, Any]:
     """月度排名 of a town: scores (M1), ranks (M2), bottom ten (M3), interviews and
     penalties (M4)."""
-    return month_ranking_dict(conn, month, rules=town.rules, town_id=town.id)
+    return month_ranking_dict(conn, month, rules=town.rules_for_month(month), town_id=town.id)
 
 
 @router.get("/rankings/year/{year}", response_model=YearReport)
 def get_year_ranking(year: YearPath, conn: ConnDep, town: TownDep) -> dict[str, Any]:
     """年度考核 of a town: totals with line items (Y1, T1/T2, M5, M4), ranks, rewards,
     deductions."""
-    return year_ranking_dict(conn, year, rules=town.rules, town_id=town.id)
+    return year_ranking_dict(conn, year, rules=town.rules_for(year), town_id=town.id)
 
 
 @router.get("/rankings/year/{year}/what-if", response_model=YearWhatIfOut | MonthWhatIfOut)
@@ -316,7 +316,9 @@ def get_what_if(
     `month`, the monthly score that would have kept the village out of the bottom ten.
     The other villages are held as they are (docs/rules.md).
     """
-    return what_if_dict(conn, year, village=village, month=month, rules=town.rules, town_id=town.id)
+    return what_if_dict(
+        conn, year, village=village, month=month, rules=town.rules_for(year), town_id=town.id
+    )
 
 
 def _own_community(conn: ConnDep, village: str) -> str | None:

@@ -41,7 +41,7 @@ def get_bulletin(
         conn,
         month,
         fmt=fmt,
-        rules=here.rules,
+        rules=here.rules_for_month(month),
         town_id=here.id,
         photo_root=request.app.state.photo_root,
         town_name=here.town.name,

@@ -22,7 +22,7 @@ from service.auth import Reader, town_scope
 from service.deps import ConnDep
 from service.districts import district_rows
 from service.schemas import Day
-from service.towns import town_rules
+from service.towns import year_rules
 from service.web import PageLang, PageReader, map_page, render
 
 router = APIRouter(tags=["districts 区"])
@@ -111,8 +111,8 @@ def _view(
     if start is not None and end is not None and end <= start:
         raise InvalidInput("expected end after start", field="end")
 
-    def rules_of(town: Town) -> Any:
-        return town_rules(request, town)
+    def rules_of(town: Town, year: int) -> Any:
+        return year_rules(request, conn, town, year)
 
     return district_rows(
         conn,

@@ -104,7 +104,8 @@ def export_year(year: YearPath, request: Request, conn: ConnDep, town: TownDep) 
     """年度考核结果 of a town: ranking, line items, monthly rankings, villages not scored, the
     interviews of every month (约谈记录), and the year's issue indicators per village, grid
     and community."""
-    result = year_ranking(conn, year, rules=town.rules, town_id=town.id)
+    rules = town.rules_for(year)
+    result = year_ranking(conn, year, rules=rules, town_id=town.id)
     settings = request.app.state.settings
     sheets = year_sheets(result)
     interviews = [
@@ -113,7 +114,7 @@ def export_year(year: YearPath, request: Request, conn: ConnDep, town: TownDep) 
         for item in due_interviews(
             conn,
             month.month,
-            rules=town.rules,
+            rules=rules,
             late_days=settings.interview_late_days,
             result=month,
             town_id=town.id,
@@ -175,7 +176,7 @@ def export_interviews(
     items = due_interviews(
         conn,
         month,
-        rules=town.rules,
+        rules=town.rules_for_month(month),
         late_days=request.app.state.settings.interview_late_days,
         today=as_of,
         villages=villages,

@@ -73,7 +73,7 @@ def import_options(request: Request, town: TownContext | None = None) -> dict[st
     if town is not None:
         town_options = {
             "metric_srid": town.town.metric_srid,
-            "deadline": town.rules.loop.deadline,
+            "deadline": town.rules_now.loop.deadline,
             "town_id": town.id,
         }
     return {

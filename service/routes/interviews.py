@@ -97,7 +97,7 @@ def list_interviews(
     items = due_interviews(
         conn,
         month,
-        rules=town.rules,
+        rules=town.rules_for_month(month),
         late_days=late_days,
         today=as_of or date.today(),
         villages=villages,
@@ -131,7 +131,7 @@ def record_interview(
     today = date.today()
     town = user_town(request, conn, user)
     kwargs: dict[str, Any] = {
-        "rules": town.rules,
+        "rules": town.rules_for_month(month),
         "late_days": settings.interview_late_days,
         "today": today,
         "villages": (village,),
@@ -189,7 +189,7 @@ def upload_interview_scan(
     items = due_interviews(
         conn,
         month,
-        rules=town.rules,
+        rules=town.rules_for_month(month),
         late_days=request.app.state.settings.interview_late_days,
         villages=(village,),
         town_id=town.id,

@@ -83,7 +83,7 @@ def record_issue(request: Request, body: IssueCreate, conn: ConnDep, user: Inspe
         ),
         actor=user.label,
         coords=body.coords,
-        deadline=town.rules.loop.deadline,
+        deadline=town.rules_now.loop.deadline,
         detection=replace(settings.detection(), metric_srid=town.town.metric_srid),
         audit=audit_params(request),
     )

@@ -139,7 +139,7 @@ def ranking_page(
     m = ranking_view(
         conn,
         _options(request, lang, basemap, None, title),
-        rules=town.rules,
+        rules_for=town.rules_for,
         town_id=town.id,
         month=parse_month(month) if month else None,
         year=year,

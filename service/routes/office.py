@@ -512,7 +512,9 @@ def publish_page(
     here = user_town(request, conn, user)
     month = _month_or_default(conn, month)
     try:
-        ranking = list(month_ranking(conn, month, rules=here.rules, town_id=here.id).ranking)
+        ranking = list(
+            month_ranking(conn, month, rules=here.rules_for_month(month), town_id=here.id).ranking
+        )
     except NotFound:
         ranking = []
     return render(

@@ -100,14 +100,14 @@ def dashboard(
     result = None
     if month:
         try:
-            result = month_ranking(conn, month, rules=here.rules, town_id=here.id)
+            result = month_ranking(conn, month, rules=here.rules_for_month(month), town_id=here.id)
             ranking = list(result.ranking)
         except NotFound:
             ranking = []
     today = date.today()
     villages = village_scope(user, ())
     interview_args: dict[str, Any] = {
-        "rules": here.rules,
+        "rules": here.rules_for_month(month) if month else here.rules_now,
         "late_days": request.app.state.settings.interview_late_days,
         "today": today,
         "villages": villages,
@@ -268,7 +268,7 @@ def community_page(
     result = None
     if month:
         try:
-            result = month_ranking(conn, month, rules=here.rules, town_id=here.id)
+            result = month_ranking(conn, month, rules=here.rules_for_month(month), town_id=here.id)
         except NotFound:
             result = None
     if result is not None:
@@ -276,7 +276,7 @@ def community_page(
         standings = {s.village: s for s in result.ranking if s.village in codes}
     settings = request.app.state.settings
     interview_args: dict[str, Any] = {
-        "rules": here.rules,
+        "rules": here.rules_for_month(month) if month else here.rules_now,
         "late_days": settings.interview_late_days,
         "villages": codes,
         "town_id": here.id,
