@@ -228,3 +228,18 @@ def test_recheck_and_visit_sheet_name_categories_in_the_page_language(client, to
             zh_label, en_label = labels[code]
             assert en_label in en and zh_label not in en, (path, code)
             assert zh_label in zh, (path, code)
+
+
+def test_the_site_visit_sheet_leads_an_inspector_to_the_recheck_walk(client, tokens):
+    """On the site-visit sheet an inspector taps through to the same village's and month's
+    recheck page to record the outcomes; a village user (who may not recheck) gets no link."""
+    sheet = client.get("/pages/villages/E01/visit?month=2024-05", headers=tokens["inspector"])
+    assert sheet.status_code == 200
+    link = re.search(r'id="recheck-link" href="([^"]+)"', sheet.text)
+    assert link and link.group(1).replace("&amp;", "&").startswith(
+        "/pages/recheck?village=E01&month=2024-05"
+    )
+    walk = client.get(link.group(1).replace("&amp;", "&"), headers=tokens["inspector"])
+    assert walk.status_code == 200 and 'id="n-stops">2<' in walk.text
+    own = client.get("/pages/villages/E01/visit?month=2024-05", headers=tokens["east"])
+    assert own.status_code == 200 and 'id="recheck-link"' not in own.text
