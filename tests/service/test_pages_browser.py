@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -75,6 +76,11 @@ def test_the_dashboard_reads_on_a_phone(live_sample, browser, tmp_path, lang):
             "待复核": 1,
             "逾期": 1,
         }
+    interviews = page.locator("#ranking tr.bottom-ten td.bad").all_inner_texts()
+    assert interviews and all(interviews)
+    if lang == "en":  # the interview column in English too (the rules word it in Chinese)
+        assert not [i for i in interviews if re.search("[\u4e00-\u9fff]", i)]
+        assert any("principal leader" in i for i in interviews)
     first = page.locator("#recheck tbody tr").first
     href = first.locator("td").first.locator("a").get_attribute("href")
     assert href is not None and href.startswith("/pages/villages/") and "/visit" in href
