@@ -163,6 +163,31 @@
     });
   });
 
+  /* Signing out needs the server (it ends the session there). Without a connection the post
+   * would only fail on the browser's error page while the session stays signed in on this
+   * phone, and the kept pages would be emptied for nothing: say so and do nothing instead.
+   * (Runs in the capture phase, before the sign-out handler above.) */
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form || !isLogout(form) || navigator.onLine !== false) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    var zh = (document.documentElement.lang || "zh").indexOf("zh") === 0;
+    var text = zh ? "离线时不能退出：账号仍在本机登录。联网后再点“退出”。"
+      : "You cannot sign out offline: you are still signed in on this phone. Sign out again when online.";
+    var note = document.getElementById("offline-sign-out");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "offline-sign-out";
+      note.className = "error-box";
+      note.setAttribute("role", "alert");
+      var main = document.querySelector("main");
+      if (main) main.insertBefore(note, main.firstChild);
+    }
+    note.textContent = text;
+    note.scrollIntoView({ block: "nearest" });
+  }, true);
+
   if (!("serviceWorker" in navigator)) return;
   var sw = navigator.serviceWorker;
   /* The worker used to be registered twice, for /pages/ and for /maps/; one for / now. */

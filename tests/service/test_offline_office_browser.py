@@ -545,3 +545,29 @@ def test_a_capture_waiting_shows_on_other_pages_and_at_sign_out_from_any(
     assert page.locator("#pending-elsewhere").count() == 0
     assert browser.log(page).errors == []
     browser.close_page(page)
+
+
+def test_signing_out_offline_says_it_cannot_and_keeps_the_pages(live, browser, tmp_path):
+    """Without a connection 退出 cannot reach the server: the session would stay signed in
+    on the phone behind the browser's error page. The page says so instead, keeps its copies,
+    and once online 退出 signs out."""
+    page = browser.open(f"{live}/login", viewport=PHONE)
+    sign_in(page, live, "insp-wang")
+    page.goto(f"{live}/pages/inbox")
+    wait_kept(page, "/pages/inbox")
+    page.context.set_offline(True)
+    page.reload()
+    banner_text(page)
+    page.click("#logout")
+    said = page.locator("#offline-sign-out")
+    assert said.inner_text() == "离线时不能退出：账号仍在本机登录。联网后再点“退出”。"
+    assert urlparse(page.url).path == "/pages/inbox"  # not the browser's error page
+    assert "/pages/inbox" in kept(page)
+    browser.screenshot(page, shots_dir(tmp_path) / "offline-sign-out-phone.png")
+    page.context.set_offline(False)
+    sign_out(page)
+    page.goto(f"{live}/pages/inbox")
+    assert urlparse(page.url).path == "/login"  # signed out for real
+    assert kept(page) == []
+    assert browser.log(page).errors == []
+    browser.close_page(page)
