@@ -459,3 +459,25 @@ def test_report_page_fits_a_phone_and_says_what_to_do_outside_the_town(
     assert page.input_value("#description") == "typed before the refusal"
     assert reported_by(sample_url, "insp-zhao") == []
     browser.close_page(page)
+
+
+def test_locate_again_is_a_thumb_s_tap_on_a_phone(live, sample_url, browser):
+    """重新定位 (after walking to the issue) is as tall as the page's other buttons (40 px)."""
+    code, _, lon, lat = pick_spot(sample_url)
+    add_user(sample_url, "insp-sun", "inspector")
+    page = sign_in(
+        browser,
+        live,
+        "insp-sun",
+        "/pages/report",
+        viewport=PHONE,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+        permissions=["geolocation"],
+    )
+    page.wait_for_selector("#place.ok")
+    box = page.locator("#relocate").bounding_box()
+    assert box is not None and box["height"] >= 40, box
+    page.click("#relocate")
+    page.wait_for_function("() => /±8 m/.test(document.getElementById('pos-status').textContent)")
+    assert code in page.locator("#place").inner_text()
+    browser.close_page(page)
