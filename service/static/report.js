@@ -173,6 +173,8 @@
   });
 
   O.onsent = function (rec, code) {
+    /* "Saved, sending…" would stay on screen after the send: say it went. */
+    if ($("message").classList.contains("ok")) say(t("已上传：", "Sent: ") + code, "ok");
     var li = document.createElement("li");
     li.textContent = code + (rec.place ? " · " + rec.place : "") + " · " + t("已上传", "sent");
     li.className = "ok";

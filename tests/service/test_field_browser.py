@@ -214,6 +214,7 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     page.wait_for_selector("#sent li.ok")
     page.wait_for_selector("#pending", state="hidden")
     first = reported_by(sample_url, "insp-wang")
+    assert page.locator("#message").inner_text() == f"已上传：{first[0][0]}"  # not 正在上传…
     assert [(c[1], c[2]) for c in first] == [("clutter", 1)]
     assert first[0][0].startswith(code)
     assert photo_sizes(sample_url, "insp-wang") == [(1600, 1200)]  # shrunk from 2400 × 1800
