@@ -243,3 +243,16 @@ def test_the_site_visit_sheet_leads_an_inspector_to_the_recheck_walk(client, tok
     assert walk.status_code == 200 and 'id="n-stops">2<' in walk.text
     own = client.get("/pages/villages/E01/visit?month=2024-05", headers=tokens["east"])
     assert own.status_code == 200 and 'id="recheck-link"' not in own.text
+
+
+def test_another_village_s_page_says_why_in_chinese_and_leads_home(client, tokens):
+    """A village user opening another village's page gets a 403 page that says, Chinese
+    first, that a village account sees its own village, and whose 回到首页 is their own
+    village's page (their home), not the town's overview."""
+    for path in ("/pages/my-village?village=W01", "/pages/villages/W01/visit?month=2024-05"):
+        got = client.get(path, headers=tokens["east"])
+        assert got.status_code == 403
+        assert "村账号只能查看本村 E01 的问题" in got.text
+        assert 'href="/pages/my-village" id="home-link"' in got.text
+    api = client.get("/issues?village=W01", headers=tokens["east"])
+    assert api.status_code == 403 and api.json()["field"] == "village"
