@@ -84,6 +84,8 @@ def test_the_dashboard_reads_on_a_phone(live_sample, browser, tmp_path, lang):
     first = page.locator("#recheck tbody tr").first
     href = first.locator("td").first.locator("a").get_attribute("href")
     assert href is not None and href.startswith("/pages/villages/") and "/visit" in href
+    box = first.locator("td").first.locator("a").bounding_box()
+    assert box is not None and box["height"] >= 40, box  # a thumb's tap
     assert first.locator("td.wide").is_hidden()
     browser.close_page(page)
 
