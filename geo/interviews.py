@@ -27,6 +27,13 @@ from geo.photos import ALLOWED_FORMATS, MAX_BYTES, MAX_PIXELS, open_image
 from geo.towns import in_session_town
 from geo.vocab import NOTE_LEN, PERSON_LEN
 
+INTERVIEW_EN = {
+    "bottom": "the leader in charge interviews the party secretary",
+    "streak": "the town's principal leader interviews the party secretary and the community's "
+    "deputy secretary",
+}
+"""M4's interview in English (scoring words it in Chinese: 分管领导约谈提醒村支部书记, …)."""
+
 INTERVIEWERS = {
     "bottom": ("分管领导", "the leader in charge"),
     "streak": ("镇主要领导", "the town's principal leader"),
@@ -86,6 +93,14 @@ class Interview:
         who = f"村支部书记{self.secretary or '（未登记）'}"
         if self.level == "streak":
             who += f"、共同体副书记{self.deputy_secretary or '（未登记）'}"
+        return who
+
+    @property
+    def interviewees_en(self) -> str:
+        """Who is interviewed, in English: party secretary X (and community deputy secretary Y)."""
+        who = f"party secretary {self.secretary or '(not recorded)'}"
+        if self.level == "streak":
+            who += f", community deputy secretary {self.deputy_secretary or '(not recorded)'}"
         return who
 
 

@@ -128,6 +128,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(field.pages)
+    app.include_router(interviews.pages)
     app.include_router(open311.discovery)
     app.include_router(notifications.pages)
     # Page scripts, styles and icons; Leaflet from the vendored copy (no CDN).

@@ -19,6 +19,7 @@ from geo import frames, issue_reader
 from geo.categories import CATEGORIES
 from geo.errors import InvalidInput
 from geo.hotspots import GridKind, hotspots
+from geo.interviews import INTERVIEW_EN
 from geo.issue_filter import IssueFilter
 from geo.maps.basemaps import BASEMAPS, Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
@@ -336,11 +337,13 @@ def ranking_view(
             town_id=town_id,
         )
         if year:
-            frame = ranking_frame_from_year(year_result(data, rules, year))
+            frame = ranking_frame_from_year(year_result(data, rules, year), lang=options.lang)
         else:
             months = monthly_results(data, rules)
             frame = ranking_frame_from_months(
-                [r for r in months if r.month.startswith(str(the_year))], previous=months
+                [r for r in months if r.month.startswith(str(the_year))],
+                previous=months,
+                lang=options.lang,
             )
     except ScoringError as exc:
         raise InvalidInput(str(exc), field="month") from None
@@ -378,11 +381,20 @@ def _points(value: float) -> str:
     return f"{value:+.2f}".replace("-", "−")
 
 
-def _panel_note(standing: MonthlyStanding) -> str | None:
+def _panel_note(standing: MonthlyStanding, lang: str = "zh") -> str | None:
     """A few words for the side panel: 约谈, and whether it is the second month running."""
     if not standing.bottom_ten:
         return None
+    if lang == "en":
+        return "2 months · principal" if standing.streak else "leader in charge"
     return "连续两月 · 主要领导约谈" if standing.streak else "分管领导约谈"
+
+
+def _interview(standing: MonthlyStanding, lang: str = "zh") -> str | None:
+    """Who interviews whom (M4), in the map's language; scoring words it in Chinese."""
+    if standing.interview is None or lang != "en":
+        return standing.interview
+    return INTERVIEW_EN["streak" if standing.streak else "bottom"]
 
 
 RANKING_FRAME_COLUMNS = [
@@ -400,9 +412,10 @@ RANKING_FRAME_COLUMNS = [
 
 
 def ranking_frame_from_months(
-    results: Sequence[MonthlyResult], *, previous: Sequence[MonthlyResult] = ()
+    results: Sequence[MonthlyResult], *, previous: Sequence[MonthlyResult] = (), lang: str = "zh"
 ) -> pd.DataFrame:
-    """scoring's monthly results → the ranking map's frame (one row per village and month)."""
+    """scoring's monthly results → the ranking map's frame (one row per village and month);
+    the interview and the panel's note in `lang`."""
     by_month = {r.month: r for r in (*previous, *results)}
     rows = []
     for result in results:
@@ -423,8 +436,8 @@ def ranking_frame_from_months(
                     "bottom_ten": s.bottom_ten,
                     "previous_rank": prev.rank if prev else None,
                     "items": "\n".join(items),
-                    "interview": s.interview,
-                    "note": _panel_note(s),
+                    "interview": _interview(s, lang),
+                    "note": _panel_note(s, lang),
                 }
             )
     frame = pd.DataFrame(rows, columns=RANKING_FRAME_COLUMNS)
@@ -432,8 +445,9 @@ def ranking_frame_from_months(
     return frame
 
 
-def ranking_frame_from_year(result: YearResult) -> pd.DataFrame:
-    """scoring's year-end result → the ranking map's frame (top 5 rewarded, bottom 5 flagged)."""
+def ranking_frame_from_year(result: YearResult, *, lang: str = "zh") -> pd.DataFrame:
+    """scoring's year-end result → the ranking map's frame (top 5 rewarded, bottom 5 flagged);
+    the panel's note in `lang`."""
     rows = []
     for v in result.villages:
         if v.total is None:
@@ -441,13 +455,11 @@ def ranking_frame_from_year(result: YearResult) -> pd.DataFrame:
         lines = [f"{i.rule} {_points(i.points)} {i.reason}" for i in v.items if i.rule != "M4"]
         if v.penalties:
             lines.append(f"M4 {_points(-v.penalties)}")
-        note = (
-            f"奖励{v.reward_yuan}元"
-            if v.reward_yuan > 0
-            else "扣发绩效"
-            if v.pay_deduction
-            else None
-        )
+        note = None
+        if v.reward_yuan > 0:
+            note = f"奖励{v.reward_yuan}元" if lang != "en" else f"reward {v.reward_yuan} yuan"
+        elif v.pay_deduction:
+            note = "扣发绩效" if lang != "en" else "performance pay cut"
         rows.append(
             {
                 "village": v.village,

@@ -37,6 +37,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import Forbidden
+from geo.interviews import INTERVIEW_EN
 from geo.maps.assets import page_html
 from geo.notify.inbox import unread_count
 from geo.users import User
@@ -78,7 +79,10 @@ SITES_ROLES = ("planner", "admin", "leader")
 """Who reads the micro-landscape sites and their map (/sites/map)."""
 BULLETIN_ROLES = ("admin", "leader")
 """Who downloads the monthly bulletin (/bulletins/{month}.pdf|png)."""
+INTERVIEW_ROLES = ("admin", "leader")
+"""Who records interviews held (/pages/interviews, POST /interviews/{month}/{village})."""
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "/pages/interviews": INTERVIEW_ROLES,
     "/pages/report": FIELD_ROLES,
     "/pages/recheck": FIELD_ROLES,
     "/sites/map": SITES_ROLES,
@@ -115,6 +119,7 @@ NAV: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("/", "总览", "Overview"),
         ("/maps/ranking", "排名图", "Ranking map"),
         ("/maps/status", "整改情况", "Rectification"),
+        ("/pages/interviews", "约谈", "Interviews"),
     ),
     "planner": (
         ("/sites/map", "选址", "Sites"),
@@ -234,6 +239,15 @@ def unread_of(request: Request, user: User | None) -> int | None:
         return None
 
 
+def interview_words(standing: Any, lang: str) -> str:
+    """A ranking line's interview (M4) in the page's language ('' when none is due)."""
+    if not standing.interview:
+        return ""
+    if lang == "zh":
+        return str(standing.interview)
+    return INTERVIEW_EN["streak" if standing.streak else "bottom"]
+
+
 def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
     """The context base.html needs, plus `values`."""
 
@@ -251,6 +265,7 @@ def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
         "user": user,
         "role_label": (lambda r: t(*ROLE_LABELS.get(r, (r, r)))),
         "may_open": (lambda path: may_open(user, path)),
+        "interview_words": (lambda standing: interview_words(standing, lang)),
         "nav": [(href, t(zh, en)) for href, zh, en in nav],
         "current_path": request.url.path,
         "other_lang_query": urlencode(query),
