@@ -40,6 +40,7 @@ PAGES = {
     "/pages/office/publish": "/pages/office/publish",
     "/pages/office/users": "/pages/office/users",
     "/pages/office/deliveries": "/pages/office/deliveries",
+    "/pages/interviews": "/pages/interviews",
     "/pages/villages/{code}/visit": "/pages/villages/{village}/visit",
     "/pages/communities/{code}": "/pages/communities/{community}",
     "/pages/districts/{code}": "/pages/districts/{district}",
