@@ -60,7 +60,11 @@ def village_scope(user: User | None, villages: tuple[str, ...]) -> tuple[str, ..
     if user is None or user.role != "village":
         return villages
     if any(v != user.village_code for v in villages):
-        raise Forbidden(f"user {user.name} sees village {user.village_code} only", field="village")
+        raise Forbidden(
+            f"村账号只能查看本村 {user.village_code} 的问题 / user {user.name} sees village"
+            f" {user.village_code} only",
+            field="village",
+        )
     return (user.village_code or "",)
 
 

@@ -353,6 +353,7 @@ def error_page(
     lang = page_lang(request)
     if status == 403 and field == "csrf_token":
         title = ("页面已过期", "The page has expired")
+    user = getattr(request.state, "user", None)  # 回到首页: the page they land on
     return render(
         request,
         "error.html",
@@ -364,4 +365,5 @@ def error_page(
         message=message,
         field=field,
         back=request.headers.get("referer") if request.method == "GET" else None,
+        home=home_of(user) if isinstance(user, User) else "/",
     )
