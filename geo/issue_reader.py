@@ -841,7 +841,8 @@ def due_for_recheck(
         conn.execute(
             text(
                 "SELECT v.code AS village, v.name AS village_name, i.id, i.code,"
-                " i.category_code AS category, c.label_zh AS category_zh, i.status, i.description,"
+                " i.category_code AS category, c.label_zh AS category_zh,"
+                " c.label_en AS category_en, i.status, i.description,"
                 " i.found_on, i.deadline, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,"
                 " ST_X(ST_Transform(i.geom, t.srid)) AS x, ST_Y(ST_Transform(i.geom, t.srid)) AS y,"
                 " ST_X(ent.g) AS ex, ST_Y(ent.g) AS ey,"

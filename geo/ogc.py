@@ -161,7 +161,42 @@ def parse_bbox(value: str, crs: OutputCrs, *, field: str = "bbox") -> Envelope:
             )
     if minx > maxx or miny > maxy:
         raise InvalidInput("expected the lower corner first, then the upper one", field=field)
+    if not _is_geographic(crs.srid):
+        minx, miny, maxx, maxy = _within_area_of_use(minx, miny, maxx, maxy, crs, field=field)
     return Envelope(minx, miny, maxx, maxy, crs.srid)
+
+
+@lru_cache(maxsize=32)
+def _projected_area_of_use(srid: int) -> tuple[float, float, float, float] | None:
+    """Where a projected CRS is defined, in its own x (easting) and y (northing)."""
+    from pyproj import Transformer
+
+    area = CRS.from_epsg(srid).area_of_use
+    if area is None:
+        return None
+    to_crs = Transformer.from_crs(SRID, srid, always_xy=True)
+    return tuple(to_crs.transform_bounds(*area.bounds))  # type: ignore[return-value]
+
+
+def _within_area_of_use(
+    minx: float, miny: float, maxx: float, maxy: float, crs: OutputCrs, *, field: str
+) -> tuple[float, float, float, float]:
+    """A projected box cut to where its CRS is defined (PostGIS cannot transform a point far
+    outside it: it was a 500); a box wholly outside is refused, naming the axis order."""
+    bounds = _projected_area_of_use(crs.srid)
+    if bounds is None:
+        return minx, miny, maxx, maxy
+    x0, y0, x1, y1 = bounds
+    if maxx < x0 or minx > x1 or maxy < y0 or miny > y1:
+        order = "northing,easting" if crs.swap_axes else "easting,northing"
+        first, second = ((y0, y1), (x0, x1)) if crs.swap_axes else ((x0, x1), (y0, y1))
+        raise InvalidInput(
+            f"the box lies outside where {crs.uri} is defined; expected its axis order"
+            f" {order}, the first from {first[0]:.0f} to {first[1]:.0f}, the second from"
+            f" {second[0]:.0f} to {second[1]:.0f}",
+            field=field,
+        )
+    return max(minx, x0), max(miny, y0), min(maxx, x1), min(maxy, y1)
 
 
 def _instant(text: str, *, field: str) -> date:

@@ -30,6 +30,7 @@ class RecheckStop:
     code: str
     category: str
     category_zh: str
+    category_en: str
     status: str
     description: str
     found_on: date
@@ -114,6 +115,7 @@ def recheck_list(
                     code=r["code"],
                     category=r["category"],
                     category_zh=r["category_zh"],
+                    category_en=r["category_en"],
                     status=r["status"],
                     description=r["description"],
                     found_on=r["found_on"],

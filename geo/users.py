@@ -170,6 +170,18 @@ def user_for_token(conn: Connection, token: str) -> User | None:
     return user_from_row(row) if row else None
 
 
+ACTIVE_USER_TOKEN_SQL = text(
+    f"SELECT {USER_COLUMNS}, u.token_hash FROM app_user u"
+    " LEFT JOIN village v ON v.id = u.village_id WHERE u.id = :i AND u.active"
+)
+
+
+def active_user_and_token_hash(conn: Connection, user_id: int) -> tuple[User, str | None] | None:
+    """An active user by id, with the hash of their current token (None: no token)."""
+    row = conn.execute(ACTIVE_USER_TOKEN_SQL, {"i": user_id}).first()
+    return (user_from_row(row), row.token_hash) if row else None
+
+
 TOKEN_IN_TOWN_SQL = text(
     f"SELECT {USER_COLUMNS},"
     " set_config('cunrong.town', coalesce(CAST(u.town_id AS text), ''), true) AS in_town,"

@@ -7,11 +7,18 @@ Two ways in, one `optional_user`:
 - the `cunrong_session` cookie set by `POST /login` (people, on the pages). Every unsafe
   request (POST, PUT, PATCH, DELETE) that rides on the cookie must prove it comes from one
   of our pages with the CSRF token (see `csrf_protect`).
+
+A map page fetched with a bearer token only (a WebView or a script that sets the header on
+the page's request, not on what the page then loads) puts a `map_key` in the URLs its
+scripts fetch: signed, read-only, only for tiles, an issue's JSON and thumbnails, bound to
+the token and expiring after `session_hours` (`map_key_for`, docs/tiles.md).
 """
 
 from __future__ import annotations
 
 import hmac
+import re
+import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -22,7 +29,7 @@ from sqlalchemy import Connection
 from geo.accounts import keyed_hash, user_for_session
 from geo.errors import CunrongError, Forbidden
 from geo.towns import TownScope, use_town
-from geo.users import User, user_in_town_for_token
+from geo.users import User, active_user_and_token_hash, hash_token, user_in_town_for_token
 from service.deps import ConnDep
 
 _bearer = HTTPBearer(auto_error=False, description="token from `cunrong user add`")
@@ -41,6 +48,65 @@ class Unauthorized(CunrongError):
     """No valid token or session."""
 
     code = "unauthorized"
+
+
+MAP_KEY = "map_key"
+"""The query parameter carrying a bearer-only map page's key to its tiles and popups."""
+MAP_KEY_PATHS = re.compile(
+    r"/(tiles/(issues|villages)/\d+/\d+/\d+\.mvt"
+    r"|issues/[0-9a-fA-F-]{36}|photos/[0-9a-fA-F-]{36}/thumbnail)"
+)
+"""What a map page's scripts fetch; a map key opens nothing else."""
+
+
+def _map_key_mac(secret: str, user_id: int, expires: int, token_hash: str) -> str:
+    return keyed_hash(secret, f"{user_id}.{expires}.{token_hash}", purpose="map_key")[:40]
+
+
+def map_key_for(secret: str, user_id: int, token_hash: str, *, hours: float) -> str:
+    """A key for the tile, issue and thumbnail requests of one map page served on a bearer
+    token (`token_hash`, its SHA-256): `user.expires.mac`, the MAC under `secret_key` over the
+    token's hash, so it ends
+    when the token is revoked or replaced, or after `hours`."""
+    expires = int(time.time() + hours * 3600)
+    return f"{user_id}.{expires}.{_map_key_mac(secret, user_id, expires, token_hash)}"
+
+
+def user_for_map_key(conn: Connection, key: str, *, secret: str) -> User | None:
+    """The active user a map key was made for, if it is well formed, unexpired and theirs."""
+    parts = key.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    user_id, expires = int(parts[0]), int(parts[1])
+    if expires < time.time() or user_id > 2**62:
+        return None
+    found = active_user_and_token_hash(conn, user_id)
+    if found is None:
+        return None
+    user, token_hash = found
+    if token_hash is None:
+        return None
+    mac = _map_key_mac(secret, user_id, expires, token_hash)
+    if not hmac.compare_digest(parts[2].encode(), mac.encode()):
+        return None
+    return user
+
+
+def _map_key_user(request: Request, conn: Connection) -> User | None:
+    """The user of a `map_key` on a request a map page makes (401 for a bad one)."""
+    key = request.query_params.get(MAP_KEY)
+    if key is None or request.method not in ("GET", "HEAD"):
+        return None
+    root = request.scope.get("root_path", "")
+    path = request.url.path.removeprefix(root)
+    if not MAP_KEY_PATHS.fullmatch(path):
+        return None
+    user = user_for_map_key(conn, key, secret=request.app.state.settings.secret_key)
+    if user is None:
+        raise Unauthorized(
+            "the map key is unknown, expired or its token revoked; reload the map", field=MAP_KEY
+        )
+    return user
 
 
 class CsrfRefused(Forbidden):
@@ -101,7 +167,9 @@ async def csrf_protect(request: Request) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     secret = request.app.state.settings.secret_key
-    if not sent or anchor is None or not hmac.compare_digest(sent, csrf_for(secret, anchor)):
+    expected = csrf_for(secret, anchor) if anchor is not None else ""
+    # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused(
             "this form or request lacks a valid CSRF token; reload the page and try again"
             f" (send the page's token as the '{CSRF_FIELD}' field or the {CSRF_HEADER} header)",
@@ -128,6 +196,7 @@ def optional_user(
             raise Unauthorized("the token is unknown or revoked", field="Authorization")
         request.state.user, request.state.town = found  # and the transaction's town is set
         request.state.auth = "bearer"
+        request.state.token_hash = hash_token(credentials.credentials)  # for map_key_for
         return found[0]
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
@@ -137,7 +206,12 @@ def optional_user(
             request.state.auth = "session"
             _write_in_town(conn, user)
             return user
-    return None
+    user = _map_key_user(request, conn)
+    if user is not None:
+        request.state.user = user
+        request.state.auth = "map_key"
+        _write_in_town(conn, user)
+    return user
 
 
 def _write_in_town(conn: Connection, user: User) -> None:
@@ -217,3 +291,14 @@ Inspector = Annotated[User, Depends(require("admin", "inspector"))]
 Admin = Annotated[User, Depends(require("admin"))]
 OfficeOrLeader = Annotated[User, Depends(require("admin", "leader"))]
 """整治办 or a town leader: records interviews (约谈) held."""
+
+
+def map_key(request: Request, user: User | None) -> str | None:
+    """The `map_key` a page served on a bearer token gives the requests its scripts make
+    (None on a session or an anonymous read: the cookie, or nothing, goes along anyway)."""
+    if user is None or getattr(request.state, "auth", None) != "bearer":
+        return None
+    settings = request.app.state.settings
+    return map_key_for(
+        settings.secret_key, user.id, request.state.token_hash, hours=settings.session_hours
+    )

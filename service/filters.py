@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from geo.errors import Forbidden, InvalidInput
 from geo.issue_filter import BBox, IssueFilter, parse_month
-from geo.models import Category, Village
+from geo.models import Category, Community, Village
 from geo.users import User
 from service.auth import Reader, town_scope
 from service.deps import ConnDep
@@ -35,14 +35,19 @@ def check_known(
     given: Sequence[str],
     column: InstrumentedAttribute[str],
     towns: Sequence[int] | None = None,
+    also: InstrumentedAttribute[str] | None = None,
 ) -> None:
-    """Refuse codes that do not exist (in the caller's towns), suggesting the closest ones."""
+    """Refuse codes that do not exist (in the caller's towns), suggesting the closest ones;
+    `also` is a second column a value may name instead (a community's name)."""
     if not given:
         return
-    query = select(column)
-    if towns is not None:
-        query = query.where(column.class_.town_id.in_(towns))
-    known = set(conn.execute(query).scalars())
+    columns = (column,) if also is None else (column, also)
+    known: set[str] = set()
+    for col in columns:
+        query = select(col)
+        if towns is not None:
+            query = query.where(col.class_.town_id.in_(towns))
+        known.update(conn.execute(query).scalars())
     for value in given:
         if value not in known:
             close = difflib.get_close_matches(value, sorted(known), n=3)
@@ -55,8 +60,41 @@ def village_scope(user: User | None, villages: tuple[str, ...]) -> tuple[str, ..
     if user is None or user.role != "village":
         return villages
     if any(v != user.village_code for v in villages):
-        raise Forbidden(f"user {user.name} sees village {user.village_code} only", field="village")
+        raise Forbidden(
+            f"村账号只能查看本村 {user.village_code} 的问题 / user {user.name} sees village"
+            f" {user.village_code} only",
+            field="village",
+        )
     return (user.village_code or "",)
+
+
+def known_villages(
+    conn: Connection, user: User | None, values: list[str] | None, *, own_only: bool = True
+) -> tuple[str, ...]:
+    """The `village` parameter of a route: split, scoped to a village user's own village
+    (403 for another; not with `own_only=False`, for layers every reader of a town sees)
+    and checked against the caller's towns (422 naming an unknown one)."""
+    codes = split_values(values)
+    if own_only:
+        codes = village_scope(user, codes)
+    check_known(conn, field="village", given=codes, column=Village.code, towns=town_scope(user))
+    return codes
+
+
+def known_communities(
+    conn: Connection, user: User | None, values: list[str] | None
+) -> tuple[str, ...]:
+    """The `community` parameter (codes or names) checked against the caller's towns."""
+    given = split_values(values)
+    check_known(
+        conn,
+        field="community",
+        given=given,
+        column=Community.code,
+        towns=town_scope(user),
+        also=Community.name,
+    )
+    return given
 
 
 def issue_filter(
@@ -88,6 +126,14 @@ def issue_filter(
     )
     check_known(
         conn, field="village", given=selection.villages, column=Village.code, towns=selection.towns
+    )
+    check_known(
+        conn,
+        field="community",
+        given=selection.communities,
+        column=Community.code,
+        towns=selection.towns,
+        also=Community.name,
     )
     check_known(conn, field="category", given=selection.categories, column=Category.code)
     return selection

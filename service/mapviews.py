@@ -486,8 +486,10 @@ def sites_view(
     villages: Sequence[str] = (),
     candidates: gpd.GeoDataFrame | None = None,
     include_rejected: bool = False,
+    decide_url: str | None = None,
 ) -> folium.Map:
-    """小微景观选址 for planners: ranked candidates with reasons, roads, entrances, water."""
+    """小微景观选址 for planners: ranked candidates with reasons, roads, entrances, water;
+    with `decide_url` (PUT /sites/{key}/decision) the popups take a planner's decision."""
     from geo.maps.sites import sites_map
     from geo.sites import find_candidates, site_map_layers
 
@@ -508,4 +510,5 @@ def sites_view(
         lang=options.lang,
         basemap=options.tiles(),
         title=options.title,
+        decide_url=decide_url,
     )

@@ -69,6 +69,7 @@ class RecheckStopOut(BaseModel):
     code: str
     category: str
     category_zh: str
+    category_en: str
     status: str
     description: str
     found_on: date

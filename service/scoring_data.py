@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo import issue_reader
-from geo.errors import Conflict
+from geo.errors import Conflict, InvalidInput
 from scoring.indicators import IssueCounts, unit_indicators
 from scoring.inputs import Honor, ObservationScore, ScoringInput, ThirdPartyEvaluation, Village
 
@@ -193,7 +193,10 @@ def unit_indicator_rows(
 ) -> list[dict[str, Any]]:
     """Indicators of every village, grid or community (of the towns `towns`; None: all):
     code, name, parent (a grid's village, a village's community) and scoring's
-    `unit_indicators`, by code."""
+    `unit_indicators`, by code. An empty period (`end` not after `start`) is refused, as
+    the district view does, rather than answered with zeros that look like a clean record."""
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput("expected end after start (issues found in [start, end))", field="end")
     rows = issue_reader.unit_counts(
         conn, unit, start=start, end=end, as_of=as_of or date.today(), towns=towns
     )

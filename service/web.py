@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from html import escape as html_escape
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -307,7 +308,7 @@ def render(
     return finish(request, response)
 
 
-def map_page(request: Request, m: folium.Map) -> HTMLResponse:
+def map_page(request: Request, m: folium.Map, *, csrf: bool = False) -> HTMLResponse:
     """A map of geo.maps as a page: its scripts carry this response's CSP nonce.
 
     A map is a whole page of its own, not base.html. For a signed-in user it carries what
@@ -316,12 +317,16 @@ def map_page(request: Request, m: folium.Map) -> HTMLResponse:
     the worker did not answer it (a planner lands on /sites/map right after signing in). An
     anonymous map gets neither (offline.js would empty the kept pages). Both are fixed
     markup of ours put at the end of the head and of the body; the page's own scripts get
-    the nonce from the map's templates (geo.maps.assets.page_html)."""
+    the nonce from the map's templates (geo.maps.assets.page_html). With `csrf`, the page
+    also carries `<meta name="csrf-token">` for the JSON calls its scripts make on the
+    session (the sites map's decisions)."""
     user = getattr(request.state, "user", None)
     nonce = csp_nonce(request)
     html = page_html(m, nonce=nonce)
     if isinstance(user, User):
         meta = f'<meta name="cunrong-user" content="{int(user.id)}">'
+        if csrf:
+            meta += f'\n<meta name="csrf-token" content="{html_escape(csrf_token(request))}">'
         html = html.replace("</head>", meta + "\n</head>", 1)
         end = html.rfind("</body>")
         script = f'<script nonce="{nonce}" src="/static/offline.js"></script>\n'
@@ -349,6 +354,7 @@ def error_page(
     lang = page_lang(request)
     if status == 403 and field == "csrf_token":
         title = ("页面已过期", "The page has expired")
+    user = getattr(request.state, "user", None)  # 回到首页: the page they land on
     return render(
         request,
         "error.html",
@@ -360,4 +366,5 @@ def error_page(
         message=message,
         field=field,
         back=request.headers.get("referer") if request.method == "GET" else None,
+        home=home_of(user) if isinstance(user, User) else "/",
     )

@@ -92,3 +92,17 @@ def test_a_database_behind_the_code_is_told_to_upgrade(pg_server, bare_database)
     assert result.exit_code == 1
     assert "run `cunrong db upgrade`" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_db_status_names_the_server_and_postgis_versions(pg_server, bare_database):
+    """One readable line (it printed a Python list of two words of postgis_full_version())."""
+    url = pg_server.url_of(bare_database)
+    bare = runner_for(url).invoke(app, ["db", "status"])
+    assert bare.exit_code == 0, bare.output
+    assert "PostgreSQL " in bare.output and "no PostGIS yet" in bare.output
+    assert _upgrade(url).exit_code == 0
+    done = runner_for(url).invoke(app, ["db", "status"])
+    assert done.exit_code == 0, done.output
+    line = done.output.splitlines()[1]
+    assert line.strip().startswith("PostgreSQL ") and ", PostGIS 3." in line
+    assert "[" not in line and "'" not in line

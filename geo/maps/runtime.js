@@ -720,6 +720,8 @@
     o.categories.forEach(function (c) {
       cats[c.code] = c;
     });
+    /* A page served on a bearer token passes its map_key on (service.auth.map_key). */
+    var keyQuery = o.detailUrl.split("?")[1] || "";
     var sts = {};
     o.statuses.forEach(function (s) {
       sts[s.code] = s;
@@ -801,6 +803,7 @@
         photos.forEach(function (ph) {
           var url = safeUrl(ph.thumbnail_url || "");
           if (!url) return;
+          if (keyQuery) url += (url.indexOf("?") < 0 ? "?" : "&") + keyQuery;
           var img = el("img");
           img.loading = "lazy";
           img.alt = T.photos;

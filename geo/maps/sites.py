@@ -27,6 +27,7 @@ from geo.maps.basemaps import Basemap, as_basemap
 from geo.maps.labels import Lang, check_lang, text
 from geo.maps.payload import check_frame, check_villages, geojson
 from geo.sites.kinds import DECISIONS, KIND_LABELS, SITE_KINDS, decision_label
+from geo.vocab import SITE_NOTE_LEN
 
 KIND_COLORS: dict[str, str] = {
     "flower_gate": "#d6336c",
@@ -70,6 +71,12 @@ SITE_TEXT: dict[str, tuple[str, str]] = {
     "count_unit": ("处", ""),
     "rank_note": ("数字为村内排名，点击查看理由", "Numbers rank sites within a village; click one"),
     "entrance_glyph": ("卡", "E"),
+    "choose": ("选定", "Choose"),
+    "reject": ("不采用", "Reject"),
+    "note_hint": ("备注（可选）", "Note (optional)"),
+    "saving": ("保存中…", "Saving…"),
+    "saved": ("已保存", "Saved"),
+    "not_saved": ("未能保存", "Not saved"),
 }
 WATER_KINDS: dict[str, tuple[str, str]] = {
     "river": ("河", "River"),
@@ -106,6 +113,14 @@ _SITES_CSS = """
   position: absolute; transform: translate(-50%, -50%); color: #fff;
   font: 700 10px/10px "Noto Sans CJK SC", sans-serif; pointer-events: none;
 }
+.cr-site-decide { margin-top: 6px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.cr-site-decide textarea {
+  flex: 1 1 100%; min-height: 2.4em; font: inherit; box-sizing: border-box;
+}
+.cr-site-decide button { font: inherit; padding: 3px 10px; border: 1px solid #1f4e79;
+  border-radius: 4px; background: #fff; color: #1f4e79; cursor: pointer; }
+.cr-site-decide button.cr-on { background: #1f4e79; color: #fff; }
+.cr-site-decide .cr-site-said { font-size: 12px; color: #555; }
 .cr-tag-chosen { background: #111; }
 .cr-tag-rejected { background: #8a8a8a; }
 """
@@ -114,7 +129,7 @@ _SITES_JS = """
 (function (cr) {
   "use strict";
   if (cr.sites) return;
-  function popup(p, o) {
+  function popup(p, o, layer) {
     var T = o.text;
     var kind = o.kinds[p.k];
     var box = cr.el("div", "cr-popup cr-site-popup");
@@ -146,7 +161,57 @@ _SITES_JS = """
       box.appendChild(note);
     }
     if (p.key) box.appendChild(cr.el("div", "cr-site-key", p.key));
+    if (o.decideUrl && p.key && layer) box.appendChild(decide(p, o, layer, box));
     return box;
+  }
+  /* A planner's 选定 / 不采用 with a note: PUT decideUrl ({key}) with the page's CSRF token
+   * (the service puts <meta name="csrf-token"> on the page of who may decide). */
+  function decide(p, o, layer, box) {
+    var T = o.text;
+    var form = cr.el("div", "cr-site-decide");
+    var note = document.createElement("textarea");
+    note.maxLength = o.noteMax || 500;
+    note.placeholder = T.note_hint;
+    note.value = p.note || "";
+    form.appendChild(note);
+    var said = cr.el("span", "cr-site-said", "");
+    ["chosen", "rejected"].forEach(function (d) {
+      var b = cr.el("button", p.d === d ? "cr-on" : null, d === "chosen" ? T.choose : T.reject);
+      b.type = "button";
+      b.setAttribute("data-decision", d);
+      b.addEventListener("click", function () {
+        var meta = document.querySelector('meta[name="csrf-token"]');
+        said.textContent = T.saving;
+        fetch(o.decideUrl.replace("{key}", encodeURIComponent(p.key)), {
+          method: "PUT",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/json",
+            "X-CSRF-Token": meta ? meta.content : "",
+          },
+          body: JSON.stringify({ decision: d, note: note.value || null }),
+        })
+          .then(function (r) {
+            if (!r.ok) throw new Error(r.status);
+            return r.json();
+          })
+          .then(function (done) {
+            p.d = done.decision;
+            p.note = done.note;
+            layer.setStyle(styleOf(layer.feature, o));
+            form.querySelectorAll("button").forEach(function (x) {
+              x.classList.toggle("cr-on", x.getAttribute("data-decision") === p.d);
+            });
+            said.textContent = T.saved + " · " + o.decisions[p.d];
+          })
+          .catch(function (e) {
+            said.textContent = T.not_saved + " (" + e.message + ")";
+          });
+      });
+      form.appendChild(b);
+    });
+    form.appendChild(said);
+    return form;
   }
   function styleOf(f, o) {
     var p = f.properties;
@@ -175,11 +240,12 @@ _SITES_JS = """
       onEachFeature: function (f, layer) {
         layer.bindPopup(
           function () {
-            return popup(f.properties, o);
+            return popup(f.properties, o, layer);
           },
           {
-            maxWidth: 360,
-            minWidth: 240,
+            /* on a phone the popup (its content plus 44 px of padding) fits the screen */
+            maxWidth: Math.max(200, Math.min(360, map.getSize().x - 110)),
+            minWidth: Math.min(240, map.getSize().x - 110),
             autoPanPaddingTopLeft: [20, 90],
             autoPanPaddingBottomRight: [20, 20],
           }
@@ -387,7 +453,10 @@ def _kinds(lang: Lang) -> list[dict[str, str]]:
     ]
 
 
-def _site_options(lang: Lang, *, name: str, labels: bool) -> dict[str, Any]:
+def _site_options(
+    lang: Lang, *, name: str, labels: bool, decide_url: str | None = None
+) -> dict[str, Any]:
+    texts = ("reasons", "note", "choose", "reject", "note_hint", "saving", "saved", "not_saved")
     return {
         "name": name,
         "labels": labels,
@@ -395,7 +464,9 @@ def _site_options(lang: Lang, *, name: str, labels: bool) -> dict[str, Any]:
         "decisions": {d: decision_label(d, lang) for d in DECISIONS},
         "chosenStroke": CHOSEN_STROKE,
         "rejectedStroke": REJECTED_STROKE,
-        "text": {k: site_text(k, lang) for k in ("reasons", "note")},
+        "text": {k: site_text(k, lang) for k in texts},
+        "decideUrl": decide_url,
+        "noteMax": SITE_NOTE_LEN,
     }
 
 
@@ -571,11 +642,14 @@ def sites_map(
     basemap: Basemap | str = "osm",
     title: str | None = None,
     subtitle: str | None = None,
+    decide_url: str | None = None,
 ) -> folium.Map:
     """小微景观选址: candidates (from `geo.sites.find_candidates`) by kind, ranked, with reasons.
 
     `roads` needs `kind` (main/secondary/lane) and may have `name`; `entrances` and `water`
     (`kind`, `name`) are optional. The view fits the candidates, or the villages when none.
+    With `decide_url` (a `{key}` template of a PUT taking `{"decision", "note"}` JSON and
+    answering `{"decision", "note"}`), each popup offers 选定 / 不采用 with a note.
     """
     lang = check_lang(lang)
     base = as_basemap(basemap)
@@ -603,7 +677,7 @@ def sites_map(
         RuntimeCall(
             "sites",
             _features(sites_d, lang),
-            _site_options(lang, name=site_text("sites", lang), labels=True),
+            _site_options(lang, name=site_text("sites", lang), labels=True, decide_url=decide_url),
         )
     )
     has = {
@@ -621,7 +695,7 @@ def _summary(candidates: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, lang: Lan
     parts = [
         f"{KIND_LABELS[k][0]} {int(counts.get(k, 0))}"
         if lang == "zh"
-        else f"{int(counts.get(k, 0))} {KIND_LABELS[k][1].lower()}"
+        else f"{KIND_LABELS[k][1]} ({int(counts.get(k, 0))})"  # as the legend: no plurals
         for k in SITE_KINDS
     ]
     where = ""

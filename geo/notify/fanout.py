@@ -32,6 +32,7 @@ import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
@@ -259,7 +260,7 @@ def event_message(row: Any) -> tuple[Message, Audience] | None:
             body_zh=f"{village}已提交 {code}（{cat_zh}）的整改，等待复核。",
             body_en=f"{village} submitted the rectification of {code} ({cat_en}); it awaits "
             "a recheck.",
-            link=RECHECK_PAGE,
+            link=f"{RECHECK_PAGE}?village={quote(str(row['village_code']))}",
             **common,
         ), Audience(roles=INSPECTION)
     words = EVENT_WORDS[kind]

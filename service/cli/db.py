@@ -55,11 +55,15 @@ def status(ctx: typer.Context) -> None:
     try:
         engine = make_engine(url)
         with engine.connect() as conn:
-            version = conn.execute(text("SELECT postgis_full_version()")).scalar_one()
+            server = conn.execute(text("SHOW server_version")).scalar_one()
+            postgis = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
     except Exception as exc:
         typer.echo(f"not reachable: {url}\n  {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"up: {url}\n  {version.split(' ')[0:2]}")
+    extension = f"PostGIS {postgis}" if postgis else "no PostGIS yet (run `cunrong db upgrade`)"
+    typer.echo(f"up: {url}\n  PostgreSQL {server.split(' ')[0]}, {extension}")
 
 
 @app.command()

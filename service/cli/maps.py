@@ -94,6 +94,14 @@ def _write(m: folium.Map, output: Path) -> None:
     typer.echo(f"wrote {output} ({output.stat().st_size / 2**20:.2f} MiB)")
 
 
+def _known_categories(conn: Connection, selection: IssueFilter) -> None:
+    """An unknown --category is refused naming the closest codes (it drew an empty map)."""
+    from geo.loop import known_category
+
+    for code in selection.categories:
+        known_category(conn, code)
+
+
 @app.command("issues")
 def issues_command(
     ctx: typer.Context,
@@ -130,6 +138,7 @@ def issues_command(
             bbox=BBox.parse(bbox) if bbox else None,
             towns=(here.id,),
         )
+        _known_categories(conn, selection)
         photo_url = photo_base_url.rstrip("/") + frames.PHOTO_URL if photo_base_url else None
         options = _options(ctx, lang, basemap, as_of, title)
         _write(issues_view(conn, selection, options, photo_url=photo_url), output)
@@ -164,6 +173,7 @@ def status_command(
             month=parse_month(month) if month else None,
             towns=(here.id,),
         )
+        _known_categories(conn, selection)
         options = _options(ctx, lang, basemap, as_of, title)
         _write(status_view(conn, selection, options), output)
 
@@ -208,6 +218,7 @@ def hotspots_command(
             month=parse_month(month) if month else None,
             towns=(here.id,),
         )
+        _known_categories(conn, selection)
         m = hotspots_view(
             conn,
             selection,

@@ -140,7 +140,7 @@ def verify_webhook(
     """What a receiver checks: the signature, and a fresh timestamp that matches the body's."""
     sent = headers.get(SIGNATURE_HEADER) or headers.get(SIGNATURE_HEADER.lower()) or ""
     stamp = headers.get(TIMESTAMP_HEADER) or headers.get(TIMESTAMP_HEADER.lower()) or ""
-    if not hmac.compare_digest(sent, signature(secret, body)):
+    if not hmac.compare_digest(sent.encode(), signature(secret, body).encode()):
         return False
     try:
         data = json.loads(body)

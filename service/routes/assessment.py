@@ -26,7 +26,7 @@ from geo.towns import SCOPE_SQL, scope_params
 from geo.vocab import NAME_LEN, NOTE_LEN
 from service.auth import Admin, Inspector, Reader, town_scope
 from service.deps import ConnDep
-from service.filters import split_values, village_scope
+from service.filters import known_villages, split_values, village_scope
 from service.memory import GIVE_MEMORY_BACK
 from service.rankings import month_ranking_dict, what_if_dict, year_ranking_dict
 from service.responses import (
@@ -128,7 +128,7 @@ def get_recheck_list(
     village: Annotated[list[str] | None, Query(description="village code(s)")] = None,
 ) -> list[dict[str, Any]]:
     """复核清单: due issues per village in walking order for the round of `month`."""
-    villages = village_scope(user, split_values(village))
+    villages = known_villages(conn, user, village)
     result = recheck_list(
         conn,
         month=parse_month(month),
@@ -367,7 +367,7 @@ def get_grid_indicators(
 
     `village` limits the grids to those villages'; a village user gets its own grids only.
     """
-    villages = village_scope(user, split_values(village))
+    villages = known_villages(conn, user, village)
     rows = unit_indicator_rows(
         conn, "grid", start=start, end=end, as_of=as_of, towns=town_scope(user)
     )

@@ -58,14 +58,16 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 
 def issues_export_frame(conn: Connection, selection: IssueFilter) -> gpd.GeoDataFrame:
-    """Selected issues for offices: plain columns, Chinese category, lon/lat, dates as text."""
+    """Selected issues for offices: plain columns, Chinese category, lon/lat, dates as ISO
+    text (YYYY-MM-DD, the same in every format); a missing value is null (an empty CSV cell),
+    never "" — a GIS filters on `IS NULL`."""
     frame = frames.issues_frame(conn, selection, history=True, photo_url=None)
     labels = {c.code: c.label_zh for c in CATEGORIES}
     frame.insert(3, "category_zh", frame["category"].map(labels))
     frame["lon"] = frame.geometry.x.round(7)
     frame["lat"] = frame.geometry.y.round(7)
     for column in ("id", "rebound_of", "found_on", "deadline", "closed_on"):
-        frame[column] = frame[column].map(lambda v: "" if v is None or v != v else str(v))
+        frame[column] = frame[column].map(lambda v: None if v is None or v != v else str(v))
     return frame.rename(columns={"village_code": "village", "grid_name": "grid"})
 
 

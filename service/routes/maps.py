@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from geo import frames
 from geo.issue_filter import parse_month
 from geo.maps.basemaps import BASEMAP_HELP, BasemapName
 from geo.vocab import TITLE_LEN
 from scoring.inputs import EARLIEST_YEAR, LATEST_YEAR
+from service.auth import MAP_KEY, Reader, map_key
 from service.deps import ConnDep
 from service.filters import FILTER_PARAMS, IssueFilterDep, split_values
 from service.mapviews import (
@@ -47,6 +49,7 @@ def issues_page(
     request: Request,
     conn: ConnDep,
     selection: IssueFilterDep,
+    user: Reader,
     lang: LangQ = "zh",
     basemap: BasemapQ = BasemapName.osm,
     title: TitleQ = None,
@@ -57,11 +60,14 @@ def issues_page(
     (counts per cell when zoomed out, points when zoomed in; popups fetch `/issues/{id}`)."""
     settings = request.app.state.settings
     root = request.scope.get("root_path", "")
-    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS])
+    params = [(k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS]
+    key = map_key(request, user)  # a bearer-only client sends no cookie with the tiles
+    keyed = f"?{urlencode({MAP_KEY: key})}" if key else ""
+    query = urlencode(params + ([(MAP_KEY, key)] if key else []))
     tiles = TileSwitch(
         over=settings.map_tiles_over,
         tiles_url=f"{root}/tiles/issues/{{z}}/{{x}}/{{y}}.mvt" + (f"?{query}" if query else ""),
-        detail_url=f"{root}/issues/{{id}}",
+        detail_url=f"{root}/issues/{{id}}" + keyed,
         points_zoom=settings.tile_points_zoom,
     )
     return map_page(
@@ -70,6 +76,7 @@ def issues_page(
             conn,
             selection,
             _options(request, lang, basemap, selection.as_of, title),
+            photo_url=f"{root}{frames.PHOTO_URL}{keyed}",
             tiles=tiles,
         ),
     )

@@ -99,10 +99,23 @@ def sites_page(
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
     basemap: Annotated[BasemapName, Query(description=BASEMAP_HELP)] = BasemapName.osm,
 ) -> HTMLResponse:
-    """小微景观选址图: candidates by kind, ranked labels, reasons in popups."""
+    """小微景观选址图: candidates by kind, ranked labels, reasons in popups; a planner (or the
+    office) signed in on the pages chooses or rejects a candidate in its popup."""
     options = map_options(request.app.state.settings, lang=lang, basemap=basemap.value)
-    m = sites_view(conn, options, villages=_villages(conn, village, user))
-    return map_page(request, m)
+    decides = (
+        user is not None
+        and user.role in ("planner", "admin")
+        and user.town_id is not None
+        and getattr(request.state, "auth", None) == "session"
+    )
+    root = request.scope.get("root_path", "")
+    m = sites_view(
+        conn,
+        options,
+        villages=_villages(conn, village, user),
+        decide_url=f"{root}/sites/{{key}}/decision" if decides else None,
+    )
+    return map_page(request, m, csrf=decides)
 
 
 @router.put("/{candidate_key}/decision", response_model=SiteDecisionOut)

@@ -19,7 +19,7 @@ from geo.tiles import (
 )
 from service.auth import Reader, town_scope
 from service.deps import ConnDep
-from service.filters import IssueFilterDep, split_values
+from service.filters import IssueFilterDep, known_communities, known_villages
 
 router = APIRouter(prefix="/tiles", tags=["tiles 矢量瓦片"])
 
@@ -122,8 +122,8 @@ def village_tile_route(
     body = village_tile(
         conn,
         Tile(z, x, y),
-        villages=split_values(village),
-        communities=split_values(community),
+        villages=known_villages(conn, user, village, own_only=False),
+        communities=known_communities(conn, user, community),
         towns=town_scope(user),  # every reader sees the villages of their towns
     )
     return _tile_response(request, body)

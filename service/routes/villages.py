@@ -10,7 +10,7 @@ from sqlalchemy import text
 from geo.towns import scope_params
 from service.auth import Reader, town_scope
 from service.deps import ConnDep
-from service.filters import split_values, village_scope
+from service.filters import known_villages
 from service.geojson import GeoJSONResponse, geojson_responses
 
 router = APIRouter(tags=["villages 村"])
@@ -77,6 +77,6 @@ def list_grids(
     conn: ConnDep, user: Reader, village: Annotated[list[str] | None, Query()] = None
 ) -> GeoJSONResponse:
     """Grids (网格, 一网三联) with their leaders, optionally of some villages only."""
-    codes = village_scope(user, split_values(village))
+    codes = known_villages(conn, user, village)
     params = {"villages": list(codes), **scope_params(town_scope(user))}
     return GeoJSONResponse(conn.execute(_GRIDS, params).scalar_one())

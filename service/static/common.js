@@ -46,6 +46,17 @@
     return d.field ? msg + " (" + d.field + ")" : msg;
   };
 
+  /* A position the server refused (422 on its geometry: outside the town, beyond the GPS
+   * tolerance): what to do about it first, then the server's own words (which name the
+   * distance and the nearest village; they are in English). */
+  C.placeError = function (res) {
+    var d = res.data || {};
+    if (res.status !== 422 || ["geometry", "lon", "lat"].indexOf(d.field) < 0) return C.errorText(res);
+    return C.t("这个位置不在本镇范围内：请把图钉拖到问题所在处，或点“重新定位”。",
+      "This position is outside the town: drag the pin to where the issue is, or tap “Locate again”.") +
+      " (" + (d.message || "").replace(/^field '[^']*': /, "") + ")";
+  };
+
   C.uuid = function () {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = new Uint8Array(16); crypto.getRandomValues(b);

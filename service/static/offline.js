@@ -52,6 +52,50 @@
 
   function isLogout(form) { return form.getAttribute("action") === "/logout"; }
 
+  /* How many of this user's captures wait in the outbox (outbox.js's IndexedDB store),
+   * read here because only the capture page loads outbox.js and only it sends them: an
+   * inspector who saved offline and then reads other pages is shown 待上传 N 条 in the header,
+   * linked to the capture page, and told on the sign-in page after signing out from any page.
+   * Opening the database creates the store the way idb-keyval's createStore does, so the
+   * outbox finds it as its own. */
+  function waitingOf(user) {
+    return new Promise(function (resolve) {
+      var req;
+      try { req = window.indexedDB.open("cunrong-outbox"); } catch (e) { resolve(0); return; }
+      req.onupgradeneeded = function () { req.result.createObjectStore("reports"); };
+      req.onerror = function () { resolve(0); };
+      req.onsuccess = function () {
+        var db = req.result;
+        try {
+          var all = db.transaction("reports", "readonly").objectStore("reports").getAll();
+          all.onsuccess = function () {
+            db.close();
+            resolve((all.result || []).filter(function (r) { return r && r.user === user; }).length);
+          };
+          all.onerror = function () { db.close(); resolve(0); };
+        } catch (e) { db.close(); resolve(0); }
+      };
+    });
+  }
+  var waiting = waitingOf(meta.content);
+  if (!document.getElementById("pending")) {  /* the capture page counts (and sends) its own */
+    waiting.then(function (count) {
+      var who = document.querySelector("header.top .who");
+      if (!count || !who) return;
+      var zh = (document.documentElement.lang || "zh").indexOf("zh") === 0;
+      var a = document.createElement("a");
+      a.id = "pending-elsewhere";
+      a.href = "/pages/report";
+      a.dataset.count = String(count);
+      a.textContent = zh ? "待上传 " + count + " 条" : count + " waiting to upload";
+      a.title = zh ? "在现场上报页联网时上传" : "Sent from the report page when online";
+      a.style.background = "#fef3c7";
+      a.style.color = "#b45309";
+      a.style.fontWeight = "600";
+      who.insertBefore(a, who.firstChild);
+    });
+  }
+
   var shown = document.getElementById("cunrong-offline");
   if (shown) {
     /* Forms that post to the server: disabled, with a line in the banner. */
@@ -112,12 +156,37 @@
       ev.preventDefault();
       form.dataset.forgotten = "1";
       var outbox = window.cunrong && window.cunrong.outbox;
-      var waiting = outbox ? outbox.all().then(function (rows) { return rows.length; }) : Promise.resolve(0);
-      waiting.then(function (count) {
+      var counted = outbox ? outbox.all().then(function (rows) { return rows.length; }) : waitingOf(meta.content);
+      counted.then(function (count) {
         try { if (count) window.sessionStorage.setItem(SIGNED_OUT_PENDING, String(count)); } catch (e) { /* private mode */ }
       }).catch(function () {}).then(forget).then(function () { form.submit(); });
     });
   });
+
+  /* Signing out needs the server (it ends the session there). Without a connection the post
+   * would only fail on the browser's error page while the session stays signed in on this
+   * phone, and the kept pages would be emptied for nothing: say so and do nothing instead.
+   * (Runs in the capture phase, before the sign-out handler above.) */
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form || !isLogout(form) || navigator.onLine !== false) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    var zh = (document.documentElement.lang || "zh").indexOf("zh") === 0;
+    var text = zh ? "离线时不能退出：账号仍在本机登录。联网后再点“退出”。"
+      : "You cannot sign out offline: you are still signed in on this phone. Sign out again when online.";
+    var note = document.getElementById("offline-sign-out");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "offline-sign-out";
+      note.className = "error-box";
+      note.setAttribute("role", "alert");
+      var main = document.querySelector("main");
+      if (main) main.insertBefore(note, main.firstChild);
+    }
+    note.textContent = text;
+    note.scrollIntoView({ block: "nearest" });
+  }, true);
 
   if (!("serviceWorker" in navigator)) return;
   var sw = navigator.serviceWorker;

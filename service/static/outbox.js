@@ -71,7 +71,7 @@
   };
 
   function failure(res) {
-    var e = new Error(C.errorText(res));
+    var e = new Error(C.placeError(res));
     // Worth retrying later: not signed in (yet), rate-limited, or a server fault.
     // A stale CSRF token (the page is old; it is fresh after a reload) is retried too.
     var stale = res.status === 403 && res.data && res.data.error === "csrf_failed";

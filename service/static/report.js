@@ -42,7 +42,7 @@
           (d.outside_m ? " · " + t("村界外 ", "outside the boundary by ") + Math.round(d.outside_m) + " m" : "");
         el.className = "place ok";
       } else {
-        el.textContent = C.errorText(res);
+        el.textContent = C.placeError(res);
         el.className = "place bad";
       }
     }, function () { el.textContent = t("离线：保存后联网时确定所属村", "Offline: the village is decided when sent"); });
@@ -129,7 +129,7 @@
     if (!navigator.onLine) return Promise.resolve(true);
     var body = { category: state.category, lon: state.lon, lat: state.lat, found_on: today() };
     return C.api("POST", "/issues/check", body).then(function (res) {
-      if (res.status !== 200) { say(C.errorText(res), "bad"); return false; }
+      if (res.status !== 200) { say(C.placeError(res), "bad"); return false; }
       var d = res.data, list = $("warning-list");
       list.innerHTML = "";
       if (d.rebound_of) list.appendChild(warningItem(t("反弹：近期已销号的同类问题", "Rebound of a recently closed issue"), d.rebound_of));
@@ -173,6 +173,8 @@
   });
 
   O.onsent = function (rec, code) {
+    /* "Saved, sending…" would stay on screen after the send: say it went. */
+    if ($("message").classList.contains("ok")) say(t("已上传：", "Sent: ") + code, "ok");
     var li = document.createElement("li");
     li.textContent = code + (rec.place ? " · " + rec.place : "") + " · " + t("已上传", "sent");
     li.className = "ok";

@@ -21,7 +21,7 @@
  * looked at) and map tiles pass straight through. Reports wait in IndexedDB (outbox.js)
  * and are sent by the page when the connection returns. */
 "use strict";
-var SHELL_CACHE = "cunrong-shell-v3";
+var SHELL_CACHE = "cunrong-shell-v4";
 var PAGES_CACHE = "cunrong-pages-v1";
 var SHELL = [
   "/static/common.js",

@@ -122,6 +122,10 @@ def test_cli_reports_bad_input_on_one_line(cli: CliRunner, tmp_path: Path):
     assert result.exit_code == 1 and "TIANDITU_KEY" in result.output
     result = cli.invoke(root, ["map", "ranking", "-o", out, "--month", "2024-04"])
     assert result.exit_code == 1 and "2024" in result.output
+    for kind in ("issues", "status", "hotspots"):  # an empty map looked like a clean town
+        result = cli.invoke(root, ["map", kind, "-o", out, "--category", "weed"])
+        assert result.exit_code == 1, result.output
+        assert "unknown category 'weed'" in result.output and "weeds" in result.output
     assert not Path(out).exists()
 
 

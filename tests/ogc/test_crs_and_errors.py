@@ -64,6 +64,11 @@ def test_points_in_4490_and_the_metric_crs_match_st_transform(live_town: LiveTow
     assert near.status_code == 200, near.text
     assert feature["id"] in {f["id"] for f in near.json()["features"]}
     assert near.json()["numberMatched"] < 5
+    # a box reaching past where the CRS is defined is cut to it, not a server error
+    wide = f"{northing - 1},{easting - 1},{northing + 1},{easting + 2_000_000}"
+    cut = _get(live_town, "/collections/issues/items", bbox=wide, **{"bbox-crs": EPSG.format(4527)})
+    assert cut.status_code == 200, cut.text
+    assert feature["id"] in {f["id"] for f in cut.json()["features"]}
     # and in EPSG:4326 (latitude first)
     box = f"{lat - 1e-5},{lon - 1e-5},{lat + 1e-5},{lon + 1e-5}"
     near = _get(live_town, "/collections/issues/items", bbox=box, **{"bbox-crs": EPSG.format(4326)})
@@ -103,6 +108,19 @@ def test_village_boundaries_in_the_metric_crs(live_town: LiveTown):
         ("/collections/villages/items/NOPE", {}, 404, "featureId"),
         ("/collections/issues/items/not-a-uuid", {}, 404, "featureId"),
         ("/collections/issues/items", {"f": "html"}, 422, "f"),
+        # easting first in EPSG:4527 (northing first): outside the CRS, was a 500
+        (
+            "/collections/issues/items",
+            {"bbox": "39519000,4352000,39521000,4354000", "bbox-crs": EPSG.format(4527)},
+            422,
+            "bbox",
+        ),
+        (
+            "/collections/villages/items",
+            {"bbox": "39519000,4352000,39521000,4354000", "bbox-crs": EPSG.format(4527)},
+            422,
+            "bbox",
+        ),
     ],
 )
 def test_bad_parameters_are_named(live_town: LiveTown, path, params, status, field):

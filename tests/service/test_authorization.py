@@ -441,7 +441,7 @@ MATRIX: dict[str, str] = {
     "GET /photos/{id}":                    "200  401  200  200  200  403  200  200  404  200",
     "GET /photos/{id}/thumbnail":          "200  401  200  200  200  403  200  200  404  200",
     "GET /rounds":                         "200  401  200  200  200  200  200  200  200  200",
-    "GET /recheck?village=W01":            "200  401  200  200  200  403  200  200  200  200",
+    "GET /recheck?village=W01":            "200  401  200  200  200  403  200  200  422  200",
     "GET /rankings/month/{month}":         "422  401  200  200  200  200  200  200  200  422",
     "GET /rankings/year/{year}":           "422  401  200  200  200  200  200  200  200  422",
     "GET /rankings/year/{year}/what-if":   "422  401  200  200  200  200  200  200  404  422",

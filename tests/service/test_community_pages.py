@@ -120,3 +120,24 @@ def test_the_dashboard_offers_the_month_bulletin_to_who_may_download_it(client, 
         pdf = client.get(unescape(found[0]), headers=tokens[name])
         assert pdf.status_code == 200, pdf.text
         assert pdf.content.startswith(b"%PDF")
+
+
+DOWNLOAD = re.compile(r'href="(/(?:exports|sites)[^"]*)"')
+
+
+@pytest.mark.parametrize("name", ["admin", "leader", "planner", "inspector", "west"])
+def test_the_dashboard_links_the_downloads_a_reader_may_take(client, tokens, name):
+    """A planner (or anyone) on the pages reaches the exports without typing API addresses:
+    each link answers 200 with a file for its reader; the sites only for who reads them."""
+    _setup(client, tokens, client.app.state.settings.database_url)
+    html = client.get("/", headers=tokens[name]).text
+    links = [unescape(h) for h in DOWNLOAD.findall(html) if not h.startswith("/sites/map")]
+    assert "/exports/issues.gpkg" in links and "/exports/ledger.xlsx" in links
+    assert ("/sites?format=xlsx" in links) == (name in {"admin", "leader", "planner"})
+    types = {}
+    for link in links:
+        answer = client.get(link, headers=tokens[name])
+        assert answer.status_code == 200, (link, answer.text[:200])
+        types[link] = answer.headers["content-type"]
+    assert types["/exports/issues.gpkg"] == "application/geopackage+sqlite3"
+    assert types["/exports/ledger.xlsx"].startswith("application/vnd.openxmlformats")

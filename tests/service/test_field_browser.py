@@ -214,6 +214,7 @@ def test_the_loop_in_chromium(live, sample_url, browser, tmp_path):
     page.wait_for_selector("#sent li.ok")
     page.wait_for_selector("#pending", state="hidden")
     first = reported_by(sample_url, "insp-wang")
+    assert page.locator("#message").inner_text() == f"已上传：{first[0][0]}"  # not 正在上传…
     assert [(c[1], c[2]) for c in first] == [("clutter", 1)]
     assert first[0][0].startswith(code)
     assert photo_sizes(sample_url, "insp-wang") == [(1600, 1200)]  # shrunk from 2400 × 1800
@@ -414,4 +415,70 @@ def test_without_phone_position_the_photo_exif_places_the_report(
     page.wait_for_selector("#sent li.ok")
     assert [c[0].split("-")[0] for c in reported_by(sample_url, "insp-sun")] == [code]
     assert browser.log(page).errors == []
+    browser.close_page(page)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_page_fits_a_phone_and_says_what_to_do_outside_the_town(
+    live, sample_url, browser, tmp_path, lang
+):
+    """At 360 px the 16 category buttons stay inside their section in both languages (long
+    English words wrap in their button), and a phone position outside the town says, in the
+    page's language, to drag the pin or locate again, rather than the API's bare English."""
+    add_user(sample_url, "insp-zhao", "inspector")
+    phone = {"width": 360, "height": 780}
+    page = sign_in(
+        browser,
+        live,
+        "insp-zhao",
+        f"/pages/report?lang={lang}",
+        viewport=phone,
+        geolocation={"longitude": 117.1, "latitude": 39.0, "accuracy": 8},  # ~30 km away
+        permissions=["geolocation"],
+    )
+    page.wait_for_function("() => window.cunrongReady === true")
+    page.wait_for_selector("#place.bad")
+    browser.screenshot(page, tmp_path / f"report-360-{lang}.png", full_page=True)
+    fits(page, phone["width"])
+    sideways = page.evaluate(
+        "[...document.querySelectorAll('section')]"
+        ".filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => s.innerText.slice(0, 20))"
+    )
+    assert sideways == []
+    said = page.locator("#place").inner_text()
+    todo = "请把图钉拖到问题所在处" if lang == "zh" else "drag the pin to where the issue is"
+    assert todo in said and "29" in said and not said.startswith("field '")
+    page.set_input_files("#photos", str(photo(tmp_path / "o.jpg", (60, 60, 60), "O")))
+    page.wait_for_selector("#previews img")
+    page.click('#categories .cat[data-code="other"]')
+    page.fill("#description", "typed before the refusal")
+    page.click("#save")
+    page.wait_for_selector("#message.bad")
+    assert todo in page.locator("#message").inner_text()
+    # nothing typed or taken is lost: the photo and the text wait for a corrected pin
+    assert page.locator("#previews img").count() == 1
+    assert page.input_value("#description") == "typed before the refusal"
+    assert reported_by(sample_url, "insp-zhao") == []
+    browser.close_page(page)
+
+
+def test_locate_again_is_a_thumb_s_tap_on_a_phone(live, sample_url, browser):
+    """重新定位 (after walking to the issue) is as tall as the page's other buttons (40 px)."""
+    code, _, lon, lat = pick_spot(sample_url)
+    add_user(sample_url, "insp-sun", "inspector")
+    page = sign_in(
+        browser,
+        live,
+        "insp-sun",
+        "/pages/report",
+        viewport=PHONE,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+        permissions=["geolocation"],
+    )
+    page.wait_for_selector("#place.ok")
+    box = page.locator("#relocate").bounding_box()
+    assert box is not None and box["height"] >= 40, box
+    page.click("#relocate")
+    page.wait_for_function("() => /±8 m/.test(document.getElementById('pos-status').textContent)")
+    assert code in page.locator("#place").inner_text()
     browser.close_page(page)

@@ -205,3 +205,54 @@ def test_site_visit_without_month_defaults_to_this_month(client, tokens):
     api = client.get("/issues/not-a-uuid")  # the API keeps answering JSON
     assert api.status_code == 422
     assert api.headers["content-type"].startswith("application/json")
+
+
+def test_recheck_and_visit_sheet_name_categories_in_the_page_language(client, tokens):
+    """In English the stops' categories read as English labels, not the code (clutter) on
+    the recheck page nor the Chinese label on the site-visit sheet; Chinese stays Chinese."""
+    from geo.categories import CATEGORIES
+
+    labels = {c.code: (c.label_zh, c.label_en) for c in CATEGORIES}
+    api = client.get("/recheck?month=2024-05&village=E01", headers=tokens["inspector"]).json()
+    codes = {s["category"] for v in api for s in v["stops"]}
+    assert codes
+    assert {s["category_en"] for v in api for s in v["stops"]} == {labels[c][1] for c in codes}
+    pages = (
+        "/pages/recheck?village=E01&month=2024-05",
+        "/pages/villages/E01/visit?month=2024-05",
+    )
+    for path in pages:
+        en = client.get(f"{path}&lang=en", headers=tokens["inspector"]).text
+        zh = client.get(f"{path}&lang=zh", headers=tokens["inspector"]).text
+        for code in codes:
+            zh_label, en_label = labels[code]
+            assert en_label in en and zh_label not in en, (path, code)
+            assert zh_label in zh, (path, code)
+
+
+def test_the_site_visit_sheet_leads_an_inspector_to_the_recheck_walk(client, tokens):
+    """On the site-visit sheet an inspector taps through to the same village's and month's
+    recheck page to record the outcomes; a village user (who may not recheck) gets no link."""
+    sheet = client.get("/pages/villages/E01/visit?month=2024-05", headers=tokens["inspector"])
+    assert sheet.status_code == 200
+    link = re.search(r'id="recheck-link" href="([^"]+)"', sheet.text)
+    assert link and link.group(1).replace("&amp;", "&").startswith(
+        "/pages/recheck?village=E01&month=2024-05"
+    )
+    walk = client.get(link.group(1).replace("&amp;", "&"), headers=tokens["inspector"])
+    assert walk.status_code == 200 and 'id="n-stops">2<' in walk.text
+    own = client.get("/pages/villages/E01/visit?month=2024-05", headers=tokens["east"])
+    assert own.status_code == 200 and 'id="recheck-link"' not in own.text
+
+
+def test_another_village_s_page_says_why_in_chinese_and_leads_home(client, tokens):
+    """A village user opening another village's page gets a 403 page that says, Chinese
+    first, that a village account sees its own village, and whose 回到首页 is their own
+    village's page (their home), not the town's overview."""
+    for path in ("/pages/my-village?village=W01", "/pages/villages/W01/visit?month=2024-05"):
+        got = client.get(path, headers=tokens["east"])
+        assert got.status_code == 403
+        assert "村账号只能查看本村 E01 的问题" in got.text
+        assert 'href="/pages/my-village" id="home-link"' in got.text
+    api = client.get("/issues?village=W01", headers=tokens["east"])
+    assert api.status_code == 403 and api.json()["field"] == "village"

@@ -90,3 +90,22 @@ def test_unread_count_in_the_header_and_marking_read(live_inbox, browser, viewpo
     assert all("tile" in url for url in browser.log(page).refused)
     assert browser.log(page).errors == []
     browser.close_page(page)
+
+
+def test_a_message_s_open_link_is_a_thumb_s_tap_on_a_phone(live_inbox, browser):
+    """查看 on a message leads to the page to act on: on a phone it is as tall as a button
+    (40 px), not a 13 px line of small print."""
+    page = browser.open(f"{live_inbox}/login", viewport=PHONE)
+    page.fill("#username", "west")
+    page.fill("#password", PASSWORDS["west"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_inbox}/pages/inbox")
+    links = page.locator("#inbox li .meta a")
+    assert links.count() == 2
+    for box in links.evaluate_all("l => l.map(a => a.getBoundingClientRect().height)"):
+        assert box >= 40, box
+    assert _fits(page)
+    links.first.click()
+    page.wait_for_url(f"{live_inbox}/pages/my-village")
+    browser.close_page(page)

@@ -258,3 +258,9 @@ def _attempts(engine: Engine, delivery_id: int) -> list:
                 {"d": delivery_id},
             )
         )
+
+
+def test_a_signature_with_non_ascii_characters_is_not_verified_and_raises_nothing():
+    """A receiver's check of a forged header: False, never a TypeError from compare_digest."""
+    body = b'{"kind": "new_issue"}'
+    assert not verify_webhook(SECRET, body, {"X-Cunrong-Signature": "sha256=签名"})

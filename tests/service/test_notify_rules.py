@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from geo.notify.fanout import fan_out
+from geo.notify.fanout import event_message, fan_out
 from geo.notify.post import Audience, Message, post
 from geo.notify.queue import add_webhook, backoff_s
 from service.app import create_app
@@ -353,3 +353,31 @@ def test_the_office_sees_and_retries_only_its_own_towns_deliveries(two_villages_
             retry(conn, delivery_id, towns=[other_id])
         retry(conn, delivery_id, towns=[home])  # its own town's office may
     engine.dispose()
+
+
+def test_a_recheck_waiting_message_opens_that_village_s_recheck_walk():
+    """The inspector's 待复核 message links to the village's recheck page, not to the page
+    that first asks which village (the message already knows it)."""
+    row = {
+        "id": 7,
+        "issue_id": "0b6c1f52-4d7e-4c0c-9a55-1f7f5e0c0c01",
+        "village_id": 3,
+        "kind": "submitted",
+        "code": "DZZ07-202412-0002",
+        "village_code": "DZZ07",
+        "village_name": "小毕庄",
+        "category_code": "clutter",
+        "label_zh": "乱堆乱放",
+        "label_en": "Clutter",
+        "deadline": date(2024, 12, 20),
+        "on": date(2024, 12, 13),
+        "actor": "DZZ07",
+        "description": "",
+        "note": None,
+    }
+    made = event_message(row)
+    assert made is not None
+    message, audience = made
+    assert message.kind == "recheck_waiting"
+    assert message.link == "/pages/recheck?village=DZZ07"
+    assert audience.village_id is None and audience.roles

@@ -473,3 +473,101 @@ def test_a_reload_offline_opens_at_the_header_not_under_the_banner(live, browser
     assert page.evaluate("window.scrollY") >= 400
     assert browser.log(page).errors == []
     browser.close_page(page)
+
+
+OUTBOX_OWNERS = """() => new Promise((resolve) => {
+  const req = indexedDB.open('cunrong-outbox');
+  req.onsuccess = () => {
+    const all = req.result.transaction('reports').objectStore('reports').getAll();
+    all.onsuccess = () => { req.result.close(); resolve(all.result.length); };
+  };
+})"""
+"""How many captures wait in the phone's outbox, whoever saved them."""
+
+
+def test_a_capture_waiting_shows_on_other_pages_and_at_sign_out_from_any(
+    live, sample_url, browser, tmp_path
+):
+    """Only the capture page sends (and counted) waiting captures. An inspector who saved one
+    offline and then reads the inbox sees 待上传 1 条 in its header, linked to the capture page;
+    signing out from there the sign-in page says the capture waits for them; signing in again
+    sends it, once, as theirs."""
+    code, _, lon, lat = pick_spot(sample_url)
+    page = browser.open(
+        f"{live}/login",
+        viewport=PHONE,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+        permissions=["geolocation"],
+    )
+    sign_in(page, live, "insp-wang")
+    page.goto(f"{live}/pages/inbox")  # kept for offline use
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.goto(f"{live}/pages/report")
+    page.wait_for_function("() => window.cunrongReady === true")
+    page.wait_for_selector("#place.ok")
+    page.context.set_offline(True)
+    page.set_input_files("#photos", str(photo(tmp_path / "w.jpg", (90, 140, 60), "W")))
+    page.wait_for_selector("#previews img")
+    page.click('#categories .cat[data-code="weeds"]')
+    page.click("#save")
+    page.wait_for_function("() => document.getElementById('pending').dataset.count === '1'")
+
+    page.goto(f"{live}/pages/inbox")  # the kept copy, offline
+    banner_text(page)
+    pending = page.locator("#pending-elsewhere")
+    assert pending.inner_text() == "待上传 1 条"
+    assert pending.get_attribute("href") == "/pages/report"
+    browser.screenshot(page, shots_dir(tmp_path) / "offline-pending-elsewhere-phone.png")
+    page.context.set_offline(False)
+    page.goto(f"{live}/pages/inbox?lang=en")  # online now; the inbox sends nothing
+    assert page.locator("#pending-elsewhere").inner_text() == "1 waiting to upload"
+    assert reported_by(sample_url, "insp-wang") == []
+
+    sign_out(page)
+    note = page.locator("#pending-at-sign-out").inner_text()
+    assert note.startswith("你还有 1 条记录在本机待上传"), note
+
+    sign_in(page, live, "insp-li")  # another inspector reads pages: nothing of Wang's shows
+    page.goto(f"{live}/pages/inbox")
+    assert page.evaluate(OUTBOX_OWNERS) == 1  # Wang's capture is there (read after the page's)
+    assert page.locator("#pending-elsewhere").count() == 0
+    sign_out(page)
+    assert page.locator("#pending-at-sign-out").count() == 0
+
+    sign_in(page, live, "insp-wang")
+    page.wait_for_url(f"{live}/pages/report")
+    page.wait_for_selector("#sent li.ok", timeout=30_000)
+    sent = reported_by(sample_url, "insp-wang")
+    assert [(c[1], c[2]) for c in sent] == [("weeds", 1)] and sent[0][0].startswith(code)
+    assert reported_by(sample_url, "insp-li") == []
+    page.goto(f"{live}/pages/inbox")
+    assert page.evaluate(OUTBOX_OWNERS) == 0
+    assert page.locator("#pending-elsewhere").count() == 0
+    assert browser.log(page).errors == []
+    browser.close_page(page)
+
+
+def test_signing_out_offline_says_it_cannot_and_keeps_the_pages(live, browser, tmp_path):
+    """Without a connection 退出 cannot reach the server: the session would stay signed in
+    on the phone behind the browser's error page. The page says so instead, keeps its copies,
+    and once online 退出 signs out."""
+    page = browser.open(f"{live}/login", viewport=PHONE)
+    sign_in(page, live, "insp-wang")
+    page.goto(f"{live}/pages/inbox")
+    wait_kept(page, "/pages/inbox")
+    page.context.set_offline(True)
+    page.reload()
+    banner_text(page)
+    page.click("#logout")
+    said = page.locator("#offline-sign-out")
+    assert said.inner_text() == "离线时不能退出：账号仍在本机登录。联网后再点“退出”。"
+    assert urlparse(page.url).path == "/pages/inbox"  # not the browser's error page
+    assert "/pages/inbox" in kept(page)
+    browser.screenshot(page, shots_dir(tmp_path) / "offline-sign-out-phone.png")
+    page.context.set_offline(False)
+    sign_out(page)
+    page.goto(f"{live}/pages/inbox")
+    assert urlparse(page.url).path == "/login"  # signed out for real
+    assert kept(page) == []
+    assert browser.log(page).errors == []
+    browser.close_page(page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -75,10 +76,41 @@ def test_the_dashboard_reads_on_a_phone(live_sample, browser, tmp_path, lang):
             "待复核": 1,
             "逾期": 1,
         }
+    interviews = page.locator("#ranking tr.bottom-ten td.bad").all_inner_texts()
+    assert interviews and all(interviews)
+    if lang == "en":  # the interview column in English too (the rules word it in Chinese)
+        assert not [i for i in interviews if re.search("[\u4e00-\u9fff]", i)]
+        assert any("principal leader" in i for i in interviews)
     first = page.locator("#recheck tbody tr").first
     href = first.locator("td").first.locator("a").get_attribute("href")
     assert href is not None and href.startswith("/pages/villages/") and "/visit" in href
+    box = first.locator("td").first.locator("a").bounding_box()
+    assert box is not None and box["height"] >= 40, box  # a thumb's tap
     assert first.locator("td.wide").is_hidden()
+    browser.close_page(page)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_site_visit_sheet_reads_on_a_phone(live_sample, browser, tmp_path, lang):
+    """At 390 px the sheet's stops are labelled lines, not a nine-column table that scrolls
+    sideways inside its section; every stop still shows its code, category and outcome."""
+    page = browser.open(f"{live_sample}/?lang={lang}", viewport=PHONE)
+    visit_link = page.locator("#recheck tbody tr a").first.get_attribute("href")
+    page.goto(f"{live_sample}{visit_link}")
+    page.wait_for_selector("#stops tbody tr")
+    browser.screenshot(page, tmp_path / f"visit-phone-{lang}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    sideways = page.evaluate(
+        "[...document.querySelectorAll('section')]"
+        ".filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => s.innerText.slice(0, 20))"
+    )
+    assert sideways == []
+    rows = page.locator("#stops tbody tr")
+    assert rows.count() == int(page.locator("#n-stops").inner_text()) > 0
+    first = rows.first.inner_text()
+    outcome = "销号" if lang == "zh" else "close"
+    assert outcome in first and rows.first.locator("td.nowrap").first.inner_text() in first
+    assert browser.log(page).errors == []
     browser.close_page(page)
 
 

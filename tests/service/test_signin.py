@@ -182,6 +182,20 @@ def test_json_calls_on_the_session_need_the_csrf_header_bearer_tokens_do_not(
     assert by_token.status_code == 201
 
 
+def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_server_error(
+    strict, two_villages_url
+):
+    """hmac.compare_digest raises TypeError on str with non-ASCII characters: a header
+    (latin-1) or a form field with one was a 500."""
+    login(strict, "admin", PASSWORDS["admin"])
+    body = {"month": "2024-05", "team": "整治办"}
+    by_header = strict.post("/rounds", json=body, headers={"X-CSRF-Token": "été".encode("latin-1")})
+    assert by_header.status_code == 403 and by_header.json()["error"] == "csrf_failed"
+    by_field = strict.post("/logout", data={"csrf_token": "令牌"}, follow_redirects=False)
+    assert by_field.status_code == 403
+    assert _scalar(two_villages_url, "SELECT count(*) FROM inspection_round") == 0
+
+
 def test_ten_failures_in_fifteen_minutes_lock_the_user_and_the_address(strict, two_villages_url):
     for n in range(10):
         response = login(strict, "admin", f"wrong-guess-{n}")

@@ -102,6 +102,8 @@ def test_english_map_and_chosen_layer_on_another_map(village_engine, tmp_path, b
         assert page.locator("path.cr-site").count() == count
         if name == "en.html":
             assert "Flower gate (1)" in page.locator(".cr-legend").inner_text()
+            subtitle = page.locator(".cr-title-sub").inner_text()
+            assert "Flower gate (1)" in subtitle and "1 flower gate" not in subtitle
         browser.close_page(page)
 
 
