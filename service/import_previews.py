@@ -4,7 +4,10 @@ A boundary or issue file may be up to CUNRONG_MAX_UPLOAD_MIB, too large to re-po
 hidden field the way the score sheet's parsed rows are; so the checked file stays on the
 server under a random token, bound to the signed-in session that uploaded it (a hash of
 the session cookie and the user name), and the confirmation imports exactly that file.
-A kept upload lasts KEEP_S; one confirmed, cancelled or expired is deleted.
+A kept upload lasts KEEP_S; one confirmed, cancelled or expired is deleted. They are kept
+under the data folder (`CUNRONG_DATA_DIR/import-previews`, beside the photos), which every
+worker of a deployment shares, so the confirmation may reach another worker than the
+preview did.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import hashlib
 import json
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,14 +25,14 @@ from geo.errors import InvalidInput
 
 KEEP_S = 3600
 """How long a previewed upload waits for its confirmation."""
-ROOT_NAME = "cunrong-import-previews"
+ROOT_NAME = "import-previews"
 TOKEN_BYTES = 24
 
 
-def root() -> Path:
-    """The folder of the kept uploads (in the system's temporary folder)."""
-    folder = Path(tempfile.gettempdir()) / ROOT_NAME
-    folder.mkdir(mode=0o700, exist_ok=True)
+def root(data_dir: Path) -> Path:
+    """The folder of the kept uploads, under the data folder."""
+    folder = Path(data_dir) / ROOT_NAME
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
@@ -51,21 +53,23 @@ class Pending:
     """The file to import, relative to the token's folder."""
     options: dict[str, Any]
     created: float
+    data_dir: str
+    """The data folder it is kept under."""
 
     @property
     def folder(self) -> Path:
-        return root() / self.token
+        return root(Path(self.data_dir)) / self.token
 
     @property
     def file(self) -> Path:
         return self.folder / self.path
 
 
-def new_folder() -> tuple[str, Path]:
+def new_folder(data_dir: Path) -> tuple[str, Path]:
     """A fresh token and its (empty) folder; old kept uploads are swept first."""
-    sweep()
+    sweep(data_dir)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    folder = root() / token
+    folder = root(data_dir) / token
     folder.mkdir(mode=0o700)
     return token, folder
 
@@ -79,7 +83,7 @@ def _valid_token(token: str) -> bool:
     return 16 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
 
 
-def take(token: str, owner: str) -> Pending:
+def take(data_dir: Path, token: str, owner: str) -> Pending:
     """The kept upload of `token` if it belongs to `owner` and has not expired."""
     gone = InvalidInput(
         "this preview is no longer available (expired, already imported, or from another"
@@ -88,7 +92,7 @@ def take(token: str, owner: str) -> Pending:
     )
     if not _valid_token(token):
         raise gone
-    meta = root() / token / "pending.json"
+    meta = root(data_dir) / token / "pending.json"
     try:
         pending = Pending(**json.loads(meta.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
@@ -98,16 +102,16 @@ def take(token: str, owner: str) -> Pending:
     return pending
 
 
-def drop(token: str) -> None:
+def drop(data_dir: Path, token: str) -> None:
     """Delete a kept upload (confirmed or cancelled)."""
     if _valid_token(token):
-        shutil.rmtree(root() / token, ignore_errors=True)
+        shutil.rmtree(root(data_dir) / token, ignore_errors=True)
 
 
-def sweep(now: float | None = None) -> None:
+def sweep(data_dir: Path, now: float | None = None) -> None:
     """Delete kept uploads older than KEEP_S."""
     now = time.time() if now is None else now
-    for folder in root().iterdir():
+    for folder in root(data_dir).iterdir():
         try:
             if now - folder.stat().st_mtime > KEEP_S:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -43,7 +44,10 @@ def serving(app: Any, *, start_within_s: float = 20, log_level: str = "warning")
 def deployed_app(database_url: str, *, photo_root: Any = None, **settings: Any) -> Any:
     """The app as deployed (`environment="production"`: anonymous reads off, a secret key
     of its own) on `database_url`, without the sign-in delay (tests sign in many times).
-    `settings`: other ServiceSettings fields; `photo_root`: where uploaded photos go."""
+    `settings`: other ServiceSettings fields (`data_dir` defaults to a new temporary folder,
+    never the checkout's data/); `photo_root`: where uploaded photos go."""
+    import tempfile
+
     from service.app import create_app
     from service.settings import ServiceSettings
 
@@ -51,6 +55,7 @@ def deployed_app(database_url: str, *, photo_root: Any = None, **settings: Any) 
         "environment": "production",
         "secret_key": "t" * 40,
         "login_delay_seconds": 0.0,
+        "data_dir": Path(tempfile.mkdtemp(prefix="cunrong-app-")),
     }
     app = create_app(ServiceSettings(database_url=database_url, **{**values, **settings}))
     if photo_root is not None:

@@ -178,6 +178,12 @@ def _owner(request: Request, user: User) -> str:
     return import_previews.owner_of(request.cookies.get(SESSION_COOKIE), user.name)
 
 
+def _kept(request: Request) -> Path:
+    """The data folder the previewed uploads are kept under."""
+    data_dir: Path = request.app.state.settings.data_dir
+    return data_dir
+
+
 def _form_page(
     request: Request,
     lang: str,
@@ -251,7 +257,7 @@ def import_preview(
         "coords": chosen["coords"],
     }
     limits = UploadLimits.from_settings(request.app.state.settings)
-    token, folder = import_previews.new_folder()
+    token, folder = import_previews.new_folder(_kept(request))
     kept = False
     try:
         data = folder / "data"
@@ -278,6 +284,7 @@ def import_preview(
                     path=str(path.relative_to(folder)),
                     options=options,
                     created=time.time(),
+                    data_dir=str(_kept(request)),
                 )
             )
             kept = True
@@ -286,7 +293,7 @@ def import_preview(
         return _form_page(request, lang, status_code=status, error=exc, chosen=chosen)
     finally:
         if not kept:
-            import_previews.drop(token)
+            import_previews.drop(_kept(request), token)
     return render(
         request,
         "office/import_preview.html",
@@ -310,7 +317,7 @@ def import_confirm(
 ) -> HTMLResponse | RedirectResponse:
     """Import the previewed file (checked again, all or nothing), then show what was done."""
     try:
-        pending = import_previews.take(token, _owner(request, user))
+        pending = import_previews.take(_kept(request), token, _owner(request, user))
     except InvalidInput as exc:
         return _form_page(request, lang, status_code=422, error=exc)
     try:
@@ -322,7 +329,7 @@ def import_confirm(
             **import_options(request, user_town(request, conn, user)),
         )
     except ImportFailed as exc:  # the data changed since the preview: show why, keep nothing
-        import_previews.drop(token)
+        import_previews.drop(_kept(request), token)
         return render(
             request,
             "office/import_preview.html",
@@ -334,7 +341,7 @@ def import_confirm(
             report=exc.report,
             token=None,
         )
-    import_previews.drop(token)
+    import_previews.drop(_kept(request), token)
     query = urlencode(
         {
             "kind": pending.kind,
@@ -352,8 +359,8 @@ def import_cancel(
 ) -> RedirectResponse:
     """Forget a previewed upload."""
     try:
-        pending = import_previews.take(token, _owner(request, user))
-        import_previews.drop(pending.token)
+        pending = import_previews.take(_kept(request), token, _owner(request, user))
+        import_previews.drop(_kept(request), pending.token)
     except InvalidInput:
         pass
     return RedirectResponse("/pages/office/import", status_code=303)

@@ -31,7 +31,11 @@ BAD = (
 def office(two_villages_url: str, people, tmp_path) -> Iterator[TestClient]:
     """The town office (admin) signed in, with a small upload limit."""
     app = deployed_app(
-        two_villages_url, photo_root=tmp_path / "photos", max_upload_mib=0.05, max_zip_member_mib=1
+        two_villages_url,
+        photo_root=tmp_path / "photos",
+        data_dir=tmp_path / "data",
+        max_upload_mib=0.05,
+        max_zip_member_mib=1,
     )
     with TestClient(app) as client:
         assert login(client, "admin", PASSWORDS["admin"]).status_code == 303
@@ -115,10 +119,13 @@ def test_a_good_file_is_imported_only_after_confirm(office, two_villages_url):
     assert _count(two_villages_url) == before + 2
 
 
-def test_a_preview_belongs_to_the_session_that_uploaded_it(office, two_villages_url, people):
+def test_a_preview_belongs_to_the_session_that_uploaded_it(
+    office, two_villages_url, people, tmp_path
+):
     preview = _upload(office, "issues", "issues.csv", GOOD.encode())
     token = _token(preview.text)
-    app = deployed_app(two_villages_url)
+    # another worker of the same deployment (same data folder), another sign-in
+    app = deployed_app(two_villages_url, data_dir=tmp_path / "data")
     with TestClient(app) as other:
         login(other, "admin", PASSWORDS["admin"])
         page = other.get(PAGE).text
@@ -222,3 +229,24 @@ def test_a_boundary_file_previews_updates_then_imports(office, two_villages_url)
         ).scalar_one()
     engine.dispose()
     assert float(east) == 117.201
+
+
+def test_another_worker_confirms_a_preview_kept_in_the_data_folder(
+    office, two_villages_url, tmp_path
+):
+    """The preview is kept under the deployment's data folder, which every worker shares:
+    the same session's confirmation may reach another worker."""
+    before = _count(two_villages_url)
+    preview = _upload(office, "issues", "issues.csv", GOOD.encode())
+    token = _token(preview.text)
+    assert (tmp_path / "data" / "import-previews" / token / "pending.json").is_file()
+    worker = deployed_app(two_villages_url, data_dir=tmp_path / "data")
+    with TestClient(worker, cookies=dict(office.cookies)) as other:
+        done = other.post(
+            f"{PAGE}/confirm",
+            data={"token": token, "csrf_token": csrf_of(other.get(PAGE).text)},
+            follow_redirects=False,
+        )
+    assert done.status_code == 303, done.text
+    assert _count(two_villages_url) == before + 2
+    assert not (tmp_path / "data" / "import-previews" / token).exists()
