@@ -31,7 +31,7 @@ from service.filters import split_values, village_scope
 from service.interviews import due_interviews, interview_out, interviews_before, month_summary
 from service.memory import GIVE_MEMORY_BACK
 from service.schemas import Day, RequestModel
-from service.towns import TownDep, user_town
+from service.towns import TownContext, TownDep, user_town
 from service.uploads import read_upload
 from service.web import INTERVIEW_ROLES, PageLang, page_user, render
 
@@ -129,6 +129,28 @@ def _find(items: list[Interview], village: str, month: str) -> Interview:
     )
 
 
+def _village_interview(
+    request: Request,
+    conn: Connection,
+    town: TownContext,
+    month: str,
+    village: str,
+    today: date | None = None,
+) -> Interview:
+    """The interview `village` owes for `month` (NotFound when it owes none), judged late
+    on `today`, by the town's rules of that month's year."""
+    items = due_interviews(
+        conn,
+        month,
+        rules=town.rules_for_month(month),
+        late_days=request.app.state.settings.interview_late_days,
+        today=today,
+        villages=(village,),
+        town_id=town.id,
+    )
+    return _find(items, village, month)
+
+
 @router.post("/interviews/{month}/{village}", status_code=201, response_model=InterviewOut)
 def record_interview(
     month: str,
@@ -140,17 +162,9 @@ def record_interview(
 ) -> dict[str, Any]:
     """Record (or correct) that the interview of `village` for `month` took place."""
     parse_month(month)
-    settings = request.app.state.settings
     today = date.today()
     town = user_town(request, conn, user)
-    kwargs: dict[str, Any] = {
-        "rules": town.rules_for_month(month),
-        "late_days": settings.interview_late_days,
-        "today": today,
-        "villages": (village,),
-        "town_id": town.id,
-    }
-    due = _find(due_interviews(conn, month, **kwargs), village, month)
+    due = _village_interview(request, conn, town, month, village, today)
     record_held(
         conn,
         due=due,
@@ -160,7 +174,7 @@ def record_interview(
         recorded_by=user.label,
         today=today,
     )
-    return interview_out(_find(due_interviews(conn, month, **kwargs), village, month))
+    return interview_out(_village_interview(request, conn, town, month, village, today))
 
 
 @router.post(
@@ -199,15 +213,7 @@ def upload_interview_scan(
         max_bytes=int(settings.max_photo_mib * 2**20),
         max_pixels=settings.max_image_pixels,
     )
-    items = due_interviews(
-        conn,
-        month,
-        rules=town.rules_for_month(month),
-        late_days=request.app.state.settings.interview_late_days,
-        villages=(village,),
-        town_id=town.id,
-    )
-    return interview_out(_find(items, village, month))
+    return interview_out(_village_interview(request, conn, town, month, village))
 
 
 @router.get("/interviews/{month}/{village}/scan", response_class=FileResponse)
@@ -373,14 +379,7 @@ def interview_held_submit(
             )
         except CunrongError as exc:
             return refuse("scan", f"应为 PDF、JPEG、PNG 或 WebP（{exc}）", str(exc))
-    kwargs: dict[str, Any] = {
-        "rules": town.rules_for_month(month),
-        "late_days": settings.interview_late_days,
-        "today": today,
-        "villages": (village,),
-        "town_id": town.id,
-    }
-    due = _find(due_interviews(conn, month, **kwargs), village, month)
+    due = _village_interview(request, conn, town, month, village, today)
     with conn.begin_nested():
         record_held(
             conn,

@@ -7,10 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.app import create_app
-from service.settings import ServiceSettings
 from tests.browser import Browser
-from tests.server import serving
+from tests.server import deployed_app, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -21,15 +19,8 @@ I1 = (39.285, 117.195)
 @pytest.fixture
 def live_closed(two_villages_url: str, tmp_path) -> Iterator[str]:
     """The service outside development (no anonymous reads), tiles past 2 issues."""
-    settings = ServiceSettings(
-        database_url=two_villages_url,
-        data_dir=tmp_path,
-        environment="production",
-        secret_key="k" * 40,
-        map_tiles_over=2,
-        tile_points_zoom=17,
-    )
-    with serving(create_app(settings)) as url:
+    app = deployed_app(two_villages_url, data_dir=tmp_path, map_tiles_over=2, tile_points_zoom=17)
+    with serving(app) as url:
         yield url
 
 

@@ -88,17 +88,10 @@ def closed_client(two_villages_url: str, tmp_path):
     the issue map draws from tiles past 2 issues."""
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
-    from service.settings import ServiceSettings
+    from tests.server import deployed_app
 
-    settings = ServiceSettings(
-        database_url=two_villages_url,
-        data_dir=tmp_path,
-        environment="production",
-        secret_key="k" * 40,
-        map_tiles_over=2,
-    )
-    with TestClient(create_app(settings)) as test_client:
+    app = deployed_app(two_villages_url, data_dir=tmp_path, map_tiles_over=2)
+    with TestClient(app) as test_client:
         yield test_client
 
 
