@@ -84,7 +84,8 @@ def _valid_token(token: str) -> bool:
 
 
 def take(data_dir: Path, token: str, owner: str) -> Pending:
-    """The kept upload of `token` if it belongs to `owner` and has not expired."""
+    """Claim the kept upload of `token` if it belongs to `owner`, has not expired and was
+    not claimed before (so two confirmations at once import it once)."""
     gone = InvalidInput(
         "this preview is no longer available (expired, already imported, or from another"
         " sign-in); upload the file again",
@@ -99,6 +100,10 @@ def take(data_dir: Path, token: str, owner: str) -> Pending:
         raise gone from None
     if pending.owner != owner or time.time() - pending.created > KEEP_S:
         raise gone
+    try:  # claimed once: a second confirmation (a double click, a retry) finds it gone
+        (root(data_dir) / token / "claimed").open("x").close()
+    except OSError:
+        raise gone from None
     return pending
 
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from geo.errors import InvalidInput
 from tests.server import deployed_app
 from tests.service.signin import PASSWORDS, csrf_of, login, page_token
 
@@ -250,3 +251,19 @@ def test_another_worker_confirms_a_preview_kept_in_the_data_folder(
     assert done.status_code == 303, done.text
     assert _count(two_villages_url) == before + 2
     assert not (tmp_path / "data" / "import-previews" / token).exists()
+
+
+def test_a_preview_is_claimed_once(office, tmp_path):
+    """Two confirmations at once (a double click) cannot both import the file."""
+    import json
+
+    from service import import_previews
+
+    preview = _upload(office, "issues", "issues.csv", GOOD.encode())
+    token = _token(preview.text)
+    kept = tmp_path / "data" / "import-previews" / token / "pending.json"
+    owner = json.loads(kept.read_text(encoding="utf-8"))["owner"]
+    first = import_previews.take(tmp_path / "data", token, owner)
+    assert first.file.is_file()
+    with pytest.raises(InvalidInput, match="no longer available"):
+        import_previews.take(tmp_path / "data", token, owner)
