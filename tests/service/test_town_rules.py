@@ -100,6 +100,11 @@ def test_which_text_a_year_takes(fresh_url: str) -> None:
         set_rules(conn, town, rules_of(2024, bottom=3, streak=5))
         set_rules(conn, town, rules_of(2027, bottom=4, streak=6))
         picked = {y: rules_text(conn, town.id, y) for y in (2020, 2024, 2026, 2027, 2040)}
+        # the SQL function of migration 0022 picks as the statement's subquery does
+        assert picked == {
+            y: conn.execute(text("SELECT town_rules_for(:t, :y)"), {"t": town.id, "y": y}).scalar()
+            for y in picked
+        }
         assert ['document = "test 2024"' in (picked[y] or "") for y in (2020, 2024, 2026)] == [
             True
         ] * 3
