@@ -129,6 +129,20 @@ def _find(items: list[Interview], village: str, month: str) -> Interview:
     )
 
 
+def _store_scan(request: Request, conn: Connection, month: str, village: str, data: bytes) -> None:
+    """Keep the signed record's scan of a village's interview, within the photo limits."""
+    settings = request.app.state.settings
+    store_scan(
+        conn,
+        root=request.app.state.photo_root,
+        month=month,
+        village=village,
+        data=data,
+        max_bytes=int(settings.max_photo_mib * 2**20),
+        max_pixels=settings.max_image_pixels,
+    )
+
+
 def _village_interview(
     request: Request,
     conn: Connection,
@@ -204,15 +218,7 @@ def upload_interview_scan(
         raise NotFound(f"no village {village!r} in {town.town.label}", field="village")
     settings = request.app.state.settings
     data = read_upload(file, max_mib=settings.max_photo_mib, setting="CUNRONG_MAX_PHOTO_MIB")
-    store_scan(
-        conn,
-        root=request.app.state.photo_root,
-        month=month,
-        village=village,
-        data=data,
-        max_bytes=int(settings.max_photo_mib * 2**20),
-        max_pixels=settings.max_image_pixels,
-    )
+    _store_scan(request, conn, month, village, data)
     return interview_out(_village_interview(request, conn, town, month, village))
 
 
@@ -391,14 +397,6 @@ def interview_held_submit(
             today=today,
         )
         if data:
-            store_scan(
-                conn,
-                root=request.app.state.photo_root,
-                month=month,
-                village=village,
-                data=data,
-                max_bytes=int(settings.max_photo_mib * 2**20),
-                max_pixels=settings.max_image_pixels,
-            )
+            _store_scan(request, conn, month, village, data)
     query = urlencode({"month": back if back and _MONTH.match(back) else month, "saved": village})
     return RedirectResponse(f"/pages/interviews?{query}", status_code=303)
