@@ -27,19 +27,28 @@ from geo.photos import ALLOWED_FORMATS, MAX_BYTES, MAX_PIXELS, open_image
 from geo.towns import in_session_town
 from geo.vocab import NOTE_LEN, PERSON_LEN
 
-INTERVIEW_EN = {
-    "bottom": "the leader in charge interviews the party secretary",
-    "streak": "the town's principal leader interviews the party secretary and the community's "
-    "deputy secretary",
-}
-"""M4's interview in English (scoring words it in Chinese: 分管领导约谈提醒村支部书记, …)."""
-
 INTERVIEWERS = {
     "bottom": ("分管领导", "the leader in charge"),
     "streak": ("镇主要领导", "the town's principal leader"),
 }
 """Who holds the interview (M4): one month in the bottom ten → 分管领导 约谈提醒村支部书记;
 two months running → 镇主要领导 约谈村支部书记及相关共同体副书记."""
+
+INTERVIEW_EN = {
+    "bottom": f"{INTERVIEWERS['bottom'][1]} interviews the party secretary",
+    "streak": f"{INTERVIEWERS['streak'][1]} interviews the party secretary and the"
+    " community's deputy secretary",
+}
+"""M4's interview in English (scoring words it in Chinese: 分管领导约谈提醒村支部书记, …)."""
+
+
+def interview_wording(interview: str | None, streak: bool, lang: str) -> str | None:
+    """A ranking line's interview (scoring's Chinese sentence, None when none is due) in
+    `lang`: the sentence itself in Chinese, INTERVIEW_EN in English."""
+    if interview is None or lang != "en":
+        return interview
+    return INTERVIEW_EN["streak" if streak else "bottom"]
+
 
 STATUSES = ("due", "late", "held")
 """due: not held yet, still within the days allowed; late: not held, past them; held."""

@@ -38,21 +38,31 @@ def check_known(
     also: InstrumentedAttribute[str] | None = None,
 ) -> None:
     """Refuse codes that do not exist (in the caller's towns), suggesting the closest ones;
-    `also` is a second column a value may name instead (a community's name)."""
+    `also` is a second column a value may name instead (a community's name). The values
+    given are looked up by themselves (tile routes call this on every tile); the whole
+    list is read only to suggest the closest to an unknown one."""
     if not given:
         return
     columns = (column,) if also is None else (column, also)
-    known: set[str] = set()
-    for col in columns:
-        query = select(col)
-        if towns is not None:
-            query = query.where(col.class_.town_id.in_(towns))
-        known.update(conn.execute(query).scalars())
-    for value in given:
-        if value not in known:
-            close = difflib.get_close_matches(value, sorted(known), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise InvalidInput(f"unknown {field} {value!r}{hint}", field=field)
+
+    def values(only: set[str] | None) -> set[str]:
+        found: set[str] = set()
+        for col in columns:
+            query = select(col)
+            if only is not None:
+                query = query.where(col.in_(only))
+            if towns is not None:
+                query = query.where(col.class_.town_id.in_(towns))
+            found.update(conn.execute(query).scalars())
+        return found
+
+    present = values(set(given))
+    unknown = [value for value in given if value not in present]
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], sorted(values(None)), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise InvalidInput(f"unknown {field} {unknown[0]!r}{hint}", field=field)
 
 
 def village_scope(user: User | None, villages: tuple[str, ...]) -> tuple[str, ...]:

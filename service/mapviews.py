@@ -19,7 +19,7 @@ from geo import frames, issue_reader
 from geo.categories import CATEGORIES
 from geo.errors import InvalidInput
 from geo.hotspots import GridKind, hotspots
-from geo.interviews import INTERVIEW_EN
+from geo.interviews import interview_wording
 from geo.issue_filter import IssueFilter
 from geo.maps.basemaps import BASEMAPS, Basemap, choose_basemap
 from geo.maps.hotspots import hotspot_map
@@ -390,13 +390,6 @@ def _panel_note(standing: MonthlyStanding, lang: str = "zh") -> str | None:
     return "连续两月 · 主要领导约谈" if standing.streak else "分管领导约谈"
 
 
-def _interview(standing: MonthlyStanding, lang: str = "zh") -> str | None:
-    """Who interviews whom (M4), in the map's language; scoring words it in Chinese."""
-    if standing.interview is None or lang != "en":
-        return standing.interview
-    return INTERVIEW_EN["streak" if standing.streak else "bottom"]
-
-
 RANKING_FRAME_COLUMNS = [
     "village",
     "period",
@@ -436,7 +429,7 @@ def ranking_frame_from_months(
                     "bottom_ten": s.bottom_ten,
                     "previous_rank": prev.rank if prev else None,
                     "items": "\n".join(items),
-                    "interview": _interview(s, lang),
+                    "interview": interview_wording(s.interview, s.streak, lang),
                     "note": _panel_note(s, lang),
                 }
             )

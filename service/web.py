@@ -38,7 +38,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import Forbidden
-from geo.interviews import INTERVIEW_EN
+from geo.interviews import interview_wording
 from geo.maps.assets import page_html
 from geo.notify.inbox import unread_count
 from geo.users import User
@@ -243,11 +243,7 @@ def unread_of(request: Request, user: User | None) -> int | None:
 
 def interview_words(standing: Any, lang: str) -> str:
     """A ranking line's interview (M4) in the page's language ('' when none is due)."""
-    if not standing.interview:
-        return ""
-    if lang == "zh":
-        return str(standing.interview)
-    return INTERVIEW_EN["streak" if standing.streak else "bottom"]
+    return interview_wording(standing.interview or None, standing.streak, lang) or ""
 
 
 def page_context(request: Request, lang: str, **values: Any) -> dict[str, Any]:
